@@ -1,0 +1,27 @@
+#pragma once
+// Message tags of Herald's actors. A CAF 0.17 atom is its text (at most 10
+// characters), so these names must not collide with CAF's own by accident.
+#include <caf/atom.hpp>
+
+namespace herald {
+
+using connect_atom = caf::atom_constant<caf::atom("h_connect")>;
+using publish_atom = caf::atom_constant<caf::atom("h_publish")>;
+using stats_atom = caf::atom_constant<caf::atom("h_stats")>;
+using presence_atom = caf::atom_constant<caf::atom("h_presence")>;
+using join_atom = caf::atom_constant<caf::atom("h_join")>;
+using leave_atom = caf::atom_constant<caf::atom("h_leave")>;
+using touch_atom = caf::atom_constant<caf::atom("h_touch")>;
+using status_atom = caf::atom_constant<caf::atom("h_status")>;
+using evicted_atom = caf::atom_constant<caf::atom("h_evicted")>;
+using tick_atom = caf::atom_constant<caf::atom("h_tick")>;
+using shutdown_atom = caf::atom_constant<caf::atom("h_shutdown")>;
+using inbound_atom = caf::atom_constant<caf::atom("h_inbound")>;
+using event_atom = caf::atom_constant<caf::atom("h_event")>;
+using heartbeat_atom = caf::atom_constant<caf::atom("h_beat")>;
+using evict_atom = caf::atom_constant<caf::atom("h_evict")>;
+using attach_atom = caf::atom_constant<caf::atom("h_attach")>;
+using detach_atom = caf::atom_constant<caf::atom("h_detach")>;
+using expire_atom = caf::atom_constant<caf::atom("h_expire")>;
+
+} // namespace herald

@@ -1,0 +1,74 @@
+#pragma once
+// The two doors between a session actor and its socket. Neither side sees the
+// other's framework: net/ implements frame_sink (Asio), actors/ implements
+// session_port (CAF). Both are thread-safe.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace herald {
+
+// Bytes shared, immutable, by every session that sends them.
+using shared_bytes = std::shared_ptr<const std::string>;
+
+// One outbound text frame: `head` followed by `tail`. The tail (an event's
+// payload, encoded once per publish) is shared; the head is a few bytes of
+// per-session prefix (the event's seq).
+struct out_frame {
+  std::string head;
+  shared_bytes tail;
+  size_t size() const { return head.size() + (tail ? tail->size() : 0); }
+};
+
+// Close codes Herald sends (RFC 6455 §7.4 plus private 4xxx codes).
+namespace close_code {
+constexpr uint16_t normal = 1000;
+constexpr uint16_t going_away = 1001;
+constexpr uint16_t protocol_error = 1002;
+constexpr uint16_t unsupported_data = 1003;
+constexpr uint16_t no_status = 1005;
+constexpr uint16_t abnormal = 1006;
+constexpr uint16_t invalid_payload = 1007;
+constexpr uint16_t policy_violation = 1008;
+constexpr uint16_t too_big = 1009;
+constexpr uint16_t internal_error = 1011;
+constexpr uint16_t try_again_later = 1013;
+constexpr uint16_t stale = 4001;      // evicted: no inbound frame for heartbeat.stale_after
+constexpr uint16_t replaced = 4002;   // the session was resumed on another socket
+} // namespace close_code
+
+// What a session calls on its client's connection.
+class session_port;
+
+class frame_sink {
+public:
+  virtual ~frame_sink() = default;
+  // Unique for the life of the process; tells a stale detach from a current one.
+  virtual uint64_t id() const = 0;
+  // Connects inbound traffic to a session and starts reading.
+  virtual void bind(std::shared_ptr<session_port> port) = 0;
+  // Queues frames for the client, written in order; several queued frames go
+  // out in one write. Over the queue limit the connection closes with 1013.
+  virtual void send(out_frame frame) = 0;
+  virtual void send(std::vector<out_frame> frames) = 0;
+  // A protocol-level ping.
+  virtual void ping() = 0;
+  // Sends a close frame. Graceful: waits (close_timeout) for the client's
+  // reply. Abort: tries the close frame without waiting and drops TCP at once.
+  virtual void close(uint16_t code, std::string reason, bool abort) = 0;
+};
+
+// What a connection calls on its session.
+class session_port {
+public:
+  virtual ~session_port() = default;
+  virtual void on_text(std::string text) = 0;
+  // A control frame (ping or pong) arrived: the client is alive.
+  virtual void on_touch() = 0;
+  // The socket is gone. `code` is the close code involved (1006 when none);
+  // `resumable` says whether the session should wait for a resume.
+  virtual void on_closed(uint64_t sink_id, uint16_t code, bool resumable) = 0;
+};
+
+} // namespace herald

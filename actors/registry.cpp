@@ -1,0 +1,319 @@
+#include "actors/registry.hpp"
+
+#include "actors/channel_policy.hpp"
+#include "actors/session.hpp"
+#include "config/log.hpp"
+
+#include <caf/all.hpp>
+
+#include <unordered_map>
+#include <unordered_set>
+
+namespace herald {
+
+namespace {
+
+using ids = std::unordered_set<std::string>;
+
+struct session_entry {
+  session_actor handle;
+  std::string user;
+  ids channels;
+  int64_t last_seen_ns = 0;
+  bool attached = true;
+};
+
+struct user_entry {
+  ids sessions;
+  uint64_t attached = 0;
+  int64_t last_seen_ns = 0;
+  std::chrono::system_clock::time_point last_seen_wall;
+};
+
+struct registry_state {
+  static inline const char* name = "registry";
+  registry_limits limits;
+  std::unordered_map<std::string, session_entry> sessions;
+  std::unordered_map<std::string, user_entry> users;  // offline users stay for presence.retain
+  std::unordered_map<std::string, ids> channels;
+  std::unordered_map<caf::actor_addr, std::string> by_addr;
+  uint64_t users_online = 0;
+  uint64_t attached = 0;
+  uint64_t evicted_stale = 0;
+  bool shutting_down = false;
+};
+
+using self_ptr = registry_actor::stateful_pointer<registry_state>;
+
+int64_t now_ns(self_ptr self) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             self->clock().now().time_since_epoch())
+      .count();
+}
+
+int64_t ns(std::chrono::milliseconds d) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+}
+
+void seen(self_ptr self, user_entry& u) {
+  u.last_seen_ns = now_ns(self);
+  u.last_seen_wall = std::chrono::system_clock::now();
+}
+
+void set_attached(self_ptr self, session_entry& e, bool attached) {
+  if (e.attached == attached)
+    return;
+  e.attached = attached;
+  auto& u = self->state.users[e.user];
+  auto& st = self->state;
+  if (attached) {
+    ++st.attached;
+    if (u.attached++ == 0)
+      ++st.users_online;
+  } else {
+    --st.attached;
+    if (--u.attached == 0)
+      --st.users_online;
+  }
+}
+
+// Forgets offline users last seen before presence.retain, and the oldest
+// offline ones while more than presence.max_users are remembered.
+void prune_presence(self_ptr self) {
+  auto& st = self->state;
+  auto cutoff = now_ns(self) - ns(st.limits.presence_retain);
+  for (auto it = st.users.begin(); it != st.users.end();) {
+    if (it->second.sessions.empty() && it->second.last_seen_ns < cutoff)
+      it = st.users.erase(it);
+    else
+      ++it;
+  }
+  while (st.users.size() > st.limits.presence_max_users) {
+    auto oldest = st.users.end();
+    for (auto it = st.users.begin(); it != st.users.end(); ++it)
+      if (it->second.sessions.empty() &&
+          (oldest == st.users.end() || it->second.last_seen_ns < oldest->second.last_seen_ns))
+        oldest = it;
+    if (oldest == st.users.end())
+      break;
+    st.users.erase(oldest);
+  }
+}
+
+void spawn_fresh(self_ptr self, connect_request& req) {
+  auto& st = self->state;
+  session_init init;
+  init.id = make_id("s-");
+  init.user = req.user.empty() ? "anon:" + init.id : req.user;
+  init.allowed = std::move(req.allowed);
+  init.channels = std::move(req.channels);
+  init.sink = std::move(req.sink);
+  init.limits = st.limits.session;
+  init.registry = self;
+  session_entry entry;
+  entry.user = init.user;
+  entry.last_seen_ns = now_ns(self);
+  entry.attached = false;
+  for (auto& c : init.channels) {
+    entry.channels.insert(c);
+    st.channels[c].insert(init.id);
+  }
+  auto id = init.id;
+  auto user = init.user;
+  // The entry exists before the session starts, so an event published the
+  // moment the client sees its welcome frame already finds it.
+  auto& u = st.users[user];
+  u.sessions.insert(id);
+  seen(self, u);
+  auto& e = st.sessions.emplace(id, std::move(entry)).first->second;
+  set_attached(self, e, true);
+  e.handle = spawn_session(self, std::move(init));
+  self->monitor(e.handle);
+  st.by_addr.emplace(e.handle.address(), id);
+  if (st.users.size() > st.limits.presence_max_users)
+    prune_presence(self);
+}
+
+void remove_session(self_ptr self, const std::string& id) {
+  auto& st = self->state;
+  auto it = st.sessions.find(id);
+  if (it == st.sessions.end())
+    return;
+  auto& e = it->second;
+  set_attached(self, e, false);
+  for (auto& c : e.channels) {
+    auto ch = st.channels.find(c);
+    if (ch != st.channels.end()) {
+      ch->second.erase(id);
+      if (ch->second.empty())
+        st.channels.erase(ch);
+    }
+  }
+  auto& u = st.users[e.user];
+  u.sessions.erase(id);
+  st.sessions.erase(it);
+}
+
+template <class F>
+void for_session(self_ptr self, const std::string& id, F f) {
+  auto it = self->state.sessions.find(id);
+  if (it != self->state.sessions.end())
+    f(it->second);
+}
+
+registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits limits) {
+  self->state.limits = limits;
+  self->set_down_handler([self](const caf::down_msg& dm) {
+    auto& st = self->state;
+    auto it = st.by_addr.find(dm.source);
+    if (it == st.by_addr.end())
+      return;
+    if (dm.reason && dm.reason != caf::exit_reason::normal)
+      log::warn("registry", "session " + it->second + " failed: " + caf::to_string(dm.reason));
+    remove_session(self, it->second);
+    st.by_addr.erase(it);
+  });
+  self->delayed_send(self, limits.session.heartbeat_interval, tick_atom::value);
+  log::debug("registry", "started");
+  return {
+      [=](connect_atom, connect_request& req) {
+        auto& st = self->state;
+        if (st.shutting_down) {
+          req.sink->close(close_code::going_away, "server shutting down", false);
+          return;
+        }
+        auto it = req.resume_id.empty() ? st.sessions.end() : st.sessions.find(req.resume_id);
+        if (it == st.sessions.end() || (!req.user.empty() && it->second.user != req.user) ||
+            (req.user.empty() && it->second.user.rfind("anon:", 0) != 0)) {
+          spawn_fresh(self, req);
+          return;
+        }
+        auto id = it->first;
+        auto target = it->second.handle;
+        auto sink = req.sink;
+        self->request(target, std::chrono::seconds(5), attach_atom::value, sink, req.last_seq)
+            .then(
+                [=](bool ok) mutable {
+                  if (!ok)
+                    spawn_fresh(self, req);
+                },
+                [=](caf::error&) mutable { spawn_fresh(self, req); });
+      },
+      [=](publish_atom, publish_request& req) -> uint64_t {
+        auto& st = self->state;
+        uint64_t reached = 0;
+        auto deliver = [&](const std::string& id) {
+          auto it = st.sessions.find(id);
+          if (it == st.sessions.end())
+            return;
+          self->send(it->second.handle, event_atom::value, req.event);
+          if (it->second.attached)
+            ++reached;
+        };
+        switch (req.target) {
+          case publish_target::user: {
+            auto u = st.users.find(req.name);
+            if (u != st.users.end())
+              for (auto& id : u->second.sessions)
+                deliver(id);
+            break;
+          }
+          case publish_target::channel: {
+            auto ch = st.channels.find(req.name);
+            if (ch != st.channels.end())
+              for (auto& id : ch->second)
+                deliver(id);
+            break;
+          }
+          case publish_target::broadcast:
+            for (auto& [id, e] : st.sessions)
+              deliver(id);
+            break;
+        }
+        return reached;
+      },
+      [=](stats_atom) {
+        auto& st = self->state;
+        registry_stats out;
+        out.sessions = st.sessions.size();
+        out.attached = st.attached;
+        out.users = st.users_online;
+        out.channels = st.channels.size();
+        out.evicted_stale = st.evicted_stale;
+        return out;
+      },
+      [=](presence_atom, const std::string& user) {
+        presence_info out;
+        out.user = user;
+        auto it = self->state.users.find(user);
+        if (it != self->state.users.end()) {
+          out.connected = it->second.attached > 0;
+          out.sessions = it->second.attached;
+          out.last_seen = it->second.last_seen_wall;
+        }
+        return out;
+      },
+      [=](join_atom, const std::string& id, const std::string& channel) {
+        for_session(self, id, [&](session_entry& e) {
+          e.channels.insert(channel);
+          self->state.channels[channel].insert(id);
+        });
+      },
+      [=](leave_atom, const std::string& id, const std::string& channel) {
+        for_session(self, id, [&](session_entry& e) {
+          e.channels.erase(channel);
+          auto ch = self->state.channels.find(channel);
+          if (ch != self->state.channels.end()) {
+            ch->second.erase(id);
+            if (ch->second.empty())
+              self->state.channels.erase(ch);
+          }
+        });
+      },
+      [=](touch_atom, const std::string& id) {
+        for_session(self, id, [&](session_entry& e) {
+          e.last_seen_ns = now_ns(self);
+          seen(self, self->state.users[e.user]);
+        });
+      },
+      [=](status_atom, const std::string& id, bool attached) {
+        for_session(self, id, [&](session_entry& e) {
+          set_attached(self, e, attached);
+          e.last_seen_ns = now_ns(self);
+          seen(self, self->state.users[e.user]);
+        });
+      },
+      [=](evicted_atom, const std::string&) { ++self->state.evicted_stale; },
+      [=](tick_atom) {
+        auto& st = self->state;
+        if (st.shutting_down)
+          return;
+        auto cutoff = now_ns(self) - ns(st.limits.session.stale_after);
+        for (auto& [id, e] : st.sessions) {
+          if (!e.attached)
+            continue;
+          if (e.last_seen_ns < cutoff)
+            self->send(e.handle, evict_atom::value, cutoff);
+          else
+            self->send(e.handle, heartbeat_atom::value);
+        }
+        prune_presence(self);
+        self->delayed_send(self, st.limits.session.heartbeat_interval, tick_atom::value);
+      },
+      [=](shutdown_atom) {
+        auto& st = self->state;
+        st.shutting_down = true;
+        log::info("registry", "shutting down " + std::to_string(st.sessions.size()) + " sessions");
+        for (auto& [id, e] : st.sessions)
+          self->send(e.handle, shutdown_atom::value);
+      },
+  };
+}
+
+} // namespace
+
+registry_actor spawn_registry(caf::actor_system& sys, registry_limits limits) {
+  return sys.spawn(registry_behavior, std::move(limits));
+}
+
+} // namespace herald

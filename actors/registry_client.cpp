@@ -1,0 +1,66 @@
+#include "actors/registry_client.hpp"
+
+#include "actors/registry.hpp"
+
+#include <caf/all.hpp>
+
+namespace herald {
+
+namespace {
+constexpr auto request_timeout = std::chrono::seconds(10);
+}
+
+struct registry_client::impl {
+  caf::actor_system& sys;
+  registry_actor registry;
+
+  // One short-lived actor per request: it waits for the reply without
+  // blocking any thread and calls `done` with the answer or nothing.
+  template <class R, class... Ts>
+  void ask(std::function<void(std::optional<R>)> done, Ts... xs) {
+    auto target = registry;
+    sys.spawn([=](caf::event_based_actor* self) {
+      self->request(target, request_timeout, xs...)
+          .then(
+              [=](R& r) {
+                done(std::move(r));
+                self->quit();
+              },
+              [=](caf::error&) {
+                done(std::nullopt);
+                self->quit();
+              });
+    });
+  }
+};
+
+registry_client::registry_client(caf::actor_system& sys, registry_limits limits)
+    : impl_(new impl{sys, spawn_registry(sys, std::move(limits))}) {}
+
+registry_client::~registry_client() = default;
+
+void registry_client::connect(connect_request req) {
+  caf::anon_send(impl_->registry, connect_atom::value, std::move(req));
+}
+
+void registry_client::publish(publish_request req,
+                              std::function<void(std::optional<uint64_t>)> done) {
+  impl_->ask<uint64_t>(std::move(done), publish_atom::value, std::move(req));
+}
+
+void registry_client::stats(std::function<void(std::optional<registry_stats>)> done) {
+  impl_->ask<registry_stats>(std::move(done), stats_atom::value);
+}
+
+void registry_client::presence(std::string user,
+                               std::function<void(std::optional<presence_info>)> done) {
+  impl_->ask<presence_info>(std::move(done), presence_atom::value, std::move(user));
+}
+
+void registry_client::shutdown() { caf::anon_send(impl_->registry, shutdown_atom::value); }
+
+void registry_client::stop() {
+  caf::anon_send_exit(impl_->registry, caf::exit_reason::user_shutdown);
+}
+
+} // namespace herald

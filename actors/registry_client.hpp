@@ -1,0 +1,37 @@
+#pragma once
+// How code outside the actor system (net/'s Asio threads) talks to the
+// registry: every call is asynchronous and never blocks the caller; replies
+// arrive on a CAF thread through the callback (empty optional on failure or
+// timeout), so the callback must hop back to its own executor. No CAF here.
+#include "actors/registry_types.hpp"
+
+#include <functional>
+#include <memory>
+
+namespace caf {
+class actor_system;
+}
+
+namespace herald {
+
+class registry_client {
+public:
+  // Spawns the registry actor in `sys`.
+  registry_client(caf::actor_system& sys, registry_limits limits);
+  ~registry_client();
+
+  void connect(connect_request req);
+  void publish(publish_request req, std::function<void(std::optional<uint64_t>)> done);
+  void stats(std::function<void(std::optional<registry_stats>)> done);
+  void presence(std::string user, std::function<void(std::optional<presence_info>)> done);
+  // Closes every session with 1001.
+  void shutdown();
+  // Stops the registry actor (after shutdown(); sessions left are killed).
+  void stop();
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace herald

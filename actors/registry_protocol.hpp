@@ -1,0 +1,35 @@
+#pragma once
+// The registry actor's typed interface: who is connected, channel membership,
+// last_seen, heartbeat and stale eviction, fan-out of published events.
+#include "actors/atoms.hpp"
+#include "actors/registry_types.hpp"
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/typed_actor.hpp>
+#include <caf/replies_to.hpp>
+
+namespace herald {
+
+using registry_actor = caf::typed_actor<
+    // From net: a new authorised socket (fresh session or resume).
+    caf::reacts_to<connect_atom, connect_request>,
+    // From the HTTP API.
+    caf::replies_to<publish_atom, publish_request>::with<uint64_t>,  // → live sessions reached
+    caf::replies_to<stats_atom>::with<registry_stats>,
+    caf::replies_to<presence_atom, std::string>::with<presence_info>,
+    // From sessions (session id first).
+    caf::reacts_to<join_atom, std::string, std::string>,
+    caf::reacts_to<leave_atom, std::string, std::string>,
+    caf::reacts_to<touch_atom, std::string>,
+    caf::reacts_to<status_atom, std::string, bool>,  // attached to a socket or not
+    caf::reacts_to<evicted_atom, std::string>,
+    // Timer and lifecycle.
+    caf::reacts_to<tick_atom>,
+    caf::reacts_to<shutdown_atom>>;
+
+} // namespace herald
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::connect_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::publish_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::registry_stats)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::presence_info)

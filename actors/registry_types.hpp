@@ -1,0 +1,66 @@
+#pragma once
+// Plain data exchanged with the registry actor; no CAF here, so net/ code
+// that never sees an actor can build and read these.
+#include "actors/event.hpp"
+#include "actors/frame_sink.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace herald {
+
+// A client's socket has been upgraded and authorised; it needs a session.
+struct connect_request {
+  std::shared_ptr<frame_sink> sink;
+  std::string user;                  // empty: anonymous, named "anon:<session id>"
+  std::vector<std::string> allowed;  // the token's channel patterns
+  std::vector<std::string> channels; // joined at once (already checked)
+  std::string resume_id;             // session_id to resume, if any
+  uint64_t last_seq = 0;
+};
+
+enum class publish_target { user, channel, broadcast };
+
+struct publish_request {
+  publish_target target = publish_target::broadcast;
+  std::string name;  // the user or channel; empty for broadcast
+  event_frame event;
+};
+
+struct registry_stats {
+  uint64_t sessions = 0;       // session actors alive, resumable ones included
+  uint64_t attached = 0;       // sessions with a live socket
+  uint64_t users = 0;          // users with at least one live socket
+  uint64_t channels = 0;       // channels (user channels excluded) with at least one session
+  uint64_t evicted_stale = 0;  // sessions evicted for silence since start
+};
+
+struct presence_info {
+  std::string user;
+  bool connected = false;
+  uint64_t sessions = 0;                                          // live sockets
+  std::optional<std::chrono::system_clock::time_point> last_seen; // never seen: empty
+};
+
+// What every session is configured with.
+struct session_limits {
+  std::chrono::milliseconds heartbeat_interval{30000};
+  std::chrono::milliseconds stale_after{300000};
+  std::chrono::milliseconds resume_window{120000};
+  uint64_t resume_buffer = 256;
+  uint64_t max_frames_per_sec = 100;
+  std::chrono::milliseconds rate_limit_close_after{10000};
+  uint64_t max_channels = 100;
+};
+
+struct registry_limits {
+  session_limits session;
+  std::chrono::milliseconds presence_retain{24 * 3600 * 1000};
+  uint64_t presence_max_users = 1000000;
+};
+
+} // namespace herald

@@ -1,0 +1,326 @@
+#include "actors/session.hpp"
+
+#include "actors/channel_policy.hpp"
+#include "actors/rate_window.hpp"
+#include "actors/resume_buffer.hpp"
+#include "config/log.hpp"
+#include "config/time_format.hpp"
+
+#include <caf/all.hpp>
+#include <nlohmann/json.hpp>
+
+#include <set>
+
+namespace herald {
+
+namespace {
+
+class actor_session_port final : public session_port {
+public:
+  explicit actor_session_port(session_actor actor) : actor_(std::move(actor)) {}
+  void on_text(std::string text) override {
+    caf::anon_send(actor_, inbound_atom::value, std::move(text));
+  }
+  void on_touch() override { caf::anon_send(actor_, touch_atom::value); }
+  void on_closed(uint64_t sink_id, uint16_t code, bool resumable) override {
+    caf::anon_send(actor_, detach_atom::value, sink_id, code, resumable);
+  }
+
+private:
+  session_actor actor_;
+};
+
+//  Session life:
+//
+//   spawn ──► attached ──socket lost (resumable)──► detached ──resume_window──► quit
+//               ▲  │                                   │
+//               │  └─ client 1000 / violation / stale ─┼──────────────────────► quit
+//               └──────────── attach (resume) ─────────┘
+struct session_state {
+  static inline const char* name = "session";
+  session_init init;
+  std::weak_ptr<frame_sink> sink;
+  uint64_t sink_id = 0;
+  bool attached = false;
+  uint64_t seq = 0;
+  std::unique_ptr<resume_buffer> buffer;
+  std::set<std::string> channels;  // joined channels, user channel excluded
+  int64_t last_inbound_ns = 0;
+  int64_t last_reported_ns = 0;
+  std::unique_ptr<rate_window> rate;
+  uint64_t generation = 0;  // bumped on every attach/detach; stale expiry timers see a mismatch
+};
+
+using self_ptr = session_actor::stateful_pointer<session_state>;
+
+int64_t now_ns(self_ptr self) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             self->clock().now().time_since_epoch())
+      .count();
+}
+
+std::string component(self_ptr self) { return "session " + self->state.init.id; }
+
+void send_text(self_ptr self, std::string text) {
+  if (!self->state.attached)
+    return;
+  if (auto s = self->state.sink.lock())
+    s->send(out_frame{std::move(text), nullptr});
+}
+
+void send_json(self_ptr self, const nlohmann::json& j) { send_text(self, j.dump()); }
+
+void send_error(self_ptr self, const char* code, const std::string& message) {
+  send_json(self, {{"type", "error"}, {"code", code}, {"message", message}});
+}
+
+nlohmann::json channel_list(self_ptr self) {
+  auto out = nlohmann::json::array({user_channel(self->state.init.user)});
+  for (auto& c : self->state.channels)
+    out.push_back(c);
+  return out;
+}
+
+void send_welcome(self_ptr self, bool resumed) {
+  send_json(self, {{"type", "welcome"},
+                   {"session_id", self->state.init.id},
+                   {"user", self->state.init.user},
+                   {"channels", channel_list(self)},
+                   {"heartbeat_ms", self->state.init.limits.heartbeat_interval.count()},
+                   {"resumed", resumed}});
+}
+
+// Tells the registry the client is alive: always when `force`, else at most
+// once per report interval (a fraction of stale_after), to keep the registry's
+// mailbox quiet under chatty clients.
+void touch(self_ptr self, bool force) {
+  auto& st = self->state;
+  st.last_inbound_ns = now_ns(self);
+  auto every = std::min<int64_t>(
+      1'000'000'000,
+      std::chrono::duration_cast<std::chrono::nanoseconds>(st.init.limits.stale_after).count() / 4);
+  if (force || st.last_inbound_ns - st.last_reported_ns >= every) {
+    st.last_reported_ns = st.last_inbound_ns;
+    if (st.init.registry)
+      self->send(st.init.registry, touch_atom::value, st.init.id);
+  }
+}
+
+void attach_sink(self_ptr self, const sink_ptr& sink) {
+  auto& st = self->state;
+  st.sink = sink;
+  st.sink_id = sink->id();
+  st.attached = true;
+  ++st.generation;
+  sink->bind(make_session_port(caf::actor_cast<session_actor>(self)));
+}
+
+// Ends the session for good (no resume).
+void close_and_quit(self_ptr self, uint16_t code, const std::string& reason, bool abort) {
+  if (self->state.attached)
+    if (auto s = self->state.sink.lock())
+      s->close(code, reason, abort);
+  self->state.attached = false;
+  self->quit();
+}
+
+void handle_subscribe(self_ptr self, const std::string& channel) {
+  auto& st = self->state;
+  switch (check_channel(st.init.allowed, channel)) {
+    case channel_check::bad_name:
+      return send_error(self, "bad_frame", "a channel name is 1 to 200 bytes");
+    case channel_check::reserved:
+    case channel_check::forbidden:
+      return send_error(self, "forbidden_channel", "not allowed to join " + channel);
+    case channel_check::ok:
+      break;
+  }
+  if (!st.channels.count(channel)) {
+    if (st.channels.size() >= st.init.limits.max_channels)
+      return send_error(self, "too_many_channels",
+                        "session.max_channels (" + std::to_string(st.init.limits.max_channels) +
+                            ") reached");
+    st.channels.insert(channel);
+    if (st.init.registry)
+      self->send(st.init.registry, join_atom::value, st.init.id, channel);
+  }
+  send_json(self, {{"type", "subscribed"}, {"channel", channel}});
+}
+
+void handle_unsubscribe(self_ptr self, const std::string& channel) {
+  auto& st = self->state;
+  if (channel == user_channel(st.init.user))
+    return send_error(self, "forbidden_channel", "a session cannot leave its user channel");
+  if (st.channels.erase(channel) && st.init.registry)
+    self->send(st.init.registry, leave_atom::value, st.init.id, channel);
+  send_json(self, {{"type", "unsubscribed"}, {"channel", channel}});
+}
+
+void handle_frame(self_ptr self, const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded())
+    return send_error(self, "bad_json", "the frame is not valid JSON");
+  if (!j.is_object() || !j.contains("type") || !j["type"].is_string())
+    return send_error(self, "bad_frame", "a frame is a JSON object with a string \"type\"");
+  auto type = j["type"].get<std::string>();
+  auto string_field = [&](const char* key) -> const std::string* {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
+  };
+  if (type == "ping") {
+    touch(self, true);
+    return send_json(self, {{"type", "pong"}, {"timestamp", rfc3339_now()}});
+  }
+  if (type == "subscribe" || type == "unsubscribe") {
+    auto channel = string_field("channel");
+    if (!channel)
+      return send_error(self, "bad_frame", type + " needs a string \"channel\"");
+    return type == "subscribe" ? handle_subscribe(self, *channel) : handle_unsubscribe(self, *channel);
+  }
+  if (type == "ack") {
+    // Acks move the durable inbox cursor; the inbox arrives with durable delivery.
+    if (!string_field("id"))
+      return send_error(self, "bad_frame", "ack needs a string \"id\"");
+    return;
+  }
+  send_error(self, "unknown_type", "unknown frame type \"" + type + "\"");
+}
+
+session_actor::behavior_type session_behavior(self_ptr self, session_init init) {
+  auto& st = self->state;
+  st.init = std::move(init);
+  st.buffer = std::make_unique<resume_buffer>(st.init.limits.resume_buffer);
+  st.rate = std::make_unique<rate_window>(
+      st.init.limits.max_frames_per_sec,
+      std::chrono::duration_cast<std::chrono::nanoseconds>(st.init.limits.rate_limit_close_after)
+          .count());
+  for (auto& c : st.init.channels)
+    st.channels.insert(c);
+  st.last_inbound_ns = st.last_reported_ns = now_ns(self);
+  self->set_exception_handler([self](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(eptr);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    log::error(component(self), "handler failed, closing the session: " + what);
+    if (auto s = self->state.sink.lock())
+      s->close(close_code::internal_error, "internal error", false);
+    return caf::sec::runtime_error;
+  });
+  if (st.init.sink) {
+    auto sink = std::move(st.init.sink);
+    attach_sink(self, sink);
+    send_welcome(self, false);
+  }
+  return {
+      [=](inbound_atom, std::string& text) {
+        touch(self, false);
+        switch (self->state.rate->on_frame(self->state.last_inbound_ns)) {
+          case rate_verdict::accept:
+            break;
+          case rate_verdict::reject_first:
+            return send_error(self, "rate_limited",
+                              "over session.max_frames_per_sec; frames are dropped");
+          case rate_verdict::reject:
+            return;
+          case rate_verdict::disconnect:
+            log::info(component(self), "closing: over the frame rate limit for too long");
+            return close_and_quit(self, close_code::policy_violation, "rate limit exceeded", false);
+        }
+        handle_frame(self, text);
+      },
+      [=](touch_atom) { touch(self, false); },
+      [=](detach_atom, uint64_t sink_id, uint16_t code, bool resumable) {
+        auto& st = self->state;
+        if (!st.attached || sink_id != st.sink_id)
+          return;  // an older socket of a resumed session
+        st.attached = false;
+        st.sink.reset();
+        if (!resumable || st.init.limits.resume_window.count() == 0) {
+          log::debug(component(self), "closed (" + std::to_string(code) + ")");
+          return self->quit();
+        }
+        ++st.generation;
+        if (st.init.registry)
+          self->send(st.init.registry, status_atom::value, st.init.id, false);
+        self->delayed_send(self, st.init.limits.resume_window, expire_atom::value, st.generation);
+      },
+      [=](event_atom, event_frame& ev) {
+        auto& st = self->state;
+        ++st.seq;
+        st.buffer->push(st.seq, ev.tail);
+        if (st.attached)
+          if (auto s = st.sink.lock())
+            s->send(out_frame{event_head(st.seq), std::move(ev.tail)});
+      },
+      [=](heartbeat_atom) {
+        if (self->state.attached)
+          if (auto s = self->state.sink.lock())
+            s->ping();
+      },
+      [=](evict_atom, int64_t cutoff_ns) {
+        auto& st = self->state;
+        if (!st.attached)
+          return;
+        if (st.last_inbound_ns >= cutoff_ns)
+          return touch(self, true);  // the registry's view was behind
+        log::info(component(self), "evicted: no inbound frame for heartbeat.stale_after");
+        if (st.init.registry)
+          self->send(st.init.registry, evicted_atom::value, st.init.id);
+        close_and_quit(self, close_code::stale, "stale: no inbound frame", true);
+      },
+      [=](attach_atom, sink_ptr& sink, uint64_t last_seq) -> bool {
+        auto& st = self->state;
+        if (!sink || !st.buffer->covers(last_seq, st.seq))
+          return false;
+        if (st.attached)
+          if (auto old = st.sink.lock())
+            old->close(close_code::replaced, "session resumed on another connection", false);
+        attach_sink(self, sink);
+        touch(self, true);
+        auto missed = st.buffer->after(last_seq);
+        send_welcome(self, true);
+        send_json(self, {{"type", "session_restored"},
+                         {"session_id", st.init.id},
+                         {"replayed", missed.size()}});
+        std::vector<out_frame> frames;
+        frames.reserve(missed.size());
+        for (auto& [seq, tail] : missed)
+          frames.push_back(out_frame{event_head(seq), tail});
+        if (!frames.empty())
+          sink->send(std::move(frames));
+        if (st.init.registry)
+          self->send(st.init.registry, status_atom::value, st.init.id, true);
+        log::debug(component(self), "resumed, replayed " + std::to_string(missed.size()));
+        return true;
+      },
+      [=](shutdown_atom) {
+        close_and_quit(self, close_code::going_away, "server shutting down", false);
+      },
+      [=](expire_atom, uint64_t generation) {
+        if (!self->state.attached && generation == self->state.generation) {
+          log::debug(component(self), "resume window over");
+          self->quit();
+        }
+      },
+  };
+}
+
+} // namespace
+
+std::shared_ptr<session_port> make_session_port(session_actor actor) {
+  return std::make_shared<actor_session_port>(std::move(actor));
+}
+
+session_actor spawn_session(caf::actor_system& sys, session_init init) {
+  return sys.spawn(session_behavior, std::move(init));
+}
+
+session_actor spawn_session(caf::local_actor* parent, session_init init) {
+  return parent->spawn(session_behavior, std::move(init));
+}
+
+} // namespace herald

@@ -1,0 +1,26 @@
+#pragma once
+// Spawning a session actor. Only the registry (its supervisor) and tests do this.
+#include "actors/registry_protocol.hpp"
+#include "actors/session_protocol.hpp"
+
+#include <caf/fwd.hpp>
+
+namespace herald {
+
+struct session_init {
+  std::string id;
+  std::string user;
+  std::vector<std::string> allowed;   // the token's channel patterns
+  std::vector<std::string> channels;  // joined at start (the user channel is implicit)
+  sink_ptr sink;
+  session_limits limits;
+  registry_actor registry;            // may be invalid in tests
+};
+
+// A session_port that forwards a connection's traffic to a session actor.
+std::shared_ptr<session_port> make_session_port(session_actor actor);
+
+session_actor spawn_session(caf::actor_system& sys, session_init init);
+session_actor spawn_session(caf::local_actor* parent, session_init init);
+
+} // namespace herald

@@ -1,0 +1,34 @@
+#pragma once
+// The session actor's typed interface: one actor per client session, owning
+// its seq counter, its resume buffer and its channel list. It outlives its
+// socket for session.resume_window so the client can resume.
+#include "actors/atoms.hpp"
+#include "actors/event.hpp"
+#include "actors/frame_sink.hpp"
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+namespace herald {
+
+using sink_ptr = std::shared_ptr<frame_sink>;
+
+using session_actor = caf::typed_actor<
+    // From the connection.
+    caf::reacts_to<inbound_atom, std::string>,                // a text frame
+    caf::reacts_to<touch_atom>,                                // a control frame
+    caf::reacts_to<detach_atom, uint64_t, uint16_t, bool>,    // sink id, close code, resumable
+    // From the registry.
+    caf::reacts_to<event_atom, event_frame>,
+    caf::reacts_to<heartbeat_atom>,                            // send a protocol ping
+    caf::reacts_to<evict_atom, int64_t>,                       // evict if silent since (ns)
+    caf::replies_to<attach_atom, sink_ptr, uint64_t>::with<bool>,  // resume on a new socket
+    caf::reacts_to<shutdown_atom>,                             // close 1001 and quit
+    // Own timer.
+    caf::reacts_to<expire_atom, uint64_t>>;                    // resume window over (generation)
+
+} // namespace herald
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::event_frame)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::sink_ptr)

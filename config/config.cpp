@@ -1,0 +1,465 @@
+#include "config/config.hpp"
+#include "config/log.hpp"
+
+#include <nlohmann/json.hpp>
+#include <toml.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+#include <variant>
+
+extern char** environ;
+
+namespace herald::config {
+
+namespace {
+
+// ---- schema: one table drives parsing, env overrides and JSON output --------
+
+using field_ptr =
+    std::variant<std::string*, int64_t*, bool*, duration*, std::vector<std::string>*>;
+
+struct field {
+  const char* key;
+  field_ptr ptr;
+  bool secret = false;
+};
+
+struct section {
+  const char* name;
+  std::vector<field> fields;
+};
+
+std::vector<section> schema(herald_config& c) {
+  return {
+      {"server",
+       {{"listen", &c.server.listen},
+        {"threads", &c.server.threads},
+        {"max_connections", &c.server.max_connections},
+        {"max_message_bytes", &c.server.max_message_bytes},
+        {"shutdown_grace", &c.server.shutdown_grace},
+        {"max_body_bytes", &c.server.max_body_bytes},
+        {"close_timeout", &c.server.close_timeout},
+        {"http_idle_timeout", &c.server.http_idle_timeout}}},
+      {"auth",
+       {{"jwt_secret", &c.auth.jwt_secret, true},
+        {"required", &c.auth.required},
+        {"api_keys", &c.auth.api_keys, true}}},
+      {"heartbeat", {{"interval", &c.heartbeat.interval}, {"stale_after", &c.heartbeat.stale_after}}},
+      {"session",
+       {{"outbound_queue_max", &c.session.outbound_queue_max},
+        {"max_frames_per_sec", &c.session.max_frames_per_sec},
+        {"rate_limit_close_after", &c.session.rate_limit_close_after},
+        {"resume_window", &c.session.resume_window},
+        {"resume_buffer", &c.session.resume_buffer},
+        {"max_channels", &c.session.max_channels}}},
+      {"presence", {{"retain", &c.presence.retain}, {"max_users", &c.presence.max_users}}},
+      {"delivery", {{"inbox_max", &c.delivery.inbox_max}, {"inbox_ttl", &c.delivery.inbox_ttl}}},
+      {"storage", {{"backend", &c.storage.backend}, {"path", &c.storage.path}}},
+      {"redis",
+       {{"url", &c.redis.url, true},
+        {"connect_timeout", &c.redis.connect_timeout},
+        {"command_timeout", &c.redis.command_timeout},
+        {"key_prefix", &c.redis.key_prefix}}},
+      {"queue",
+       {{"max_attempts", &c.queue.max_attempts},
+        {"base_delay", &c.queue.base_delay},
+        {"max_delay", &c.queue.max_delay},
+        {"visibility_timeout", &c.queue.visibility_timeout}}},
+      {"log", {{"level", &c.log.level}}},
+  };
+}
+
+std::vector<field> sink_fields(sink_config& s) {
+  return {{"name", &s.name},
+          {"kind", &s.kind},
+          {"url", &s.url},
+          {"base_url", &s.base_url},
+          {"token", &s.token, true},
+          {"rate_per_sec", &s.rate_per_sec},
+          {"timeout", &s.timeout},
+          {"breaker_failures", &s.breaker_failures},
+          {"breaker_cooldown", &s.breaker_cooldown},
+          {"require_opt_in", &s.require_opt_in}};
+}
+
+struct config_error {
+  std::string key;
+  std::string problem;
+};
+
+std::string quoted(const std::string& s) { return nlohmann::json(s).dump(); }
+
+// ---- TOML values → fields ---------------------------------------------------
+
+const char* toml_type_name(const toml::value& v) {
+  if (v.is_string()) return "a string";
+  if (v.is_integer()) return "an integer";
+  if (v.is_floating()) return "a float";
+  if (v.is_boolean()) return "a boolean";
+  if (v.is_array()) return "an array";
+  if (v.is_table()) return "a table";
+  return "a date or time";
+}
+
+std::optional<std::string> assign_toml(const field& f, const toml::value& v) {
+  struct visitor {
+    const toml::value& v;
+    std::optional<std::string> operator()(std::string* p) const {
+      if (!v.is_string()) return std::string("expected a string, got ") + toml_type_name(v);
+      *p = v.as_string().str;
+      return std::nullopt;
+    }
+    std::optional<std::string> operator()(int64_t* p) const {
+      if (!v.is_integer()) return std::string("expected an integer, got ") + toml_type_name(v);
+      *p = v.as_integer();
+      return std::nullopt;
+    }
+    std::optional<std::string> operator()(bool* p) const {
+      if (!v.is_boolean()) return std::string("expected true or false, got ") + toml_type_name(v);
+      *p = v.as_boolean();
+      return std::nullopt;
+    }
+    std::optional<std::string> operator()(duration* p) const {
+      if (!v.is_string())
+        return std::string("expected a duration string such as \"30s\", got ") + toml_type_name(v);
+      auto d = parse_duration(v.as_string().str);
+      if (!d) return quoted(v.as_string().str) + " is not a duration";
+      *p = *d;
+      return std::nullopt;
+    }
+    std::optional<std::string> operator()(std::vector<std::string>* p) const {
+      if (!v.is_array()) return std::string("expected an array of strings, got ") + toml_type_name(v);
+      std::vector<std::string> out;
+      for (auto& item : v.as_array()) {
+        if (!item.is_string()) return "expected an array of strings";
+        out.push_back(item.as_string().str);
+      }
+      *p = std::move(out);
+      return std::nullopt;
+    }
+  };
+  return std::visit(visitor{v}, f.ptr);
+}
+
+// ---- environment strings → fields -------------------------------------------
+
+std::optional<std::string> assign_text(const field& f, const std::string& text) {
+  struct visitor {
+    const std::string& t;
+    std::optional<std::string> operator()(std::string* p) const {
+      *p = t;
+      return std::nullopt;
+    }
+    std::optional<std::string> operator()(int64_t* p) const {
+      char* end = nullptr;
+      errno = 0;
+      long long n = std::strtoll(t.c_str(), &end, 10);
+      if (t.empty() || *end != '\0' || errno != 0) return quoted(t) + " is not an integer";
+      *p = n;
+      return std::nullopt;
+    }
+    std::optional<std::string> operator()(bool* p) const {
+      if (t == "true" || t == "1") *p = true;
+      else if (t == "false" || t == "0") *p = false;
+      else return quoted(t) + " is not true or false";
+      return std::nullopt;
+    }
+    std::optional<std::string> operator()(duration* p) const {
+      auto d = parse_duration(t);
+      if (!d) return quoted(t) + " is not a duration";
+      *p = *d;
+      return std::nullopt;
+    }
+    std::optional<std::string> operator()(std::vector<std::string>* p) const {
+      // A JSON array, or a comma-separated list.
+      std::vector<std::string> out;
+      if (!t.empty() && t.front() == '[') {
+        auto j = nlohmann::json::parse(t, nullptr, false);
+        if (!j.is_array()) return quoted(t) + " is not a JSON array of strings";
+        for (auto& item : j) {
+          if (!item.is_string()) return quoted(t) + " is not a JSON array of strings";
+          out.push_back(item.get<std::string>());
+        }
+      } else {
+        std::stringstream ss(t);
+        std::string item;
+        while (std::getline(ss, item, ','))
+          if (!item.empty()) out.push_back(item);
+      }
+      *p = std::move(out);
+      return std::nullopt;
+    }
+  };
+  return std::visit(visitor{text}, f.ptr);
+}
+
+std::string env_name(std::string a, const std::string& b) {
+  std::string s = "HERALD_" + a + "_" + b;
+  for (auto& ch : s) {
+    if (ch == '.' || ch == '-') ch = '_';
+    else ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  }
+  return s;
+}
+
+// ---- TOML document → config ---------------------------------------------------
+
+std::optional<config_error> apply_fields(const std::string& prefix, std::vector<field>& fields,
+                                         const toml::table& table) {
+  for (auto& [key, value] : table) {
+    auto it = std::find_if(fields.begin(), fields.end(),
+                           [&](const field& f) { return key == f.key; });
+    if (it == fields.end()) return config_error{prefix + key, "unknown key"};
+    if (auto problem = assign_toml(*it, value)) return config_error{prefix + key, *problem};
+  }
+  return std::nullopt;
+}
+
+std::optional<config_error> apply_document(herald_config& cfg, const toml::value& doc) {
+  auto sections = schema(cfg);
+  for (auto& [name, value] : doc.as_table()) {
+    if (name == "sinks") {
+      if (!value.is_array()) return config_error{"sinks", "expected an array of tables ([[sinks]])"};
+      size_t index = 0;
+      for (auto& entry : value.as_array()) {
+        std::string prefix = "sinks[" + std::to_string(index++) + "].";
+        if (!entry.is_table()) return config_error{prefix.substr(0, prefix.size() - 1), "expected a table"};
+        sink_config sink;
+        auto fields = sink_fields(sink);
+        if (auto err = apply_fields(prefix, fields, entry.as_table())) return err;
+        cfg.sinks.push_back(std::move(sink));
+      }
+      continue;
+    }
+    auto it = std::find_if(sections.begin(), sections.end(),
+                           [&](const section& s) { return name == s.name; });
+    if (it == sections.end()) return config_error{name, "unknown section"};
+    if (!value.is_table()) return config_error{name, "expected a table"};
+    if (auto err = apply_fields(name + ".", it->fields, value.as_table())) return err;
+  }
+  return std::nullopt;
+}
+
+std::optional<config_error> apply_env(herald_config& cfg,
+                                      const std::map<std::string, std::string>& env,
+                                      std::string& source) {
+  auto sections = schema(cfg);
+  for (auto& s : sections) {
+    for (auto& f : s.fields) {
+      auto name = env_name(s.name, f.key);
+      auto it = env.find(name);
+      if (it == env.end()) continue;
+      if (auto problem = assign_text(f, it->second)) {
+        source = name + " (environment)";
+        return config_error{std::string(s.name) + "." + f.key, *problem};
+      }
+    }
+  }
+  for (auto& sink : cfg.sinks) {
+    auto fields = sink_fields(sink);
+    for (auto& f : fields) {
+      if (std::string(f.key) == "name") continue;
+      auto name = env_name("SINKS_" + sink.name, f.key);
+      auto it = env.find(name);
+      if (it == env.end()) continue;
+      if (auto problem = assign_text(f, it->second)) {
+        source = name + " (environment)";
+        return config_error{"sinks." + sink.name + "." + f.key, *problem};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// ---- validation ---------------------------------------------------------------
+
+bool split_listen(const std::string& listen, std::string& host, long& port) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  auto digits = listen.substr(colon + 1);
+  if (digits.empty() || digits.size() > 5 || digits.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  port = std::stol(digits);
+  return port <= 65535;
+}
+
+std::optional<config_error> check_range(const char* key, int64_t v, int64_t lo, int64_t hi) {
+  if (v < lo || v > hi)
+    return config_error{key, std::to_string(v) + " is out of range [" + std::to_string(lo) + ", " +
+                                 std::to_string(hi) + "]"};
+  return std::nullopt;
+}
+
+std::optional<config_error> check_positive(const char* key, duration d) {
+  if (d.count() <= 0) return config_error{key, "must be greater than 0"};
+  return std::nullopt;
+}
+
+std::optional<config_error> validate(const herald_config& c) {
+  std::string host;
+  long port = 0;
+  if (!split_listen(c.server.listen, host, port))
+    return config_error{"server.listen", quoted(c.server.listen) + " is not host:port"};
+  std::optional<config_error> err;
+  if ((err = check_range("server.threads", c.server.threads, 0, 256))) return err;
+  if ((err = check_range("server.max_connections", c.server.max_connections, 1, 10'000'000))) return err;
+  if ((err = check_range("server.max_message_bytes", c.server.max_message_bytes, 128, 64 << 20))) return err;
+  if ((err = check_range("server.max_body_bytes", c.server.max_body_bytes, 128, 256 << 20))) return err;
+  if ((err = check_positive("server.shutdown_grace", c.server.shutdown_grace))) return err;
+  if ((err = check_positive("server.close_timeout", c.server.close_timeout))) return err;
+  if ((err = check_positive("server.http_idle_timeout", c.server.http_idle_timeout))) return err;
+  if (c.auth.required && c.auth.jwt_secret.empty())
+    return config_error{"auth.jwt_secret", "is empty while auth.required = true (set it or HERALD_AUTH_JWT_SECRET)"};
+  for (auto& k : c.auth.api_keys)
+    if (k.empty()) return config_error{"auth.api_keys", "contains an empty key"};
+  if ((err = check_positive("heartbeat.interval", c.heartbeat.interval))) return err;
+  if ((err = check_positive("heartbeat.stale_after", c.heartbeat.stale_after))) return err;
+  if ((err = check_range("session.outbound_queue_max", c.session.outbound_queue_max, 1, 1'000'000))) return err;
+  if ((err = check_range("session.max_frames_per_sec", c.session.max_frames_per_sec, 1, 1'000'000))) return err;
+  if ((err = check_positive("session.rate_limit_close_after", c.session.rate_limit_close_after))) return err;
+  if ((err = check_range("session.resume_buffer", c.session.resume_buffer, 0, 1'000'000))) return err;
+  if ((err = check_range("session.max_channels", c.session.max_channels, 1, 100'000))) return err;
+  if (c.session.resume_window.count() < 0) return config_error{"session.resume_window", "must not be negative"};
+  if ((err = check_positive("presence.retain", c.presence.retain))) return err;
+  if ((err = check_range("presence.max_users", c.presence.max_users, 1, 100'000'000))) return err;
+  if ((err = check_range("delivery.inbox_max", c.delivery.inbox_max, 1, 10'000'000))) return err;
+  if ((err = check_positive("delivery.inbox_ttl", c.delivery.inbox_ttl))) return err;
+  static const std::set<std::string> backends{"sqlite", "redis", "memory"};
+  if (!backends.count(c.storage.backend))
+    return config_error{"storage.backend", quoted(c.storage.backend) + " is not one of \"sqlite\", \"redis\", \"memory\""};
+  if (c.storage.backend == "sqlite" && c.storage.path.empty())
+    return config_error{"storage.path", "is empty while storage.backend = \"sqlite\""};
+  if (c.redis.url.rfind("redis://", 0) != 0)
+    return config_error{"redis.url", "must start with redis://"};
+  if ((err = check_positive("redis.connect_timeout", c.redis.connect_timeout))) return err;
+  if ((err = check_positive("redis.command_timeout", c.redis.command_timeout))) return err;
+  if ((err = check_range("queue.max_attempts", c.queue.max_attempts, 1, 1000))) return err;
+  if ((err = check_positive("queue.base_delay", c.queue.base_delay))) return err;
+  if (c.queue.max_delay < c.queue.base_delay)
+    return config_error{"queue.max_delay", "must not be less than queue.base_delay"};
+  if ((err = check_positive("queue.visibility_timeout", c.queue.visibility_timeout))) return err;
+  std::set<std::string> names;
+  for (size_t i = 0; i < c.sinks.size(); ++i) {
+    auto& s = c.sinks[i];
+    std::string p = "sinks[" + std::to_string(i) + "].";
+    if (s.name.empty()) return config_error{p + "name", "is required"};
+    if (!names.insert(s.name).second) return config_error{p + "name", quoted(s.name) + " is used twice"};
+    if (s.kind != "webhook" && s.kind != "telegram")
+      return config_error{p + "kind", quoted(s.kind) + " is not \"webhook\" or \"telegram\""};
+    if (s.kind == "webhook" && s.url.rfind("http://", 0) != 0 && s.url.rfind("https://", 0) != 0)
+      return config_error{p + "url", "a webhook sink needs an http:// or https:// url"};
+    if (s.kind == "telegram" && s.base_url.rfind("http", 0) != 0)
+      return config_error{p + "base_url", "must be an http:// or https:// url"};
+    if (s.rate_per_sec < 1 || s.rate_per_sec > 1'000'000)
+      return config_error{p + "rate_per_sec", std::to_string(s.rate_per_sec) + " is out of range [1, 1000000]"};
+    if (s.timeout.count() <= 0) return config_error{p + "timeout", "must be greater than 0"};
+    if (s.breaker_failures < 1) return config_error{p + "breaker_failures", "must be at least 1"};
+    if (s.breaker_cooldown.count() <= 0) return config_error{p + "breaker_cooldown", "must be greater than 0"};
+  }
+  log::level lv;
+  if (!log::parse_level(c.log.level, lv))
+    return config_error{"log.level", quoted(c.log.level) + " is not debug, info, warn or error"};
+  return std::nullopt;
+}
+
+} // namespace
+
+std::string herald_config::listen_host() const {
+  std::string host;
+  long port = 0;
+  split_listen(server.listen, host, port);
+  return host;
+}
+
+uint16_t herald_config::listen_port() const {
+  std::string host;
+  long port = 0;
+  split_listen(server.listen, host, port);
+  return static_cast<uint16_t>(port);
+}
+
+load_result load(const std::string& path, const std::map<std::string, std::string>& env) {
+  std::string source = path.empty() ? "<embedded config>" : path;
+  std::string text;
+  if (path.empty()) {
+    text = embedded_config_text();
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return {std::nullopt, path + ": cannot read the file"};
+    std::stringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  }
+  herald_config cfg;
+  try {
+    std::istringstream in(text);
+    auto doc = toml::parse(in, source);
+    if (auto err = apply_document(cfg, doc)) return {std::nullopt, source + ": " + err->key + ": " + err->problem};
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    // toml11 reports on several lines; keep the first, the contract wants one line.
+    for (auto& ch : what)
+      if (ch == '\n') ch = ' ';
+    return {std::nullopt, source + ": (syntax): " + what};
+  }
+  if (auto err = apply_env(cfg, env, source)) return {std::nullopt, source + ": " + err->key + ": " + err->problem};
+  if (auto err = validate(cfg)) return {std::nullopt, source + ": " + err->key + ": " + err->problem};
+  return {std::move(cfg), {}};
+}
+
+load_result load_from_process(const std::string& path) {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string entry = *e;
+    if (entry.rfind("HERALD_", 0) != 0) continue;
+    auto eq = entry.find('=');
+    if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  return load(path, env);
+}
+
+namespace {
+
+nlohmann::json field_json(const field& f) {
+  struct visitor {
+    bool secret;
+    nlohmann::json operator()(std::string* p) const {
+      return secret && !p->empty() ? nlohmann::json("<redacted>") : nlohmann::json(*p);
+    }
+    nlohmann::json operator()(int64_t* p) const { return *p; }
+    nlohmann::json operator()(bool* p) const { return *p; }
+    nlohmann::json operator()(duration* p) const { return format_duration(*p); }
+    nlohmann::json operator()(std::vector<std::string>* p) const {
+      auto out = nlohmann::json::array();
+      for (auto& s : *p) out.push_back(secret ? "<redacted>" : s);
+      return out;
+    }
+  };
+  return std::visit(visitor{f.secret}, f.ptr);
+}
+
+} // namespace
+
+std::string to_json(const herald_config& cfg) {
+  herald_config copy = cfg;
+  nlohmann::json out = nlohmann::json::object();
+  for (auto& s : schema(copy)) {
+    auto& obj = out[s.name] = nlohmann::json::object();
+    for (auto& f : s.fields) obj[f.key] = field_json(f);
+  }
+  out["sinks"] = nlohmann::json::array();
+  for (auto& sink : copy.sinks) {
+    nlohmann::json obj = nlohmann::json::object();
+    for (auto& f : sink_fields(sink)) obj[f.key] = field_json(f);
+    out["sinks"].push_back(obj);
+  }
+  return out.dump(2);
+}
+
+} // namespace herald::config

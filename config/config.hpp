@@ -1,0 +1,130 @@
+#pragma once
+// Herald's configuration: the TOML file of CONTRACT §2, environment overrides
+// (HERALD_<SECTION>_<KEY>) and validation. Every limit used anywhere comes from here.
+#include "config/duration.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace herald::config {
+
+using namespace std::chrono_literals;
+
+struct server_section {
+  std::string listen = "127.0.0.1:8080";
+  int64_t threads = 0;
+  int64_t max_connections = 200000;
+  int64_t max_message_bytes = 65536;
+  duration shutdown_grace = 10s;
+  int64_t max_body_bytes = 1 << 20;  // HTTP request bodies; larger → 413
+  duration close_timeout = 2s;       // wait for the peer's close reply, then drop TCP
+  duration http_idle_timeout = 60s;  // idle keep-alive HTTP connections are closed
+};
+
+struct auth_section {
+  std::string jwt_secret;
+  bool required = true;
+  std::vector<std::string> api_keys;
+};
+
+struct heartbeat_section {
+  duration interval = 30s;
+  duration stale_after = 5min;
+};
+
+struct session_section {
+  int64_t outbound_queue_max = 1024;
+  int64_t max_frames_per_sec = 100;
+  duration rate_limit_close_after = 10s;  // continuously over the rate this long → 1008
+  duration resume_window = 2min;
+  int64_t resume_buffer = 256;
+  int64_t max_channels = 100;  // channels one session may be in; over → error too_many_channels
+};
+
+struct presence_section {
+  duration retain = 24h;  // last_seen of a user with no session is forgotten after this
+  int64_t max_users = 1000000;  // remembered offline users; the oldest are forgotten first
+};
+
+struct delivery_section {
+  int64_t inbox_max = 1000;
+  duration inbox_ttl = 24h;
+};
+
+struct storage_section {
+  std::string backend = "sqlite";
+  std::string path = "data/herald.db";
+};
+
+struct redis_section {
+  std::string url = "redis://127.0.0.1:6379/0";
+  duration connect_timeout = 5s;
+  duration command_timeout = 5s;
+  std::string key_prefix = "herald:";
+};
+
+struct queue_section {
+  int64_t max_attempts = 3;
+  duration base_delay = 1s;
+  duration max_delay = 5min;
+  duration visibility_timeout = 30s;
+};
+
+struct sink_config {
+  std::string name;
+  std::string kind;
+  std::string url;
+  std::string base_url = "https://api.telegram.org";
+  std::string token;
+  int64_t rate_per_sec = 10;
+  duration timeout = 5s;
+  int64_t breaker_failures = 5;
+  duration breaker_cooldown = 30s;
+  bool require_opt_in = false;
+};
+
+struct log_section {
+  std::string level = "info";
+};
+
+struct herald_config {
+  server_section server;
+  auth_section auth;
+  heartbeat_section heartbeat;
+  session_section session;
+  presence_section presence;
+  delivery_section delivery;
+  storage_section storage;
+  redis_section redis;
+  queue_section queue;
+  std::vector<sink_config> sinks;
+  log_section log;
+
+  // Derived from server.listen by validation.
+  std::string listen_host() const;
+  uint16_t listen_port() const;
+};
+
+struct load_result {
+  std::optional<herald_config> config;
+  std::string error;  // "<file>: <key path>: <problem>" when config is empty
+};
+
+// Reads `path` (or, when `path` is empty, the configuration embedded in the
+// binary), applies environment overrides from `env` (name → value) and
+// validates everything. Never throws.
+load_result load(const std::string& path, const std::map<std::string, std::string>& env);
+
+// load() with the process environment.
+load_result load_from_process(const std::string& path);
+
+// The effective configuration as JSON text (durations as strings, secrets redacted).
+std::string to_json(const herald_config& cfg);
+
+// The example configuration compiled into the binary (config/herald.toml).
+const char* embedded_config_text();
+
+} // namespace herald::config
