@@ -1,0 +1,167 @@
+// herald: wiring only. Read config → actor system → registry → network →
+// wait for SIGTERM/SIGINT → shut down in reverse order.
+#include "actors/registry_client.hpp"
+#include "config/config.hpp"
+#include "config/log.hpp"
+#include "net/server.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+#include <unistd.h>
+
+namespace {
+
+constexpr const char* default_config_path = "config/herald.toml";
+
+void usage(std::ostream& out) {
+  out << "usage: herald [--config FILE]     run (default: " << default_config_path
+      << ", or the embedded config when that file does not exist)\n"
+         "       herald --check-config FILE run every start-up check, print the effective config as JSON\n"
+         "       herald --version\n";
+}
+
+// Start-up checks beyond the config's own validation.
+std::string startup_problem(const herald::config::herald_config& cfg, const std::string& source) {
+  if (cfg.storage.backend != "memory")
+    return source + ": storage.backend: \"" + cfg.storage.backend +
+           "\" is not available in this build yet; use \"memory\"";
+  return {};
+}
+
+herald::registry_limits registry_limits_from(const herald::config::herald_config& c) {
+  herald::registry_limits r;
+  r.session.heartbeat_interval = c.heartbeat.interval;
+  r.session.stale_after = c.heartbeat.stale_after;
+  r.session.resume_window = c.session.resume_window;
+  r.session.resume_buffer = static_cast<uint64_t>(c.session.resume_buffer);
+  r.session.max_frames_per_sec = static_cast<uint64_t>(c.session.max_frames_per_sec);
+  r.session.rate_limit_close_after = c.session.rate_limit_close_after;
+  r.session.max_channels = static_cast<uint64_t>(c.session.max_channels);
+  r.presence_retain = c.presence.retain;
+  r.presence_max_users = static_cast<uint64_t>(c.presence.max_users);
+  return r;
+}
+
+int run(const herald::config::herald_config& cfg, const std::string& source) {
+  using namespace herald;
+  log::level lv;
+  log::parse_level(cfg.log.level, lv);
+  log::set_level(lv);
+
+  // Signals are taken synchronously by this thread; every thread started
+  // below inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto cores = std::max(1u, std::thread::hardware_concurrency());
+  caf::actor_system_config caf_cfg;
+  caf_cfg.set("scheduler.max-threads", static_cast<size_t>(cores));
+  caf_cfg.set("scheduler.max-throughput", static_cast<size_t>(500));
+  caf::actor_system sys{caf_cfg};
+  {
+    registry_client registry{sys, registry_limits_from(cfg)};
+    std::unique_ptr<net::server> srv;
+    try {
+      srv = std::make_unique<net::server>(cfg, registry);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "%s: %s\n", source.c_str(), e.what());
+      registry.stop();
+      return 1;
+    }
+    srv->start();
+    log::info("main", std::string("herald ") + HERALD_VERSION + " ready: config " + source +
+                          ", storage " + cfg.storage.backend + ", auth " +
+                          (cfg.auth.required ? "required" : "optional") + ", port " +
+                          std::to_string(srv->port()));
+
+    int sig = 0;
+    sigwait(&signals, &sig);
+    auto grace = cfg.server.shutdown_grace;
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    log::info("main", std::string("caught ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                          ", shutting down (grace " + config::format_duration(grace) + ")");
+    // Whatever hangs, the process ends within the grace period.
+    std::thread([grace] {
+      std::this_thread::sleep_for(grace);
+      log::error("main", "shutdown_grace exceeded, exiting now");
+      std::fflush(stderr);
+      ::_exit(0);
+    }).detach();
+
+    srv->stop_accepting();
+    registry.shutdown();
+    // Leave a margin of the grace period for stopping threads and actors.
+    auto wait_until = deadline - std::min<std::chrono::milliseconds>(grace / 2, std::chrono::milliseconds(1000));
+    while (srv->counters().active_connections.load() > 0 && std::chrono::steady_clock::now() < wait_until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    srv->stop();
+    registry.stop();
+    sys.await_all_actors_done();
+    srv.reset();
+  }
+  log::info("main", "stopped");
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::string config_path;
+  bool explicit_config = false;
+  std::string check_path;
+  bool check = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--version") {
+      std::cout << "herald " << HERALD_VERSION << "\n";
+      return 0;
+    }
+    if (arg == "--help" || arg == "-h") {
+      usage(std::cout);
+      return 0;
+    }
+    if ((arg == "--config" || arg == "--check-config") && i + 1 < argc) {
+      (arg == "--config" ? config_path : check_path) = argv[++i];
+      (arg == "--config" ? explicit_config : check) = true;
+      continue;
+    }
+    std::cerr << "herald: unknown or incomplete argument '" << arg << "'\n";
+    usage(std::cerr);
+    return 1;
+  }
+  if (check) {
+    auto loaded = herald::config::load_from_process(check_path);
+    if (!loaded.config) {
+      std::cerr << loaded.error << "\n";
+      return 1;
+    }
+    if (auto problem = startup_problem(*loaded.config, check_path); !problem.empty()) {
+      std::cerr << problem << "\n";
+      return 1;
+    }
+    std::cout << herald::config::to_json(*loaded.config) << "\n";
+    return 0;
+  }
+  if (!explicit_config)
+    config_path = access(default_config_path, R_OK) == 0 ? default_config_path : "";
+  auto loaded = herald::config::load_from_process(config_path);
+  if (!loaded.config) {
+    std::cerr << loaded.error << "\n";
+    return 1;
+  }
+  auto source = config_path.empty() ? std::string("<embedded config>") : config_path;
+  if (auto problem = startup_problem(*loaded.config, source); !problem.empty()) {
+    std::cerr << problem << "\n";
+    return 1;
+  }
+  return run(*loaded.config, source);
+}

@@ -1,0 +1,180 @@
+#include "net/api.hpp"
+
+#include "actors/channel_policy.hpp"
+#include "config/time_format.hpp"
+#include "net/upgrade.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace herald::net {
+
+using nlohmann::json;
+
+api_response json_error(int status, const std::string& message) {
+  return {status, json{{"error", message}}.dump()};
+}
+
+namespace {
+
+api_response json_ok(const json& j, int status = 200) { return {status, j.dump()}; }
+
+bool same_key(const std::string& a, const std::string& b) {
+  if (a.size() != b.size())
+    return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+constexpr const char* prefix = "/api/v1/";
+
+} // namespace
+
+api::api(const config::herald_config& cfg, registry_client& registry, server_counters& counters)
+    : cfg_(cfg), registry_(registry), counters_(counters) {}
+
+bool api::authorized(const api_request& req) const {
+  if (cfg_.auth.api_keys.empty())
+    return true;
+  if (req.authorization.rfind("Bearer ", 0) != 0)
+    return false;
+  auto key = req.authorization.substr(7);
+  bool ok = false;
+  for (auto& k : cfg_.auth.api_keys)
+    ok |= same_key(k, key);
+  return ok;
+}
+
+void api::handle(const api_request& req, std::function<void(api_response)> respond) {
+  const std::string& p = req.path;
+  auto method_is = [&](const char* m) {
+    if (req.method == m)
+      return true;
+    respond(json_error(405, std::string("use ") + m + " for " + p));
+    return false;
+  };
+  if (p == "/api/v1/websocket/health") {
+    if (method_is("GET"))
+      respond(health());
+    return;
+  }
+  if (p == "/api/v1/websocket/stats") {
+    if (method_is("GET"))
+      stats(std::move(respond));
+    return;
+  }
+  bool known = p == "/api/v1/publish" || p.rfind("/api/v1/presence/", 0) == 0;
+  if (!known)
+    return respond(json_error(404, "no such route: " + p));
+  if (!authorized(req))
+    return respond(json_error(401, "missing or wrong API key (Authorization: Bearer <key>)"));
+  if (p == "/api/v1/publish") {
+    if (method_is("POST"))
+      publish(req, std::move(respond));
+    return;
+  }
+  auto user = parse_query("u=" + p.substr(std::string("/api/v1/presence/").size()))["u"];
+  if (user.empty())
+    return respond(json_error(404, "no user given"));
+  if (method_is("GET"))
+    presence(user, std::move(respond));
+}
+
+void api::publish(const api_request& req, std::function<void(api_response)> respond) {
+  auto body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded())
+    return respond(json_error(400, "body is not valid JSON"));
+  if (!body.is_object())
+    return respond(json_error(400, "body must be a JSON object"));
+  publish_request pr;
+  int targets = 0;
+  std::string channel;
+  if (auto it = body.find("user"); it != body.end()) {
+    if (!it->is_string() || it->get<std::string>().empty() || it->get<std::string>().size() > 200)
+      return respond(json_error(400, "\"user\" must be a non-empty string of at most 200 bytes"));
+    pr.target = publish_target::user;
+    pr.name = it->get<std::string>();
+    channel = user_channel(pr.name);
+    ++targets;
+  }
+  if (auto it = body.find("channel"); it != body.end()) {
+    if (!it->is_string())
+      return respond(json_error(400, "\"channel\" must be a string"));
+    auto name = it->get<std::string>();
+    auto check = check_channel_name(name);
+    if (check == channel_check::bad_name)
+      return respond(json_error(400, "\"channel\" must be 1 to 200 bytes"));
+    if (check == channel_check::reserved)
+      return respond(json_error(400, "\"" + name + "\" is reserved: use \"user\" or \"broadcast\""));
+    pr.target = publish_target::channel;
+    pr.name = channel = name;
+    ++targets;
+  }
+  if (auto it = body.find("broadcast"); it != body.end()) {
+    if (!it->is_boolean())
+      return respond(json_error(400, "\"broadcast\" must be true"));
+    if (it->get<bool>()) {
+      pr.target = publish_target::broadcast;
+      channel = "broadcast";
+      ++targets;
+    }
+  }
+  if (targets != 1)
+    return respond(json_error(400, "give exactly one of \"user\", \"channel\" or \"broadcast\": true"));
+  auto ev = body.find("event");
+  if (ev == body.end() || !ev->is_string() || ev->get<std::string>().empty() ||
+      ev->get<std::string>().size() > 200)
+    return respond(json_error(400, "\"event\" must be a non-empty string of at most 200 bytes"));
+  std::string data = "{}";
+  if (auto it = body.find("data"); it != body.end())
+    data = it->dump();
+  pr.event = make_event(channel, ev->get<std::string>(), data);
+  auto id = pr.event.id;
+  registry_.publish(std::move(pr), [respond, id](std::optional<uint64_t> delivered) {
+    if (!delivered)
+      return respond(json_error(503, "the registry did not answer"));
+    respond(json_ok({{"id", id}, {"delivered", *delivered}, {"stored", false}}));
+  });
+}
+
+void api::stats(std::function<void(api_response)> respond) {
+  registry_.stats([this, respond](std::optional<registry_stats> st) {
+    if (!st)
+      return respond(json_error(503, "the registry did not answer"));
+    respond(json_ok({{"active_connections", counters_.active_connections.load()},
+                     {"total_connections", counters_.total_connections.load()},
+                     {"total_messages", counters_.total_messages.load()},
+                     {"users", st->users},
+                     {"channels", st->channels},
+                     {"evicted_stale", st->evicted_stale},
+                     {"sessions", st->sessions},
+                     {"messages_in", counters_.messages_in.load()},
+                     {"slow_consumer_closes", counters_.slow_consumer_closes.load()},
+                     {"rejected_full", counters_.rejected_full.load()}}));
+  });
+}
+
+void api::presence(const std::string& user, std::function<void(api_response)> respond) {
+  registry_.presence(user, [respond](std::optional<presence_info> info) {
+    if (!info)
+      return respond(json_error(503, "the registry did not answer"));
+    json last_seen = nullptr;
+    if (info->last_seen)
+      last_seen = rfc3339(*info->last_seen);
+    respond(json_ok({{"user", info->user},
+                     {"connected", info->connected},
+                     {"sessions", info->sessions},
+                     {"last_seen", last_seen}}));
+  });
+}
+
+api_response api::health() const {
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
+                    std::chrono::steady_clock::now() - started_)
+                    .count();
+  return json_ok(
+      {{"status", "ok"}, {"storage", "ok"}, {"redis", "disabled"}, {"uptime_s", uptime}});
+}
+
+} // namespace herald::net

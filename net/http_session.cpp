@@ -1,0 +1,193 @@
+#include "net/http_session.hpp"
+
+#include "config/log.hpp"
+#include "net/ws_connection.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include <optional>
+
+namespace herald::net {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+
+constexpr size_t header_limit = 16 * 1024;
+
+bool contains_token(beast::string_view value, beast::string_view token) {
+  std::string v(value), t(token);
+  for (auto& c : v)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return v.find(t) != std::string::npos;
+}
+
+// Sec-WebSocket-Accept: base64(SHA-1(key + RFC 6455 GUID)).
+std::string accept_key(beast::string_view key) {
+  std::string input(key);
+  input += "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
+  unsigned char out[4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1];
+  int n = EVP_EncodeBlock(out, digest, SHA_DIGEST_LENGTH);
+  return std::string(reinterpret_cast<char*>(out), static_cast<size_t>(n));
+}
+
+class http_session : public std::enable_shared_from_this<http_session> {
+public:
+  http_session(tcp::socket socket, server_context& ctx) : stream_(std::move(socket)), ctx_(ctx) {}
+
+  void run() { do_read(); }
+
+private:
+  void do_read() {
+    parser_.emplace();
+    parser_->body_limit(ctx_.max_body_bytes);
+    parser_->header_limit(header_limit);
+    stream_.expires_after(ctx_.http_idle_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->on_read(ec);
+                     });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == boost::asio::error::operation_aborted || ec == boost::asio::error::connection_reset)
+      return close();
+    if (ec == http::error::body_limit)
+      return reply(413, R"({"error":"request body larger than server.max_body_bytes"})", false);
+    if (ec == http::error::header_limit)
+      return reply(431, R"({"error":"request headers too large"})", false);
+    if (ec)  // not HTTP at all: answer once and hang up
+      return reply(400, R"({"error":"malformed HTTP request"})", false);
+    auto& req = parser_->get();
+    keep_alive_ = req.keep_alive();
+    auto target = std::string(req.target());
+    auto q = target.find('?');
+    std::string path = target.substr(0, q);
+    std::string query = q == std::string::npos ? "" : target.substr(q + 1);
+    if (path == "/ws")
+      return upgrade(req, query);
+    if (path.rfind("/api/v1/", 0) == 0) {
+      api_request ar;
+      ar.method = std::string(req.method_string());
+      ar.path = path;
+      ar.authorization = std::string(req[http::field::authorization]);
+      ar.body = std::move(req.body());
+      ctx_.routes.handle(ar, [self = shared_from_this()](api_response r) {
+        // The answer may come from an actor thread: hop back onto the strand.
+        boost::asio::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable {
+          self->reply(r.status, std::move(r.body), self->keep_alive_, r.content_type);
+        });
+      });
+      return;
+    }
+    reply(404, R"({"error":"no such route"})", keep_alive_);
+  }
+
+  void upgrade(http::request<http::string_body>& req, const std::string& query) {
+    if (req.method() != http::verb::get || !contains_token(req[http::field::upgrade], "websocket") ||
+        !contains_token(req[http::field::connection], "upgrade"))
+      return reply(426, R"({"error":"GET /ws needs a WebSocket upgrade"})", false);
+    if (req[http::field::sec_websocket_version] != "13")
+      return reply(426, R"({"error":"Sec-WebSocket-Version must be 13"})", false);
+    auto key = req[http::field::sec_websocket_key];
+    if (key.empty())
+      return reply(400, R"({"error":"missing Sec-WebSocket-Key"})", false);
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+    decision_ = decide_upgrade(query, req[http::field::authorization], ctx_.upgrade, now);
+    if (decision_.status != 101)
+      return reply(decision_.status, nlohmann_error(decision_.error), false);
+    if (++ctx_.counters.active_connections > ctx_.max_connections) {
+      --ctx_.counters.active_connections;
+      ++ctx_.counters.rejected_full;
+      return reply(503, R"({"error":"server.max_connections reached"})", false);
+    }
+    auto res = std::make_shared<http::response<http::empty_body>>(http::status::switching_protocols, 11);
+    res->set(http::field::server, "herald");
+    res->set(http::field::upgrade, "websocket");
+    res->set(http::field::connection, "Upgrade");
+    res->set(http::field::sec_websocket_accept, accept_key(key));
+    stream_.expires_never();
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+      self->on_upgraded(ec);
+    });
+  }
+
+  void on_upgraded(beast::error_code ec) {
+    if (ec) {
+      --ctx_.counters.active_connections;
+      return close();
+    }
+    ++ctx_.counters.total_connections;
+    auto leftover = beast::buffers_to_string(buffer_.data());
+    auto conn = std::make_shared<ws_connection>(stream_.release_socket(), std::move(leftover),
+                                                ctx_.limits, ctx_.counters);
+    connect_request cr;
+    cr.sink = conn;
+    cr.user = std::move(decision_.user);
+    cr.allowed = std::move(decision_.allowed);
+    cr.channels = std::move(decision_.channels);
+    cr.resume_id = std::move(decision_.resume_id);
+    cr.last_seq = decision_.last_seq;
+    ctx_.registry.connect(std::move(cr));
+  }
+
+  static std::string nlohmann_error(const std::string& message) {
+    std::string out = "{\"error\":\"";
+    for (char c : message) {
+      if (c == '"' || c == '\\')
+        out += '\\';
+      if (static_cast<unsigned char>(c) >= 0x20)
+        out += c;
+    }
+    return out + "\"}";
+  }
+
+  void reply(int status, std::string body, bool keep_alive,
+             const std::string& content_type = "application/json") {
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(status), 11);
+    res->set(http::field::server, "herald");
+    res->set(http::field::content_type, content_type);
+    res->keep_alive(keep_alive);
+    res->body() = std::move(body);
+    res->prepare_payload();
+    stream_.expires_after(ctx_.http_idle_timeout);
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
+                        if (ec || !keep_alive)
+                          return self->close();
+                        self->do_read();
+                      });
+  }
+
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  server_context& ctx_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  bool keep_alive_ = false;
+  upgrade_decision decision_;
+};
+
+} // namespace
+
+void serve_http(tcp::socket socket, server_context& ctx) {
+  std::make_shared<http_session>(std::move(socket), ctx)->run();
+}
+
+} // namespace herald::net

@@ -1,0 +1,90 @@
+#include "net/server.hpp"
+
+#include "config/log.hpp"
+#include "net/api.hpp"
+#include "net/context.hpp"
+#include "net/listener.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+
+#include <thread>
+
+namespace herald::net {
+
+namespace asio = boost::asio;
+
+struct server::impl {
+  const config::herald_config& cfg;
+  server_counters counters;
+  asio::io_context ioc;
+  api routes;
+  server_context ctx;
+  std::shared_ptr<listener> acceptor;
+  std::vector<std::thread> threads;
+  size_t thread_count;
+
+  impl(const config::herald_config& c, registry_client& registry)
+      : cfg(c),
+        ioc(static_cast<int>(thread_count_for(c))),
+        routes(c, registry, counters),
+        ctx{registry, routes, counters, {}, {}, 0, 0, {}},
+        thread_count(thread_count_for(c)) {
+    ctx.limits.max_message_bytes = static_cast<uint64_t>(c.server.max_message_bytes);
+    ctx.limits.outbound_queue_max = static_cast<uint64_t>(c.session.outbound_queue_max);
+    ctx.limits.close_timeout_ms = c.server.close_timeout.count();
+    ctx.upgrade.jwt_secret = c.auth.jwt_secret;
+    ctx.upgrade.auth_required = c.auth.required;
+    ctx.upgrade.max_channels = static_cast<uint64_t>(c.session.max_channels);
+    ctx.max_connections = static_cast<uint64_t>(c.server.max_connections);
+    ctx.max_body_bytes = static_cast<uint64_t>(c.server.max_body_bytes);
+    ctx.http_idle_timeout = c.server.http_idle_timeout;
+  }
+
+  static size_t thread_count_for(const config::herald_config& c) {
+    if (c.server.threads > 0)
+      return static_cast<size_t>(c.server.threads);
+    return std::max(1u, std::thread::hardware_concurrency());
+  }
+};
+
+server::server(const config::herald_config& cfg, registry_client& registry)
+    : impl_(new impl(cfg, registry)) {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(cfg.listen_host(), ec);
+  if (ec)
+    throw std::runtime_error("server.listen: \"" + cfg.listen_host() + "\" is not an IP address");
+  try {
+    impl_->acceptor = std::make_shared<listener>(
+        impl_->ioc, asio::ip::tcp::endpoint(address, cfg.listen_port()), impl_->ctx);
+  } catch (const boost::system::system_error& e) {
+    throw std::runtime_error("server.listen: cannot listen on " + cfg.server.listen + ": " +
+                             e.code().message());
+  }
+}
+
+server::~server() { stop(); }
+
+void server::start() {
+  impl_->acceptor->run();
+  for (size_t i = 0; i < impl_->thread_count; ++i)
+    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  log::info("net", "listening on " + impl_->cfg.listen_host() + ":" + std::to_string(port()) +
+                       " with " + std::to_string(impl_->thread_count) + " I/O threads");
+}
+
+uint16_t server::port() const { return impl_->acceptor->port(); }
+
+const server_counters& server::counters() const { return impl_->counters; }
+
+void server::stop_accepting() { impl_->acceptor->stop(); }
+
+void server::stop() {
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads)
+    if (t.joinable())
+      t.join();
+  impl_->threads.clear();
+}
+
+} // namespace herald::net

@@ -1,0 +1,118 @@
+#include "net/upgrade.hpp"
+
+#include "actors/channel_policy.hpp"
+#include "net/jwt_auth.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+namespace herald::net {
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() &&
+               hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+upgrade_decision refuse(int status, std::string error) {
+  upgrade_decision d;
+  d.status = status;
+  d.error = std::move(error);
+  return d;
+}
+
+} // namespace
+
+std::map<std::string, std::string> parse_query(std::string_view query) {
+  std::map<std::string, std::string> out;
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto part = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (part.empty())
+      continue;
+    auto eq = part.find('=');
+    if (eq == std::string_view::npos)
+      out[percent_decode(part)] = "";
+    else
+      out[percent_decode(part.substr(0, eq))] = percent_decode(part.substr(eq + 1));
+  }
+  return out;
+}
+
+upgrade_decision decide_upgrade(std::string_view query, std::string_view authorization,
+                                const upgrade_settings& settings, int64_t now_s) {
+  auto params = parse_query(query);
+  std::string token;
+  if (auto it = params.find("token"); it != params.end())
+    token = it->second;
+  else if (authorization.rfind("Bearer ", 0) == 0)
+    token = std::string(authorization.substr(7));
+
+  upgrade_decision d;
+  if (!token.empty() || settings.auth_required) {
+    auto checked = verify_token(token, settings.jwt_secret, now_s);
+    if (!checked.claims)
+      return refuse(401, checked.error);
+    d.user = checked.claims->sub;
+    d.allowed = std::move(checked.claims->channels);
+  }
+
+  std::vector<std::string> wanted;
+  if (auto it = params.find("channels"); it != params.end()) {
+    std::stringstream ss(it->second);
+    std::string name;
+    while (std::getline(ss, name, ','))
+      if (!name.empty())
+        wanted.push_back(name);
+  }
+  if (auto it = params.find("view"); it != params.end())
+    wanted.push_back(it->second);
+  for (auto& name : wanted) {
+    if (std::find(d.channels.begin(), d.channels.end(), name) != d.channels.end())
+      continue;
+    switch (check_channel(d.allowed, name)) {
+      case channel_check::ok:
+        d.channels.push_back(name);
+        break;
+      case channel_check::bad_name:
+        return refuse(400, "bad channel name (1 to 200 bytes)");
+      case channel_check::reserved:
+      case channel_check::forbidden:
+        return refuse(403, "channel not allowed: " + name);
+    }
+  }
+  if (d.channels.size() > settings.max_channels)
+    return refuse(400, "more channels than session.max_channels");
+
+  if (auto it = params.find("session_id"); it != params.end())
+    d.resume_id = it->second;
+  if (auto it = params.find("last_seq"); it != params.end()) {
+    auto& v = it->second;
+    if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos)
+      return refuse(400, "last_seq must be a non-negative integer");
+    d.last_seq = std::stoull(v);
+  }
+  return d;
+}
+
+} // namespace herald::net

@@ -1,0 +1,23 @@
+#pragma once
+// What every HTTP session needs from the server that accepted it.
+#include "actors/registry_client.hpp"
+#include "net/api.hpp"
+#include "net/server_counters.hpp"
+#include "net/upgrade.hpp"
+
+#include <chrono>
+
+namespace herald::net {
+
+struct server_context {
+  registry_client& registry;
+  api& routes;
+  server_counters& counters;
+  connection_limits limits;
+  upgrade_settings upgrade;
+  uint64_t max_connections = 200000;
+  uint64_t max_body_bytes = 1 << 20;
+  std::chrono::milliseconds http_idle_timeout{60000};
+};
+
+} // namespace herald::net

@@ -1,0 +1,24 @@
+#pragma once
+// Client token checks (CONTRACT §3): HS256 only, signature, `sub`, `exp`,
+// optional `channels`. Built on libjwt; no hand-rolled crypto.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace herald::net {
+
+struct token_claims {
+  std::string sub;
+  std::vector<std::string> channels;  // allowed channel patterns
+};
+
+struct token_result {
+  std::optional<token_claims> claims;
+  std::string error;  // why the token was refused, when claims is empty
+};
+
+// Verifies `token` against `secret` at time `now_s` (Unix seconds).
+token_result verify_token(const std::string& token, const std::string& secret, int64_t now_s);
+
+} // namespace herald::net

@@ -1,0 +1,31 @@
+#pragma once
+// The network side of Herald: an io_context, its threads, the listener and
+// the HTTP API. Construction binds the port; start() runs the threads.
+#include "actors/registry_client.hpp"
+#include "config/config.hpp"
+#include "net/server_counters.hpp"
+
+#include <memory>
+
+namespace herald::net {
+
+class server {
+public:
+  // Throws std::runtime_error with a readable message when the address cannot be bound.
+  server(const config::herald_config& cfg, registry_client& registry);
+  ~server();
+
+  void start();
+  uint16_t port() const;
+  const server_counters& counters() const;
+  // Closes the listening socket; open connections keep going.
+  void stop_accepting();
+  // Stops the I/O threads and joins them. Connections are dropped when the server is destroyed.
+  void stop();
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace herald::net

@@ -1,0 +1,35 @@
+#pragma once
+// Whether a WebSocket upgrade request may become a session (CONTRACT §3):
+// token, channels, resume parameters. Pure logic: no sockets, no actors.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace herald::net {
+
+struct upgrade_settings {
+  std::string jwt_secret;
+  bool auth_required = true;
+  uint64_t max_channels = 100;
+};
+
+struct upgrade_decision {
+  int status = 101;    // 101: accepted; otherwise the HTTP status to refuse with
+  std::string error;   // the reason, for the JSON body
+  std::string user;    // empty: anonymous
+  std::vector<std::string> allowed;
+  std::vector<std::string> channels;
+  std::string resume_id;
+  uint64_t last_seq = 0;
+};
+
+// `query` is the part of the target after '?'; `authorization` the header's value.
+upgrade_decision decide_upgrade(std::string_view query, std::string_view authorization,
+                                const upgrade_settings& settings, int64_t now_s);
+
+// Splits and percent-decodes a query string; a repeated key keeps its last value.
+std::map<std::string, std::string> parse_query(std::string_view query);
+
+} // namespace herald::net
