@@ -1,0 +1,196 @@
+#include "actors/registry.hpp"
+#include "test_support.hpp"
+
+using namespace herald;
+using namespace herald::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct registry_fixture : deterministic_system {
+  registry_actor registry;
+
+  registry_fixture() {
+    registry_limits limits;
+    limits.session.heartbeat_interval = 1s;
+    limits.session.stale_after = 3s;
+    limits.session.resume_window = 30s;
+    registry = spawn_registry(sys, limits);
+    run();
+  }
+
+  // Pending timers keep the registry and detached sessions alive: end them
+  // as main does, or the actor system waits for them forever.
+  ~registry_fixture() {
+    caf::anon_send(registry, shutdown_atom::value);
+    run();
+    self->send_exit(registry, caf::exit_reason::user_shutdown);
+    run();
+  }
+
+  std::shared_ptr<recording_sink> connect(const std::string& user,
+                                          std::vector<std::string> channels = {},
+                                          const std::string& resume_id = "",
+                                          uint64_t last_seq = 0) {
+    auto sink = std::make_shared<recording_sink>();
+    connect_request req;
+    req.sink = sink;
+    req.user = user;
+    req.allowed = {"*"};
+    req.channels = std::move(channels);
+    req.resume_id = resume_id;
+    req.last_seq = last_seq;
+    caf::anon_send(registry, connect_atom::value, req);
+    run();
+    return sink;
+  }
+
+  uint64_t publish(publish_target target, const std::string& name) {
+    publish_request req{target, name, make_event(name, "e", "{}")};
+    self->send(registry, publish_atom::value, req);
+    run();
+    return reply<uint64_t>();
+  }
+
+  registry_stats stats() {
+    self->send(registry, stats_atom::value);
+    run();
+    return reply<registry_stats>();
+  }
+
+  presence_info presence(const std::string& user) {
+    self->send(registry, presence_atom::value, user);
+    run();
+    return reply<presence_info>();
+  }
+
+  void say(const std::shared_ptr<recording_sink>& sink, const std::string& text) {
+    sink->port->on_text(text);
+    run();
+  }
+};
+
+std::string session_id(const std::shared_ptr<recording_sink>& sink) {
+  return sink->json(0)["session_id"];
+}
+
+} // namespace
+
+TEST_CASE("publish reaches a user's sessions, a channel's, or everyone, and counts them") {
+  registry_fixture f;
+  auto a = f.connect("u1", {"admin"});
+  auto b = f.connect("u1");
+  auto c = f.connect("u2");
+  CHECK(f.publish(publish_target::user, "u1") == 2);
+  CHECK(f.publish(publish_target::channel, "admin") == 1);
+  CHECK(f.publish(publish_target::broadcast, "") == 3);
+  CHECK(f.publish(publish_target::user, "nobody") == 0);
+  CHECK(f.publish(publish_target::channel, "empty") == 0);
+  CHECK(a->of_type("event").size() == 3);
+  CHECK(b->of_type("event").size() == 2);
+  CHECK(c->of_type("event").size() == 1);
+  auto st = f.stats();
+  CHECK(st.sessions == 3);
+  CHECK(st.attached == 3);
+  CHECK(st.users == 2);
+  CHECK(st.channels == 1);
+}
+
+TEST_CASE("subscribe and unsubscribe change what a channel publish reaches") {
+  registry_fixture f;
+  auto a = f.connect("u1");
+  CHECK(f.publish(publish_target::channel, "news") == 0);
+  f.say(a, R"({"type":"subscribe","channel":"news"})");
+  CHECK(f.publish(publish_target::channel, "news") == 1);
+  f.say(a, R"({"type":"unsubscribe","channel":"news"})");
+  CHECK(f.publish(publish_target::channel, "news") == 0);
+  CHECK(f.stats().channels == 0);
+}
+
+TEST_CASE("presence: unknown, connected, then offline with last_seen kept") {
+  registry_fixture f;
+  auto never = f.presence("ghost");
+  CHECK_FALSE(never.connected);
+  CHECK_FALSE(never.last_seen);
+  auto a = f.connect("u1");
+  f.say(a, R"({"type":"ping"})");
+  auto on = f.presence("u1");
+  CHECK(on.connected);
+  CHECK(on.sessions == 1);
+  REQUIRE(on.last_seen);
+  a->port->on_closed(a->id(), close_code::normal, false);
+  f.run();
+  auto off = f.presence("u1");
+  CHECK_FALSE(off.connected);
+  CHECK(off.sessions == 0);
+  CHECK(off.last_seen);
+  auto st = f.stats();
+  CHECK(st.sessions == 0);
+  CHECK(st.users == 0);
+}
+
+TEST_CASE("heartbeat pings every interval; silence past stale_after evicts, app pings keep alive") {
+  registry_fixture f;
+  auto quiet = f.connect("quiet");
+  auto chatty = f.connect("chatty");
+  for (int s = 0; s < 5; ++s) {
+    f.say(chatty, R"({"type":"ping"})");  // app-level pings only: never a protocol pong
+    f.advance(1s);
+  }
+  CHECK(quiet->pings >= 2);
+  CHECK(quiet->closed_code == close_code::stale);
+  CHECK(quiet->closed_abort);  // dropped at once, no waiting for the client
+  CHECK(chatty->closed_code == 0);
+  auto st = f.stats();
+  CHECK(st.evicted_stale == 1);
+  CHECK(st.sessions == 1);
+  CHECK(f.presence("chatty").connected);
+}
+
+TEST_CASE("a protocol pong (any control frame) also keeps a session alive") {
+  registry_fixture f;
+  auto a = f.connect("u1");
+  for (int s = 0; s < 6; ++s) {
+    a->port->on_touch();
+    f.run();
+    f.advance(1s);
+  }
+  CHECK(a->closed_code == 0);
+  CHECK(f.stats().evicted_stale == 0);
+}
+
+TEST_CASE("resume through the registry; a session of another user is never handed over") {
+  registry_fixture f;
+  auto a = f.connect("u1");
+  auto id = session_id(a);
+  f.publish(publish_target::user, "u1");
+  a->port->on_closed(a->id(), close_code::abnormal, true);
+  f.run();
+  CHECK_FALSE(f.presence("u1").connected);
+  CHECK(f.publish(publish_target::user, "u1") == 0);  // buffered, not delivered live
+
+  auto thief = f.connect("u2", {}, id, 0);
+  CHECK(thief->json(0)["resumed"] == false);
+  CHECK(session_id(thief) != id);
+
+  auto back = f.connect("u1", {}, id, 1);
+  CHECK(back->json(0)["resumed"] == true);
+  CHECK(session_id(back) == id);
+  CHECK(back->json(1)["replayed"] == 1);
+  CHECK(back->json(2)["seq"] == 2);
+  CHECK(f.presence("u1").connected);
+
+  auto unknown = f.connect("u1", {}, "s-nope", 3);
+  CHECK(unknown->json(0)["resumed"] == false);
+}
+
+TEST_CASE("shutdown closes every session with 1001") {
+  registry_fixture f;
+  auto a = f.connect("u1");
+  auto b = f.connect("u2");
+  caf::anon_send(f.registry, shutdown_atom::value);
+  f.run();
+  CHECK(a->closed_code == close_code::going_away);
+  CHECK(b->closed_code == close_code::going_away);
+  CHECK(f.stats().sessions == 0);
+}

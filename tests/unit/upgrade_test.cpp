@@ -1,0 +1,42 @@
+#include "net/upgrade.hpp"
+#include "token_maker.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace herald::net;
+using herald::test::make_token;
+
+TEST_CASE("upgrade decisions: auth, channels, resume parameters") {
+  upgrade_settings s{"k", true, 3};
+  auto tok = make_token(R"({"sub":"u1","channels":["admin","team-*"]})", "k");
+
+  auto ok = decide_upgrade("token=" + tok + "&channels=admin,team-a&view=team-b&session_id=s-1&last_seq=4", "", s, 0);
+  CHECK(ok.status == 101);
+  CHECK(ok.user == "u1");
+  CHECK(ok.channels == std::vector<std::string>{"admin", "team-a", "team-b"});
+  CHECK(ok.resume_id == "s-1");
+  CHECK(ok.last_seq == 4);
+
+  CHECK(decide_upgrade("", "Bearer " + tok, s, 0).status == 101);
+  CHECK(decide_upgrade("", "", s, 0).status == 401);
+  CHECK(decide_upgrade("token=bad", "", s, 0).status == 401);
+  CHECK(decide_upgrade("token=" + tok + "&view=secret", "", s, 0).status == 403);
+  CHECK(decide_upgrade("token=" + tok + "&view=user:u2", "", s, 0).status == 403);
+  CHECK(decide_upgrade("token=" + tok + "&last_seq=x", "", s, 0).status == 400);
+  CHECK(decide_upgrade("token=" + tok + "&channels=team-1,team-2,team-3,team-4", "", s, 0).status == 400);
+
+  upgrade_settings anon{"k", false, 3};
+  auto a = decide_upgrade("", "", anon, 0);
+  CHECK(a.status == 101);
+  CHECK(a.user.empty());
+  CHECK(decide_upgrade("view=admin", "", anon, 0).status == 403);  // anonymous: no channel claim
+  CHECK(decide_upgrade("token=bad", "", anon, 0).status == 401);   // a bad token is still refused
+}
+
+TEST_CASE("query strings are percent-decoded") {
+  auto q = parse_query("a=1&b=x%2Cy&c=hello+world&d&a=2");
+  CHECK(q["a"] == "2");
+  CHECK(q["b"] == "x,y");
+  CHECK(q["c"] == "hello world");
+  CHECK(q.count("d") == 1);
+}
