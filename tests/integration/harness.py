@@ -1,0 +1,150 @@
+"""Runs the real herald binary for integration tests.
+
+Herald(...) writes a config file with the given overrides, starts the binary
+on a free port (listen port 0; the port is read from the log), and stops it
+with SIGTERM. Tokens are minted with PyJWT, HTTP goes through http.client.
+"""
+import http.client
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+
+import jwt
+
+HERALD_BIN = os.environ.get("HERALD_BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "herald")
+SECRET = "integration-secret"
+API_KEY = "test-api-key"
+
+
+def toml_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return str(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    return json.dumps(v)
+
+
+def make_config(overrides):
+    sections = {
+        "server": {"listen": "127.0.0.1:0", "threads": 2, "shutdown_grace": "5s",
+                   "close_timeout": "1s"},
+        "auth": {"jwt_secret": SECRET, "required": True, "api_keys": [API_KEY]},
+        "storage": {"backend": "memory"},
+        "log": {"level": "info"},
+    }
+    for key, value in overrides.items():
+        section, name = key.split(".", 1)
+        sections.setdefault(section, {})[name] = value
+    lines = []
+    for section, values in sections.items():
+        lines.append(f"[{section}]")
+        lines.extend(f"{k} = {toml_value(v)}" for k, v in values.items())
+    return "\n".join(lines) + "\n"
+
+
+def token(sub, channels=None, exp=None, secret=SECRET, alg="HS256"):
+    claims = {"sub": sub}
+    if channels is not None:
+        claims["channels"] = channels
+    if exp is not None:
+        claims["exp"] = exp
+    return jwt.encode(claims, None if alg == "none" else secret, algorithm=alg)
+
+
+class Herald:
+    def __init__(self, **overrides):
+        # Keys are "section.key" passed as section__key to stay valid Python names.
+        self.overrides = {k.replace("__", "."): v for k, v in overrides.items()}
+        self.dir = tempfile.mkdtemp(prefix="herald-it-")
+        self.config_path = os.path.join(self.dir, "herald.toml")
+        with open(self.config_path, "w") as f:
+            f.write(make_config(self.overrides))
+        self.log_path = os.path.join(self.dir, "herald.log")
+        self.proc = None
+        self.port = None
+
+    def start(self, timeout=10):
+        self.log = open(self.log_path, "w+")
+        self.proc = subprocess.Popen([HERALD_BIN, "--config", self.config_path],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            text = self.log_text()
+            if "listening on 127.0.0.1:" in text:
+                self.port = int(text.split("listening on 127.0.0.1:")[1].split()[0])
+                return self
+            if self.proc.poll() is not None:
+                raise RuntimeError("herald exited at start:\n" + text)
+            time.sleep(0.02)
+        raise RuntimeError("herald did not start:\n" + self.log_text())
+
+    def log_text(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise
+        if getattr(self, "log", None):
+            self.log.close()
+        return self.proc.returncode
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # --- HTTP -------------------------------------------------------------
+
+    def http(self, method, path, body=None, key=API_KEY, raw_body=None, headers=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        hdrs = dict(headers or {})
+        if key:
+            hdrs["Authorization"] = "Bearer " + key
+        data = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
+        conn.request(method, path, body=data, headers=hdrs)
+        resp = conn.getresponse()
+        payload = resp.read()
+        conn.close()
+        try:
+            parsed = json.loads(payload)
+        except ValueError:
+            parsed = payload
+        return resp.status, parsed
+
+    def publish(self, **body):
+        status, answer = self.http("POST", "/api/v1/publish", body)
+        assert status == 200, (status, answer)
+        return answer
+
+    def stats(self):
+        return self.http("GET", "/api/v1/websocket/stats", key=None)[1]
+
+    def presence(self, user):
+        return self.http("GET", "/api/v1/presence/" + user)[1]
+
+    def ws_url(self, query=""):
+        return f"ws://127.0.0.1:{self.port}/ws" + (("?" + query) if query else "")
+
+
+def wait_for(predicate, timeout=10, interval=0.05):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")
