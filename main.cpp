@@ -2,11 +2,13 @@
 // wait for SIGTERM/SIGINT → shut down in reverse order.
 #include "actors/registry_client.hpp"
 #include "config/config.hpp"
+#include "config/cores.hpp"
 #include "config/log.hpp"
 #include "net/server.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/atom.hpp>
 
 #include <csignal>
 #include <cstdio>
@@ -62,10 +64,11 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  auto cores = std::max(1u, std::thread::hardware_concurrency());
+  auto cores = usable_cores();
   caf::actor_system_config caf_cfg;
   caf_cfg.set("scheduler.max-threads", static_cast<size_t>(cores));
   caf_cfg.set("scheduler.max-throughput", static_cast<size_t>(500));
+  caf_cfg.set("scheduler.policy", caf::atom("sharing"));
   caf::actor_system sys{caf_cfg};
   {
     registry_client registry{sys, registry_limits_from(cfg)};

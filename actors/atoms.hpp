@@ -23,5 +23,6 @@ using evict_atom = caf::atom_constant<caf::atom("h_evict")>;
 using attach_atom = caf::atom_constant<caf::atom("h_attach")>;
 using detach_atom = caf::atom_constant<caf::atom("h_detach")>;
 using expire_atom = caf::atom_constant<caf::atom("h_expire")>;
+using drain_atom = caf::atom_constant<caf::atom("h_drain")>;
 
 } // namespace herald

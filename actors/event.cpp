@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <charconv>
+#include <cstring>
 #include <random>
 
 namespace herald {
@@ -19,12 +21,12 @@ std::string make_id(const char* prefix) {
 
 event_frame make_event(const std::string& channel, const std::string& event,
                        const std::string& data_json) {
-  event_frame f;
-  f.id = make_id("e-");
+  auto d = std::make_shared<event_data>();
+  d->id = make_id("e-");
   std::string tail;
   tail.reserve(64 + channel.size() + event.size() + data_json.size());
   tail += ",\"id\":";
-  tail += nlohmann::json(f.id).dump();
+  tail += nlohmann::json(d->id).dump();
   tail += ",\"channel\":";
   tail += nlohmann::json(channel).dump();
   tail += ",\"event\":";
@@ -34,14 +36,18 @@ event_frame make_event(const std::string& channel, const std::string& event,
   tail += ",\"ts\":\"";
   tail += rfc3339_now();
   tail += "\"}";
-  f.tail = std::make_shared<const std::string>(std::move(tail));
-  return f;
+  d->tail = std::move(tail);
+  return event_frame{std::move(d)};
 }
 
-std::string event_head(uint64_t seq) {
-  std::string head = "{\"type\":\"event\",\"seq\":";
-  head += std::to_string(seq);
-  return head;
+out_frame event_out_frame(uint64_t seq, shared_bytes tail) {
+  static constexpr std::string_view head = "{\"type\":\"event\",\"seq\":";
+  out_frame f;
+  std::memcpy(f.prefix, head.data(), head.size());
+  auto end = std::to_chars(f.prefix + head.size(), f.prefix + out_frame::max_prefix, seq).ptr;
+  f.prefix_len = static_cast<uint8_t>(end - f.prefix);
+  f.tail = std::move(tail);
+  return f;
 }
 
 } // namespace herald

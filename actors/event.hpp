@@ -6,18 +6,28 @@
 
 namespace herald {
 
-struct event_frame {
+struct event_data {
   std::string id;
   // `,"id":…,"channel":…,"event":…,"data":…,"ts":…}`: everything after the seq.
-  shared_bytes tail;
+  std::string tail;
+};
+
+// What travels to every receiving session: one pointer, so a fan-out to N
+// sessions copies no bytes and allocates nothing per session for the payload.
+struct event_frame {
+  std::shared_ptr<const event_data> data;
+  const std::string& id() const { return data->id; }
+  // The tail as shared bytes, owned by the same allocation.
+  shared_bytes tail() const { return shared_bytes(data, &data->tail); }
 };
 
 // Builds an event with a fresh id; `data_json` must be valid JSON text.
 event_frame make_event(const std::string& channel, const std::string& event,
                        const std::string& data_json);
 
-// `{"type":"event","seq":<seq>` — the per-session head of an event frame.
-std::string event_head(uint64_t seq);
+// The event frame a session with sequence number `seq` sends:
+// `{"type":"event","seq":<seq>` inline, then the shared tail.
+out_frame event_out_frame(uint64_t seq, shared_bytes tail);
 
 // A random id with a prefix, e.g. "e-3f9a…" (16 hex digits).
 std::string make_id(const char* prefix);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace herald {
@@ -12,13 +13,25 @@ namespace herald {
 // Bytes shared, immutable, by every session that sends them.
 using shared_bytes = std::shared_ptr<const std::string>;
 
-// One outbound text frame: `head` followed by `tail`. The tail (an event's
-// payload, encoded once per publish) is shared; the head is a few bytes of
-// per-session prefix (the event's seq).
+// One outbound text frame: a short per-session prefix kept inline (the
+// event's seq; no allocation), then owned text and/or shared bytes. The
+// shared tail (an event's payload, encoded once per publish) is the same
+// object for every session that sends it.
 struct out_frame {
-  std::string head;
+  static constexpr size_t max_prefix = 48;
+  char prefix[max_prefix];
+  uint8_t prefix_len = 0;
+  std::string text;
   shared_bytes tail;
-  size_t size() const { return head.size() + (tail ? tail->size() : 0); }
+
+  size_t size() const { return prefix_len + text.size() + (tail ? tail->size() : 0); }
+  std::string_view prefix_view() const { return {prefix, prefix_len}; }
+
+  static out_frame owned(std::string text) {
+    out_frame f;
+    f.text = std::move(text);
+    return f;
+  }
 };
 
 // Close codes Herald sends (RFC 6455 §7.4 plus private 4xxx codes).

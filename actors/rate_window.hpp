@@ -15,7 +15,7 @@ enum class rate_verdict {
 
 class rate_window {
 public:
-  rate_window(uint64_t per_sec, int64_t close_after_ns)
+  rate_window(uint64_t per_sec = 0, int64_t close_after_ns = 0)
       : per_sec_(per_sec), close_after_ns_(close_after_ns) {}
 
   // Counts one frame arriving at `now_ns` (monotonic).

@@ -21,6 +21,12 @@ struct session_entry {
   ids channels;
   int64_t last_seen_ns = 0;
   bool attached = true;
+  std::vector<event_frame> outbox;  // events for this session in the current drain
+};
+
+struct pending_publish {
+  publish_request req;
+  caf::typed_response_promise<uint64_t> promise;
 };
 
 struct user_entry {
@@ -41,6 +47,11 @@ struct registry_state {
   uint64_t attached = 0;
   uint64_t evicted_stale = 0;
   bool shutting_down = false;
+  // Corking: publishes wait here until the drain message behind them runs,
+  // so a burst reaches each session as one message and one socket write.
+  std::vector<pending_publish> pending;
+  bool drain_scheduled = false;
+  std::vector<session_entry*> touched;
 };
 
 using self_ptr = registry_actor::stateful_pointer<registry_state>;
@@ -154,6 +165,61 @@ void remove_session(self_ptr self, const std::string& id) {
   st.sessions.erase(it);
 }
 
+// Calls f(entry) for every session a publish targets.
+template <class F>
+void for_targets(self_ptr self, const publish_request& req, F f) {
+  auto& st = self->state;
+  auto visit = [&](const std::string& id) {
+    auto it = st.sessions.find(id);
+    if (it != st.sessions.end())
+      f(it->second);
+  };
+  switch (req.target) {
+    case publish_target::user:
+      if (auto u = st.users.find(req.name); u != st.users.end())
+        for (auto& id : u->second.sessions)
+          visit(id);
+      break;
+    case publish_target::channel:
+      if (auto ch = st.channels.find(req.name); ch != st.channels.end())
+        for (auto& id : ch->second)
+          visit(id);
+      break;
+    case publish_target::broadcast:
+      for (auto& [id, e] : st.sessions)
+        f(e);
+      break;
+  }
+}
+
+// Delivers every corked publish: each session gets one message with all of
+// its events, in publish order; each publisher learns how many live
+// sessions its event reached.
+void drain(self_ptr self) {
+  auto& st = self->state;
+  st.drain_scheduled = false;
+  auto batch = std::move(st.pending);
+  st.pending.clear();
+  std::vector<uint64_t> reached(batch.size(), 0);
+  for (size_t i = 0; i < batch.size(); ++i)
+    for_targets(self, batch[i].req, [&](session_entry& e) {
+      if (e.outbox.empty())
+        st.touched.push_back(&e);
+      e.outbox.push_back(batch[i].req.event);
+      reached[i] += e.attached;
+    });
+  for (auto* e : st.touched) {
+    if (e->outbox.size() == 1)
+      self->send(e->handle, event_atom::value, std::move(e->outbox.front()));
+    else
+      self->send(e->handle, event_atom::value, std::move(e->outbox));
+    e->outbox = {};
+  }
+  st.touched.clear();
+  for (size_t i = 0; i < batch.size(); ++i)
+    batch[i].promise.deliver(reached[i]);
+}
+
 template <class F>
 void for_session(self_ptr self, const std::string& id, F f) {
   auto it = self->state.sessions.find(id);
@@ -199,39 +265,17 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
                 },
                 [=](caf::error&) mutable { spawn_fresh(self, req); });
       },
-      [=](publish_atom, publish_request& req) -> uint64_t {
+      [=](publish_atom, publish_request& req) -> caf::typed_response_promise<uint64_t> {
         auto& st = self->state;
-        uint64_t reached = 0;
-        auto deliver = [&](const std::string& id) {
-          auto it = st.sessions.find(id);
-          if (it == st.sessions.end())
-            return;
-          self->send(it->second.handle, event_atom::value, req.event);
-          if (it->second.attached)
-            ++reached;
-        };
-        switch (req.target) {
-          case publish_target::user: {
-            auto u = st.users.find(req.name);
-            if (u != st.users.end())
-              for (auto& id : u->second.sessions)
-                deliver(id);
-            break;
-          }
-          case publish_target::channel: {
-            auto ch = st.channels.find(req.name);
-            if (ch != st.channels.end())
-              for (auto& id : ch->second)
-                deliver(id);
-            break;
-          }
-          case publish_target::broadcast:
-            for (auto& [id, e] : st.sessions)
-              deliver(id);
-            break;
+        auto promise = self->make_response_promise<uint64_t>();
+        st.pending.push_back({std::move(req), promise});
+        if (!st.drain_scheduled) {
+          st.drain_scheduled = true;
+          self->send(self, drain_atom::value);
         }
-        return reached;
+        return promise;
       },
+      [=](drain_atom) { drain(self); },
       [=](stats_atom) {
         auto& st = self->state;
         registry_stats out;

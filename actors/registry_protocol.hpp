@@ -25,6 +25,7 @@ using registry_actor = caf::typed_actor<
     caf::reacts_to<evicted_atom, std::string>,
     // Timer and lifecycle.
     caf::reacts_to<tick_atom>,
+    caf::reacts_to<drain_atom>,  // deliver the publishes corked since the last drain
     caf::reacts_to<shutdown_atom>>;
 
 } // namespace herald

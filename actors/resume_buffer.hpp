@@ -4,7 +4,6 @@
 #include "actors/frame_sink.hpp"
 
 #include <cstdint>
-#include <deque>
 #include <utility>
 #include <vector>
 
@@ -12,7 +11,7 @@ namespace herald {
 
 class resume_buffer {
 public:
-  explicit resume_buffer(size_t capacity) : capacity_(capacity) {}
+  explicit resume_buffer(size_t capacity = 0) : capacity_(capacity) {}
 
   // Keeps the frame with sequence number `seq` (seqs must rise by one); drops the oldest when full.
   void push(uint64_t seq, shared_bytes tail);
@@ -26,8 +25,11 @@ public:
   size_t size() const { return frames_.size(); }
 
 private:
+  // A ring that allocates only as frames arrive: an idle session holds nothing.
+  const std::pair<uint64_t, shared_bytes>& oldest() const { return frames_[start_]; }
   size_t capacity_;
-  std::deque<std::pair<uint64_t, shared_bytes>> frames_;
+  size_t start_ = 0;
+  std::vector<std::pair<uint64_t, shared_bytes>> frames_;
 };
 
 } // namespace herald

@@ -43,11 +43,11 @@ struct session_state {
   uint64_t sink_id = 0;
   bool attached = false;
   uint64_t seq = 0;
-  std::unique_ptr<resume_buffer> buffer;
+  resume_buffer buffer;
   std::set<std::string> channels;  // joined channels, user channel excluded
   int64_t last_inbound_ns = 0;
   int64_t last_reported_ns = 0;
-  std::unique_ptr<rate_window> rate;
+  rate_window rate;
   uint64_t generation = 0;  // bumped on every attach/detach; stale expiry timers see a mismatch
 };
 
@@ -65,7 +65,7 @@ void send_text(self_ptr self, std::string text) {
   if (!self->state.attached)
     return;
   if (auto s = self->state.sink.lock())
-    s->send(out_frame{std::move(text), nullptr});
+    s->send(out_frame::owned(std::move(text)));
 }
 
 void send_json(self_ptr self, const nlohmann::json& j) { send_text(self, j.dump()); }
@@ -189,13 +189,14 @@ void handle_frame(self_ptr self, const std::string& text) {
 session_actor::behavior_type session_behavior(self_ptr self, session_init init) {
   auto& st = self->state;
   st.init = std::move(init);
-  st.buffer = std::make_unique<resume_buffer>(st.init.limits.resume_buffer);
-  st.rate = std::make_unique<rate_window>(
+  st.buffer = resume_buffer(st.init.limits.resume_buffer);
+  st.rate = rate_window(
       st.init.limits.max_frames_per_sec,
       std::chrono::duration_cast<std::chrono::nanoseconds>(st.init.limits.rate_limit_close_after)
           .count());
   for (auto& c : st.init.channels)
     st.channels.insert(c);
+  std::vector<std::string>().swap(st.init.channels);
   st.last_inbound_ns = st.last_reported_ns = now_ns(self);
   self->set_exception_handler([self](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
     std::string what = "unknown exception";
@@ -218,7 +219,7 @@ session_actor::behavior_type session_behavior(self_ptr self, session_init init) 
   return {
       [=](inbound_atom, std::string& text) {
         touch(self, false);
-        switch (self->state.rate->on_frame(self->state.last_inbound_ns)) {
+        switch (self->state.rate.on_frame(self->state.last_inbound_ns)) {
           case rate_verdict::accept:
             break;
           case rate_verdict::reject_first:
@@ -250,11 +251,28 @@ session_actor::behavior_type session_behavior(self_ptr self, session_init init) 
       },
       [=](event_atom, event_frame& ev) {
         auto& st = self->state;
-        ++st.seq;
-        st.buffer->push(st.seq, ev.tail);
+        auto tail = ev.tail();
+        st.buffer.push(++st.seq, tail);
         if (st.attached)
           if (auto s = st.sink.lock())
-            s->send(out_frame{event_head(st.seq), std::move(ev.tail)});
+            s->send(event_out_frame(st.seq, std::move(tail)));
+      },
+      [=](event_atom, std::vector<event_frame>& evs) {
+        // Several events at once (the registry corks a burst): one hand-off,
+        // so the connection writes them together.
+        auto& st = self->state;
+        std::vector<out_frame> frames;
+        if (st.attached)
+          frames.reserve(evs.size());
+        for (auto& ev : evs) {
+          auto tail = ev.tail();
+          st.buffer.push(++st.seq, tail);
+          if (st.attached)
+            frames.push_back(event_out_frame(st.seq, std::move(tail)));
+        }
+        if (!frames.empty())
+          if (auto s = st.sink.lock())
+            s->send(std::move(frames));
       },
       [=](heartbeat_atom) {
         if (self->state.attached)
@@ -274,14 +292,14 @@ session_actor::behavior_type session_behavior(self_ptr self, session_init init) 
       },
       [=](attach_atom, sink_ptr& sink, uint64_t last_seq) -> bool {
         auto& st = self->state;
-        if (!sink || !st.buffer->covers(last_seq, st.seq))
+        if (!sink || !st.buffer.covers(last_seq, st.seq))
           return false;
         if (st.attached)
           if (auto old = st.sink.lock())
             old->close(close_code::replaced, "session resumed on another connection", false);
         attach_sink(self, sink);
         touch(self, true);
-        auto missed = st.buffer->after(last_seq);
+        auto missed = st.buffer.after(last_seq);
         send_welcome(self, true);
         send_json(self, {{"type", "session_restored"},
                          {"session_id", st.init.id},
@@ -289,7 +307,7 @@ session_actor::behavior_type session_behavior(self_ptr self, session_init init) 
         std::vector<out_frame> frames;
         frames.reserve(missed.size());
         for (auto& [seq, tail] : missed)
-          frames.push_back(out_frame{event_head(seq), tail});
+          frames.push_back(event_out_frame(seq, tail));
         if (!frames.empty())
           sink->send(std::move(frames));
         if (st.init.registry)

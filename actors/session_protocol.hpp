@@ -21,6 +21,7 @@ using session_actor = caf::typed_actor<
     caf::reacts_to<detach_atom, uint64_t, uint16_t, bool>,    // sink id, close code, resumable
     // From the registry.
     caf::reacts_to<event_atom, event_frame>,
+    caf::reacts_to<event_atom, std::vector<event_frame>>,
     caf::reacts_to<heartbeat_atom>,                            // send a protocol ping
     caf::reacts_to<evict_atom, int64_t>,                       // evict if silent since (ns)
     caf::replies_to<attach_atom, sink_ptr, uint64_t>::with<bool>,  // resume on a new socket
@@ -31,4 +32,5 @@ using session_actor = caf::typed_actor<
 } // namespace herald
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::event_frame)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<herald::event_frame>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::sink_ptr)

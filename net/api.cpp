@@ -130,7 +130,7 @@ void api::publish(const api_request& req, std::function<void(api_response)> resp
   if (auto it = body.find("data"); it != body.end())
     data = it->dump();
   pr.event = make_event(channel, ev->get<std::string>(), data);
-  auto id = pr.event.id;
+  auto id = pr.event.id();
   registry_.publish(std::move(pr), [respond, id](std::optional<uint64_t> delivered) {
     if (!delivered)
       return respond(json_error(503, "the registry did not answer"));
@@ -150,6 +150,7 @@ void api::stats(std::function<void(api_response)> respond) {
                      {"evicted_stale", st->evicted_stale},
                      {"sessions", st->sessions},
                      {"messages_in", counters_.messages_in.load()},
+                     {"socket_writes", counters_.socket_writes.load()},
                      {"slow_consumer_closes", counters_.slow_consumer_closes.load()},
                      {"rejected_full", counters_.rejected_full.load()}}));
   });

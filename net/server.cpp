@@ -1,5 +1,6 @@
 #include "net/server.hpp"
 
+#include "config/cores.hpp"
 #include "config/log.hpp"
 #include "net/api.hpp"
 #include "net/context.hpp"
@@ -44,7 +45,7 @@ struct server::impl {
   static size_t thread_count_for(const config::herald_config& c) {
     if (c.server.threads > 0)
       return static_cast<size_t>(c.server.threads);
-    return std::max(1u, std::thread::hardware_concurrency());
+    return usable_cores();
   }
 };
 

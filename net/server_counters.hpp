@@ -10,6 +10,7 @@ struct server_counters {
   std::atomic<uint64_t> active_connections{0};   // WebSocket sockets open now
   std::atomic<uint64_t> total_connections{0};    // WebSocket upgrades since start
   std::atomic<uint64_t> total_messages{0};       // frames written to clients since start
+  std::atomic<uint64_t> socket_writes{0};        // gathered writes that carried them
   std::atomic<uint64_t> messages_in{0};          // frames read from clients since start
   std::atomic<uint64_t> slow_consumer_closes{0}; // closed 1013: outbound queue overflow
   std::atomic<uint64_t> rejected_full{0};        // upgrades refused at max_connections

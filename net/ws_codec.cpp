@@ -31,12 +31,16 @@ std::string encode_frame(opcode op, std::string_view payload) {
   return out;
 }
 
-std::string encode_close(uint16_t code, std::string_view reason) {
+std::string close_payload(uint16_t code, std::string_view reason) {
   std::string payload;
   payload += static_cast<char>(code >> 8);
   payload += static_cast<char>(code & 0xff);
   payload.append(reason.substr(0, 123));
-  return encode_frame(opcode::close, payload);
+  return payload;
+}
+
+std::string encode_close(uint16_t code, std::string_view reason) {
+  return encode_frame(opcode::close, close_payload(code, reason));
 }
 
 bool valid_utf8(std::string_view s) {

@@ -22,6 +22,8 @@ size_t write_header(char* out, opcode op, uint64_t payload_len);
 // A complete server frame.
 std::string encode_frame(opcode op, std::string_view payload);
 std::string encode_close(uint16_t code, std::string_view reason);
+// The payload of a close frame: the code, then the reason cut to fit 125 bytes.
+std::string close_payload(uint16_t code, std::string_view reason);
 
 bool valid_utf8(std::string_view s);
 

@@ -5,6 +5,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include <cstring>
+
 namespace herald::net {
 
 namespace {
@@ -17,8 +19,8 @@ std::atomic<uint64_t> next_id{1};
 constexpr size_t read_chunk = 64 * 1024;
 thread_local char read_buffer[read_chunk];
 
-// Gathered writes: at most this many frames per write (two buffers each, below IOV_MAX).
-constexpr size_t max_frames_per_write = 500;
+// Gathered writes: at most this many frames per write (up to three buffers each, below IOV_MAX).
+constexpr size_t max_frames_per_write = 300;
 constexpr int max_reads_per_wakeup = 16;
 
 bool valid_close_code(uint16_t c) {
@@ -31,7 +33,6 @@ ws_connection::ws_connection(tcp::socket socket, std::string leftover,
                              const connection_limits& limits, server_counters& counters)
     : id_(next_id++),
       socket_(std::move(socket)),
-      close_timer_(socket_.get_executor()),
       limits_(limits),
       counters_(counters),
       parser_(limits.max_message_bytes),
@@ -71,22 +72,46 @@ void ws_connection::bind(std::shared_ptr<session_port> port) {
 }
 
 void ws_connection::send(out_frame frame) {
-  asio::post(socket_.get_executor(), [self = shared_from_this(), f = std::move(frame)]() mutable {
-    self->enqueue(std::move(f));
-    self->do_write();
-  });
+  std::vector<out_frame> one;
+  one.push_back(std::move(frame));
+  hand_off(one);
 }
 
-void ws_connection::send(std::vector<out_frame> frames) {
-  asio::post(socket_.get_executor(), [self = shared_from_this(), fs = std::move(frames)]() mutable {
-    for (auto& f : fs)
-      self->enqueue(std::move(f));
-    self->do_write();
-  });
+void ws_connection::send(std::vector<out_frame> frames) { hand_off(frames); }
+
+void ws_connection::hand_off(std::vector<out_frame>& frames) {
+  bool post;
+  {
+    std::lock_guard<std::mutex> lock(pending_mutex_);
+    if (pending_.empty())
+      pending_.swap(frames);
+    else
+      for (auto& f : frames)
+        pending_.push_back(std::move(f));
+    post = !flush_posted_;
+    flush_posted_ = true;
+  }
+  if (post)
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      self->flush_pending();
+      self->do_write();
+    });
+}
+
+void ws_connection::flush_pending() {
+  std::vector<out_frame> batch;
+  {
+    std::lock_guard<std::mutex> lock(pending_mutex_);
+    batch.swap(pending_);
+    flush_posted_ = false;
+  }
+  for (auto& f : batch)
+    enqueue(std::move(f));
 }
 
 void ws_connection::ping() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->flush_pending();
     self->enqueue_control(ws::opcode::ping, {});
     self->do_write();
   });
@@ -95,6 +120,8 @@ void ws_connection::ping() {
 void ws_connection::close(uint16_t code, std::string reason, bool abort) {
   asio::post(socket_.get_executor(),
              [self = shared_from_this(), code, reason = std::move(reason), abort] {
+               // Frames the session sent before closing go out first.
+               self->flush_pending();
                // The session asked for this close: it decides about resume itself.
                if (abort)
                  self->abort_close(code, reason, false);
@@ -113,21 +140,26 @@ void ws_connection::enqueue(out_frame frame) {
     queue_.clear();
     return start_close(close_code::try_again_later, "slow consumer: outbound queue full", true);
   }
-  wire_frame w;
-  char header[ws::max_header];
-  auto n = ws::write_header(header, ws::opcode::text, frame.size());
-  w.head.reserve(n + frame.head.size());
-  w.head.append(header, n);
-  w.head += frame.head;
+  auto& w = queue_.emplace_back();
+  w.head_len = static_cast<uint8_t>(ws::write_header(w.head, ws::opcode::text, frame.size()));
+  std::memcpy(w.head + w.head_len, frame.prefix, frame.prefix_len);
+  w.head_len += frame.prefix_len;
+  w.text = std::move(frame.text);
   w.tail = std::move(frame.tail);
   w.data = true;
-  queue_.push_back(std::move(w));
+}
+
+ws_connection::wire_frame ws_connection::control_frame(ws::opcode op, std::string_view payload) {
+  wire_frame w;
+  w.head_len = static_cast<uint8_t>(ws::write_header(w.head, op, payload.size()));
+  w.text = std::string(payload);
+  return w;
 }
 
 void ws_connection::enqueue_control(ws::opcode op, std::string_view payload) {
   if (finished_ || close_sent_)
     return;
-  queue_.push_back(wire_frame{ws::encode_frame(op, payload), nullptr, false});
+  queue_.push_back(control_frame(op, payload));
 }
 
 void ws_connection::do_write() {
@@ -136,12 +168,17 @@ void ws_connection::do_write() {
   writing_ = true;
   in_flight_.clear();
   buffers_.clear();
-  while (!queue_.empty() && in_flight_.size() < max_frames_per_write) {
-    in_flight_.push_back(std::move(queue_.front()));
-    queue_.pop_front();
+  if (queue_.size() <= max_frames_per_write) {
+    in_flight_.swap(queue_);
+  } else {
+    auto split = queue_.begin() + max_frames_per_write;
+    in_flight_.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(split));
+    queue_.erase(queue_.begin(), split);
   }
   for (auto& f : in_flight_) {
-    buffers_.emplace_back(asio::buffer(f.head));
+    buffers_.emplace_back(asio::buffer(f.head, f.head_len));
+    if (!f.text.empty())
+      buffers_.emplace_back(asio::buffer(f.text));
     if (f.tail && !f.tail->empty())
       buffers_.emplace_back(asio::buffer(*f.tail));
   }
@@ -161,7 +198,12 @@ void ws_connection::on_write(boost::system::error_code ec, std::size_t) {
   for (auto& f : in_flight_)
     data += f.data;
   counters_.total_messages += data;
+  ++counters_.socket_writes;
   in_flight_.clear();
+  if (in_flight_.capacity() > 64) {  // a burst is over: an idle connection keeps no big buffers
+    std::vector<wire_frame>().swap(in_flight_);
+    std::vector<asio::const_buffer>().swap(buffers_);
+  }
   if (!queue_.empty())
     return do_write();
   // Our close frame is out and nothing waits for the peer's answer: done.
@@ -253,10 +295,9 @@ bool ws_connection::handle(ws::message& m) {
       // Echo the client's close, then drop the socket once it is written.
       close_code_ = info.code;
       resumable_ = info.code != close_code::normal;
-      queue_.push_back(wire_frame{info.code == close_code::no_status
-                                      ? ws::encode_frame(ws::opcode::close, {})
-                                      : ws::encode_close(info.code, {}),
-                                  nullptr, false});
+      queue_.push_back(info.code == close_code::no_status
+                           ? control_frame(ws::opcode::close, {})
+                           : control_frame(ws::opcode::close, ws::close_payload(info.code, {})));
       close_sent_ = true;
       do_write();
       return false;
@@ -271,10 +312,11 @@ void ws_connection::start_close(uint16_t code, std::string_view reason, bool res
     return;
   close_code_ = code;
   resumable_ = resumable;
-  queue_.push_back(wire_frame{ws::encode_close(code, reason), nullptr, false});
+  queue_.push_back(control_frame(ws::opcode::close, ws::close_payload(code, reason)));
   close_sent_ = true;
-  close_timer_.expires_after(std::chrono::milliseconds(limits_.close_timeout_ms));
-  close_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+  close_timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
+  close_timer_->expires_after(std::chrono::milliseconds(limits_.close_timeout_ms));
+  close_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (!ec)
       self->finish(self->close_code_, self->resumable_);
   });
@@ -300,7 +342,8 @@ void ws_connection::finish(uint16_t code, bool resumable) {
   close_code_ = code;
   resumable_ = resumable;
   boost::system::error_code ec;
-  close_timer_.cancel();
+  if (close_timer_)
+    close_timer_->cancel();
   socket_.shutdown(tcp::socket::shutdown_both, ec);
   socket_.close(ec);
   queue_.clear();

@@ -1,7 +1,9 @@
 #pragma once
 // One client's WebSocket after the upgrade: reads and parses frames, hands
 // them to its session, and writes what the session sends. All state lives on
-// the connection's strand; the frame_sink methods only post onto it.
+// the connection's strand, except the hand-off list `pending_`: frame_sink
+// calls append to it under a small lock and post one flush for the whole
+// batch, so frames that arrive together are written together.
 #include "actors/frame_sink.hpp"
 #include "net/server_counters.hpp"
 #include "net/ws_codec.hpp"
@@ -10,7 +12,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
-#include <deque>
+#include <memory>
+#include <mutex>
 
 namespace herald::net {
 
@@ -32,13 +35,20 @@ public:
   void close(uint16_t code, std::string reason, bool abort) override;
 
 private:
-  // One frame on the wire: header + head bytes owned here, tail shared.
+  // One frame on the wire: the WebSocket header and the session's prefix
+  // inline, then owned text and/or shared bytes.
   struct wire_frame {
-    std::string head;
+    char head[ws::max_header + out_frame::max_prefix];
+    uint8_t head_len = 0;
+    std::string text;
     shared_bytes tail;
     bool data = false;  // counts as a message written to the client
   };
+  static wire_frame control_frame(ws::opcode op, std::string_view payload);
 
+  // Appends to pending_; posts a flush unless one is already on its way.
+  void hand_off(std::vector<out_frame>& frames);
+  void flush_pending();
   void enqueue(out_frame frame);
   void enqueue_control(ws::opcode op, std::string_view payload);
   void do_write();
@@ -53,13 +63,16 @@ private:
 
   uint64_t id_;
   tcp::socket socket_;
-  asio::steady_timer close_timer_;
+  std::unique_ptr<asio::steady_timer> close_timer_;  // made when a close starts
   connection_limits limits_;
   server_counters& counters_;
   std::shared_ptr<session_port> port_;
   ws::parser parser_;
   std::string partial_;  // unparsed bytes of an incomplete frame
-  std::deque<wire_frame> queue_;
+  std::mutex pending_mutex_;
+  std::vector<out_frame> pending_;
+  bool flush_posted_ = false;
+  std::vector<wire_frame> queue_;
   std::vector<wire_frame> in_flight_;
   std::vector<asio::const_buffer> buffers_;
   bool reading_ = false;

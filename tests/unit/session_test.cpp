@@ -110,9 +110,9 @@ TEST_CASE("events get gapless per-session seqs and share the publisher's bytes")
   REQUIRE(events.size() == 3);
   for (size_t i = 0; i < 3; ++i)
     CHECK(events[i]["seq"] == i + 1);
-  CHECK(events[0]["id"] == ev.id);
+  CHECK(events[0]["id"] == ev.id());
   CHECK(events[0]["data"]["x"] == 1);
-  CHECK(f.sink->tails[1].get() == ev.tail.get());  // no per-session copy of the payload
+  CHECK(f.sink->tails[1].get() == &ev.data->tail);  // no per-session copy of the payload
 }
 
 TEST_CASE("over max_frames_per_sec the client is told once per window") {

@@ -22,7 +22,7 @@ public:
   void bind(std::shared_ptr<session_port> p) override { port = std::move(p); }
   void send(out_frame f) override {
     tails.push_back(f.tail);
-    frames.push_back(f.head + (f.tail ? *f.tail : std::string()));
+    frames.push_back(std::string(f.prefix_view()) + f.text + (f.tail ? *f.tail : std::string()));
   }
   void send(std::vector<out_frame> fs) override {
     for (auto& f : fs)
