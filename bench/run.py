@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Runs every server in turn under the same load and writes a table of medians.
 
     python3 bench/run.py                       # all servers, N = 1000 10000 19000, 3 repeats

@@ -5,7 +5,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include <cerrno>
 #include <cstring>
+#include <sys/uio.h>
 
 namespace herald::net {
 
@@ -19,8 +21,9 @@ std::atomic<uint64_t> next_id{1};
 constexpr size_t read_chunk = 64 * 1024;
 thread_local char read_buffer[read_chunk];
 
-// Gathered writes: at most this many frames per write (up to three buffers each, below IOV_MAX).
+// Gathered writes: at most this many frames per writev (up to three buffers each, below IOV_MAX).
 constexpr size_t max_frames_per_write = 300;
+constexpr size_t max_buffers = 3 * max_frames_per_write;
 constexpr int max_reads_per_wakeup = 16;
 
 bool valid_close_code(uint16_t c) {
@@ -33,6 +36,7 @@ ws_connection::ws_connection(tcp::socket socket, std::string leftover,
                              const connection_limits& limits, server_counters& counters)
     : id_(next_id++),
       socket_(std::move(socket)),
+      fd_(socket_.native_handle()),
       limits_(limits),
       counters_(counters),
       parser_(limits.max_message_bytes),
@@ -71,57 +75,50 @@ void ws_connection::bind(std::shared_ptr<session_port> port) {
   });
 }
 
+// ---- frames ----------------------------------------------------------------
+
+ws_connection::wire_frame ws_connection::data_frame(out_frame&& frame) {
+  wire_frame w;
+  w.head_len = static_cast<uint8_t>(ws::write_header(w.head, ws::opcode::text, frame.size()));
+  std::memcpy(w.head + w.head_len, frame.prefix, frame.prefix_len);
+  w.head_len += frame.prefix_len;
+  w.text = std::move(frame.text);
+  w.tail = std::move(frame.tail);
+  w.data = true;
+  return w;
+}
+
+ws_connection::wire_frame ws_connection::control_frame(ws::opcode op, std::string_view payload) {
+  wire_frame w;
+  w.head_len = static_cast<uint8_t>(ws::write_header(w.head, op, payload.size()));
+  w.text = std::string(payload);
+  w.is_close = op == ws::opcode::close;
+  return w;
+}
+
 void ws_connection::send(out_frame frame) {
-  std::vector<out_frame> one;
-  one.push_back(std::move(frame));
-  hand_off(one);
+  std::vector<wire_frame> one;
+  one.push_back(data_frame(std::move(frame)));
+  submit(std::move(one), true);
 }
 
-void ws_connection::send(std::vector<out_frame> frames) { hand_off(frames); }
-
-void ws_connection::hand_off(std::vector<out_frame>& frames) {
-  bool post;
-  {
-    std::lock_guard<std::mutex> lock(pending_mutex_);
-    if (pending_.empty())
-      pending_.swap(frames);
-    else
-      for (auto& f : frames)
-        pending_.push_back(std::move(f));
-    post = !flush_posted_;
-    flush_posted_ = true;
-  }
-  if (post)
-    asio::post(socket_.get_executor(), [self = shared_from_this()] {
-      self->flush_pending();
-      self->do_write();
-    });
-}
-
-void ws_connection::flush_pending() {
-  std::vector<out_frame> batch;
-  {
-    std::lock_guard<std::mutex> lock(pending_mutex_);
-    batch.swap(pending_);
-    flush_posted_ = false;
-  }
-  for (auto& f : batch)
-    enqueue(std::move(f));
+void ws_connection::send(std::vector<out_frame> frames) {
+  std::vector<wire_frame> wire;
+  wire.reserve(frames.size());
+  for (auto& f : frames)
+    wire.push_back(data_frame(std::move(f)));
+  submit(std::move(wire), true);
 }
 
 void ws_connection::ping() {
-  asio::post(socket_.get_executor(), [self = shared_from_this()] {
-    self->flush_pending();
-    self->enqueue_control(ws::opcode::ping, {});
-    self->do_write();
-  });
+  std::vector<wire_frame> one;
+  one.push_back(control_frame(ws::opcode::ping, {}));
+  submit(std::move(one), false);
 }
 
 void ws_connection::close(uint16_t code, std::string reason, bool abort) {
   asio::post(socket_.get_executor(),
              [self = shared_from_this(), code, reason = std::move(reason), abort] {
-               // Frames the session sent before closing go out first.
-               self->flush_pending();
                // The session asked for this close: it decides about resume itself.
                if (abort)
                  self->abort_close(code, reason, false);
@@ -130,51 +127,170 @@ void ws_connection::close(uint16_t code, std::string reason, bool abort) {
              });
 }
 
-void ws_connection::enqueue(out_frame frame) {
-  if (finished_ || close_sent_)
-    return;
-  if (queue_.size() >= limits_.outbound_queue_max) {
-    ++counters_.slow_consumer_closes;
-    log::info("net", "connection " + std::to_string(id_) +
-                         ": outbound queue full (session.outbound_queue_max), closing 1013");
-    queue_.clear();
-    return start_close(close_code::try_again_later, "slow consumer: outbound queue full", true);
+// ---- write side ------------------------------------------------------------
+
+void ws_connection::submit(std::vector<wire_frame>&& frames, bool data) {
+  std::vector<wire_frame> batch;
+  {
+    std::lock_guard<std::mutex> lock(wmutex_);
+    if (wclosed_ || (data && data_closed_))
+      return;
+    if (data && wqueue_.size() + frames.size() > limits_.outbound_queue_max) {
+      wqueue_.clear();
+      data_closed_ = true;
+      ++counters_.slow_consumer_closes;
+      asio::post(socket_.get_executor(), [self = shared_from_this()] {
+        log::info("net", "connection " + std::to_string(self->id_) +
+                             ": outbound queue full (session.outbound_queue_max), closing 1013");
+        self->start_close(close_code::try_again_later, "slow consumer: outbound queue full", true);
+      });
+      return;
+    }
+    if (frames.size() > 0 && frames.back().is_close)
+      data_closed_ = true;
+    if (wqueue_.empty())
+      wqueue_.swap(frames);
+    else
+      for (auto& f : frames)
+        wqueue_.push_back(std::move(f));
+    if (writer_)
+      return;  // the current writer picks them up
+    writer_ = direct_ = true;
+    batch.swap(wqueue_);
   }
-  auto& w = queue_.emplace_back();
-  w.head_len = static_cast<uint8_t>(ws::write_header(w.head, ws::opcode::text, frame.size()));
-  std::memcpy(w.head + w.head_len, frame.prefix, frame.prefix_len);
-  w.head_len += frame.prefix_len;
-  w.text = std::move(frame.text);
-  w.tail = std::move(frame.tail);
-  w.data = true;
+  write_batch(std::move(batch));
 }
 
-ws_connection::wire_frame ws_connection::control_frame(ws::opcode op, std::string_view payload) {
-  wire_frame w;
-  w.head_len = static_cast<uint8_t>(ws::write_header(w.head, op, payload.size()));
-  w.text = std::string(payload);
-  return w;
+// Runs in whichever thread holds the writer token.
+void ws_connection::write_batch(std::vector<wire_frame> batch) {
+  for (;;) {
+    bool had_close = false;
+    for (auto& f : batch)
+      had_close |= f.is_close;
+    auto result = write_nonblocking(batch);
+    if (result == write_result::failed) {
+      {
+        std::lock_guard<std::mutex> lock(wmutex_);
+        wqueue_.clear();
+        wclosed_ = true;
+      }
+      release_writer();
+      asio::post(socket_.get_executor(), [self = shared_from_this()] {
+        self->finish(self->close_code_, self->resumable_);
+      });
+      return;
+    }
+    if (result == write_result::would_block) {
+      // The client is not keeping up: Asio waits for the socket on the strand,
+      // which keeps the writer token until the queue is drained.
+      bool deferred;
+      {
+        std::lock_guard<std::mutex> lock(wmutex_);
+        direct_ = false;
+        deferred = finish_deferred_;
+        finish_deferred_ = false;
+      }
+      asio::post(socket_.get_executor(), [self = shared_from_this(), b = std::move(batch)]() mutable {
+        self->write_async(std::move(b));
+      });
+      if (deferred)
+        asio::post(socket_.get_executor(), [self = shared_from_this()] {
+          self->finish(self->close_code_, self->resumable_);
+        });
+      return;
+    }
+    if (had_close)
+      asio::post(socket_.get_executor(), [self = shared_from_this()] { self->after_close_frame(); });
+    batch.clear();
+    {
+      std::lock_guard<std::mutex> lock(wmutex_);
+      if (wqueue_.empty() || wclosed_) {
+        writer_ = false;
+        break;
+      }
+      batch.swap(wqueue_);
+    }
+  }
+  release_writer();
 }
 
-void ws_connection::enqueue_control(ws::opcode op, std::string_view payload) {
-  if (finished_ || close_sent_)
+// Lets go of the raw descriptor; a finish that waited for it runs now.
+void ws_connection::release_writer() {
+  bool deferred;
+  {
+    std::lock_guard<std::mutex> lock(wmutex_);
+    if (!direct_ && writer_)
+      return;  // handed over to the strand's async write, which still holds the token
+    direct_ = false;
+    deferred = finish_deferred_;
+    finish_deferred_ = false;
+  }
+  if (deferred)
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      self->finish(self->close_code_, self->resumable_);
+    });
+}
+
+// Writes as much of `batch` as the socket takes now; leaves the rest in it.
+ws_connection::write_result ws_connection::write_nonblocking(std::vector<wire_frame>& batch) {
+  iovec iov[max_buffers];
+  size_t done = 0;  // frames fully written
+  uint64_t data_written = 0;
+  auto result = write_result::done;
+  while (done < batch.size()) {
+    int n = 0;
+    size_t end = std::min(batch.size(), done + max_frames_per_write);
+    for (size_t i = done; i < end; ++i) {
+      auto& f = batch[i];
+      iov[n++] = {f.head, f.head_len};
+      if (!f.text.empty())
+        iov[n++] = {const_cast<char*>(f.text.data()), f.text.size()};
+      if (f.tail && !f.tail->empty())
+        iov[n++] = {const_cast<char*>(f.tail->data()), f.tail->size()};
+    }
+    ssize_t w = ::writev(fd_, iov, n);
+    if (w < 0) {
+      if (errno == EINTR)
+        continue;
+      result = errno == EAGAIN ? write_result::would_block : write_result::failed;
+      break;
+    }
+    ++counters_.socket_writes;
+    // Drop what went out; a frame cut in the middle keeps its rest as owned text.
+    size_t left = static_cast<size_t>(w);
+    size_t i = done;
+    for (; i < end; ++i) {
+      auto& f = batch[i];
+      size_t len = f.head_len + f.text.size() + (f.tail ? f.tail->size() : 0);
+      if (left < len)
+        break;
+      left -= len;
+      data_written += f.data;
+    }
+    done = i;
+    if (i < end) {
+      auto& f = batch[i];
+      std::string all(f.head, f.head_len);
+      all += f.text;
+      if (f.tail)
+        all += *f.tail;
+      f.head_len = 0;
+      f.text = all.substr(left);
+      f.tail.reset();
+      result = write_result::would_block;
+      break;
+    }
+  }
+  counters_.total_messages += data_written;
+  batch.erase(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(done));
+  return batch.empty() ? write_result::done : result;
+}
+
+void ws_connection::write_async(std::vector<wire_frame> batch) {
+  if (finished_)
     return;
-  queue_.push_back(control_frame(op, payload));
-}
-
-void ws_connection::do_write() {
-  if (writing_ || queue_.empty() || finished_)
-    return;
-  writing_ = true;
-  in_flight_.clear();
+  in_flight_ = std::move(batch);
   buffers_.clear();
-  if (queue_.size() <= max_frames_per_write) {
-    in_flight_.swap(queue_);
-  } else {
-    auto split = queue_.begin() + max_frames_per_write;
-    in_flight_.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(split));
-    queue_.erase(queue_.begin(), split);
-  }
   for (auto& f : in_flight_) {
     buffers_.emplace_back(asio::buffer(f.head, f.head_len));
     if (!f.text.empty())
@@ -183,33 +299,56 @@ void ws_connection::do_write() {
       buffers_.emplace_back(asio::buffer(*f.tail));
   }
   asio::async_write(socket_, buffers_,
-                    [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
-                      self->on_write(ec, n);
+                    [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                      self->on_async_written(ec);
                     });
 }
 
-void ws_connection::on_write(boost::system::error_code ec, std::size_t) {
-  writing_ = false;
+void ws_connection::on_async_written(boost::system::error_code ec) {
   if (finished_)
     return;
-  if (ec)
+  if (ec) {
+    {
+      std::lock_guard<std::mutex> lock(wmutex_);
+      wqueue_.clear();
+      wclosed_ = true;
+      writer_ = false;
+    }
     return finish(close_code_, resumable_);
+  }
   uint64_t data = 0;
-  for (auto& f : in_flight_)
+  bool had_close = false;
+  for (auto& f : in_flight_) {
     data += f.data;
+    had_close |= f.is_close;
+  }
   counters_.total_messages += data;
   ++counters_.socket_writes;
-  in_flight_.clear();
-  if (in_flight_.capacity() > 64) {  // a burst is over: an idle connection keeps no big buffers
-    std::vector<wire_frame>().swap(in_flight_);
-    std::vector<asio::const_buffer>().swap(buffers_);
+  std::vector<wire_frame>().swap(in_flight_);  // a burst is over: keep no big buffers
+  std::vector<asio::const_buffer>().swap(buffers_);
+  if (had_close)
+    after_close_frame();
+  std::vector<wire_frame> batch;
+  {
+    std::lock_guard<std::mutex> lock(wmutex_);
+    if (wqueue_.empty() || wclosed_) {
+      writer_ = false;
+      return;
+    }
+    batch.swap(wqueue_);
+    direct_ = true;
   }
-  if (!queue_.empty())
-    return do_write();
-  // Our close frame is out and nothing waits for the peer's answer: done.
-  if (close_sent_ && !reading_)
+  write_batch(std::move(batch));
+}
+
+// Our close frame is out: if we are not waiting for the peer's answer, we are done.
+void ws_connection::after_close_frame() {
+  close_written_ = true;
+  if (!reading_)
     finish(close_code_, resumable_);
 }
+
+// ---- read side (strand) ------------------------------------------------------
 
 void ws_connection::do_read() {
   socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](
@@ -263,12 +402,14 @@ bool ws_connection::handle(ws::message& m) {
       if (port_)
         port_->on_text(std::move(m.payload));
       return true;
-    case ws::opcode::ping:
-      enqueue_control(ws::opcode::pong, m.payload);
-      do_write();
+    case ws::opcode::ping: {
+      std::vector<wire_frame> pong;
+      pong.push_back(control_frame(ws::opcode::pong, m.payload));
+      submit(std::move(pong), false);
       if (port_)
         port_->on_touch();
       return true;
+    }
     case ws::opcode::pong:
       if (port_)
         port_->on_touch();
@@ -295,11 +436,13 @@ bool ws_connection::handle(ws::message& m) {
       // Echo the client's close, then drop the socket once it is written.
       close_code_ = info.code;
       resumable_ = info.code != close_code::normal;
-      queue_.push_back(info.code == close_code::no_status
-                           ? control_frame(ws::opcode::close, {})
-                           : control_frame(ws::opcode::close, ws::close_payload(info.code, {})));
       close_sent_ = true;
-      do_write();
+      tell_session(close_code_, resumable_);
+      std::vector<wire_frame> echo;
+      echo.push_back(info.code == close_code::no_status
+                         ? control_frame(ws::opcode::close, {})
+                         : control_frame(ws::opcode::close, ws::close_payload(info.code, {})));
+      submit(std::move(echo), false);
       return false;
     }
     default:
@@ -307,30 +450,48 @@ bool ws_connection::handle(ws::message& m) {
   }
 }
 
+// ---- closing (strand) ----------------------------------------------------------
+
 void ws_connection::start_close(uint16_t code, std::string_view reason, bool resumable) {
   if (finished_ || close_sent_)
     return;
   close_code_ = code;
   resumable_ = resumable;
-  queue_.push_back(control_frame(ws::opcode::close, ws::close_payload(code, reason)));
   close_sent_ = true;
+  if (!reading_)  // a protocol violation: the session ends now
+    tell_session(code, resumable);
   close_timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
   close_timer_->expires_after(std::chrono::milliseconds(limits_.close_timeout_ms));
   close_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (!ec)
       self->finish(self->close_code_, self->resumable_);
   });
-  do_write();
+  std::vector<wire_frame> frame;
+  frame.push_back(control_frame(ws::opcode::close, ws::close_payload(code, reason)));
+  submit(std::move(frame), false);
 }
 
 void ws_connection::abort_close(uint16_t code, std::string_view reason, bool resumable) {
   if (finished_)
     return;
-  if (!writing_ && !close_sent_) {
+  bool idle;
+  {
+    std::lock_guard<std::mutex> lock(wmutex_);
+    idle = !writer_ && wqueue_.empty();
+    if (idle)
+      writer_ = true;  // keep every other writer off while we offer the close frame
+  }
+  if (idle && !close_sent_) {
     // Offer the close frame only if the socket takes it right now.
     auto frame = ws::encode_close(code, reason);
     boost::system::error_code ec;
     socket_.write_some(asio::buffer(frame), ec);
+  }
+  {
+    std::lock_guard<std::mutex> lock(wmutex_);
+    wclosed_ = true;
+    if (idle)
+      writer_ = false;
   }
   finish(code, resumable);
 }
@@ -338,16 +499,28 @@ void ws_connection::abort_close(uint16_t code, std::string_view reason, bool res
 void ws_connection::finish(uint16_t code, bool resumable) {
   if (finished_)
     return;
-  finished_ = true;
   close_code_ = code;
   resumable_ = resumable;
+  {
+    std::lock_guard<std::mutex> lock(wmutex_);
+    wclosed_ = true;
+    wqueue_.clear();
+    if (direct_) {  // another thread is in writev on the descriptor: close after it
+      finish_deferred_ = true;
+      return;
+    }
+  }
+  finished_ = true;
   boost::system::error_code ec;
   if (close_timer_)
     close_timer_->cancel();
   socket_.shutdown(tcp::socket::shutdown_both, ec);
   socket_.close(ec);
-  queue_.clear();
   --counters_.active_connections;
+  tell_session(code, resumable);
+}
+
+void ws_connection::tell_session(uint16_t code, bool resumable) {
   if (port_) {
     port_->on_closed(id_, code, resumable);
     port_.reset();

@@ -42,42 +42,66 @@ private:
     uint8_t head_len = 0;
     std::string text;
     shared_bytes tail;
-    bool data = false;  // counts as a message written to the client
+    bool data = false;      // counts as a message written to the client
+    bool is_close = false;  // our close frame: nothing follows it
   };
+  static wire_frame data_frame(out_frame&& frame);
   static wire_frame control_frame(ws::opcode op, std::string_view payload);
+  enum class write_result { done, would_block, failed };
 
-  // Appends to pending_; posts a flush unless one is already on its way.
-  void hand_off(std::vector<out_frame>& frames);
-  void flush_pending();
-  void enqueue(out_frame frame);
-  void enqueue_control(ws::opcode op, std::string_view payload);
-  void do_write();
-  void on_write(boost::system::error_code ec, std::size_t n);
+  // --- write side (any thread) ---------------------------------------------
+  // Queues frames; if no one is writing, this thread becomes the writer and
+  // writes at once with a non-blocking writev. What the socket does not take
+  // goes on through Asio on the strand. Data frames over outbound_queue_max
+  // close the connection with 1013.
+  void submit(std::vector<wire_frame>&& frames, bool data);
+  void write_batch(std::vector<wire_frame> batch);
+  write_result write_nonblocking(std::vector<wire_frame>& batch);
+  void release_writer();
+
+  // --- strand ----------------------------------------------------------------
+  void write_async(std::vector<wire_frame> batch);
+  void on_async_written(boost::system::error_code ec);
+  void after_close_frame();
   void do_read();
   void on_readable(boost::system::error_code ec);
   bool handle(ws::message& m);
   void start_close(uint16_t code, std::string_view reason, bool resumable);
   void abort_close(uint16_t code, std::string_view reason, bool resumable);
-  // Closes the socket and tells the session, once.
+  // Closes the socket and tells the session, once; waits for a writer
+  // outside the strand to let go of the socket first.
   void finish(uint16_t code, bool resumable);
+  // Tells the session its socket is gone (once), before the client can see
+  // our side of the close and reconnect.
+  void tell_session(uint16_t code, bool resumable);
 
   uint64_t id_;
   tcp::socket socket_;
-  std::unique_ptr<asio::steady_timer> close_timer_;  // made when a close starts
+  int fd_;
   connection_limits limits_;
   server_counters& counters_;
+
+  // Write side, guarded by wmutex_. `writer_` is the token of the one thread
+  // allowed to write the socket; `direct_` says it writes the raw descriptor
+  // outside the strand, so the strand must not close it meanwhile.
+  std::mutex wmutex_;
+  std::vector<wire_frame> wqueue_;
+  bool writer_ = false;
+  bool direct_ = false;
+  bool data_closed_ = false;  // a close frame is queued: no more data frames
+  bool wclosed_ = false;      // the socket is finished: nothing more is written
+  bool finish_deferred_ = false;
+
+  // Strand only.
+  std::unique_ptr<asio::steady_timer> close_timer_;  // made when a close starts
   std::shared_ptr<session_port> port_;
   ws::parser parser_;
   std::string partial_;  // unparsed bytes of an incomplete frame
-  std::mutex pending_mutex_;
-  std::vector<out_frame> pending_;
-  bool flush_posted_ = false;
-  std::vector<wire_frame> queue_;
   std::vector<wire_frame> in_flight_;
   std::vector<asio::const_buffer> buffers_;
   bool reading_ = false;
-  bool writing_ = false;
-  bool close_sent_ = false;     // no more frames after our close frame
+  bool close_sent_ = false;  // our close frame is queued or out
+  bool close_written_ = false;
   bool finished_ = false;
   uint16_t close_code_ = close_code::abnormal;
   bool resumable_ = true;
