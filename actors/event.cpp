@@ -43,9 +43,10 @@ event_frame make_event(const std::string& channel, const std::string& event,
 out_frame event_out_frame(uint64_t seq, shared_bytes tail) {
   static constexpr std::string_view head = "{\"type\":\"event\",\"seq\":";
   out_frame f;
-  std::memcpy(f.prefix, head.data(), head.size());
-  auto end = std::to_chars(f.prefix + head.size(), f.prefix + out_frame::max_prefix, seq).ptr;
-  f.prefix_len = static_cast<uint8_t>(end - f.prefix);
+  char* p = f.prefix_begin();
+  std::memcpy(p, head.data(), head.size());
+  auto end = std::to_chars(p + head.size(), p + out_frame::max_prefix, seq).ptr;
+  f.head_end = static_cast<uint8_t>(end - f.head);
   f.tail = std::move(tail);
   return f;
 }

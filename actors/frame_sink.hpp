@@ -17,15 +17,27 @@ using shared_bytes = std::shared_ptr<const std::string>;
 // event's seq; no allocation), then owned text and/or shared bytes. The
 // shared tail (an event's payload, encoded once per publish) is the same
 // object for every session that sends it.
+//
+// `head` keeps room in front of the prefix for the transport's frame header,
+// so the connection frames it in place and queues this very object: nothing
+// is copied or allocated between the session and the socket.
 struct out_frame {
+  static constexpr size_t header_room = 10;  // the largest WebSocket header
   static constexpr size_t max_prefix = 48;
-  char prefix[max_prefix];
-  uint8_t prefix_len = 0;
+  char head[header_room + max_prefix];
+  uint8_t head_begin = header_room;  // the transport moves this back over its header
+  uint8_t head_end = header_room;    // end of the prefix
+  uint8_t transport_flags = 0;       // the transport's own marks
   std::string text;
   shared_bytes tail;
 
-  size_t size() const { return prefix_len + text.size() + (tail ? tail->size() : 0); }
-  std::string_view prefix_view() const { return {prefix, prefix_len}; }
+  size_t payload_size() const {
+    return (head_end - header_room) + text.size() + (tail ? tail->size() : 0);
+  }
+  std::string_view prefix_view() const {
+    return {head + header_room, static_cast<size_t>(head_end - header_room)};
+  }
+  char* prefix_begin() { return head + header_room; }
 
   static out_frame owned(std::string text) {
     out_frame f;

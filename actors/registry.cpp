@@ -15,7 +15,9 @@ namespace {
 
 using ids = std::unordered_set<std::string>;
 
-constexpr int64_t cork_window_ns = 2'000'000;
+constexpr int64_t cork_window_ns = 300'000;
+// A publish within this long of the previous drain counts as part of a stream.
+constexpr int64_t stream_gap_ns = 20'000'000;
 
 struct session_entry {
   session_actor handle;
@@ -53,7 +55,7 @@ struct registry_state {
   // so a burst reaches each session as one message and one socket write.
   std::vector<pending_publish> pending;
   bool drain_scheduled = false;
-  int64_t last_drain_ns = 0;
+  int64_t last_drain_ns = INT64_MIN / 2;
   std::vector<session_entry*> touched;
 };
 
@@ -278,7 +280,7 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
           // Idle: deliver at once. Under a stream of publishes: wait a moment
           // so the publishes of the next fraction of a millisecond travel
           // together (one message per session, one socket write per batch).
-          if (now_ns(self) - st.last_drain_ns > cork_window_ns * 4)
+          if (now_ns(self) - st.last_drain_ns > stream_gap_ns)
             self->send(self, drain_atom::value);
           else
             self->delayed_send(self, std::chrono::nanoseconds(cork_window_ns), drain_atom::value);

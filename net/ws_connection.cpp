@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 namespace herald::net {
@@ -25,6 +26,25 @@ thread_local char read_buffer[read_chunk];
 constexpr size_t max_frames_per_write = 300;
 constexpr size_t max_buffers = 3 * max_frames_per_write;
 constexpr int max_reads_per_wakeup = 16;
+
+// Small batches are copied into one buffer and sent with a single send(2):
+// cheaper in the kernel than a writev of many tiny pieces.
+constexpr size_t copy_limit = 16 * 1024;
+thread_local char send_buffer[copy_limit];
+
+ssize_t gather_write(int fd, const iovec* iov, int n) {
+  size_t total = 0;
+  for (int i = 0; i < n; ++i)
+    total += iov[i].iov_len;
+  if (n == 1 || total > copy_limit)
+    return ::writev(fd, iov, n);
+  char* p = send_buffer;
+  for (int i = 0; i < n; ++i) {
+    std::memcpy(p, iov[i].iov_base, iov[i].iov_len);
+    p += iov[i].iov_len;
+  }
+  return ::send(fd, send_buffer, total, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
 
 bool valid_close_code(uint16_t c) {
   return (c >= 1000 && c <= 1003) || (c >= 1007 && c <= 1014) || (c >= 3000 && c <= 4999);
@@ -77,37 +97,33 @@ void ws_connection::bind(std::shared_ptr<session_port> port) {
 
 // ---- frames ----------------------------------------------------------------
 
-ws_connection::wire_frame ws_connection::data_frame(out_frame&& frame) {
-  wire_frame w;
-  w.head_len = static_cast<uint8_t>(ws::write_header(w.head, ws::opcode::text, frame.size()));
-  std::memcpy(w.head + w.head_len, frame.prefix, frame.prefix_len);
-  w.head_len += frame.prefix_len;
-  w.text = std::move(frame.text);
-  w.tail = std::move(frame.tail);
-  w.data = true;
-  return w;
+// Writes the WebSocket header right in front of the frame's prefix.
+void ws_connection::frame_in_place(out_frame& f, ws::opcode op, uint8_t flags) {
+  char header[ws::max_header];
+  auto n = ws::write_header(header, op, f.payload_size());
+  f.head_begin = static_cast<uint8_t>(out_frame::header_room - n);
+  std::memcpy(f.head + f.head_begin, header, n);
+  f.transport_flags = flags;
 }
 
 ws_connection::wire_frame ws_connection::control_frame(ws::opcode op, std::string_view payload) {
   wire_frame w;
-  w.head_len = static_cast<uint8_t>(ws::write_header(w.head, op, payload.size()));
   w.text = std::string(payload);
-  w.is_close = op == ws::opcode::close;
+  frame_in_place(w, op, op == ws::opcode::close ? flag_close : 0);
   return w;
 }
 
 void ws_connection::send(out_frame frame) {
+  frame_in_place(frame, ws::opcode::text, flag_data);
   std::vector<wire_frame> one;
-  one.push_back(data_frame(std::move(frame)));
+  one.push_back(std::move(frame));
   submit(std::move(one), true);
 }
 
 void ws_connection::send(std::vector<out_frame> frames) {
-  std::vector<wire_frame> wire;
-  wire.reserve(frames.size());
   for (auto& f : frames)
-    wire.push_back(data_frame(std::move(f)));
-  submit(std::move(wire), true);
+    frame_in_place(f, ws::opcode::text, flag_data);
+  submit(std::move(frames), true);
 }
 
 void ws_connection::ping() {
@@ -146,7 +162,7 @@ void ws_connection::submit(std::vector<wire_frame>&& frames, bool data) {
       });
       return;
     }
-    if (frames.size() > 0 && frames.back().is_close)
+    if (frames.size() > 0 && (frames.back().transport_flags & flag_close))
       data_closed_ = true;
     if (wqueue_.empty())
       wqueue_.swap(frames);
@@ -166,7 +182,7 @@ void ws_connection::write_batch(std::vector<wire_frame> batch) {
   for (;;) {
     bool had_close = false;
     for (auto& f : batch)
-      had_close |= f.is_close;
+      had_close |= (f.transport_flags & flag_close) != 0;
     auto result = write_nonblocking(batch);
     if (result == write_result::failed) {
       {
@@ -242,13 +258,13 @@ ws_connection::write_result ws_connection::write_nonblocking(std::vector<wire_fr
     size_t end = std::min(batch.size(), done + max_frames_per_write);
     for (size_t i = done; i < end; ++i) {
       auto& f = batch[i];
-      iov[n++] = {f.head, f.head_len};
+      iov[n++] = {f.head + f.head_begin, static_cast<size_t>(f.head_end - f.head_begin)};
       if (!f.text.empty())
         iov[n++] = {const_cast<char*>(f.text.data()), f.text.size()};
       if (f.tail && !f.tail->empty())
         iov[n++] = {const_cast<char*>(f.tail->data()), f.tail->size()};
     }
-    ssize_t w = ::writev(fd_, iov, n);
+    ssize_t w = gather_write(fd_, iov, n);
     if (w < 0) {
       if (errno == EINTR)
         continue;
@@ -261,20 +277,20 @@ ws_connection::write_result ws_connection::write_nonblocking(std::vector<wire_fr
     size_t i = done;
     for (; i < end; ++i) {
       auto& f = batch[i];
-      size_t len = f.head_len + f.text.size() + (f.tail ? f.tail->size() : 0);
+      size_t len = wire_size(f);
       if (left < len)
         break;
       left -= len;
-      data_written += f.data;
+      data_written += (f.transport_flags & flag_data) != 0;
     }
     done = i;
     if (i < end) {
       auto& f = batch[i];
-      std::string all(f.head, f.head_len);
+      std::string all(f.head + f.head_begin, f.head + f.head_end);
       all += f.text;
       if (f.tail)
         all += *f.tail;
-      f.head_len = 0;
+      f.head_begin = f.head_end = out_frame::header_room;
       f.text = all.substr(left);
       f.tail.reset();
       result = write_result::would_block;
@@ -292,7 +308,7 @@ void ws_connection::write_async(std::vector<wire_frame> batch) {
   in_flight_ = std::move(batch);
   buffers_.clear();
   for (auto& f : in_flight_) {
-    buffers_.emplace_back(asio::buffer(f.head, f.head_len));
+    buffers_.emplace_back(asio::buffer(f.head + f.head_begin, static_cast<size_t>(f.head_end - f.head_begin)));
     if (!f.text.empty())
       buffers_.emplace_back(asio::buffer(f.text));
     if (f.tail && !f.tail->empty())
@@ -319,8 +335,8 @@ void ws_connection::on_async_written(boost::system::error_code ec) {
   uint64_t data = 0;
   bool had_close = false;
   for (auto& f : in_flight_) {
-    data += f.data;
-    had_close |= f.is_close;
+    data += (f.transport_flags & flag_data) != 0;
+    had_close |= (f.transport_flags & flag_close) != 0;
   }
   counters_.total_messages += data;
   ++counters_.socket_writes;

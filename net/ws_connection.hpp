@@ -35,18 +35,16 @@ public:
   void close(uint16_t code, std::string reason, bool abort) override;
 
 private:
-  // One frame on the wire: the WebSocket header and the session's prefix
-  // inline, then owned text and/or shared bytes.
-  struct wire_frame {
-    char head[ws::max_header + out_frame::max_prefix];
-    uint8_t head_len = 0;
-    std::string text;
-    shared_bytes tail;
-    bool data = false;      // counts as a message written to the client
-    bool is_close = false;  // our close frame: nothing follows it
-  };
-  static wire_frame data_frame(out_frame&& frame);
+  // Frames on the wire are out_frames with their header written in place.
+  using wire_frame = out_frame;
+  static constexpr uint8_t flag_data = 1;   // counts as a message written to the client
+  static constexpr uint8_t flag_close = 2;  // our close frame: nothing follows it
+  static void frame_in_place(out_frame& f, ws::opcode op, uint8_t flags);
   static wire_frame control_frame(ws::opcode op, std::string_view payload);
+  static size_t wire_size(const wire_frame& f) {
+    return static_cast<size_t>(f.head_end - f.head_begin) + f.text.size() +
+           (f.tail ? f.tail->size() : 0);
+  }
   enum class write_result { done, would_block, failed };
 
   // --- write side (any thread) ---------------------------------------------

@@ -49,6 +49,7 @@ struct registry_fixture : deterministic_system {
     publish_request req{target, name, make_event(name, "e", "{}")};
     self->send(registry, publish_atom::value, req);
     run();
+    advance(1ms);  // a publish soon after another waits a moment to be corked with the next
     return reply<uint64_t>();
   }
 
