@@ -1,4 +1,5 @@
 #include "actors/event.hpp"
+#include "actors/registry_types.hpp"
 #include "config/time_format.hpp"
 
 #include <nlohmann/json.hpp>
@@ -8,6 +9,33 @@
 #include <random>
 
 namespace herald {
+
+std::string format_session_id(session_id id) {
+  static const char* hex = "0123456789abcdef";
+  std::string out = "s-";
+  for (int shift = 60; shift >= 0; shift -= 4)
+    out += hex[(id >> shift) & 15];
+  return out;
+}
+
+std::optional<session_id> parse_session_id(const std::string& text) {
+  if (text.size() != 18 || text.compare(0, 2, "s-") != 0)
+    return std::nullopt;
+  session_id id = 0;
+  for (size_t i = 2; i < text.size(); ++i) {
+    char c = text[i];
+    int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (v < 0)
+      return std::nullopt;
+    id = (id << 4) | static_cast<session_id>(v);
+  }
+  return id;
+}
+
+uint64_t random_u64() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return rng();
+}
 
 std::string make_id(const char* prefix) {
   thread_local std::mt19937_64 rng{std::random_device{}()};

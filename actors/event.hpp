@@ -31,5 +31,6 @@ out_frame event_out_frame(uint64_t seq, shared_bytes tail);
 
 // A random id with a prefix, e.g. "e-3f9a…" (16 hex digits).
 std::string make_id(const char* prefix);
+uint64_t random_u64();
 
 } // namespace herald

@@ -6,6 +6,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -13,16 +14,28 @@ namespace herald {
 
 namespace {
 
-using ids = std::unordered_set<std::string>;
+using ids = std::unordered_set<session_id>;
 
 constexpr int64_t cork_window_ns = 300'000;
 // A publish within this long of the previous drain counts as part of a stream.
 constexpr int64_t stream_gap_ns = 20'000'000;
 
+// The few channels one session is in (user channel excluded).
+struct channel_names {
+  std::vector<std::string> names;
+  void add(const std::string& n) {
+    if (std::find(names.begin(), names.end(), n) == names.end())
+      names.push_back(n);
+  }
+  void remove(const std::string& n) {
+    names.erase(std::remove(names.begin(), names.end(), n), names.end());
+  }
+};
+
 struct session_entry {
   session_actor handle;
   std::string user;
-  ids channels;
+  channel_names channels;
   int64_t last_seen_ns = 0;
   bool attached = true;
   std::vector<event_frame> outbox;  // events for this session in the current drain
@@ -43,10 +56,10 @@ struct user_entry {
 struct registry_state {
   static inline const char* name = "registry";
   registry_limits limits;
-  std::unordered_map<std::string, session_entry> sessions;
+  std::unordered_map<session_id, session_entry> sessions;
   std::unordered_map<std::string, user_entry> users;  // offline users stay for presence.retain
   std::unordered_map<std::string, ids> channels;
-  std::unordered_map<caf::actor_addr, std::string> by_addr;
+  std::unordered_map<caf::actor_addr, session_id> by_addr;
   uint64_t users_online = 0;
   uint64_t attached = 0;
   uint64_t evicted_stale = 0;
@@ -119,8 +132,10 @@ void prune_presence(self_ptr self) {
 void spawn_fresh(self_ptr self, connect_request& req) {
   auto& st = self->state;
   session_init init;
-  init.id = make_id("s-");
-  init.user = req.user.empty() ? "anon:" + init.id : req.user;
+  do
+    init.id = random_u64();
+  while (st.sessions.count(init.id) || init.id == 0);
+  init.user = req.user.empty() ? "anon:" + format_session_id(init.id) : req.user;
   init.allowed = std::move(req.allowed);
   init.channels = std::move(req.channels);
   init.sink = std::move(req.sink);
@@ -131,7 +146,7 @@ void spawn_fresh(self_ptr self, connect_request& req) {
   entry.last_seen_ns = now_ns(self);
   entry.attached = false;
   for (auto& c : init.channels) {
-    entry.channels.insert(c);
+    entry.channels.add(c);
     st.channels[c].insert(init.id);
   }
   auto id = init.id;
@@ -150,14 +165,14 @@ void spawn_fresh(self_ptr self, connect_request& req) {
     prune_presence(self);
 }
 
-void remove_session(self_ptr self, const std::string& id) {
+void remove_session(self_ptr self, session_id id) {
   auto& st = self->state;
   auto it = st.sessions.find(id);
   if (it == st.sessions.end())
     return;
   auto& e = it->second;
   set_attached(self, e, false);
-  for (auto& c : e.channels) {
+  for (auto& c : e.channels.names) {
     auto ch = st.channels.find(c);
     if (ch != st.channels.end()) {
       ch->second.erase(id);
@@ -174,7 +189,7 @@ void remove_session(self_ptr self, const std::string& id) {
 template <class F>
 void for_targets(self_ptr self, const publish_request& req, F f) {
   auto& st = self->state;
-  auto visit = [&](const std::string& id) {
+  auto visit = [&](session_id id) {
     auto it = st.sessions.find(id);
     if (it != st.sessions.end())
       f(it->second);
@@ -227,7 +242,7 @@ void drain(self_ptr self) {
 }
 
 template <class F>
-void for_session(self_ptr self, const std::string& id, F f) {
+void for_session(self_ptr self, session_id id, F f) {
   auto it = self->state.sessions.find(id);
   if (it != self->state.sessions.end())
     f(it->second);
@@ -241,7 +256,7 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
     if (it == st.by_addr.end())
       return;
     if (dm.reason && dm.reason != caf::exit_reason::normal)
-      log::warn("registry", "session " + it->second + " failed: " + caf::to_string(dm.reason));
+      log::warn("registry", "session " + format_session_id(it->second) + " failed: " + caf::to_string(dm.reason));
     remove_session(self, it->second);
     st.by_addr.erase(it);
   });
@@ -254,7 +269,8 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
           req.sink->close(close_code::going_away, "server shutting down", false);
           return;
         }
-        auto it = req.resume_id.empty() ? st.sessions.end() : st.sessions.find(req.resume_id);
+        auto resume = parse_session_id(req.resume_id);
+        auto it = resume ? st.sessions.find(*resume) : st.sessions.end();
         if (it == st.sessions.end() || (!req.user.empty() && it->second.user != req.user) ||
             (req.user.empty() && it->second.user.rfind("anon:", 0) != 0)) {
           spawn_fresh(self, req);
@@ -309,15 +325,15 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         }
         return out;
       },
-      [=](join_atom, const std::string& id, const std::string& channel) {
+      [=](join_atom, session_id id, const std::string& channel) {
         for_session(self, id, [&](session_entry& e) {
-          e.channels.insert(channel);
+          e.channels.add(channel);
           self->state.channels[channel].insert(id);
         });
       },
-      [=](leave_atom, const std::string& id, const std::string& channel) {
+      [=](leave_atom, session_id id, const std::string& channel) {
         for_session(self, id, [&](session_entry& e) {
-          e.channels.erase(channel);
+          e.channels.remove(channel);
           auto ch = self->state.channels.find(channel);
           if (ch != self->state.channels.end()) {
             ch->second.erase(id);
@@ -326,20 +342,20 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
           }
         });
       },
-      [=](touch_atom, const std::string& id) {
+      [=](touch_atom, session_id id) {
         for_session(self, id, [&](session_entry& e) {
           e.last_seen_ns = now_ns(self);
           seen(self, self->state.users[e.user]);
         });
       },
-      [=](status_atom, const std::string& id, bool attached) {
+      [=](status_atom, session_id id, bool attached) {
         for_session(self, id, [&](session_entry& e) {
           set_attached(self, e, attached);
           e.last_seen_ns = now_ns(self);
           seen(self, self->state.users[e.user]);
         });
       },
-      [=](evicted_atom, const std::string&) { ++self->state.evicted_stale; },
+      [=](evicted_atom, session_id) { ++self->state.evicted_stale; },
       [=](tick_atom) {
         auto& st = self->state;
         if (st.shutting_down)

@@ -18,11 +18,11 @@ using registry_actor = caf::typed_actor<
     caf::replies_to<stats_atom>::with<registry_stats>,
     caf::replies_to<presence_atom, std::string>::with<presence_info>,
     // From sessions (session id first).
-    caf::reacts_to<join_atom, std::string, std::string>,
-    caf::reacts_to<leave_atom, std::string, std::string>,
-    caf::reacts_to<touch_atom, std::string>,
-    caf::reacts_to<status_atom, std::string, bool>,  // attached to a socket or not
-    caf::reacts_to<evicted_atom, std::string>,
+    caf::reacts_to<join_atom, session_id, std::string>,
+    caf::reacts_to<leave_atom, session_id, std::string>,
+    caf::reacts_to<touch_atom, session_id>,
+    caf::reacts_to<status_atom, session_id, bool>,  // attached to a socket or not
+    caf::reacts_to<evicted_atom, session_id>,
     // Timer and lifecycle.
     caf::reacts_to<tick_atom>,
     caf::reacts_to<drain_atom>,  // deliver the publishes corked since the last drain

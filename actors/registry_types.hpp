@@ -13,6 +13,11 @@
 
 namespace herald {
 
+// Sessions are numbered with random 64-bit ids; clients see "s-<16 hex digits>".
+using session_id = uint64_t;
+std::string format_session_id(session_id id);
+std::optional<session_id> parse_session_id(const std::string& text);
+
 // A client's socket has been upgraded and authorised; it needs a session.
 struct connect_request {
   std::shared_ptr<frame_sink> sink;

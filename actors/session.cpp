@@ -59,7 +59,7 @@ int64_t now_ns(self_ptr self) {
       .count();
 }
 
-std::string component(self_ptr self) { return "session " + self->state.init.id; }
+std::string component(self_ptr self) { return "session " + format_session_id(self->state.init.id); }
 
 void send_text(self_ptr self, std::string text) {
   if (!self->state.attached)
@@ -83,7 +83,7 @@ nlohmann::json channel_list(self_ptr self) {
 
 void send_welcome(self_ptr self, bool resumed) {
   send_json(self, {{"type", "welcome"},
-                   {"session_id", self->state.init.id},
+                   {"session_id", format_session_id(self->state.init.id)},
                    {"user", self->state.init.user},
                    {"channels", channel_list(self)},
                    {"heartbeat_ms", self->state.init.limits.heartbeat_interval.count()},
@@ -302,7 +302,7 @@ session_actor::behavior_type session_behavior(self_ptr self, session_init init) 
         auto missed = st.buffer.after(last_seq);
         send_welcome(self, true);
         send_json(self, {{"type", "session_restored"},
-                         {"session_id", st.init.id},
+                         {"session_id", format_session_id(st.init.id)},
                          {"replayed", missed.size()}});
         std::vector<out_frame> frames;
         frames.reserve(missed.size());

@@ -8,7 +8,7 @@
 namespace herald {
 
 struct session_init {
-  std::string id;
+  session_id id = 0;
   std::string user;
   std::vector<std::string> allowed;   // the token's channel patterns
   std::vector<std::string> channels;  // joined at start (the user channel is implicit)

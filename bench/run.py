@@ -136,7 +136,7 @@ def main():
     ap.add_argument("--clients", default="1000,10000,19000")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--burst", type=int, default=200)
-    ap.add_argument("--latency-rate", type=int, default=20)
+    ap.add_argument("--latency-rate", type=int, default=10)
     ap.add_argument("--latency-seconds", type=float, default=3)
     opts = ap.parse_args()
 

@@ -71,7 +71,7 @@ struct registry_fixture : deterministic_system {
   }
 };
 
-std::string session_id(const std::shared_ptr<recording_sink>& sink) {
+std::string welcome_session_id(const std::shared_ptr<recording_sink>& sink) {
   return sink->json(0)["session_id"];
 }
 
@@ -163,7 +163,7 @@ TEST_CASE("a protocol pong (any control frame) also keeps a session alive") {
 TEST_CASE("resume through the registry; a session of another user is never handed over") {
   registry_fixture f;
   auto a = f.connect("u1");
-  auto id = session_id(a);
+  auto id = welcome_session_id(a);
   f.publish(publish_target::user, "u1");
   a->port->on_closed(a->id(), close_code::abnormal, true);
   f.run();
@@ -172,11 +172,11 @@ TEST_CASE("resume through the registry; a session of another user is never hande
 
   auto thief = f.connect("u2", {}, id, 0);
   CHECK(thief->json(0)["resumed"] == false);
-  CHECK(session_id(thief) != id);
+  CHECK(welcome_session_id(thief) != id);
 
   auto back = f.connect("u1", {}, id, 1);
   CHECK(back->json(0)["resumed"] == true);
-  CHECK(session_id(back) == id);
+  CHECK(welcome_session_id(back) == id);
   CHECK(back->json(1)["replayed"] == 1);
   CHECK(back->json(2)["seq"] == 2);
   CHECK(f.presence("u1").connected);

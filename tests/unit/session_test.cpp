@@ -13,7 +13,7 @@ struct session_fixture : deterministic_system {
 
   explicit session_fixture(session_limits limits = {}) {
     session_init init;
-    init.id = "s-test";
+    init.id = 0x1234;
     init.user = "u1";
     init.allowed = {"admin", "team-*"};
     init.channels = {"admin"};
@@ -60,7 +60,7 @@ TEST_CASE("a new session greets its client and binds the socket") {
   REQUIRE(f.sink->frames.size() == 1);
   auto w = f.sink->json(0);
   CHECK(w["type"] == "welcome");
-  CHECK(w["session_id"] == "s-test");
+  CHECK(w["session_id"] == "s-0000000000001234");
   CHECK(w["user"] == "u1");
   CHECK(w["channels"] == nlohmann::json::array({"user:u1", "admin"}));
   CHECK(w["heartbeat_ms"] == 30000);
@@ -137,7 +137,7 @@ TEST_CASE("a dropped socket is resumed with exactly the missed frames") {
   REQUIRE(fresh->frames.size() == 4);
   CHECK(fresh->json(0)["type"] == "welcome");
   CHECK(fresh->json(0)["resumed"] == true);
-  CHECK(fresh->json(1) == nlohmann::json{{"type", "session_restored"}, {"session_id", "s-test"}, {"replayed", 2}});
+  CHECK(fresh->json(1) == nlohmann::json{{"type", "session_restored"}, {"session_id", "s-0000000000001234"}, {"replayed", 2}});
   CHECK(fresh->json(2)["seq"] == 3);
   CHECK(fresh->json(3)["seq"] == 4);
   f.publish("admin");
