@@ -11,6 +11,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import unittest
 import warnings
 
 # Tests drop sockets on purpose; the interpreter need not remark on it.
@@ -152,3 +153,16 @@ def wait_for(predicate, timeout=10, interval=0.05):
             return value
         time.sleep(interval)
     raise AssertionError("condition not met in time")
+
+
+class ServerTestCase(unittest.TestCase):
+    """Test cases sharing one Herald for the whole class, started with `overrides`."""
+    overrides = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.h = Herald(**cls.overrides).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.h.stop()

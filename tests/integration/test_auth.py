@@ -5,18 +5,11 @@ import unittest
 
 import websockets
 
-from harness import Herald, token
+from harness import Herald, token, ServerTestCase
 from rawws import RawWS, UpgradeRefused
 
 
-class AuthTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.h = Herald().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.h.stop()
+class AuthTest(ServerTestCase):
 
     def refused(self, query="", headers=None):
         with self.assertRaises(UpgradeRefused) as ctx:

@@ -6,21 +6,14 @@ import unittest
 
 import websockets
 
-from harness import Herald, token, wait_for
+from harness import Herald, token, wait_for, ServerTestCase
 
 
 async def recv_json(ws, timeout=5):
     return json.loads(await asyncio.wait_for(ws.recv(), timeout))
 
 
-class DeliveryTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.h = Herald().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.h.stop()
+class DeliveryTest(ServerTestCase):
 
     def connect(self, user, query=""):
         q = "token=" + token(user, channels=["admin", "candidate"]) + (("&" + query) if query else "")

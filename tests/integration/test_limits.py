@@ -6,18 +6,12 @@ import socket
 import time
 import unittest
 
-from harness import API_KEY, Herald, token, wait_for
+from harness import API_KEY, Herald, token, wait_for, ServerTestCase
 from rawws import BINARY, TEXT, Closed, RawWS, UpgradeRefused
 
 
-class BadInputTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.h = Herald(server__max_message_bytes=1024, session__max_frames_per_sec=20).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.h.stop()
+class BadInputTest(ServerTestCase):
+    overrides = {"server__max_message_bytes": 1024, "session__max_frames_per_sec": 20}
 
     def client(self, user="bad"):
         ws = RawWS(self.h.port, "token=" + token(user))

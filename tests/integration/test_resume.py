@@ -2,7 +2,7 @@
 missed frames, in order, then live ones."""
 import unittest
 
-from harness import Herald, token, wait_for
+from harness import Herald, token, wait_for, ServerTestCase
 from rawws import Closed, RawWS
 
 
@@ -15,19 +15,19 @@ def events(ws, n):
     return out
 
 
-class ResumeTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.h = Herald(session__resume_window="5s", session__resume_buffer=10).start()
+def open_session(h, user):
+    """A client of `user` with its token and session id."""
+    t = token(user)
+    ws = RawWS(h.port, "token=" + t)
+    return ws, t, ws.recv()["session_id"]
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.h.stop()
+
+class ResumeTest(ServerTestCase):
+    overrides = {"session__resume_window": "5s", "session__resume_buffer": 10}
 
     def test_resume_replays_exactly_the_missed_frames(self):
-        h, t = self.h, token("rita")
-        ws = RawWS(h.port, "token=" + t)
-        sid = ws.recv()["session_id"]
+        h = self.h
+        ws, t, sid = open_session(h, "rita")
         for i in range(2):
             h.publish(user="rita", event=f"before{i}")
         seen = events(ws, 2)
@@ -49,9 +49,8 @@ class ResumeTest(unittest.TestCase):
         back.close()
 
     def test_client_close_1000_ends_the_session(self):
-        h, t = self.h, token("nora")
-        ws = RawWS(h.port, "token=" + t)
-        sid = ws.recv()["session_id"]
+        h = self.h
+        ws, t, sid = open_session(h, "nora")
         ws.close(1000)
         with self.assertRaises(Closed) as c:
             ws.recv()
@@ -63,9 +62,8 @@ class ResumeTest(unittest.TestCase):
         again.close()
 
     def test_close_with_another_code_keeps_the_session_resumable(self):
-        h, t = self.h, token("gina")
-        ws = RawWS(h.port, "token=" + t)
-        sid = ws.recv()["session_id"]
+        h = self.h
+        ws, t, sid = open_session(h, "gina")
         ws.close(1001)
         wait_for(lambda: not h.presence("gina")["connected"])
         back = RawWS(h.port, f"token={t}&session_id={sid}&last_seq=0")
@@ -87,9 +85,8 @@ class ResumeTest(unittest.TestCase):
         unknown.close()
 
     def test_missed_more_than_the_buffer_gives_a_fresh_session(self):
-        h, t = self.h, token("flood")
-        ws = RawWS(h.port, "token=" + t)
-        sid = ws.recv()["session_id"]
+        h = self.h
+        ws, t, sid = open_session(h, "flood")
         ws.drop()
         wait_for(lambda: not h.presence("flood")["connected"])
         for i in range(12):  # resume_buffer is 10
