@@ -237,8 +237,11 @@ void drain(self_ptr self) {
     e->outbox = {};
   }
   st.touched.clear();
-  for (size_t i = 0; i < batch.size(); ++i)
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].req.reply)
+      (*batch[i].req.reply)(reached[i]);
     batch[i].promise.deliver(reached[i]);
+  }
 }
 
 template <class F>

@@ -45,7 +45,8 @@ void registry_client::connect(connect_request req) {
 
 void registry_client::publish(publish_request req,
                               std::function<void(std::optional<uint64_t>)> done) {
-  impl_->ask<uint64_t>(std::move(done), publish_atom::value, std::move(req));
+  req.reply = std::make_shared<publish_reply>(std::move(done));
+  caf::anon_send(impl_->registry, publish_atom::value, std::move(req));
 }
 
 void registry_client::stats(std::function<void(std::optional<registry_stats>)> done) {

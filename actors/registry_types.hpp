@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,10 +31,35 @@ struct connect_request {
 
 enum class publish_target { user, channel, broadcast };
 
+// Answers a publisher exactly once: with the count when the registry
+// delivers, or with nothing if the request is dropped unanswered.
+class publish_reply {
+public:
+  explicit publish_reply(std::function<void(std::optional<uint64_t>)> done) : done_(std::move(done)) {}
+  publish_reply(const publish_reply&) = delete;
+  publish_reply& operator=(const publish_reply&) = delete;
+  ~publish_reply() {
+    if (done_)
+      done_(std::nullopt);
+  }
+  void operator()(uint64_t reached) {
+    auto done = std::move(done_);
+    done_ = nullptr;
+    if (done)
+      done(reached);
+  }
+
+private:
+  std::function<void(std::optional<uint64_t>)> done_;
+};
+
 struct publish_request {
   publish_target target = publish_target::broadcast;
   std::string name;  // the user or channel; empty for broadcast
   event_frame event;
+  // Optional: answered right when the registry delivers, without a reply
+  // message that would queue behind the deliveries it just sent.
+  std::shared_ptr<publish_reply> reply;
 };
 
 struct registry_stats {
