@@ -1,9 +1,9 @@
 #pragma once
-// One client's WebSocket after the upgrade: reads and parses frames, hands
-// them to its session, and writes what the session sends. All state lives on
-// the connection's strand, except the hand-off list `pending_`: frame_sink
-// calls append to it under a small lock and post one flush for the whole
-// batch, so frames that arrive together are written together.
+// One client's WebSocket after the upgrade: reads and parses frames on the
+// connection's strand and hands them to its session; writes what the session
+// sends. The write side (queue and writer token, under `wmutex_`) lets the
+// calling thread write a batch at once with one non-blocking writev; only
+// what the socket does not take continues through Asio on the strand.
 #include "actors/frame_sink.hpp"
 #include "net/server_counters.hpp"
 #include "net/ws_codec.hpp"
