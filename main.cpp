@@ -5,6 +5,9 @@
 #include "config/cores.hpp"
 #include "config/log.hpp"
 #include "net/server.hpp"
+#include "persistence/memory_store.hpp"
+#include "persistence/sqlite_store.hpp"
+#include "persistence/store_worker.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -29,10 +32,30 @@ void usage(std::ostream& out) {
 
 // Start-up checks beyond the config's own validation.
 std::string startup_problem(const herald::config::herald_config& cfg, const std::string& source) {
-  if (cfg.storage.backend != "memory")
-    return source + ": storage.backend: \"" + cfg.storage.backend +
-           "\" is not available in this build yet; use \"memory\"";
+  if (cfg.storage.backend == "redis")
+    return source + ": storage.backend: \"redis\" is not available in this build yet";
   return {};
+}
+
+herald::persistence::inbox_limits inbox_limits_from(const herald::config::herald_config& c) {
+  return {static_cast<uint64_t>(c.delivery.inbox_max), c.delivery.inbox_ttl};
+}
+
+// The store behind the inbox: opened here, before anything listens, so a
+// bad path or a newer schema stops the start with a clear message.
+std::unique_ptr<herald::persistence::store> open_store(const herald::config::herald_config& cfg) {
+  using namespace herald::persistence;
+  if (cfg.storage.backend == "sqlite")
+    return std::make_unique<sqlite_store>(cfg.storage.path, inbox_limits_from(cfg));
+  return std::make_unique<memory_store>(inbox_limits_from(cfg));
+}
+
+std::string storage_banner(const herald::config::herald_config& cfg) {
+  if (cfg.storage.backend == "sqlite")
+    return "sqlite " + cfg.storage.path;
+  if (cfg.storage.backend == "memory")
+    return "memory (nothing survives a restart)";
+  return cfg.storage.backend;
 }
 
 herald::registry_limits registry_limits_from(const herald::config::herald_config& c) {
@@ -44,6 +67,7 @@ herald::registry_limits registry_limits_from(const herald::config::herald_config
   r.session.max_frames_per_sec = static_cast<uint64_t>(c.session.max_frames_per_sec);
   r.session.rate_limit_close_after = c.session.rate_limit_close_after;
   r.session.max_channels = static_cast<uint64_t>(c.session.max_channels);
+  r.store_timeout = c.redis.command_timeout + std::chrono::milliseconds(1000);
   r.presence_retain = c.presence.retain;
   r.presence_max_users = static_cast<uint64_t>(c.presence.max_users);
   return r;
@@ -72,9 +96,17 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
   // work-stealing workers poll (and sleep-poll), which cost a third of a
   // core in the fan-out benchmark when the process is pinned to one core.
   caf_cfg.set("scheduler.policy", caf::atom("sharing"));
+  std::shared_ptr<persistence::store_worker> store;
+  try {
+    store = std::make_shared<persistence::store_worker>(open_store(cfg),
+                                                        static_cast<size_t>(cfg.storage.queue_max));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: storage: %s\n", source.c_str(), e.what());
+    return 1;
+  }
   caf::actor_system sys{caf_cfg};
   {
-    registry_client registry{sys, registry_limits_from(cfg)};
+    registry_client registry{sys, registry_limits_from(cfg), store};
     std::unique_ptr<net::server> srv;
     try {
       srv = std::make_unique<net::server>(cfg, registry);
@@ -85,7 +117,7 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
     }
     srv->start();
     log::info("main", std::string("herald ") + HERALD_VERSION + " ready: config " + source +
-                          ", storage " + cfg.storage.backend + ", auth " +
+                          ", storage " + storage_banner(cfg) + ", auth " +
                           (cfg.auth.required ? "required" : "optional") + ", port " +
                           std::to_string(srv->port()));
 
@@ -114,6 +146,7 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
     sys.await_all_actors_done();
     srv.reset();
   }
+  store->stop();  // runs what is still queued (cursor moves), closes the file
   log::info("main", "stopped");
   return 0;
 }

@@ -25,4 +25,11 @@ using detach_atom = caf::atom_constant<caf::atom("h_detach")>;
 using expire_atom = caf::atom_constant<caf::atom("h_expire")>;
 using drain_atom = caf::atom_constant<caf::atom("h_drain")>;
 
+using append_atom = caf::atom_constant<caf::atom("h_append")>;
+using load_atom = caf::atom_constant<caf::atom("h_load")>;
+using cursor_atom = caf::atom_constant<caf::atom("h_cursor")>;
+using stored_atom = caf::atom_constant<caf::atom("h_stored")>;
+using loaded_atom = caf::atom_constant<caf::atom("h_loaded")>;
+using flush_atom = caf::atom_constant<caf::atom("h_flush")>;
+using ack_atom = caf::atom_constant<caf::atom("h_ack")>;
 } // namespace herald

@@ -32,6 +32,18 @@ std::optional<session_id> parse_session_id(const std::string& text) {
   return id;
 }
 
+event_frame event_frame::stored_at(persistence::inbox_pos pos) const {
+  return restore_event(data->id, data->tail, pos);
+}
+
+event_frame restore_event(std::string id, std::string tail, persistence::inbox_pos pos) {
+  auto d = std::make_shared<event_data>();
+  d->id = std::move(id);
+  d->tail = std::move(tail);
+  d->pos = pos;
+  return event_frame{std::move(d)};
+}
+
 uint64_t random_u64() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   return rng();

@@ -1,6 +1,7 @@
 #pragma once
 // An event as it travels from publish to every receiving session: encoded once.
 #include "actors/frame_sink.hpp"
+#include "persistence/inbox_pos.hpp"
 
 #include <string>
 
@@ -10,6 +11,8 @@ struct event_data {
   std::string id;
   // `,"id":…,"channel":…,"event":…,"data":…,"ts":…}`: everything after the seq.
   std::string tail;
+  // Set once the event is in its user's durable inbox; empty otherwise.
+  persistence::inbox_pos pos;
 };
 
 // What travels to every receiving session: one pointer, so a fan-out to N
@@ -19,7 +22,14 @@ struct event_frame {
   const std::string& id() const { return data->id; }
   // The tail as shared bytes, owned by the same allocation.
   shared_bytes tail() const { return shared_bytes(data, &data->tail); }
+  const persistence::inbox_pos& pos() const { return data->pos; }
+  bool stored() const { return !data->pos.empty(); }
+  // The same event, marked as kept at `pos` in the inbox.
+  event_frame stored_at(persistence::inbox_pos pos) const;
 };
+
+// An event as it was kept (inbox replay) or received from another node.
+event_frame restore_event(std::string id, std::string tail, persistence::inbox_pos pos);
 
 // Builds an event with a fresh id; `data_json` must be valid JSON text.
 event_frame make_event(const std::string& channel, const std::string& event,

@@ -1,5 +1,6 @@
 #include "actors/registry.hpp"
 
+#include "actors/inbox_protocol.hpp"
 #include "actors/channel_policy.hpp"
 #include "actors/session.hpp"
 #include "config/log.hpp"
@@ -43,7 +44,7 @@ struct session_entry {
 
 struct pending_publish {
   publish_request req;
-  caf::typed_response_promise<uint64_t> promise;
+  caf::typed_response_promise<publish_outcome> promise;
 };
 
 struct user_entry {
@@ -56,6 +57,7 @@ struct user_entry {
 struct registry_state {
   static inline const char* name = "registry";
   registry_limits limits;
+  inbox_actor inbox;  // invalid: no durable inbox
   std::unordered_map<session_id, session_entry> sessions;
   std::unordered_map<std::string, user_entry> users;  // offline users stay for presence.retain
   std::unordered_map<std::string, ids> channels;
@@ -141,6 +143,8 @@ void spawn_fresh(self_ptr self, connect_request& req) {
   init.sink = std::move(req.sink);
   init.limits = st.limits.session;
   init.registry = self;
+  if (!req.user.empty())
+    init.inbox = st.inbox;
   session_entry entry;
   entry.user = init.user;
   entry.last_seen_ns = now_ns(self);
@@ -221,13 +225,13 @@ void drain(self_ptr self) {
   st.last_drain_ns = now_ns(self);
   auto batch = std::move(st.pending);
   st.pending.clear();
-  std::vector<uint64_t> reached(batch.size(), 0);
+  std::vector<publish_outcome> reached(batch.size());
   for (size_t i = 0; i < batch.size(); ++i)
     for_targets(self, batch[i].req, [&](session_entry& e) {
       if (e.outbox.empty())
         st.touched.push_back(&e);
       e.outbox.push_back(batch[i].req.event);
-      reached[i] += e.attached;
+      reached[i].delivered += e.attached;
     });
   for (auto* e : st.touched) {
     if (e->outbox.size() == 1)
@@ -238,6 +242,7 @@ void drain(self_ptr self) {
   }
   st.touched.clear();
   for (size_t i = 0; i < batch.size(); ++i) {
+    reached[i].stored = batch[i].req.event.stored();
     if (batch[i].req.reply)
       (*batch[i].req.reply)(reached[i]);
     batch[i].promise.deliver(reached[i]);
@@ -251,8 +256,27 @@ void for_session(self_ptr self, session_id id, F f) {
     f(it->second);
 }
 
-registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits limits) {
+void enqueue(self_ptr self, publish_request req, caf::typed_response_promise<publish_outcome> promise) {
+  auto& st = self->state;
+  st.pending.push_back({std::move(req), std::move(promise)});
+  if (!st.drain_scheduled) {
+    st.drain_scheduled = true;
+    // Idle: deliver at once. Under a stream of publishes: wait a moment
+    // so the publishes of the next fraction of a millisecond travel
+    // together (one message per session, one socket write per batch).
+    if (now_ns(self) - st.last_drain_ns > stream_gap_ns)
+      self->send(self, drain_atom::value);
+    else
+      self->delayed_send(self, std::chrono::nanoseconds(cork_window_ns), drain_atom::value);
+  }
+}
+
+bool anonymous(const std::string& user) { return user.rfind("anon:", 0) == 0; }
+
+registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits limits,
+                                                inbox_actor inbox) {
   self->state.limits = limits;
+  self->state.inbox = inbox;
   self->set_down_handler([self](const caf::down_msg& dm) {
     auto& st = self->state;
     auto it = st.by_addr.find(dm.source);
@@ -290,20 +314,26 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
                 },
                 [=](caf::error&) mutable { spawn_fresh(self, req); });
       },
-      [=](publish_atom, publish_request& req) -> caf::typed_response_promise<uint64_t> {
+      [=](publish_atom, publish_request& req) -> caf::typed_response_promise<publish_outcome> {
         auto& st = self->state;
-        auto promise = self->make_response_promise<uint64_t>();
-        st.pending.push_back({std::move(req), promise});
-        if (!st.drain_scheduled) {
-          st.drain_scheduled = true;
-          // Idle: deliver at once. Under a stream of publishes: wait a moment
-          // so the publishes of the next fraction of a millisecond travel
-          // together (one message per session, one socket write per batch).
-          if (now_ns(self) - st.last_drain_ns > stream_gap_ns)
-            self->send(self, drain_atom::value);
-          else
-            self->delayed_send(self, std::chrono::nanoseconds(cork_window_ns), drain_atom::value);
+        auto promise = self->make_response_promise<publish_outcome>();
+        if (req.target == publish_target::user && st.inbox && !anonymous(req.name)) {
+          // Into the user's inbox first, so what the publisher is told is
+          // stored is stored; then live. Appends answer in order.
+          self->request(st.inbox, st.limits.store_timeout, append_atom::value, req.name, req.event)
+              .then(
+                  [=](event_frame& stored) mutable {
+                    req.event = std::move(stored);
+                    enqueue(self, std::move(req), promise);
+                  },
+                  [=](caf::error& err) mutable {
+                    log::warn("registry", "event " + req.event.id() + " for " + req.name +
+                                              " delivered without storing: " + caf::to_string(err));
+                    enqueue(self, std::move(req), promise);
+                  });
+          return promise;
         }
+        enqueue(self, std::move(req), promise);
         return promise;
       },
       [=](drain_atom) { drain(self); },
@@ -387,8 +417,8 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
 
 } // namespace
 
-registry_actor spawn_registry(caf::actor_system& sys, registry_limits limits) {
-  return sys.spawn(registry_behavior, std::move(limits));
+registry_actor spawn_registry(caf::actor_system& sys, registry_limits limits, inbox_actor inbox) {
+  return sys.spawn(registry_behavior, std::move(limits), std::move(inbox));
 }
 
 } // namespace herald

@@ -13,20 +13,29 @@ class actor_system;
 }
 
 namespace herald {
+namespace persistence {
+class store_worker;
+}
 
 class registry_client {
 public:
-  // Spawns the registry actor in `sys`.
-  registry_client(caf::actor_system& sys, registry_limits limits);
+  // Spawns the registry actor in `sys` and, given a store worker, the inbox
+  // actor that keeps users' events in it.
+  registry_client(caf::actor_system& sys, registry_limits limits,
+                  std::shared_ptr<persistence::store_worker> store = nullptr);
   ~registry_client();
 
   void connect(connect_request req);
-  void publish(publish_request req, std::function<void(std::optional<uint64_t>)> done);
+  void publish(publish_request req, std::function<void(std::optional<publish_outcome>)> done);
   void stats(std::function<void(std::optional<registry_stats>)> done);
+  // The store's state: backend name ("none" without one) and whether its last write worked.
+  const char* storage_backend() const;
+  bool storage_healthy() const;
   void presence(std::string user, std::function<void(std::optional<presence_info>)> done);
   // Closes every session with 1001.
   void shutdown();
-  // Stops the registry actor (after shutdown(); sessions left are killed).
+  // Stops the registry and inbox actors (after shutdown(); sessions left are
+  // killed; coalesced inbox cursors are written first).
   void stop();
 
 private:

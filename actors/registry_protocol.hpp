@@ -14,7 +14,7 @@ using registry_actor = caf::typed_actor<
     // From net: a new authorised socket (fresh session or resume).
     caf::reacts_to<connect_atom, connect_request>,
     // From the HTTP API.
-    caf::replies_to<publish_atom, publish_request>::with<uint64_t>,  // → live sessions reached
+    caf::replies_to<publish_atom, publish_request>::with<publish_outcome>,
     caf::replies_to<stats_atom>::with<registry_stats>,
     caf::replies_to<presence_atom, std::string>::with<presence_info>,
     // From sessions (session id first).
@@ -32,5 +32,6 @@ using registry_actor = caf::typed_actor<
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::connect_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::publish_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::publish_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::registry_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::presence_info)

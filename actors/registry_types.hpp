@@ -31,26 +31,33 @@ struct connect_request {
 
 enum class publish_target { user, channel, broadcast };
 
-// Answers a publisher exactly once: with the count when the registry
+// What a publisher learns.
+struct publish_outcome {
+  uint64_t delivered = 0;  // live sessions on this node that got it
+  bool stored = false;     // kept in the user's durable inbox
+  uint64_t nodes = 0;      // other nodes it was sent to (Redis)
+};
+
+// Answers a publisher exactly once: with the outcome when the registry
 // delivers, or with nothing if the request is dropped unanswered.
 class publish_reply {
 public:
-  explicit publish_reply(std::function<void(std::optional<uint64_t>)> done) : done_(std::move(done)) {}
+  explicit publish_reply(std::function<void(std::optional<publish_outcome>)> done) : done_(std::move(done)) {}
   publish_reply(const publish_reply&) = delete;
   publish_reply& operator=(const publish_reply&) = delete;
   ~publish_reply() {
     if (done_)
       done_(std::nullopt);
   }
-  void operator()(uint64_t reached) {
+  void operator()(publish_outcome outcome) {
     auto done = std::move(done_);
     done_ = nullptr;
     if (done)
-      done(reached);
+      done(outcome);
   }
 
 private:
-  std::function<void(std::optional<uint64_t>)> done_;
+  std::function<void(std::optional<publish_outcome>)> done_;
 };
 
 struct publish_request {
@@ -90,6 +97,9 @@ struct session_limits {
 
 struct registry_limits {
   session_limits session;
+  // How long a publish to a user waits for its inbox write before it is
+  // delivered live anyway (and answered stored:false).
+  std::chrono::milliseconds store_timeout{6000};
   std::chrono::milliseconds presence_retain{24 * 3600 * 1000};
   uint64_t presence_max_users = 1000000;
 };

@@ -9,7 +9,9 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
+#include <deque>
 #include <set>
+#include <unordered_set>
 
 namespace herald {
 
@@ -49,6 +51,13 @@ struct session_state {
   int64_t last_reported_ns = 0;
   rate_window rate;
   uint64_t generation = 0;  // bumped on every attach/detach; stale expiry timers see a mismatch
+  // Durable inbox: while the replay is being read, live events wait in
+  // `held`; events the replay delivered are not delivered again live.
+  bool loading_inbox = false;
+  std::vector<event_frame> held;
+  std::unordered_set<std::string> replayed_ids;
+  // Stored events recently sent, so an ack by id can move the cursor.
+  std::deque<std::pair<std::string, persistence::inbox_pos>> recent_stored;
 };
 
 using self_ptr = session_actor::stateful_pointer<session_state>;
@@ -58,6 +67,8 @@ int64_t now_ns(self_ptr self) {
              self->clock().now().time_since_epoch())
       .count();
 }
+
+constexpr auto inbox_load_timeout = std::chrono::seconds(5);
 
 std::string component(self_ptr self) { return "session " + format_session_id(self->state.init.id); }
 
@@ -124,6 +135,83 @@ void close_and_quit(self_ptr self, uint16_t code, const std::string& reason, boo
   self->quit();
 }
 
+// Sends events as one batch (the connection writes them together), giving
+// each the next seq and keeping it for resume. Stored events that reach the
+// socket move the user's inbox cursor.
+void deliver(self_ptr self, std::vector<event_frame> evs) {
+  auto& st = self->state;
+  if (st.loading_inbox) {
+    for (auto& ev : evs)
+      st.held.push_back(std::move(ev));
+    return;
+  }
+  std::vector<out_frame> frames;
+  if (st.attached)
+    frames.reserve(evs.size());
+  persistence::inbox_pos reached;
+  for (auto& ev : evs) {
+    if (ev.stored()) {
+      if (!st.replayed_ids.empty() && st.replayed_ids.erase(ev.id()))
+        continue;  // the inbox replay already sent it
+      st.recent_stored.emplace_back(ev.id(), ev.pos());
+      if (st.recent_stored.size() > st.init.limits.resume_buffer)
+        st.recent_stored.pop_front();
+      if (st.attached)
+        reached = std::max(reached, ev.pos());
+    }
+    auto tail = ev.tail();
+    st.buffer.push(++st.seq, tail);
+    if (st.attached)
+      frames.push_back(event_out_frame(st.seq, std::move(tail)));
+  }
+  if (!frames.empty())
+    if (auto s = st.sink.lock())
+      s->send(std::move(frames));
+  if (!reached.empty() && st.init.inbox)
+    self->send(st.init.inbox, cursor_atom::value, st.init.user, reached);
+}
+
+// The inbox replay arrived (or failed: empty): replay it, then what waited.
+void finish_inbox_load(self_ptr self, std::vector<event_frame> replay) {
+  auto& st = self->state;
+  st.loading_inbox = false;
+  auto held = std::move(st.held);
+  st.held.clear();
+  std::vector<std::string> ids;
+  for (auto& ev : replay)
+    ids.push_back(ev.id());
+  deliver(self, std::move(replay));
+  // An event both replayed and published live (held now, or still on its
+  // way) is sent once, by the replay.
+  for (auto& id : ids)
+    st.replayed_ids.insert(std::move(id));
+  if (!held.empty())
+    deliver(self, std::move(held));
+}
+
+void start_inbox_load(self_ptr self) {
+  auto& st = self->state;
+  st.loading_inbox = true;
+  self->request(st.init.inbox, inbox_load_timeout, load_atom::value, st.init.user)
+      .then([self](std::vector<event_frame>& replay) { finish_inbox_load(self, std::move(replay)); },
+            [self](caf::error& err) {
+              log::warn(component(self), "inbox not replayed: " + caf::to_string(err));
+              finish_inbox_load(self, {});
+            });
+}
+
+void handle_ack(self_ptr self, const std::string& id) {
+  auto& st = self->state;
+  for (auto it = st.recent_stored.rbegin(); it != st.recent_stored.rend(); ++it)
+    if (it->first == id) {
+      if (st.init.inbox)
+        self->send(st.init.inbox, cursor_atom::value, st.init.user, it->second);
+      return;
+    }
+  // Not a stored event this session sent recently (a channel event, or an
+  // old one): nothing to move.
+}
+
 void handle_subscribe(self_ptr self, const std::string& channel) {
   auto& st = self->state;
   switch (check_channel(st.init.allowed, channel)) {
@@ -178,10 +266,10 @@ void handle_frame(self_ptr self, const std::string& text) {
     return type == "subscribe" ? handle_subscribe(self, *channel) : handle_unsubscribe(self, *channel);
   }
   if (type == "ack") {
-    // Acks move the durable inbox cursor; the inbox arrives with durable delivery.
-    if (!string_field("id"))
+    auto id = string_field("id");
+    if (!id)
       return send_error(self, "bad_frame", "ack needs a string \"id\"");
-    return;
+    return handle_ack(self, *id);
   }
   send_error(self, "unknown_type", "unknown frame type \"" + type + "\"");
 }
@@ -215,6 +303,8 @@ session_actor::behavior_type session_behavior(self_ptr self, session_init init) 
     auto sink = std::move(st.init.sink);
     attach_sink(self, sink);
     send_welcome(self, false);
+    if (st.init.inbox)
+      start_inbox_load(self);
   }
   return {
       [=](inbound_atom, std::string& text) {
@@ -251,29 +341,15 @@ session_actor::behavior_type session_behavior(self_ptr self, session_init init) 
       },
       [=](event_atom, event_frame& ev) {
         auto& st = self->state;
+        if (st.loading_inbox || ev.stored())
+          return deliver(self, {std::move(ev)});
         auto tail = ev.tail();
         st.buffer.push(++st.seq, tail);
         if (st.attached)
           if (auto s = st.sink.lock())
             s->send(event_out_frame(st.seq, std::move(tail)));
       },
-      [=](event_atom, std::vector<event_frame>& evs) {
-        // Several events at once (the registry corks a burst): one hand-off,
-        // so the connection writes them together.
-        auto& st = self->state;
-        std::vector<out_frame> frames;
-        if (st.attached)
-          frames.reserve(evs.size());
-        for (auto& ev : evs) {
-          auto tail = ev.tail();
-          st.buffer.push(++st.seq, tail);
-          if (st.attached)
-            frames.push_back(event_out_frame(st.seq, std::move(tail)));
-        }
-        if (!frames.empty())
-          if (auto s = st.sink.lock())
-            s->send(std::move(frames));
-      },
+      [=](event_atom, std::vector<event_frame>& evs) { deliver(self, std::move(evs)); },
       [=](heartbeat_atom) {
         if (self->state.attached)
           if (auto s = self->state.sink.lock())

@@ -1,5 +1,6 @@
 #pragma once
 // Spawning a session actor. Only the registry (its supervisor) and tests do this.
+#include "actors/inbox_protocol.hpp"
 #include "actors/registry_protocol.hpp"
 #include "actors/session_protocol.hpp"
 
@@ -15,6 +16,9 @@ struct session_init {
   sink_ptr sink;
   session_limits limits;
   registry_actor registry;            // may be invalid in tests
+  // Set for a fresh session of a named user when the durable inbox is on:
+  // after welcome it replays the inbox, and reports what reached the socket.
+  inbox_actor inbox;
 };
 
 // A session_port that forwards a connection's traffic to a session actor.

@@ -3,7 +3,7 @@
 // its seq counter, its resume buffer and its channel list. It outlives its
 // socket for session.resume_window so the client can resume.
 #include "actors/atoms.hpp"
-#include "actors/event.hpp"
+#include "actors/event_messages.hpp"
 #include "actors/frame_sink.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -31,6 +31,4 @@ using session_actor = caf::typed_actor<
 
 } // namespace herald
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::event_frame)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<herald::event_frame>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::sink_ptr)

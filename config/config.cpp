@@ -58,7 +58,8 @@ std::vector<section> schema(herald_config& c) {
         {"max_channels", &c.session.max_channels}}},
       {"presence", {{"retain", &c.presence.retain}, {"max_users", &c.presence.max_users}}},
       {"delivery", {{"inbox_max", &c.delivery.inbox_max}, {"inbox_ttl", &c.delivery.inbox_ttl}}},
-      {"storage", {{"backend", &c.storage.backend}, {"path", &c.storage.path}}},
+      {"storage", {{"backend", &c.storage.backend}, {"path", &c.storage.path},
+                   {"queue_max", &c.storage.queue_max}}},
       {"redis",
        {{"url", &c.redis.url, true},
         {"connect_timeout", &c.redis.connect_timeout},
@@ -333,6 +334,7 @@ std::optional<config_error> validate(const herald_config& c) {
   static const std::set<std::string> backends{"sqlite", "redis", "memory"};
   if (!backends.count(c.storage.backend))
     return config_error{"storage.backend", quoted(c.storage.backend) + " is not one of \"sqlite\", \"redis\", \"memory\""};
+  if ((err = check_range("storage.queue_max", c.storage.queue_max, 1, 10'000'000))) return err;
   if (c.storage.backend == "sqlite" && c.storage.path.empty())
     return config_error{"storage.path", "is empty while storage.backend = \"sqlite\""};
   if (c.redis.url.rfind("redis://", 0) != 0)

@@ -57,6 +57,7 @@ struct delivery_section {
 struct storage_section {
   std::string backend = "sqlite";
   std::string path = "data/herald.db";
+  int64_t queue_max = 100000;  // store jobs waiting at most; beyond → not stored (stored:false)
 };
 
 struct redis_section {

@@ -131,10 +131,10 @@ void api::publish(const api_request& req, std::function<void(api_response)> resp
     data = it->dump();
   pr.event = make_event(channel, ev->get<std::string>(), data);
   auto id = pr.event.id();
-  registry_.publish(std::move(pr), [respond, id](std::optional<uint64_t> delivered) {
-    if (!delivered)
+  registry_.publish(std::move(pr), [respond, id](std::optional<publish_outcome> outcome) {
+    if (!outcome)
       return respond(json_error(503, "the registry did not answer"));
-    respond(json_ok({{"id", id}, {"delivered", *delivered}, {"stored", false}}));
+    respond(json_ok({{"id", id}, {"delivered", outcome->delivered}, {"stored", outcome->stored}}));
   });
 }
 
@@ -174,8 +174,13 @@ api_response api::health() const {
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
                     std::chrono::steady_clock::now() - started_)
                     .count();
-  return json_ok(
-      {{"status", "ok"}, {"storage", "ok"}, {"redis", "disabled"}, {"uptime_s", uptime}});
+  bool storage_ok = registry_.storage_healthy();
+  bool ok = storage_ok;
+  return json_ok({{"status", ok ? "ok" : "degraded"},
+                  {"storage", storage_ok ? "ok" : "down"},
+                  {"redis", "disabled"},
+                  {"uptime_s", uptime}},
+                 ok ? 200 : 503);
 }
 
 } // namespace herald::net

@@ -77,7 +77,7 @@ class CliConfigTest(unittest.TestCase):
         empty_dir = tempfile.mkdtemp()
         r = run(["--check-config", ""], env={"HERALD_AUTH_JWT_SECRET": "x"}, cwd=empty_dir)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual(json.loads(r.stdout)["storage"]["backend"], "memory")
+        self.assertEqual(json.loads(r.stdout)["storage"]["backend"], "sqlite")
 
     def test_unknown_flag(self):
         r = run(["--frobnicate"])

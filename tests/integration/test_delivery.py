@@ -47,7 +47,7 @@ class DeliveryTest(ServerTestCase):
                     await recv_json(ws)
                 r = self.h.publish(user="alice", event="meal_log.completed", data={"meal": 3})
                 self.assertEqual(r["delivered"], 2)
-                self.assertFalse(r["stored"])
+                self.assertTrue(r["stored"])  # a user's events go to the inbox
                 e1, e2 = await recv_json(a1), await recv_json(a2)
                 self.assertEqual(e1["id"], r["id"])
                 self.assertEqual(e2["id"], r["id"])

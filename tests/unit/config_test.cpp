@@ -126,7 +126,7 @@ TEST_CASE("the effective config prints as JSON with durations as strings and sec
 TEST_CASE("the embedded config is valid once a secret is given") {
   auto r = load("", {{"HERALD_AUTH_JWT_SECRET", "x"}});
   REQUIRE(r.config);
-  CHECK(r.config->storage.backend == "memory");
+  CHECK(r.config->storage.backend == "sqlite");
   auto without = load("", {});
   CHECK(without.error.find("<embedded config>: auth.jwt_secret") == 0);
 }

@@ -50,7 +50,7 @@ struct registry_fixture : deterministic_system {
     self->send(registry, publish_atom::value, req);
     run();
     advance(1ms);  // a publish soon after another waits a moment to be corked with the next
-    return reply<uint64_t>();
+    return reply<publish_outcome>().delivered;
   }
 
   registry_stats stats() {

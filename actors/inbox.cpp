@@ -1,0 +1,172 @@
+#include "actors/inbox.hpp"
+
+#include "config/log.hpp"
+#include "persistence/store_worker.hpp"
+
+#include <caf/all.hpp>
+
+#include <unordered_map>
+
+namespace herald {
+
+namespace {
+
+// Cursor moves are coalesced per user and written this often at most: a
+// chatty user costs one store write per interval, not one per event.
+constexpr auto cursor_flush_every = std::chrono::milliseconds(50);
+constexpr auto expire_every = std::chrono::seconds(60);
+
+struct inbox_state {
+  static inline const char* name = "inbox";
+  std::shared_ptr<persistence::store_worker> worker;
+  uint64_t next_ticket = 1;
+  std::unordered_map<uint64_t, caf::typed_response_promise<event_frame>> appends;
+  std::unordered_map<uint64_t, caf::typed_response_promise<std::vector<event_frame>>> loads;
+  std::unordered_map<std::string, persistence::inbox_pos> dirty_cursors;
+  bool flush_scheduled = false;
+  inbox_stats stats;
+};
+
+using self_ptr = inbox_actor::stateful_pointer<inbox_state>;
+
+int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void flush_cursors(self_ptr self) {
+  auto& st = self->state;
+  st.flush_scheduled = false;
+  if (st.dirty_cursors.empty())
+    return;
+  auto cursors = std::make_shared<std::unordered_map<std::string, persistence::inbox_pos>>(
+      std::move(st.dirty_cursors));
+  st.dirty_cursors.clear();
+  st.stats.cursor_writes += cursors->size();
+  bool posted = st.worker->post({[cursors](persistence::store& s) {
+                                   for (auto& [user, pos] : *cursors)
+                                     s.cursor_advance(user, pos);
+                                 },
+                                 [](bool ok, const std::string& error) {
+                                   if (!ok)
+                                     log::warn("inbox", "cursor write failed: " + error);
+                                 }});
+  if (!posted)
+    log::warn("inbox", "store queue full: " + std::to_string(cursors->size()) +
+                           " cursor moves not written (events may be delivered again)");
+}
+
+inbox_actor::behavior_type inbox_behavior(self_ptr self,
+                                          std::shared_ptr<persistence::store_worker> worker) {
+  self->state.worker = std::move(worker);
+  self->delayed_send(self, expire_every, tick_atom::value);
+  // Cursor moves still coalescing are written before the actor goes.
+  self->set_exit_handler([self](const caf::exit_msg& msg) {
+    flush_cursors(self);
+    self->quit(msg.reason);
+  });
+  return {
+      [=](append_atom, const std::string& user, event_frame& ev) -> caf::typed_response_promise<event_frame> {
+        auto& st = self->state;
+        auto promise = self->make_response_promise<event_frame>();
+        auto ticket = st.next_ticket++;
+        auto pos = std::make_shared<persistence::inbox_pos>();
+        auto me = caf::actor_cast<inbox_actor>(self);
+        auto stored = ev.data;
+        bool posted = st.worker->post(
+            {[=](persistence::store& s) { *pos = s.inbox_append(user, stored->id, stored->tail, wall_ms()); },
+             [=](bool ok, const std::string& error) {
+               if (!ok)
+                 log::warn("inbox", "event " + stored->id + " for " + user + " not stored: " + error);
+               caf::anon_send(me, stored_atom::value, ticket,
+                              ok ? event_frame{stored}.stored_at(*pos) : event_frame{stored});
+             }});
+        if (!posted) {
+          ++st.stats.store_failures;
+          log::warn("inbox", "store queue full: event " + ev.id() + " for " + user + " not stored");
+          promise.deliver(std::move(ev));
+        } else {
+          st.appends.emplace(ticket, promise);
+        }
+        return promise;
+      },
+      [=](stored_atom, uint64_t ticket, event_frame& ev) {
+        auto& st = self->state;
+        auto it = st.appends.find(ticket);
+        if (it == st.appends.end())
+          return;
+        ++(ev.stored() ? st.stats.stored : st.stats.store_failures);
+        it->second.deliver(std::move(ev));
+        st.appends.erase(it);
+      },
+      [=](load_atom, const std::string& user) -> caf::typed_response_promise<std::vector<event_frame>> {
+        auto& st = self->state;
+        auto promise = self->make_response_promise<std::vector<event_frame>>();
+        auto ticket = st.next_ticket++;
+        auto items = std::make_shared<std::vector<persistence::inbox_item>>();
+        auto me = caf::actor_cast<inbox_actor>(self);
+        ++st.stats.loads;
+        bool posted = st.worker->post(
+            {[=](persistence::store& s) { *items = s.inbox_pending(user, wall_ms()); },
+             [=](bool ok, const std::string& error) {
+               std::vector<event_frame> out;
+               if (ok) {
+                 out.reserve(items->size());
+                 for (auto& item : *items)
+                   out.push_back(restore_event(std::move(item.event_id), std::move(item.tail), item.pos));
+               } else {
+                 log::warn("inbox", "inbox of " + user + " not read: " + error);
+               }
+               caf::anon_send(me, loaded_atom::value, ticket, std::move(out));
+             }});
+        if (!posted) {
+          log::warn("inbox", "store queue full: inbox of " + user + " not read");
+          promise.deliver(std::vector<event_frame>{});
+        } else {
+          st.loads.emplace(ticket, promise);
+        }
+        return promise;
+      },
+      [=](loaded_atom, uint64_t ticket, std::vector<event_frame>& events) {
+        auto& st = self->state;
+        auto it = st.loads.find(ticket);
+        if (it == st.loads.end())
+          return;
+        it->second.deliver(std::move(events));
+        st.loads.erase(it);
+      },
+      [=](cursor_atom, const std::string& user, persistence::inbox_pos pos) {
+        auto& st = self->state;
+        auto& c = st.dirty_cursors[user];
+        c = std::max(c, pos);
+        if (!st.flush_scheduled) {
+          st.flush_scheduled = true;
+          self->delayed_send(self, cursor_flush_every, flush_atom::value);
+        }
+      },
+      [=](flush_atom) { flush_cursors(self); },
+      [=](stats_atom) {
+        auto out = self->state.stats;
+        out.backlog = self->state.worker->backlog();
+        out.healthy = self->state.worker->healthy();
+        return out;
+      },
+      [=](tick_atom) {
+        self->state.worker->post({[](persistence::store& s) { s.expire(wall_ms()); },
+                                  [](bool ok, const std::string& error) {
+                                    if (!ok)
+                                      log::warn("inbox", "expiring old events failed: " + error);
+                                  }});
+        self->delayed_send(self, expire_every, tick_atom::value);
+      },
+  };
+}
+
+} // namespace
+
+inbox_actor spawn_inbox(caf::actor_system& sys, std::shared_ptr<persistence::store_worker> worker) {
+  return sys.spawn(inbox_behavior, std::move(worker));
+}
+
+} // namespace herald

@@ -1,0 +1,42 @@
+#pragma once
+// The inbox actor's typed interface: users' durable inboxes and cursors.
+// It owns no data itself: every read and write goes to the store worker's
+// thread, and the answer comes back here as a message, so no actor blocks.
+#include "actors/atoms.hpp"
+#include "actors/event_messages.hpp"
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+namespace herald {
+
+struct inbox_stats {
+  uint64_t stored = 0;         // events written since start
+  uint64_t store_failures = 0; // appends that were not stored
+  uint64_t loads = 0;          // inbox reads for fresh sessions
+  uint64_t cursor_writes = 0;
+  uint64_t backlog = 0;        // jobs waiting for the store thread
+  bool healthy = true;
+};
+
+using inbox_actor = caf::typed_actor<
+    // From the registry: keep a user's event; the answer is the event marked
+    // with its inbox position, or unmarked when it could not be stored.
+    caf::replies_to<append_atom, std::string, event_frame>::with<event_frame>,
+    // From a fresh session: the user's events newer than its cursor, oldest first.
+    caf::replies_to<load_atom, std::string>::with<std::vector<event_frame>>,
+    // From sessions: an event reached one of the user's sockets or was acked.
+    caf::reacts_to<cursor_atom, std::string, persistence::inbox_pos>,
+    caf::replies_to<stats_atom>::with<inbox_stats>,
+    // From the store thread (ticket, result).
+    caf::reacts_to<stored_atom, uint64_t, event_frame>,
+    caf::reacts_to<loaded_atom, uint64_t, std::vector<event_frame>>,
+    // Own timers: write the coalesced cursors; drop expired events.
+    caf::reacts_to<flush_atom>,
+    caf::reacts_to<tick_atom>>;
+
+} // namespace herald
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::persistence::inbox_pos)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::inbox_stats)

@@ -1,0 +1,45 @@
+#pragma once
+// The embedded default store: one SQLite file in WAL mode, created on first
+// start, schema versioned with PRAGMA user_version. A committed write is in
+// the WAL before the call returns, so `kill -9` loses nothing acknowledged
+// (synchronous=NORMAL: an OS crash or power loss may lose the last commits).
+#include "persistence/store.hpp"
+
+#include <memory>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace herald::persistence {
+
+class sqlite_store final : public store {
+public:
+  // Opens (creating the file, its folder and the schema when missing); throws store_error.
+  sqlite_store(const std::string& path, inbox_limits limits);
+  ~sqlite_store() override;
+  const char* backend() const override { return "sqlite"; }
+
+  inbox_pos inbox_append(const std::string& user, const std::string& event_id,
+                         const std::string& tail, int64_t now_ms) override;
+  std::vector<inbox_item> inbox_pending(const std::string& user, int64_t now_ms) override;
+  void cursor_advance(const std::string& user, inbox_pos pos) override;
+  inbox_pos cursor(const std::string& user) override;
+  void expire(int64_t now_ms) override;
+  void batch_begin() override;
+  void batch_end() override;
+  void batch_abort() override;
+
+  static constexpr int schema_version = 1;
+
+private:
+  struct statements;
+  void exec(const char* sql);
+  [[noreturn]] void fail(const std::string& what);
+
+  std::string path_;
+  inbox_limits limits_;
+  sqlite3* db_ = nullptr;
+  std::unique_ptr<statements> st_;
+};
+
+} // namespace herald::persistence
