@@ -102,6 +102,11 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
       },
       [=](load_atom, const std::string& user) -> caf::typed_response_promise<std::vector<event_frame>> {
         auto& st = self->state;
+        // Cursor moves still coalescing go first (the worker keeps order),
+        // so a session that starts right after another got an event does
+        // not get it again.
+        if (st.dirty_cursors.count(user))
+          flush_cursors(self);
         auto promise = self->make_response_promise<std::vector<event_frame>>();
         auto ticket = st.next_ticket++;
         auto items = std::make_shared<std::vector<persistence::inbox_item>>();

@@ -156,7 +156,7 @@ void deliver(self_ptr self, std::vector<event_frame> evs) {
       st.recent_stored.emplace_back(ev.id(), ev.pos());
       if (st.recent_stored.size() > st.init.limits.resume_buffer)
         st.recent_stored.pop_front();
-      if (st.attached)
+      if (st.attached && !st.init.limits.ack_required)
         reached = std::max(reached, ev.pos());
     }
     auto tail = ev.tail();
@@ -386,6 +386,10 @@ session_actor::behavior_type session_behavior(self_ptr self, session_init init) 
           frames.push_back(event_out_frame(seq, tail));
         if (!frames.empty())
           sink->send(std::move(frames));
+        // Stored events buffered while detached have now reached a socket.
+        if (!missed.empty() && !st.recent_stored.empty() && st.init.inbox &&
+            !st.init.limits.ack_required)
+          self->send(st.init.inbox, cursor_atom::value, st.init.user, st.recent_stored.back().second);
         if (st.init.registry)
           self->send(st.init.registry, status_atom::value, st.init.id, true);
         log::debug(component(self), "resumed, replayed " + std::to_string(missed.size()));

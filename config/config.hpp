@@ -52,6 +52,7 @@ struct presence_section {
 struct delivery_section {
   int64_t inbox_max = 1000;
   duration inbox_ttl = 24h;
+  bool ack_required = false;  // true: only a client's ack moves the inbox cursor
 };
 
 struct storage_section {

@@ -40,7 +40,6 @@ def make_config(overrides):
         "server": {"listen": "127.0.0.1:0", "threads": 2, "shutdown_grace": "5s",
                    "close_timeout": "1s"},
         "auth": {"jwt_secret": SECRET, "required": True, "api_keys": [API_KEY]},
-        "storage": {"backend": "memory"},
         "log": {"level": "info"},
     }
     for key, value in overrides.items():
@@ -67,6 +66,9 @@ class Herald:
         # Keys are "section.key" passed as section__key to stay valid Python names.
         self.overrides = {k.replace("__", "."): v for k, v in overrides.items()}
         self.dir = tempfile.mkdtemp(prefix="herald-it-")
+        # The contract's default backend, in a file of this server's own.
+        self.overrides.setdefault("storage.backend", "sqlite")
+        self.overrides.setdefault("storage.path", os.path.join(self.dir, "herald.db"))
         self.config_path = os.path.join(self.dir, "herald.toml")
         with open(self.config_path, "w") as f:
             f.write(make_config(self.overrides))

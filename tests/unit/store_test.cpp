@@ -1,0 +1,178 @@
+#include "store_backends.hpp"
+
+#include "persistence/store_worker.hpp"
+
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+
+#include <future>
+
+using namespace herald;
+using namespace herald::persistence;
+using herald::test::temp_dir;
+
+namespace {
+
+// Runs `body` against a fresh store of every backend.
+void for_each_backend(const std::function<void(store&)>& body, inbox_limits limits = test::small_limits()) {
+  SUBCASE("memory") {
+    memory_store s(limits);
+    body(s);
+  }
+  SUBCASE("sqlite") {
+    temp_dir dir;
+    sqlite_store s((dir.path / "sub" / "h.db").string(), limits);
+    body(s);
+  }
+}
+
+std::vector<std::string> ids(const std::vector<inbox_item>& items) {
+  std::vector<std::string> out;
+  for (auto& i : items)
+    out.push_back(i.event_id);
+  return out;
+}
+
+using strings = std::vector<std::string>;
+
+} // namespace
+
+TEST_CASE("an inbox returns what is newer than the user's cursor, oldest first") {
+  for_each_backend([](store& s) {
+    auto p1 = s.inbox_append("u1", "e1", ",\"a\":1}", 1000);
+    auto p2 = s.inbox_append("u1", "e2", ",\"a\":2}", 1001);
+    s.inbox_append("u2", "x1", "{}", 1001);
+    CHECK(p1 < p2);
+    CHECK(ids(s.inbox_pending("u1", 2000)) == strings{"e1", "e2"});
+    CHECK(s.inbox_pending("u1", 2000)[1].tail == ",\"a\":2}");
+    s.cursor_advance("u1", p1);
+    CHECK(ids(s.inbox_pending("u1", 2000)) == strings{"e2"});
+    CHECK(ids(s.inbox_pending("u2", 2000)) == strings{"x1"});
+    CHECK(s.inbox_pending("nobody", 2000).empty());
+  });
+}
+
+TEST_CASE("a cursor never moves back") {
+  for_each_backend([](store& s) {
+    auto p1 = s.inbox_append("u1", "e1", "{}", 1000);
+    auto p2 = s.inbox_append("u1", "e2", "{}", 1000);
+    CHECK(s.cursor("u1").empty());
+    s.cursor_advance("u1", p2);
+    s.cursor_advance("u1", p1);
+    CHECK(s.cursor("u1") == p2);
+    CHECK(s.inbox_pending("u1", 1000).empty());
+  });
+}
+
+TEST_CASE("an inbox keeps the newest inbox_max events") {
+  for_each_backend([](store& s) {
+    for (int i = 1; i <= 8; ++i)
+      s.inbox_append("u1", "e" + std::to_string(i), "{}", 1000);
+    CHECK(ids(s.inbox_pending("u1", 1000)) == strings{"e4", "e5", "e6", "e7", "e8"});
+  });
+}
+
+TEST_CASE("events older than inbox_ttl are not replayed and expire") {
+  for_each_backend([](store& s) {
+    s.inbox_append("u1", "old", "{}", 1'000);
+    s.inbox_append("u1", "new", "{}", 50'000);
+    CHECK(ids(s.inbox_pending("u1", 70'000)) == strings{"new"});
+    s.expire(70'000);
+    CHECK(ids(s.inbox_pending("u1", 0)) == strings{"new"});
+  });
+}
+
+TEST_CASE("sqlite keeps inbox and cursor across a reopen, and refuses a newer schema") {
+  temp_dir dir;
+  auto path = (dir.path / "h.db").string();
+  inbox_pos p1;
+  {
+    sqlite_store s(path, test::small_limits());
+    p1 = s.inbox_append("u1", "e1", "{}", 1000);
+    s.inbox_append("u1", "e2", "{}", 1000);
+    s.cursor_advance("u1", p1);
+  }
+  {
+    sqlite_store s(path, test::small_limits());
+    CHECK(s.cursor("u1") == p1);
+    CHECK(ids(s.inbox_pending("u1", 1000)) == strings{"e2"});
+  }
+  {
+    sqlite_store s(path, test::small_limits());
+    s.batch_begin();
+    s.inbox_append("u1", "e3", "{}", 1000);
+    s.batch_abort();
+    CHECK(ids(s.inbox_pending("u1", 1000)) == strings{"e2"});
+  }
+  // A file written by a newer Herald is not touched.
+  {
+    sqlite_store s(path, test::small_limits());
+  }
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(raw, "PRAGMA user_version = 99", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(raw);
+  CHECK_THROWS_WITH_AS(sqlite_store(path, test::small_limits()),
+                       doctest::Contains("newer than this build"), store_error);
+}
+
+TEST_CASE("sqlite says which path it cannot open") {
+  CHECK_THROWS_WITH_AS(sqlite_store("/proc/no/such/place/h.db", test::small_limits()),
+                       doctest::Contains("/proc/no/such/place"), store_error);
+}
+
+TEST_CASE("the store worker runs jobs in order and reports each outcome after it is durable") {
+  temp_dir dir;
+  store_worker worker(std::make_unique<sqlite_store>((dir.path / "h.db").string(), test::small_limits()), 100);
+  CHECK(std::string(worker.backend()) == "sqlite");
+  std::vector<std::string> order;
+  std::promise<void> all_done;
+  for (int i = 0; i < 20; ++i)
+    REQUIRE(worker.post({[i](store& s) { s.inbox_append("u", "e" + std::to_string(i), "{}", 1); },
+                         [&, i](bool ok, const std::string&) {
+                           CHECK(ok);
+                           order.push_back("e" + std::to_string(i));
+                           if (i == 19)
+                             all_done.set_value();
+                         }}));
+  all_done.get_future().wait();
+  CHECK(order.size() == 20);
+  CHECK(order.front() == "e0");
+  CHECK(order.back() == "e19");
+
+  // A failing job is told so; its neighbours in the same batch still succeed.
+  std::promise<std::pair<bool, std::string>> failed;
+  std::promise<bool> after;
+  worker.post({[](store&) { throw store_error("disk on fire"); },
+               [&](bool ok, const std::string& e) { failed.set_value({ok, e}); }});
+  worker.post({[](store& s) { s.inbox_append("u", "e20", "{}", 1); },
+               [&](bool ok, const std::string&) { after.set_value(ok); }});
+  auto [ok, error] = failed.get_future().get();
+  CHECK_FALSE(ok);
+  CHECK(error == "disk on fire");
+  CHECK(after.get_future().get());
+  worker.stop();
+  sqlite_store reopened((dir.path / "h.db").string(), test::small_limits());
+  CHECK(ids(reopened.inbox_pending("u", 1)) == strings{"e16", "e17", "e18", "e19", "e20"});
+}
+
+TEST_CASE("the store worker refuses jobs beyond storage.queue_max") {
+  std::promise<void> release;
+  auto gate = release.get_future().share();
+  store_worker worker(std::make_unique<memory_store>(test::small_limits()), 2);
+  std::promise<void> started;
+  // The first job holds the thread, so the next ones queue up.
+  CHECK(worker.post({[&, gate](store&) {
+                       started.set_value();
+                       gate.wait();
+                     },
+                     nullptr}));
+  started.get_future().wait();
+  CHECK(worker.post({[](store&) {}, nullptr}));
+  CHECK(worker.post({[](store&) {}, nullptr}));
+  CHECK_FALSE(worker.post({[](store&) {}, nullptr}));
+  CHECK(worker.refused() == 1);
+  release.set_value();
+  worker.stop();
+  CHECK_FALSE(worker.post({[](store&) {}, nullptr}));
+}
