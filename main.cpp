@@ -1,11 +1,16 @@
 // herald: wiring only. Read config → actor system → registry → network →
 // wait for SIGTERM/SIGINT → shut down in reverse order.
+#include "actors/event.hpp"
 #include "actors/registry_client.hpp"
 #include "config/config.hpp"
 #include "config/cores.hpp"
 #include "config/log.hpp"
 #include "net/server.hpp"
+#include "net/node_reporter.hpp"
+#include "persistence/cluster_link.hpp"
 #include "persistence/memory_store.hpp"
+#include "persistence/redis_manager.hpp"
+#include "persistence/redis_store.hpp"
 #include "persistence/sqlite_store.hpp"
 #include "persistence/store_worker.hpp"
 
@@ -32,8 +37,9 @@ void usage(std::ostream& out) {
 
 // Start-up checks beyond the config's own validation.
 std::string startup_problem(const herald::config::herald_config& cfg, const std::string& source) {
-  if (cfg.storage.backend == "redis")
-    return source + ": storage.backend: \"redis\" is not available in this build yet";
+  std::string why;
+  if (cfg.storage.backend == "redis" && !herald::persistence::redis_endpoint::parse(cfg.redis.url, why))
+    return source + ": redis.url: " + why;
   return {};
 }
 
@@ -41,21 +47,49 @@ herald::persistence::inbox_limits inbox_limits_from(const herald::config::herald
   return {static_cast<uint64_t>(c.delivery.inbox_max), c.delivery.inbox_ttl};
 }
 
+// Redis, when the backend is "redis": one manager (two connections) for
+// the whole process, and this node's link to the others.
+struct redis_parts {
+  std::shared_ptr<herald::persistence::redis_manager> manager;
+  std::shared_ptr<herald::persistence::cluster_link> cluster;
+};
+
+redis_parts open_redis(const herald::config::herald_config& cfg) {
+  using namespace herald::persistence;
+  if (cfg.storage.backend != "redis")
+    return {};
+  std::string why;
+  redis_options o;
+  o.endpoint = *redis_endpoint::parse(cfg.redis.url, why);  // checked by startup_problem
+  o.connect_timeout = cfg.redis.connect_timeout;
+  o.command_timeout = cfg.redis.command_timeout;
+  o.health_interval = cfg.redis.health_interval;
+  auto manager = std::make_shared<redis_manager>(o);
+  auto node = cfg.redis.node_id.empty() ? herald::make_id("n-") : cfg.redis.node_id;
+  auto cluster = std::make_shared<cluster_link>(*manager, cfg.redis.key_prefix, node, cfg.redis.node_ttl,
+                                                cfg.presence.retain);
+  return {manager, cluster};
+}
+
 // The store behind the inbox: opened here, before anything listens, so a
 // bad path or a newer schema stops the start with a clear message.
-std::unique_ptr<herald::persistence::store> open_store(const herald::config::herald_config& cfg) {
+std::unique_ptr<herald::persistence::store> open_store(const herald::config::herald_config& cfg,
+                                                       const redis_parts& redis) {
   using namespace herald::persistence;
   if (cfg.storage.backend == "sqlite")
     return std::make_unique<sqlite_store>(cfg.storage.path, inbox_limits_from(cfg));
+  if (cfg.storage.backend == "redis")
+    return std::make_unique<redis_store>(*redis.manager, cfg.redis.key_prefix, inbox_limits_from(cfg));
   return std::make_unique<memory_store>(inbox_limits_from(cfg));
 }
 
-std::string storage_banner(const herald::config::herald_config& cfg) {
+std::string storage_banner(const herald::config::herald_config& cfg, const redis_parts& redis) {
   if (cfg.storage.backend == "sqlite")
     return "sqlite " + cfg.storage.path;
   if (cfg.storage.backend == "memory")
     return "memory (nothing survives a restart)";
-  return cfg.storage.backend;
+  return "redis " + redis.manager->options().endpoint.display() + " prefix \"" + cfg.redis.key_prefix +
+         "\", node " + redis.cluster->node_id();
 }
 
 herald::registry_limits registry_limits_from(const herald::config::herald_config& c) {
@@ -97,9 +131,10 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
   // work-stealing workers poll (and sleep-poll), which cost a third of a
   // core in the fan-out benchmark when the process is pinned to one core.
   caf_cfg.set("scheduler.policy", caf::atom("sharing"));
+  auto redis = open_redis(cfg);
   std::shared_ptr<persistence::store_worker> store;
   try {
-    store = std::make_shared<persistence::store_worker>(open_store(cfg),
+    store = std::make_shared<persistence::store_worker>(open_store(cfg, redis),
                                                         static_cast<size_t>(cfg.storage.queue_max));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: storage: %s\n", source.c_str(), e.what());
@@ -107,7 +142,11 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
   }
   caf::actor_system sys{caf_cfg};
   {
-    registry_client registry{sys, registry_limits_from(cfg), store};
+    registry_client registry{sys, registry_limits_from(cfg), store, redis.cluster};
+    // Connects in the background, retrying with backoff: an unreachable Redis
+    // at start is a degraded node (health 503), not a failed start.
+    if (redis.manager)
+      redis.manager->start();
     std::unique_ptr<net::server> srv;
     try {
       srv = std::make_unique<net::server>(cfg, registry);
@@ -117,8 +156,11 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
       return 1;
     }
     srv->start();
+    std::unique_ptr<net::node_reporter> reporter;
+    if (redis.cluster)
+      reporter = std::make_unique<net::node_reporter>(registry, srv->counters(), *redis.cluster);
     log::info("main", std::string("herald ") + HERALD_VERSION + " ready: config " + source +
-                          ", storage " + storage_banner(cfg) + ", auth " +
+                          ", storage " + storage_banner(cfg, redis) + ", auth " +
                           (cfg.auth.required ? "required" : "optional") + ", port " +
                           std::to_string(srv->port()));
 
@@ -137,6 +179,8 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
     }).detach();
 
     srv->stop_accepting();
+    if (reporter)
+      reporter->stop();
     registry.shutdown();
     // Leave a margin of the grace period for stopping threads and actors.
     auto wait_until = deadline - std::min<std::chrono::milliseconds>(grace / 2, std::chrono::milliseconds(1000));
@@ -148,6 +192,10 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
     srv.reset();
   }
   store->stop();  // runs what is still queued (cursor moves), closes the file
+  if (redis.manager) {
+    redis.cluster->leave();
+    redis.manager->stop();
+  }
   log::info("main", "stopped");
   return 0;
 }

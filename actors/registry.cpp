@@ -1,6 +1,7 @@
 #include "actors/registry.hpp"
 
 #include "actors/inbox_protocol.hpp"
+#include "persistence/cluster_link.hpp"
 #include "actors/channel_policy.hpp"
 #include "actors/session.hpp"
 #include "config/log.hpp"
@@ -58,6 +59,7 @@ struct registry_state {
   static inline const char* name = "registry";
   registry_limits limits;
   inbox_actor inbox;  // invalid: no durable inbox
+  std::shared_ptr<persistence::cluster_link> cluster;  // null: a single node
   std::unordered_map<session_id, session_entry> sessions;
   std::unordered_map<std::string, user_entry> users;  // offline users stay for presence.retain
   std::unordered_map<std::string, ids> channels;
@@ -106,6 +108,11 @@ void set_attached(self_ptr self, session_entry& e, bool attached) {
     if (--u.attached == 0)
       --st.users_online;
   }
+  if (st.cluster)
+    st.cluster->set_presence(e.user, u.attached,
+                             std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count());
 }
 
 // Forgets offline users last seen before presence.retain, and the oldest
@@ -243,6 +250,7 @@ void drain(self_ptr self) {
   st.touched.clear();
   for (size_t i = 0; i < batch.size(); ++i) {
     reached[i].stored = batch[i].req.event.stored();
+    reached[i].event = batch[i].req.event;
     if (batch[i].req.reply)
       (*batch[i].req.reply)(reached[i]);
     batch[i].promise.deliver(reached[i]);
@@ -274,9 +282,11 @@ void enqueue(self_ptr self, publish_request req, caf::typed_response_promise<pub
 bool anonymous(const std::string& user) { return user.rfind("anon:", 0) == 0; }
 
 registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits limits,
-                                                inbox_actor inbox) {
+                                                inbox_actor inbox,
+                                                std::shared_ptr<persistence::cluster_link> cluster) {
   self->state.limits = limits;
   self->state.inbox = inbox;
+  self->state.cluster = std::move(cluster);
   self->set_down_handler([self](const caf::down_msg& dm) {
     auto& st = self->state;
     auto it = st.by_addr.find(dm.source);
@@ -303,7 +313,6 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
           spawn_fresh(self, req);
           return;
         }
-        auto id = it->first;
         auto target = it->second.handle;
         auto sink = req.sink;
         self->request(target, std::chrono::seconds(5), attach_atom::value, sink, req.last_seq)
@@ -317,7 +326,7 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
       [=](publish_atom, publish_request& req) -> caf::typed_response_promise<publish_outcome> {
         auto& st = self->state;
         auto promise = self->make_response_promise<publish_outcome>();
-        if (req.target == publish_target::user && st.inbox && !anonymous(req.name)) {
+        if (req.target == publish_target::user && st.inbox && !req.remote && !anonymous(req.name)) {
           // Into the user's inbox first, so what the publisher is told is
           // stored is stored; then live. Appends answer in order.
           self->request(st.inbox, st.limits.store_timeout, append_atom::value, req.name, req.event)
@@ -417,8 +426,9 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
 
 } // namespace
 
-registry_actor spawn_registry(caf::actor_system& sys, registry_limits limits, inbox_actor inbox) {
-  return sys.spawn(registry_behavior, std::move(limits), std::move(inbox));
+registry_actor spawn_registry(caf::actor_system& sys, registry_limits limits, inbox_actor inbox,
+                              std::shared_ptr<persistence::cluster_link> cluster) {
+  return sys.spawn(registry_behavior, std::move(limits), std::move(inbox), std::move(cluster));
 }
 
 } // namespace herald

@@ -5,10 +5,18 @@
 
 #include <caf/fwd.hpp>
 
+#include <memory>
+
 namespace herald {
 
-// `inbox` may be invalid: then nothing is stored.
+namespace persistence {
+class cluster_link;
+}
+
+// `inbox` may be invalid: then nothing is stored. `cluster` may be null: a
+// single node (else presence changes are shared through it).
 registry_actor spawn_registry(caf::actor_system& sys, registry_limits limits,
-                              inbox_actor inbox = {});
+                              inbox_actor inbox = {},
+                              std::shared_ptr<persistence::cluster_link> cluster = nullptr);
 
 } // namespace herald

@@ -2,6 +2,7 @@
 
 #include "actors/inbox.hpp"
 #include "actors/registry.hpp"
+#include "persistence/cluster_link.hpp"
 #include "persistence/store_worker.hpp"
 
 #include <caf/all.hpp>
@@ -15,6 +16,7 @@ constexpr auto request_timeout = std::chrono::seconds(10);
 struct registry_client::impl {
   caf::actor_system& sys;
   std::shared_ptr<persistence::store_worker> store;
+  std::shared_ptr<persistence::cluster_link> cluster;
   inbox_actor inbox;
   registry_actor registry;
 
@@ -38,10 +40,35 @@ struct registry_client::impl {
   }
 };
 
+namespace {
+
+publish_target target_of(char k) {
+  return k == 'u' ? publish_target::user : k == 'c' ? publish_target::channel : publish_target::broadcast;
+}
+
+char letter_of(publish_target t) {
+  return t == publish_target::user ? 'u' : t == publish_target::channel ? 'c' : 'b';
+}
+
+
+} // namespace
+
 registry_client::registry_client(caf::actor_system& sys, registry_limits limits,
-                                 std::shared_ptr<persistence::store_worker> store)
-    : impl_(new impl{sys, store, store ? spawn_inbox(sys, store) : inbox_actor{}, {}}) {
-  impl_->registry = spawn_registry(sys, std::move(limits), impl_->inbox);
+                                 std::shared_ptr<persistence::store_worker> store,
+                                 std::shared_ptr<persistence::cluster_link> cluster)
+    : impl_(new impl{sys, store, cluster, store ? spawn_inbox(sys, store) : inbox_actor{}, {}}) {
+  impl_->registry = spawn_registry(sys, std::move(limits), impl_->inbox, cluster);
+  if (cluster) {
+    auto registry = impl_->registry;
+    cluster->on_bus_message([registry](persistence::bus_message m) {
+      publish_request req;
+      req.target = target_of(m.target);
+      req.name = std::move(m.name);
+      req.event = restore_event(std::move(m.event_id), std::move(m.tail), m.pos);
+      req.remote = true;
+      caf::anon_send(registry, publish_atom::value, std::move(req));
+    });
+  }
 }
 
 registry_client::~registry_client() = default;
@@ -52,6 +79,23 @@ void registry_client::connect(connect_request req) {
 
 void registry_client::publish(publish_request req,
                               std::function<void(std::optional<publish_outcome>)> done) {
+  if (auto cluster = impl_->cluster; cluster && !req.remote) {
+    // Delivered (and stored) here first, then sent on with its inbox
+    // position; the publisher hears back once Redis took it.
+    auto target = letter_of(req.target);
+    auto name = req.name;
+    done = [cluster, target, name, done = std::move(done)](std::optional<publish_outcome> out) {
+      if (!out)
+        return done(out);
+      auto& ev = out->event;
+      persistence::bus_message m{cluster->node_id(), target, name, ev.id(), ev.data->tail, ev.pos()};
+      cluster->publish(m, [out, done](std::optional<uint64_t> nodes) mutable {
+        out->nodes = nodes.value_or(0);
+        out->event = {};
+        done(out);
+      });
+    };
+  }
   req.reply = std::make_shared<publish_reply>(std::move(done));
   caf::anon_send(impl_->registry, publish_atom::value, std::move(req));
 }
@@ -62,7 +106,48 @@ void registry_client::stats(std::function<void(std::optional<registry_stats>)> d
 
 void registry_client::presence(std::string user,
                                std::function<void(std::optional<presence_info>)> done) {
+  auto cluster = impl_->cluster;
+  if (cluster)
+    done = [cluster, user, done = std::move(done)](std::optional<presence_info> local) {
+      if (!local)
+        return done(local);
+      cluster->presence(user, [local, done](std::optional<persistence::cluster_presence> others) mutable {
+        // Redis down: this node's own view is still an answer.
+        if (others) {
+          local->sessions += others->sessions;
+          local->connected = local->sessions > 0;
+          if (others->last_seen_ms >= 0) {
+            auto seen = std::chrono::system_clock::time_point(std::chrono::milliseconds(others->last_seen_ms));
+            if (!local->last_seen || *local->last_seen < seen)
+              local->last_seen = seen;
+          }
+        }
+        done(local);
+      });
+    };
   impl_->ask<presence_info>(std::move(done), presence_atom::value, std::move(user));
+}
+
+const char* registry_client::redis_state() const {
+  if (!impl_->cluster)
+    return "disabled";
+  return impl_->cluster->redis_up() ? "ok" : "down";
+}
+
+int64_t registry_client::redis_latency_us() const {
+  return impl_->cluster ? impl_->cluster->redis_latency_us() : -1;
+}
+
+std::string registry_client::node_id() const { return impl_->cluster ? impl_->cluster->node_id() : ""; }
+
+void registry_client::totals(std::function<void(std::optional<cluster_totals>)> done) {
+  if (!impl_->cluster)
+    return done(std::nullopt);
+  impl_->cluster->totals([done](std::optional<std::pair<uint64_t, persistence::node_stats>> t) {
+    if (!t)
+      return done(std::nullopt);
+    done(cluster_totals{t->first, t->second});
+  });
 }
 
 void registry_client::shutdown() { caf::anon_send(impl_->registry, shutdown_atom::value); }

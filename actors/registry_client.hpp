@@ -6,6 +6,7 @@
 #include "actors/registry_types.hpp"
 
 #include <functional>
+#include <map>
 #include <memory>
 
 namespace caf {
@@ -15,14 +16,24 @@ class actor_system;
 namespace herald {
 namespace persistence {
 class store_worker;
+class cluster_link;
 }
+
+// The cluster's view next to this node's, for /stats.
+struct cluster_totals {
+  uint64_t nodes = 0;
+  std::map<std::string, int64_t> sums;  // each node's reported counters, summed
+};
 
 class registry_client {
 public:
   // Spawns the registry actor in `sys` and, given a store worker, the inbox
   // actor that keeps users' events in it.
+  // With a cluster link, publishes also go to the other nodes and theirs
+  // come in; presence counts every node.
   registry_client(caf::actor_system& sys, registry_limits limits,
-                  std::shared_ptr<persistence::store_worker> store = nullptr);
+                  std::shared_ptr<persistence::store_worker> store = nullptr,
+                  std::shared_ptr<persistence::cluster_link> cluster = nullptr);
   ~registry_client();
 
   void connect(connect_request req);
@@ -31,6 +42,11 @@ public:
   // The store's state: backend name ("none" without one) and whether its last write worked.
   const char* storage_backend() const;
   bool storage_healthy() const;
+  // "disabled" (no Redis), "ok" or "down".
+  const char* redis_state() const;
+  int64_t redis_latency_us() const;  // -1 when unknown or down
+  std::string node_id() const;       // empty without a cluster
+  void totals(std::function<void(std::optional<cluster_totals>)> done);
   void presence(std::string user, std::function<void(std::optional<presence_info>)> done);
   // Closes every session with 1001.
   void shutdown();

@@ -36,6 +36,7 @@ struct publish_outcome {
   uint64_t delivered = 0;  // live sessions on this node that got it
   bool stored = false;     // kept in the user's durable inbox
   uint64_t nodes = 0;      // other nodes it was sent to (Redis)
+  event_frame event;       // as delivered (with its inbox position when stored)
 };
 
 // Answers a publisher exactly once: with the outcome when the registry
@@ -67,6 +68,9 @@ struct publish_request {
   // Optional: answered right when the registry delivers, without a reply
   // message that would queue behind the deliveries it just sent.
   std::shared_ptr<publish_reply> reply;
+  // Published on another node and received over the bus: already stored
+  // there (or not), never stored or forwarded again.
+  bool remote = false;
 };
 
 struct registry_stats {

@@ -65,7 +65,10 @@ std::vector<section> schema(herald_config& c) {
        {{"url", &c.redis.url, true},
         {"connect_timeout", &c.redis.connect_timeout},
         {"command_timeout", &c.redis.command_timeout},
-        {"key_prefix", &c.redis.key_prefix}}},
+        {"key_prefix", &c.redis.key_prefix},
+        {"node_id", &c.redis.node_id},
+        {"node_ttl", &c.redis.node_ttl},
+        {"health_interval", &c.redis.health_interval}}},
       {"queue",
        {{"max_attempts", &c.queue.max_attempts},
         {"base_delay", &c.queue.base_delay},
@@ -342,6 +345,13 @@ std::optional<config_error> validate(const herald_config& c) {
     return config_error{"redis.url", "must start with redis://"};
   if ((err = check_positive("redis.connect_timeout", c.redis.connect_timeout))) return err;
   if ((err = check_positive("redis.command_timeout", c.redis.command_timeout))) return err;
+  if ((err = check_positive("redis.health_interval", c.redis.health_interval))) return err;
+  if (c.redis.node_ttl < std::chrono::seconds(1))
+    return config_error{"redis.node_ttl", "must be at least 1s"};
+  if (c.redis.node_id.size() > 64 ||
+      c.redis.node_id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
+          std::string::npos)
+    return config_error{"redis.node_id", "is at most 64 letters, digits, '-', '_' or '.'"};
   if ((err = check_range("queue.max_attempts", c.queue.max_attempts, 1, 1000))) return err;
   if ((err = check_positive("queue.base_delay", c.queue.base_delay))) return err;
   if (c.queue.max_delay < c.queue.base_delay)

@@ -66,6 +66,9 @@ struct redis_section {
   duration connect_timeout = 5s;
   duration command_timeout = 5s;
   std::string key_prefix = "herald:";
+  std::string node_id;           // empty: a random one per start
+  duration node_ttl = 15s;       // a node silent this long counts as gone (presence, stats)
+  duration health_interval = 1s; // PING this often
 };
 
 struct queue_section {

@@ -131,10 +131,14 @@ void api::publish(const api_request& req, std::function<void(api_response)> resp
     data = it->dump();
   pr.event = make_event(channel, ev->get<std::string>(), data);
   auto id = pr.event.id();
-  registry_.publish(std::move(pr), [respond, id](std::optional<publish_outcome> outcome) {
+  bool clustered = !registry_.node_id().empty();
+  registry_.publish(std::move(pr), [respond, id, clustered](std::optional<publish_outcome> outcome) {
     if (!outcome)
       return respond(json_error(503, "the registry did not answer"));
-    respond(json_ok({{"id", id}, {"delivered", outcome->delivered}, {"stored", outcome->stored}}));
+    json answer{{"id", id}, {"delivered", outcome->delivered}, {"stored", outcome->stored}};
+    if (clustered)
+      answer["nodes"] = outcome->nodes;
+    respond(json_ok(answer));
   });
 }
 
@@ -142,17 +146,35 @@ void api::stats(std::function<void(api_response)> respond) {
   registry_.stats([this, respond](std::optional<registry_stats> st) {
     if (!st)
       return respond(json_error(503, "the registry did not answer"));
-    respond(json_ok({{"active_connections", counters_.active_connections.load()},
-                     {"total_connections", counters_.total_connections.load()},
-                     {"total_messages", counters_.total_messages.load()},
-                     {"users", st->users},
-                     {"channels", st->channels},
-                     {"evicted_stale", st->evicted_stale},
-                     {"sessions", st->sessions},
-                     {"messages_in", counters_.messages_in.load()},
-                     {"socket_writes", counters_.socket_writes.load()},
-                     {"slow_consumer_closes", counters_.slow_consumer_closes.load()},
-                     {"rejected_full", counters_.rejected_full.load()}}));
+    json out{{"active_connections", counters_.active_connections.load()},
+             {"total_connections", counters_.total_connections.load()},
+             {"total_messages", counters_.total_messages.load()},
+             {"users", st->users},
+             {"channels", st->channels},
+             {"evicted_stale", st->evicted_stale},
+             {"sessions", st->sessions},
+             {"messages_in", counters_.messages_in.load()},
+             {"socket_writes", counters_.socket_writes.load()},
+             {"slow_consumer_closes", counters_.slow_consumer_closes.load()},
+             {"rejected_full", counters_.rejected_full.load()}};
+    auto node = registry_.node_id();
+    if (node.empty())
+      return respond(json_ok(out));
+    // Many nodes: the sums of what every live node last reported (each
+    // reports every redis.node_ttl/3), next to this node's own figures.
+    out["node_id"] = node;
+    registry_.totals([out, respond](std::optional<cluster_totals> t) mutable {
+      if (t) {
+        json sums = json::object();
+        for (auto& [k, v] : t->sums)
+          sums[k] = v;
+        sums["nodes"] = t->nodes;
+        out["cluster"] = sums;
+      } else {
+        out["cluster"] = nullptr;  // Redis down: this node's figures only
+      }
+      respond(json_ok(out));
+    });
   });
 }
 
@@ -174,13 +196,18 @@ api_response api::health() const {
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
                     std::chrono::steady_clock::now() - started_)
                     .count();
-  bool storage_ok = registry_.storage_healthy();
-  bool ok = storage_ok;
-  return json_ok({{"status", ok ? "ok" : "degraded"},
-                  {"storage", storage_ok ? "ok" : "down"},
-                  {"redis", "disabled"},
-                  {"uptime_s", uptime}},
-                 ok ? 200 : 503);
+  std::string redis = registry_.redis_state();
+  bool storage_ok = registry_.storage_healthy() && redis != "down";
+  bool ok = storage_ok && redis != "down";
+  json out{{"status", ok ? "ok" : "degraded"},
+           {"storage", storage_ok ? "ok" : "down"},
+           {"redis", redis},
+           {"uptime_s", uptime}};
+  if (auto latency = registry_.redis_latency_us(); latency >= 0)
+    out["redis_latency_ms"] = double(latency) / 1000.0;
+  if (auto node = registry_.node_id(); !node.empty())
+    out["node_id"] = node;
+  return json_ok(out, ok ? 200 : 503);
 }
 
 } // namespace herald::net

@@ -46,7 +46,10 @@ struct registry_fixture : deterministic_system {
   }
 
   uint64_t publish(publish_target target, const std::string& name) {
-    publish_request req{target, name, make_event(name, "e", "{}")};
+    publish_request req;
+    req.target = target;
+    req.name = name;
+    req.event = make_event(name, "e", "{}");
     self->send(registry, publish_atom::value, req);
     run();
     advance(1ms);  // a publish soon after another waits a moment to be corked with the next

@@ -1,0 +1,35 @@
+#pragma once
+// Writes this node's counters to Redis every node_ttl/3 (cluster_link::report),
+// so /stats on any node can show the cluster and a dead node drops out.
+// Its own thread: it waits for the registry's answer without blocking anyone.
+#include "actors/registry_client.hpp"
+#include "net/server_counters.hpp"
+#include "persistence/cluster_link.hpp"
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+namespace herald::net {
+
+class node_reporter {
+public:
+  node_reporter(registry_client& registry, const server_counters& counters,
+                persistence::cluster_link& cluster);
+  ~node_reporter();
+  void stop();
+
+private:
+  void loop();
+  void report_once();
+
+  registry_client& registry_;
+  const server_counters& counters_;
+  persistence::cluster_link& cluster_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+} // namespace herald::net
