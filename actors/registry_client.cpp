@@ -156,7 +156,13 @@ const char* registry_client::storage_backend() const {
   return impl_->store ? impl_->store->backend() : "none";
 }
 
-bool registry_client::storage_healthy() const { return !impl_->store || impl_->store->healthy(); }
+bool registry_client::storage_healthy() const {
+  // On Redis the store is as healthy as the connection; a failed write
+  // during an outage must not keep the node degraded once Redis is back.
+  if (impl_->cluster)
+    return impl_->cluster->redis_up();
+  return !impl_->store || impl_->store->healthy();
+}
 
 void registry_client::stop() {
   caf::anon_send_exit(impl_->registry, caf::exit_reason::user_shutdown);
