@@ -33,7 +33,7 @@ struct options {
   int port = 8080;
   std::string path = "/ws";
   std::string publish_path = "/api/v1/publish";
-  std::string publish_body = "herald";  // herald | raw
+  std::string publish_body = "herald";  // herald (broadcast) | herald-user (to user "bench") | raw
   std::string api_key;
   int clients = 1000;
   int source_ips = 8;       // 127.0.0.1 .. 127.0.0.N
@@ -139,6 +139,7 @@ struct publisher {
   bool busy = false;
   int64_t answered = 0;
   int64_t failed = 0;
+  int64_t stored = 0;  // answers saying "stored":true
 };
 
 struct loadgen {
@@ -363,6 +364,8 @@ struct loadgen {
         if (p.in.size() < end + 4 + body)
           break;
         int status = std::atoi(p.in.c_str() + 9);
+        if (p.in.find("\"stored\":true", end + 4) < end + 4 + body)
+          ++p.stored;
         if (status >= 300) {
           ++p.failed;
           std::fprintf(stderr, "publish failed: %s\n", p.in.substr(0, end).c_str());
@@ -405,7 +408,10 @@ struct loadgen {
   void publish(publisher& p, int64_t n) {
     std::string body;
     int64_t t = realtime_ns();
-    if (opt.publish_body == "herald")
+    if (opt.publish_body == "herald-user")
+      body = "{\"user\":\"bench\",\"event\":\"bench\",\"data\":{\"t\":" + std::to_string(t) +
+             ",\"n\":" + std::to_string(n) + "}}";
+    else if (opt.publish_body == "herald")
       body = "{\"broadcast\":true,\"event\":\"bench\",\"data\":{\"t\":" + std::to_string(t) +
              ",\"n\":" + std::to_string(n) + "}}";
     else
@@ -528,6 +534,11 @@ struct loadgen {
     out["burst_frames"] = double(delivered);
     out["burst_seconds"] = burst_s;
     out["burst_deliveries_per_s"] = delivered / burst_s;
+    out["burst_publishes_per_s"] = opt.burst / burst_s;
+    int64_t stored = 0;
+    for (auto& p : pubs)
+      stored += p.stored;
+    out["publishes_stored"] = double(stored);
     if (pid)
       out["server_cpu_us_per_frame"] = (cpu_after - cpu_before) / double(std::max<int64_t>(1, delivered));
 

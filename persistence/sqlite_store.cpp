@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
 
 namespace herald::persistence {
@@ -87,7 +88,7 @@ struct sqlite_store::statements {
                  "(SELECT pos FROM inbox WHERE user = ?1 ORDER BY pos DESC LIMIT 1 OFFSET ?2)"),
         pending(db, "SELECT pos, event_id, tail, created_ms FROM inbox WHERE user = ?1 AND pos > "
                     "COALESCE((SELECT pos FROM cursors WHERE user = ?1), 0) AND created_ms >= ?2 "
-                    "ORDER BY pos LIMIT ?3"),
+                    "ORDER BY pos DESC LIMIT ?3"),
         advance(db, "INSERT INTO cursors (user, pos) VALUES (?1, ?2) "
                     "ON CONFLICT (user) DO UPDATE SET pos = max(pos, excluded.pos)"),
         cursor(db, "SELECT pos FROM cursors WHERE user = ?1"),
@@ -159,7 +160,13 @@ inbox_pos sqlite_store::inbox_append(const std::string& user, const std::string&
                                      const std::string& tail, int64_t now_ms) {
   st_->append.bind(user, event_id, tail, now_ms).run();
   auto pos = static_cast<uint64_t>(sqlite3_last_insert_rowid(db_));
-  st_->trim.bind(user, limits_.max_events).run();
+  // Trimming walks inbox_max index entries: do it once per trim_every
+  // appends of a user. Between trims an inbox may hold a few extra events;
+  // reads return only the newest inbox_max.
+  if (++appends_since_trim_[user] >= trim_every) {
+    st_->trim.bind(user, limits_.max_events).run();
+    appends_since_trim_.erase(user);
+  }
   return {pos, 0};
 }
 
@@ -169,6 +176,7 @@ std::vector<inbox_item> sqlite_store::inbox_pending(const std::string& user, int
   while (q.step())
     out.push_back({{uint64_t(q.integer(0)), 0}, q.text(1), q.text(2), q.integer(3)});
   q.reset();
+  std::reverse(out.begin(), out.end());
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include "persistence/store.hpp"
 
 #include <memory>
+#include <unordered_map>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -30,6 +31,7 @@ public:
   void batch_abort() override;
 
   static constexpr int schema_version = 1;
+  static constexpr int trim_every = 32;
 
 private:
   struct statements;
@@ -40,6 +42,7 @@ private:
   inbox_limits limits_;
   sqlite3* db_ = nullptr;
   std::unique_ptr<statements> st_;
+  std::unordered_map<std::string, int> appends_since_trim_;
 };
 
 } // namespace herald::persistence
