@@ -165,21 +165,28 @@ TEST_CASE("cluster presence counts other live nodes and forgets a node whose key
     link.presence(user, [&](std::optional<cluster_presence> v) { p.set_value(v); });
     return p.get_future().get();
   };
+  // The writes went through the other connection: wait until they landed.
+  CHECK(test::wait_until([&] {
+    auto p = ask(a, "carol");
+    return p && p->sessions == 2;  // node-b's; node-a answers for itself
+  }));
   auto from_a = ask(a, "carol");
   REQUIRE(from_a);
-  CHECK(from_a->sessions == 2);  // node-b's; node-a answers for itself
   CHECK(from_a->last_seen_ms == 5000);
   auto nobody = ask(a, "nobody");
   REQUIRE(nobody);
   CHECK(nobody->sessions == 0);
   CHECK(nobody->last_seen_ms == -1);
 
-  std::promise<std::optional<std::pair<uint64_t, node_stats>>> totals;
-  a.totals([&](auto t) { totals.set_value(t); });
-  auto t = totals.get_future().get();
-  REQUIRE(t);
-  CHECK(t->first == 2);
-  CHECK(t->second["active_connections"] == 5);
+  auto totals = [&] {
+    std::promise<std::optional<std::pair<uint64_t, node_stats>>> p;
+    a.totals([&](auto t) { p.set_value(t); });
+    return p.get_future().get();
+  };
+  CHECK(test::wait_until([&] {
+    auto t = totals();
+    return t && t->first == 2 && t->second["active_connections"] == 5;
+  }));
 
   // node-b stops reporting: within node_ttl its sessions no longer count,
   // its last seen stays.
