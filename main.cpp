@@ -102,7 +102,8 @@ herald::registry_limits registry_limits_from(const herald::config::herald_config
   r.session.rate_limit_close_after = c.session.rate_limit_close_after;
   r.session.max_channels = static_cast<uint64_t>(c.session.max_channels);
   r.session.ack_required = c.delivery.ack_required;
-  r.store_timeout = c.redis.command_timeout + std::chrono::milliseconds(1000);
+  // A user publish waits for its inbox write at most this long (CONTRACT: never past command_timeout).
+  r.store_timeout = c.redis.command_timeout + std::chrono::milliseconds(250);
   r.presence_retain = c.presence.retain;
   r.presence_max_users = static_cast<uint64_t>(c.presence.max_users);
   return r;
