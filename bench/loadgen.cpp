@@ -46,6 +46,13 @@ struct options {
   int pings = 2000;            // app pings in the ping phase
   bool ping = true;
   double settle_seconds = 1.0;
+  // Passive: only connect and receive (another load generator publishes on
+  // another node). Expects `expect` events per client; the first
+  // `latency_count` are the fixed-rate ones, the rest the burst.
+  bool listen_only = false;
+  int expect = 0;
+  int latency_count = 0;
+  double timeout = 120;
 };
 
 int64_t realtime_ns() {
@@ -250,6 +257,13 @@ struct loadgen {
         ++c.out_of_order;
       c.last_n = std::max(c.last_n, seqno);
       ++c.received;
+      if (opt.listen_only) {
+        if (seqno < opt.latency_count)
+          latencies_ms.push_back(double(rx_ns - t) / 1e6);
+        else
+          on_passive_burst_frame();
+        return;
+      }
       if (record_latency)
         latencies_ms.push_back(double(rx_ns - t) / 1e6);
       return;
@@ -483,6 +497,8 @@ struct loadgen {
       print(out);
       std::exit(1);
     }
+    if (opt.listen_only)
+      return listen(out);
 
     // --- publishers ----------------------------------------------------------
     pubs.resize(size_t(std::max(1, opt.burst_parallel)));
@@ -579,6 +595,46 @@ struct loadgen {
     print(out);
   }
 
+  // Passive mode: the burst is timed from its first frame here to its last.
+  double burst_first = 0, burst_last = 0, burst_cpu_before = 0;
+  int64_t burst_frames = 0;
+  void on_passive_burst_frame() {
+    burst_last = mono_s();
+    if (burst_frames++ == 0) {
+      burst_first = burst_last;
+      burst_cpu_before = opt.server_pid ? cpu_us(opt.server_pid) : 0;
+    }
+  }
+
+  void listen(std::map<std::string, double>& out) {
+    std::printf("READY\n");
+    std::fflush(stdout);
+    loop(opt.timeout, [&] {
+      for (auto& c : clients)
+        if (c.received < opt.expect)
+          return false;
+      return true;
+    });
+    double cpu_after = opt.server_pid ? cpu_us(opt.server_pid) : 0;
+    out["latency_p50_ms"] = percentile(latencies_ms, 0.50);
+    out["latency_p99_ms"] = percentile(latencies_ms, 0.99);
+    out["latency_max_ms"] = latencies_ms.empty() ? -1 : latencies_ms.back();
+    double burst_s = std::max(1e-6, burst_last - burst_first);
+    out["burst_frames"] = double(burst_frames);
+    out["burst_seconds"] = burst_s;
+    out["burst_deliveries_per_s"] = burst_frames / burst_s;
+    if (opt.server_pid)
+      out["server_cpu_us_per_frame"] = (cpu_after - burst_cpu_before) / double(std::max<int64_t>(1, burst_frames));
+    int64_t lost = 0, dup = 0;
+    for (auto& c : clients) {
+      lost += std::max<int64_t>(0, opt.expect - c.received);
+      dup += c.duplicates;
+    }
+    out["lost_frames"] = double(lost);
+    out["duplicate_frames"] = double(dup);
+    print(out);
+  }
+
   static void print(const std::map<std::string, double>& out) {
     std::printf("{");
     bool first = true;
@@ -596,7 +652,8 @@ void usage() {
                "usage: herald-loadgen --port P [--path /ws?token=..] [--publish-path P]\n"
                "  [--publish-body herald|raw] [--api-key K] [--clients N] [--source-ips K]\n"
                "  [--pid SERVER_PID] [--no-welcome] [--latency-rate R] [--latency-seconds S]\n"
-               "  [--burst M] [--burst-parallel C] [--pings K] [--no-ping]\n");
+               "  [--burst M] [--burst-parallel C] [--pings K] [--no-ping]\n"
+               "  [--listen-only --expect K --latency-count L [--timeout S]]\n");
   std::exit(2);
 }
 
@@ -626,6 +683,10 @@ int main(int argc, char** argv) {
     else if (a == "--burst-parallel") o.burst_parallel = std::stoi(next());
     else if (a == "--pings") o.pings = std::stoi(next());
     else if (a == "--no-ping") o.ping = false;
+    else if (a == "--listen-only") o.listen_only = true;
+    else if (a == "--expect") o.expect = std::stoi(next());
+    else if (a == "--latency-count") o.latency_count = std::stoi(next());
+    else if (a == "--timeout") o.timeout = std::stod(next());
     else usage();
   }
   rlimit rl;
