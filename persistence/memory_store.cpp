@@ -48,3 +48,124 @@ void memory_store::expire(int64_t now_ms) {
 }
 
 } // namespace herald::persistence
+
+namespace herald::persistence {
+
+namespace {
+bool due(const job& j, int64_t now_ms) {
+  return ((j.state == job_state::waiting || j.state == job_state::delayed) && j.run_at_ms <= now_ms) ||
+         (j.state == job_state::active && j.lease_until_ms < now_ms);
+}
+} // namespace
+
+void memory_store::job_add(const job& j) { jobs_[j.id] = j; }
+
+std::vector<job> memory_store::job_claim(const std::string& sink, size_t max, int64_t now_ms,
+                                         int64_t lease_until_ms) {
+  std::vector<job*> ready;
+  for (auto& [id, j] : jobs_)
+    if (j.sink == sink && due(j, now_ms))
+      ready.push_back(&j);
+  std::sort(ready.begin(), ready.end(), [](const job* a, const job* b) {
+    return std::tie(a->run_at_ms, a->created_ms, a->id) < std::tie(b->run_at_ms, b->created_ms, b->id);
+  });
+  std::vector<job> out;
+  for (auto* j : ready) {
+    if (out.size() >= max)
+      break;
+    j->state = job_state::active;
+    j->lease_until_ms = lease_until_ms;
+    out.push_back(*j);
+  }
+  return out;
+}
+
+void memory_store::job_finish(const std::string& id) { jobs_.erase(id); }
+
+void memory_store::job_reschedule(const std::string& id, uint32_t attempts, int64_t run_at_ms,
+                                  const std::string& error) {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end() || it->second.state == job_state::dead)
+    return;
+  it->second.state = job_state::delayed;
+  it->second.attempts = attempts;
+  it->second.run_at_ms = run_at_ms;
+  if (!error.empty())
+    it->second.last_error = error;
+}
+
+bool memory_store::job_bury(const std::string& id, uint32_t attempts, const std::string& error,
+                            int64_t failed_at_ms, uint64_t dlq_max) {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end())
+    return true;
+  if (job_count(0).dead >= dlq_max)
+    return false;
+  it->second.state = job_state::dead;
+  it->second.attempts = attempts;
+  it->second.last_error = error;
+  it->second.failed_at_ms = failed_at_ms;
+  return true;
+}
+
+job_counts memory_store::job_count(int64_t now_ms) {
+  job_counts c;
+  for (auto& [id, j] : jobs_)
+    switch (j.state) {
+      case job_state::waiting:
+      case job_state::delayed:
+        ++(j.run_at_ms > now_ms ? c.delayed : c.waiting);
+        break;
+      case job_state::active:
+        ++c.active;
+        break;
+      case job_state::dead:
+        ++c.dead;
+        break;
+    }
+  return c;
+}
+
+std::vector<job> memory_store::dlq_list(size_t limit) {
+  std::vector<job> out;
+  for (auto& [id, j] : jobs_)
+    if (j.state == job_state::dead)
+      out.push_back(j);
+  std::sort(out.begin(), out.end(), [](const job& a, const job& b) { return a.failed_at_ms > b.failed_at_ms; });
+  if (out.size() > limit)
+    out.resize(limit);
+  return out;
+}
+
+std::optional<job> memory_store::dlq_retry(const std::string& id, int64_t now_ms) {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end() || it->second.state != job_state::dead)
+    return std::nullopt;
+  auto& j = it->second;
+  j.state = job_state::waiting;
+  j.attempts = 0;
+  j.run_at_ms = now_ms;
+  j.failed_at_ms = 0;
+  return j;
+}
+
+bool memory_store::dlq_delete(const std::string& id) {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end() || it->second.state != job_state::dead)
+    return false;
+  jobs_.erase(it);
+  return true;
+}
+
+void memory_store::optin_set(const std::string& sink, const std::string& to, bool on) {
+  if (on)
+    optins_.insert({sink, to});
+  else
+    optins_.erase({sink, to});
+}
+
+bool memory_store::optin_has(const std::string& sink, const std::string& to) {
+  return optins_.count({sink, to}) > 0;
+}
+
+} // namespace herald::persistence

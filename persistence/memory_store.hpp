@@ -4,6 +4,8 @@
 #include "persistence/store.hpp"
 
 #include <deque>
+#include <map>
+#include <set>
 #include <unordered_map>
 
 namespace herald::persistence {
@@ -19,11 +21,28 @@ public:
   inbox_pos cursor(const std::string& user) override;
   void expire(int64_t now_ms) override;
 
+  void job_add(const job& j) override;
+  std::vector<job> job_claim(const std::string& sink, size_t max, int64_t now_ms,
+                             int64_t lease_until_ms) override;
+  void job_finish(const std::string& id) override;
+  void job_reschedule(const std::string& id, uint32_t attempts, int64_t run_at_ms,
+                      const std::string& error) override;
+  bool job_bury(const std::string& id, uint32_t attempts, const std::string& error,
+                int64_t failed_at_ms, uint64_t dlq_max) override;
+  job_counts job_count(int64_t now_ms) override;
+  std::vector<job> dlq_list(size_t limit) override;
+  std::optional<job> dlq_retry(const std::string& id, int64_t now_ms) override;
+  bool dlq_delete(const std::string& id) override;
+  void optin_set(const std::string& sink, const std::string& to, bool on) override;
+  bool optin_has(const std::string& sink, const std::string& to) override;
+
 private:
   inbox_limits limits_;
   uint64_t next_ = 1;
   std::unordered_map<std::string, std::deque<inbox_item>> inboxes_;
   std::unordered_map<std::string, inbox_pos> cursors_;
+  std::map<std::string, job> jobs_;
+  std::set<std::pair<std::string, std::string>> optins_;
 };
 
 } // namespace herald::persistence

@@ -28,8 +28,10 @@ std::string field(const redis_reply& fields, const std::string& name) {
 
 } // namespace
 
-redis_store::redis_store(redis_manager& redis, std::string key_prefix, inbox_limits limits)
-    : redis_(redis), prefix_(std::move(key_prefix)), limits_(limits) {}
+redis_store::redis_store(redis_manager& redis, std::string key_prefix, inbox_limits limits,
+                         std::string consumer, std::vector<std::string> sinks)
+    : redis_(redis), prefix_(std::move(key_prefix)), limits_(limits), consumer_(std::move(consumer)),
+      sinks_(std::move(sinks)) {}
 
 redis_reply redis_store::one(redis_command command) {
   auto replies = redis_.call({std::move(command)});
@@ -99,6 +101,260 @@ inbox_pos redis_store::cursor(const std::string& user) {
     return {};
   auto pos = inbox_pos::parse(r.str);
   return pos ? *pos : inbox_pos{};
+}
+
+} // namespace herald::persistence
+
+namespace herald::persistence {
+
+namespace {
+
+constexpr const char* group = "herald";
+
+// KEYS[1] delayed set, KEYS[2] stream; ARGV[1] now, ARGV[2] job key prefix.
+// Moves the due delayed jobs into the stream, recording each entry id.
+constexpr const char* promote_script = R"lua(
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 1000)
+for _, id in ipairs(due) do
+  local entry = redis.call('XADD', KEYS[2], '*', 'id', id)
+  redis.call('HSET', ARGV[2] .. id, 'entry', entry, 'state', '0')
+  redis.call('ZREM', KEYS[1], id)
+end
+return #due
+)lua";
+
+std::string hfield(const redis_reply& h, const std::string& name) {
+  for (size_t i = 0; i + 1 < h.elements.size(); i += 2)
+    if (h.elements[i].str == name)
+      return h.elements[i + 1].str;
+  return {};
+}
+
+int64_t number(const std::string& s) {
+  try {
+    return s.empty() ? 0 : std::stoll(s);
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+void check(const std::vector<redis_reply>& replies) {
+  for (auto& r : replies)
+    if (r.is_error())
+      throw store_error("redis: " + r.str);
+}
+
+} // namespace
+
+std::vector<redis_reply> redis_store::transaction(std::vector<redis_command> commands) {
+  commands.insert(commands.begin(), {"MULTI"});
+  commands.push_back({"EXEC"});
+  auto replies = redis_.call(std::move(commands));
+  check(replies);
+  if (replies.empty() || replies.back().type != redis_reply::kind::array)
+    throw store_error("redis: transaction aborted");
+  check(replies.back().elements);
+  return std::move(replies.back().elements);
+}
+
+void redis_store::ensure_group(const std::string& sink) {
+  if (groups_.count(sink))
+    return;
+  auto r = redis_.call({{"XGROUP", "CREATE", stream_key(sink), group, "0", "MKSTREAM"}});
+  if (!r.empty() && r[0].is_error() && r[0].str.find("BUSYGROUP") == std::string::npos)
+    throw store_error("redis: " + r[0].str);
+  groups_.insert(sink);
+}
+
+std::optional<job> redis_store::load_job(const std::string& id) {
+  auto h = one({"HGETALL", job_key(id)});
+  if (h.elements.empty())
+    return std::nullopt;
+  job j;
+  j.id = id;
+  j.sink = hfield(h, "sink");
+  j.to = hfield(h, "to");
+  j.text = hfield(h, "text");
+  j.data = hfield(h, "data");
+  j.attempts = uint32_t(number(hfield(h, "attempts")));
+  j.state = job_state(number(hfield(h, "state")));
+  j.created_ms = number(hfield(h, "created_ms"));
+  j.run_at_ms = number(hfield(h, "run_at_ms"));
+  j.failed_at_ms = number(hfield(h, "failed_at_ms"));
+  j.last_error = hfield(h, "last_error");
+  return j;
+}
+
+void redis_store::drop_entry(const job& j, std::vector<redis_command>& into) {
+  auto h = one({"HGET", job_key(j.id), "entry"});
+  if (h.is_nil() || h.str.empty())
+    return;
+  into.push_back({"XACK", stream_key(j.sink), group, h.str});
+  into.push_back({"XDEL", stream_key(j.sink), h.str});
+  into.push_back({"HDEL", job_key(j.id), "entry"});
+}
+
+void redis_store::job_add(const job& j) {
+  ensure_group(j.sink);
+  // The hash first, then the entry that makes it visible; both or neither.
+  auto key = job_key(j.id);
+  auto replies = redis_.call({{"MULTI"},
+                              {"HSET", key, "sink", j.sink, "to", j.to, "text", j.text, "data", j.data,
+                               "attempts", std::to_string(j.attempts), "state", "0", "created_ms",
+                               std::to_string(j.created_ms), "run_at_ms", std::to_string(j.run_at_ms)},
+                              {"XADD", stream_key(j.sink), "*", "id", j.id},
+                              {"EXEC"}});
+  check(replies);
+  if (replies.back().type != redis_reply::kind::array || replies.back().elements.size() < 2)
+    throw store_error("redis: job not added");
+  one({"HSET", key, "entry", replies.back().elements[1].str});
+}
+
+std::vector<job> redis_store::job_claim(const std::string& sink, size_t max, int64_t now_ms,
+                                        int64_t lease_until_ms) {
+  ensure_group(sink);
+  one({"EVAL", promote_script, "2", delayed_key(sink), stream_key(sink), std::to_string(now_ms), prefix_ + "job:"});
+  auto lease_ms = std::to_string(std::max<int64_t>(1, lease_until_ms - now_ms));
+  std::vector<std::pair<std::string, std::string>> entries;  // entry id, job id
+  auto collect = [&](const redis_reply& list) {
+    for (auto& e : list.elements)
+      if (e.elements.size() >= 2 && entries.size() < max)
+        entries.emplace_back(e.elements[0].str, hfield(e.elements[1], "id"));
+  };
+  // Stalled first: entries pending on any consumer longer than a lease.
+  auto stalled = one({"XAUTOCLAIM", stream_key(sink), group, consumer_, lease_ms, "0", "COUNT", std::to_string(max)});
+  if (stalled.elements.size() >= 2)
+    collect(stalled.elements[1]);
+  if (entries.size() < max) {
+    auto fresh = one({"XREADGROUP", "GROUP", group, consumer_, "COUNT", std::to_string(max - entries.size()),
+                      "STREAMS", stream_key(sink), ">"});
+    if (fresh.type == redis_reply::kind::array)
+      for (auto& stream : fresh.elements)
+        if (stream.elements.size() >= 2)
+          collect(stream.elements[1]);
+  }
+  std::vector<job> out;
+  for (auto& [entry, id] : entries) {
+    auto j = id.empty() ? std::nullopt : load_job(id);
+    if (!j || j->state == job_state::dead) {
+      // An entry whose job is gone (deleted or buried meanwhile): drop it.
+      redis_.call({{"XACK", stream_key(sink), group, entry}, {"XDEL", stream_key(sink), entry}});
+      continue;
+    }
+    one({"HSET", job_key(id), "state", "2", "entry", entry});
+    j->state = job_state::active;
+    j->lease_until_ms = lease_until_ms;
+    out.push_back(std::move(*j));
+  }
+  return out;
+}
+
+void redis_store::job_finish(const std::string& id) {
+  auto j = load_job(id);
+  if (!j || j->state == job_state::dead)
+    return;
+  std::vector<redis_command> cmds;
+  drop_entry(*j, cmds);
+  cmds.push_back({"DEL", job_key(id)});
+  transaction(std::move(cmds));
+}
+
+void redis_store::job_reschedule(const std::string& id, uint32_t attempts, int64_t run_at_ms,
+                                 const std::string& error) {
+  auto j = load_job(id);
+  if (!j || j->state == job_state::dead)
+    return;
+  std::vector<redis_command> cmds;
+  drop_entry(*j, cmds);
+  redis_command set{"HSET", job_key(id), "state", "1", "attempts", std::to_string(attempts), "run_at_ms",
+                    std::to_string(run_at_ms)};
+  if (!error.empty()) {
+    set.push_back("last_error");
+    set.push_back(error);
+  }
+  cmds.push_back(std::move(set));
+  cmds.push_back({"ZADD", delayed_key(j->sink), std::to_string(run_at_ms), id});
+  transaction(std::move(cmds));
+}
+
+bool redis_store::job_bury(const std::string& id, uint32_t attempts, const std::string& error,
+                           int64_t failed_at_ms, uint64_t dlq_max) {
+  if (uint64_t(one({"ZCARD", prefix_ + "dlq"}).integer) >= dlq_max)
+    return false;
+  auto j = load_job(id);
+  if (!j)
+    return true;
+  std::vector<redis_command> cmds;
+  drop_entry(*j, cmds);
+  cmds.push_back({"HSET", job_key(id), "state", "3", "attempts", std::to_string(attempts), "last_error", error,
+                  "failed_at_ms", std::to_string(failed_at_ms)});
+  cmds.push_back({"ZREM", delayed_key(j->sink), id});
+  cmds.push_back({"ZADD", prefix_ + "dlq", std::to_string(failed_at_ms), id});
+  transaction(std::move(cmds));
+  return true;
+}
+
+job_counts redis_store::job_count(int64_t now_ms) {
+  job_counts c;
+  for (auto& sink : sinks_) {
+    ensure_group(sink);
+    auto groups = one({"XINFO", "GROUPS", stream_key(sink)});
+    for (auto& g : groups.elements) {
+      // Redis 7: "lag" is entries not yet read by the group, "pending" those read and not acked.
+      for (size_t i = 0; i + 1 < g.elements.size(); i += 2) {
+        if (g.elements[i].str == "pending")
+          c.active += uint64_t(g.elements[i + 1].integer);
+        if (g.elements[i].str == "lag" && g.elements[i + 1].type == redis_reply::kind::integer)
+          c.waiting += uint64_t(g.elements[i + 1].integer);
+      }
+    }
+    auto now = std::to_string(now_ms);
+    c.waiting += uint64_t(one({"ZCOUNT", delayed_key(sink), "-inf", now}).integer);
+    c.delayed += uint64_t(one({"ZCOUNT", delayed_key(sink), "(" + now, "+inf"}).integer);
+  }
+  c.dead = uint64_t(one({"ZCARD", prefix_ + "dlq"}).integer);
+  return c;
+}
+
+std::vector<job> redis_store::dlq_list(size_t limit) {
+  std::vector<job> out;
+  auto ids = one({"ZREVRANGE", prefix_ + "dlq", "0", std::to_string(int64_t(limit) - 1)});
+  for (auto& id : ids.elements)
+    if (auto j = load_job(id.str))
+      out.push_back(std::move(*j));
+  return out;
+}
+
+std::optional<job> redis_store::dlq_retry(const std::string& id, int64_t now_ms) {
+  auto j = load_job(id);
+  if (!j || j->state != job_state::dead)
+    return std::nullopt;
+  ensure_group(j->sink);
+  auto r = transaction({{"ZREM", prefix_ + "dlq", id},
+                        {"HSET", job_key(id), "state", "0", "attempts", "0", "run_at_ms", std::to_string(now_ms),
+                         "failed_at_ms", "0"},
+                        {"XADD", stream_key(j->sink), "*", "id", id}});
+  one({"HSET", job_key(id), "entry", r.back().str});
+  j->state = job_state::waiting;
+  j->attempts = 0;
+  j->run_at_ms = now_ms;
+  return j;
+}
+
+bool redis_store::dlq_delete(const std::string& id) {
+  auto r = transaction({{"ZREM", prefix_ + "dlq", id}});
+  if (r.empty() || r[0].integer == 0)
+    return false;
+  one({"DEL", job_key(id)});
+  return true;
+}
+
+void redis_store::optin_set(const std::string& sink, const std::string& to, bool on) {
+  one({on ? "SADD" : "SREM", prefix_ + "optin:" + sink, to});
+}
+
+bool redis_store::optin_has(const std::string& sink, const std::string& to) {
+  return one({"SISMEMBER", prefix_ + "optin:" + sink, to}).integer == 1;
 }
 
 } // namespace herald::persistence

@@ -5,14 +5,28 @@
 // cursor is a string `{prefix}cursor:{user}` holding a stream id, moved
 // forward only (a small Lua script compares ids). Runs its commands through
 // the shared redis_manager, on the store worker's thread.
+//
+// Jobs: hash `{prefix}job:{id}`; due jobs are entries of the sink's Stream
+// `{prefix}jobs:{sink}`, read through consumer group "herald" (one consumer
+// per node); a lease is an entry pending for its consumer, and an entry
+// pending longer than the lease is taken over by any node (XAUTOCLAIM), so
+// a job held by a dead node is finished by another. Delayed jobs wait in
+// sorted set `{prefix}jobs:delayed:{sink}` (score: due time); the DLQ is
+// sorted set `{prefix}dlq` (score: time of death). Writes that touch
+// several keys run in MULTI/EXEC.
 #include "persistence/redis_manager.hpp"
 #include "persistence/store.hpp"
+
+#include <set>
 
 namespace herald::persistence {
 
 class redis_store final : public store {
 public:
-  redis_store(redis_manager& redis, std::string key_prefix, inbox_limits limits);
+  // `consumer`: this node's name in the job streams' consumer group;
+  // `sinks`: every configured sink (for counting jobs).
+  redis_store(redis_manager& redis, std::string key_prefix, inbox_limits limits, std::string consumer = "herald",
+              std::vector<std::string> sinks = {});
   const char* backend() const override { return "redis"; }
 
   inbox_pos inbox_append(const std::string& user, const std::string& event_id,
@@ -22,14 +36,41 @@ public:
   inbox_pos cursor(const std::string& user) override;
   void expire(int64_t now_ms) override {}  // MINID trimming and key expiry do it
 
+  void job_add(const job& j) override;
+  std::vector<job> job_claim(const std::string& sink, size_t max, int64_t now_ms,
+                             int64_t lease_until_ms) override;
+  void job_finish(const std::string& id) override;
+  void job_reschedule(const std::string& id, uint32_t attempts, int64_t run_at_ms,
+                      const std::string& error) override;
+  bool job_bury(const std::string& id, uint32_t attempts, const std::string& error,
+                int64_t failed_at_ms, uint64_t dlq_max) override;
+  job_counts job_count(int64_t now_ms) override;
+  std::vector<job> dlq_list(size_t limit) override;
+  std::optional<job> dlq_retry(const std::string& id, int64_t now_ms) override;
+  bool dlq_delete(const std::string& id) override;
+  void optin_set(const std::string& sink, const std::string& to, bool on) override;
+  bool optin_has(const std::string& sink, const std::string& to) override;
+
 private:
   std::string inbox_key(const std::string& user) const { return prefix_ + "inbox:" + user; }
   std::string cursor_key(const std::string& user) const { return prefix_ + "cursor:" + user; }
+  std::string job_key(const std::string& id) const { return prefix_ + "job:" + id; }
+  std::string stream_key(const std::string& sink) const { return prefix_ + "jobs:" + sink; }
+  std::string delayed_key(const std::string& sink) const { return prefix_ + "jobs:delayed:" + sink; }
   redis_reply one(redis_command command);
+  // Runs `commands` in MULTI/EXEC; the EXEC reply's elements.
+  std::vector<redis_reply> transaction(std::vector<redis_command> commands);
+  void ensure_group(const std::string& sink);
+  std::optional<job> load_job(const std::string& id);
+  // Takes a job's entry out of its stream (acked and deleted), if it has one.
+  void drop_entry(const job& j, std::vector<redis_command>& into);
 
   redis_manager& redis_;
   std::string prefix_;
   inbox_limits limits_;
+  std::string consumer_;
+  std::vector<std::string> sinks_;
+  std::set<std::string> groups_;  // streams whose consumer group exists
 };
 
 } // namespace herald::persistence

@@ -78,10 +78,60 @@ CREATE TABLE IF NOT EXISTS cursors (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 2: outbound jobs (state: 0 waiting, 1 delayed, 2 active, 3 dead) and opt-ins.
+constexpr const char* schema_v2 = R"sql(
+CREATE TABLE IF NOT EXISTS jobs (
+  id             TEXT PRIMARY KEY,
+  sink           TEXT    NOT NULL,
+  recipient      TEXT    NOT NULL,
+  text           TEXT    NOT NULL,
+  data           TEXT    NOT NULL,
+  attempts       INTEGER NOT NULL DEFAULT 0,
+  state          INTEGER NOT NULL,
+  created_ms     INTEGER NOT NULL,
+  run_at_ms      INTEGER NOT NULL,
+  lease_until_ms INTEGER NOT NULL DEFAULT 0,
+  failed_at_ms   INTEGER NOT NULL DEFAULT 0,
+  last_error     TEXT    NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS jobs_due ON jobs (sink, state, run_at_ms);
+CREATE INDEX IF NOT EXISTS jobs_dead ON jobs (state, failed_at_ms);
+CREATE TABLE IF NOT EXISTS optin (
+  sink      TEXT NOT NULL,
+  recipient TEXT NOT NULL,
+  PRIMARY KEY (sink, recipient)
+) WITHOUT ROWID;
+)sql";
+
+constexpr const char* job_columns =
+    "id, sink, recipient, text, data, attempts, state, created_ms, run_at_ms, lease_until_ms, "
+    "failed_at_ms, last_error";
+
+job read_job(statement& q) {
+  job j;
+  j.id = q.text(0);
+  j.sink = q.text(1);
+  j.to = q.text(2);
+  j.text = q.text(3);
+  j.data = q.text(4);
+  j.attempts = uint32_t(q.integer(5));
+  j.state = job_state(q.integer(6));
+  j.created_ms = q.integer(7);
+  j.run_at_ms = q.integer(8);
+  j.lease_until_ms = q.integer(9);
+  j.failed_at_ms = q.integer(10);
+  j.last_error = q.text(11);
+  return j;
+}
+
+std::string sql(const std::string& a, const char* b = "", const std::string& c = "") { return a + b + c; }
+
 } // namespace
 
 struct sqlite_store::statements {
   statement append, trim, pending, advance, cursor, expire, begin, commit, rollback;
+  statement job_add, job_claim, job_finish, job_reschedule, job_dead_count, job_bury, job_count,
+      dlq_list, dlq_retry, dlq_get, dlq_delete, optin_add, optin_remove, optin_has;
   explicit statements(sqlite3* db)
       : append(db, "INSERT INTO inbox (user, event_id, tail, created_ms) VALUES (?1, ?2, ?3, ?4)"),
         trim(db, "DELETE FROM inbox WHERE user = ?1 AND pos <= "
@@ -95,7 +145,31 @@ struct sqlite_store::statements {
         expire(db, "DELETE FROM inbox WHERE created_ms < ?1"),
         begin(db, "BEGIN IMMEDIATE"),
         commit(db, "COMMIT"),
-        rollback(db, "ROLLBACK") {}
+        rollback(db, "ROLLBACK"),
+        job_add(db, "INSERT INTO jobs (id, sink, recipient, text, data, attempts, state, created_ms, run_at_ms) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8)"),
+        job_claim(db, sql("UPDATE jobs SET state = 2, lease_until_ms = ?4 WHERE id IN (SELECT id FROM jobs "
+                          "WHERE sink = ?1 AND ((state IN (0, 1) AND run_at_ms <= ?3) OR "
+                          "(state = 2 AND lease_until_ms < ?3)) ORDER BY run_at_ms, created_ms LIMIT ?2) "
+                          "RETURNING ",
+                          job_columns)
+                          .c_str()),
+        job_finish(db, "DELETE FROM jobs WHERE id = ?1 AND state != 3"),
+        job_reschedule(db, "UPDATE jobs SET state = 1, attempts = ?2, run_at_ms = ?3, "
+                           "last_error = CASE WHEN ?4 = '' THEN last_error ELSE ?4 END "
+                           "WHERE id = ?1 AND state != 3"),
+        job_dead_count(db, "SELECT count(*) FROM jobs WHERE state = 3"),
+        job_bury(db, "UPDATE jobs SET state = 3, attempts = ?2, last_error = ?3, failed_at_ms = ?4 WHERE id = ?1"),
+        job_count(db, "SELECT sum(state IN (0, 1) AND run_at_ms <= ?1), sum(state IN (0, 1) AND run_at_ms > ?1), "
+                      "sum(state = 2), sum(state = 3) FROM jobs"),
+        dlq_list(db, sql("SELECT ", job_columns, " FROM jobs WHERE state = 3 ORDER BY failed_at_ms DESC LIMIT ?1").c_str()),
+        dlq_retry(db, "UPDATE jobs SET state = 0, attempts = 0, run_at_ms = ?2, failed_at_ms = 0 "
+                      "WHERE id = ?1 AND state = 3"),
+        dlq_get(db, sql("SELECT ", job_columns, " FROM jobs WHERE id = ?1").c_str()),
+        dlq_delete(db, "DELETE FROM jobs WHERE id = ?1 AND state = 3"),
+        optin_add(db, "INSERT OR IGNORE INTO optin (sink, recipient) VALUES (?1, ?2)"),
+        optin_remove(db, "DELETE FROM optin WHERE sink = ?1 AND recipient = ?2"),
+        optin_has(db, "SELECT 1 FROM optin WHERE sink = ?1 AND recipient = ?2") {}
 };
 
 sqlite_store::sqlite_store(const std::string& path, inbox_limits limits)
@@ -125,8 +199,12 @@ sqlite_store::sqlite_store(const std::string& path, inbox_limits limits)
       fail("schema version " + std::to_string(found) + " is newer than this build's " +
            std::to_string(schema_version));
     if (found < schema_version) {
+      // Each step brings the file from one version to the next.
       exec("BEGIN IMMEDIATE");
-      exec(schema_v1);
+      if (found < 1)
+        exec(schema_v1);
+      if (found < 2)
+        exec(schema_v2);
       exec(("PRAGMA user_version = " + std::to_string(schema_version)).c_str());
       exec("COMMIT");
     }
@@ -194,6 +272,92 @@ inbox_pos sqlite_store::cursor(const std::string& user) {
 }
 
 void sqlite_store::expire(int64_t now_ms) { st_->expire.bind(now_ms - limits_.ttl.count()).run(); }
+
+void sqlite_store::job_add(const job& j) {
+  st_->job_add.bind(j.id, j.sink, j.to, j.text, j.data, int64_t(j.attempts), j.created_ms, j.run_at_ms).run();
+}
+
+std::vector<job> sqlite_store::job_claim(const std::string& sink, size_t max, int64_t now_ms,
+                                         int64_t lease_until_ms) {
+  std::vector<job> out;
+  auto& q = st_->job_claim.bind(sink, uint64_t(max), now_ms, lease_until_ms);
+  while (q.step())
+    out.push_back(read_job(q));
+  q.reset();
+  std::sort(out.begin(), out.end(), [](const job& a, const job& b) {
+    return std::tie(a.run_at_ms, a.created_ms, a.id) < std::tie(b.run_at_ms, b.created_ms, b.id);
+  });
+  return out;
+}
+
+void sqlite_store::job_finish(const std::string& id) { st_->job_finish.bind(id).run(); }
+
+void sqlite_store::job_reschedule(const std::string& id, uint32_t attempts, int64_t run_at_ms,
+                                  const std::string& error) {
+  st_->job_reschedule.bind(id, int64_t(attempts), run_at_ms, error).run();
+}
+
+bool sqlite_store::job_bury(const std::string& id, uint32_t attempts, const std::string& error,
+                            int64_t failed_at_ms, uint64_t dlq_max) {
+  auto& c = st_->job_dead_count.bind();
+  c.step();
+  auto dead = uint64_t(c.integer(0));
+  c.reset();
+  if (dead >= dlq_max)
+    return false;
+  st_->job_bury.bind(id, int64_t(attempts), error, failed_at_ms).run();
+  return true;
+}
+
+job_counts sqlite_store::job_count(int64_t now_ms) {
+  auto& q = st_->job_count.bind(now_ms);
+  job_counts c;
+  if (q.step()) {
+    c.waiting = uint64_t(q.integer(0));
+    c.delayed = uint64_t(q.integer(1));
+    c.active = uint64_t(q.integer(2));
+    c.dead = uint64_t(q.integer(3));
+  }
+  q.reset();
+  return c;
+}
+
+std::vector<job> sqlite_store::dlq_list(size_t limit) {
+  std::vector<job> out;
+  auto& q = st_->dlq_list.bind(uint64_t(limit));
+  while (q.step())
+    out.push_back(read_job(q));
+  q.reset();
+  return out;
+}
+
+std::optional<job> sqlite_store::dlq_retry(const std::string& id, int64_t now_ms) {
+  st_->dlq_retry.bind(id, now_ms).run();
+  if (sqlite3_changes(db_) == 0)
+    return std::nullopt;
+  auto& q = st_->dlq_get.bind(id);
+  std::optional<job> out;
+  if (q.step())
+    out = read_job(q);
+  q.reset();
+  return out;
+}
+
+bool sqlite_store::dlq_delete(const std::string& id) {
+  st_->dlq_delete.bind(id).run();
+  return sqlite3_changes(db_) > 0;
+}
+
+void sqlite_store::optin_set(const std::string& sink, const std::string& to, bool on) {
+  (on ? st_->optin_add : st_->optin_remove).bind(sink, to).run();
+}
+
+bool sqlite_store::optin_has(const std::string& sink, const std::string& to) {
+  auto& q = st_->optin_has.bind(sink, to);
+  bool found = q.step();
+  q.reset();
+  return found;
+}
 
 void sqlite_store::batch_begin() { st_->begin.bind().run(); }
 void sqlite_store::batch_end() { st_->commit.bind().run(); }

@@ -26,11 +26,25 @@ public:
   void cursor_advance(const std::string& user, inbox_pos pos) override;
   inbox_pos cursor(const std::string& user) override;
   void expire(int64_t now_ms) override;
+  void job_add(const job& j) override;
+  std::vector<job> job_claim(const std::string& sink, size_t max, int64_t now_ms,
+                             int64_t lease_until_ms) override;
+  void job_finish(const std::string& id) override;
+  void job_reschedule(const std::string& id, uint32_t attempts, int64_t run_at_ms,
+                      const std::string& error) override;
+  bool job_bury(const std::string& id, uint32_t attempts, const std::string& error,
+                int64_t failed_at_ms, uint64_t dlq_max) override;
+  job_counts job_count(int64_t now_ms) override;
+  std::vector<job> dlq_list(size_t limit) override;
+  std::optional<job> dlq_retry(const std::string& id, int64_t now_ms) override;
+  bool dlq_delete(const std::string& id) override;
+  void optin_set(const std::string& sink, const std::string& to, bool on) override;
+  bool optin_has(const std::string& sink, const std::string& to) override;
   void batch_begin() override;
   void batch_end() override;
   void batch_abort() override;
 
-  static constexpr int schema_version = 1;
+  static constexpr int schema_version = 2;
   static constexpr int trim_every = 32;
 
 private:

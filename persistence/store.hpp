@@ -5,9 +5,11 @@
 // store worker's thread (store_worker.hpp), never on an I/O thread or in an
 // actor.
 #include "persistence/inbox_pos.hpp"
+#include "persistence/job.hpp"
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -47,6 +49,33 @@ public:
   virtual inbox_pos cursor(const std::string& user) = 0;
   // Drops every inbox event older than the ttl.
   virtual void expire(int64_t now_ms) = 0;
+
+  // --- outbound jobs ---------------------------------------------------------
+  // Keeps a new job (waiting). Durable when it returns.
+  virtual void job_add(const job& j) = 0;
+  // Leases up to `max` due jobs of `sink` until `lease_until_ms`: waiting or
+  // delayed ones whose time has come, and active ones whose lease ran out.
+  // Oldest due first.
+  virtual std::vector<job> job_claim(const std::string& sink, size_t max, int64_t now_ms,
+                                     int64_t lease_until_ms) = 0;
+  // Delivered: the job is gone.
+  virtual void job_finish(const std::string& id) = 0;
+  // Back to the queue, due at `run_at_ms`, having made `attempts` attempts.
+  virtual void job_reschedule(const std::string& id, uint32_t attempts, int64_t run_at_ms,
+                              const std::string& error) = 0;
+  // Into the DLQ, unless it already holds `dlq_max` jobs (then false, nothing changes).
+  virtual bool job_bury(const std::string& id, uint32_t attempts, const std::string& error,
+                        int64_t failed_at_ms, uint64_t dlq_max) = 0;
+  virtual job_counts job_count(int64_t now_ms) = 0;
+  // The DLQ, newest death first.
+  virtual std::vector<job> dlq_list(size_t limit) = 0;
+  // A dead job back to waiting with its attempts reset; nothing if unknown.
+  virtual std::optional<job> dlq_retry(const std::string& id, int64_t now_ms) = 0;
+  virtual bool dlq_delete(const std::string& id) = 0;
+
+  // Recipients who opted in to a sink (for sinks with require_opt_in).
+  virtual void optin_set(const std::string& sink, const std::string& to, bool on) = 0;
+  virtual bool optin_has(const std::string& sink, const std::string& to) = 0;
 
   // Several calls in a row may share one transaction (a group commit).
   // `batch_end` makes them durable together; it throws if they are not.

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <future>
+#include <thread>
 
 using namespace herald;
 using namespace herald::persistence;
@@ -32,7 +33,7 @@ void for_each_backend(const std::function<void(store&)>& body, inbox_limits limi
     redis.start();
     REQUIRE(test::wait_until([&] { return redis.up(); }));
     // A prefix of its own: no test sees another's keys.
-    redis_store s(redis, "t" + std::to_string(++test_counter) + ":", limits);
+    redis_store s(redis, "t" + std::to_string(++test_counter) + ":", limits, "test-node", {"hook", "other"});
     body(s);
   }
 }
@@ -187,4 +188,122 @@ TEST_CASE("the store worker refuses jobs beyond storage.queue_max") {
   release.set_value();
   worker.stop();
   CHECK_FALSE(worker.post({[](store&) {}, nullptr}));
+}
+
+namespace {
+
+int64_t wall_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+job new_job(const std::string& id, const std::string& sink, int64_t now) {
+  job j;
+  j.id = id;
+  j.sink = sink;
+  j.to = "ops@example.org";
+  j.text = "complaint " + id;
+  j.data = R"({"n":1})";
+  j.created_ms = j.run_at_ms = now;
+  return j;
+}
+
+strings job_ids(const std::vector<job>& jobs) {
+  strings out;
+  for (auto& j : jobs)
+    out.push_back(j.id);
+  return out;
+}
+
+// Jobs use the wall clock: Redis measures leases in real time.
+void for_each_job_backend(const std::function<void(store&)>& body) {
+  for_each_backend([&](store& s) { body(s); });
+}
+
+} // namespace
+
+TEST_CASE("a job is leased once, and taken again when its lease runs out") {
+  for_each_job_backend([](store& s) {
+    auto t = wall_now_ms();
+    s.job_add(new_job("j1", "hook", t));
+    s.job_add(new_job("j2", "hook", t + 1));
+    s.job_add(new_job("x1", "other", t));
+    auto got = s.job_claim("hook", 10, t + 5, t + 5 + 60);
+    CHECK(job_ids(got) == strings{"j1", "j2"});
+    CHECK(got[0].to == "ops@example.org");
+    CHECK(got[0].data == R"({"n":1})");
+    CHECK(got[0].state == job_state::active);
+    CHECK(s.job_claim("hook", 10, t + 6, t + 6 + 60).empty());
+    CHECK(s.job_count(t + 6).active == 2);
+    CHECK(s.job_count(t + 6).waiting == 1);  // the other sink's
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto now = wall_now_ms();
+    // A node that died holding them: another claim takes them over.
+    CHECK(job_ids(s.job_claim("hook", 1, now, now + 60)) == strings{"j1"});
+  });
+}
+
+TEST_CASE("a rescheduled job waits for its time; a finished one is gone") {
+  for_each_job_backend([](store& s) {
+    auto t = wall_now_ms();
+    s.job_add(new_job("j1", "hook", t));
+    REQUIRE(s.job_claim("hook", 10, t, t + 30'000).size() == 1);
+    s.job_reschedule("j1", 1, t + 500, "HTTP 500");
+    CHECK(s.job_claim("hook", 10, t + 100, t + 30'000).empty());
+    auto c = s.job_count(t + 100);
+    CHECK((c.waiting == 0 && c.delayed == 1 && c.active == 0));
+    auto again = s.job_claim("hook", 10, t + 600, t + 30'000);
+    REQUIRE(again.size() == 1);
+    CHECK(again[0].attempts == 1);
+    CHECK(again[0].last_error == "HTTP 500");
+    s.job_finish("j1");
+    auto done = s.job_count(t + 600);
+    CHECK((done.waiting + done.delayed + done.active + done.dead) == 0);
+    CHECK(s.job_claim("hook", 10, t + 100'000, t + 130'000).empty());
+  });
+}
+
+TEST_CASE("dead jobs stay in the bounded DLQ until retried or deleted") {
+  for_each_job_backend([](store& s) {
+    auto t = wall_now_ms();
+    for (auto id : {"d1", "d2", "d3"})
+      s.job_add(new_job(id, "hook", t));
+    REQUIRE(s.job_claim("hook", 10, t, t + 30'000).size() == 3);
+    CHECK(s.job_bury("d1", 3, "HTTP 503", t + 1, 2));
+    CHECK(s.job_bury("d2", 3, "timeout", t + 2, 2));
+    CHECK_FALSE(s.job_bury("d3", 3, "HTTP 503", t + 3, 2));  // full: d3 stays where it was
+    auto dlq = s.dlq_list(10);
+    REQUIRE(dlq.size() == 2);
+    CHECK(dlq[0].id == "d2");  // newest death first
+    CHECK(dlq[0].attempts == 3);
+    CHECK(dlq[0].last_error == "timeout");
+    CHECK(dlq[0].failed_at_ms == t + 2);
+    CHECK(s.job_count(t).dead == 2);
+
+    auto back = s.dlq_retry("d1", t + 10);
+    REQUIRE(back);
+    CHECK(back->attempts == 0);
+    CHECK(back->sink == "hook");
+    CHECK_FALSE(s.dlq_retry("d1", t + 10));  // not dead any more
+    CHECK_FALSE(s.dlq_retry("nope", t + 10));
+    auto claimed = s.job_claim("hook", 10, t + 20, t + 30'000);
+    CHECK(job_ids(claimed) == strings{"d1"});
+    CHECK(claimed[0].attempts == 0);
+
+    CHECK(s.dlq_delete("d2"));
+    CHECK_FALSE(s.dlq_delete("d2"));
+    CHECK(s.dlq_list(10).empty());
+  });
+}
+
+TEST_CASE("opt-ins are kept per sink") {
+  for_each_job_backend([](store& s) {
+    CHECK_FALSE(s.optin_has("tg", "42"));
+    s.optin_set("tg", "42", true);
+    CHECK(s.optin_has("tg", "42"));
+    CHECK_FALSE(s.optin_has("other", "42"));
+    s.optin_set("tg", "42", false);
+    CHECK_FALSE(s.optin_has("tg", "42"));
+  });
 }

@@ -1,0 +1,35 @@
+#pragma once
+// An outbound notification job as the store keeps it (CONTRACT §5: at least
+// once, across crashes). States: waiting (due now), delayed (due at
+// run_at), active (leased to a notifier until lease_until; a lease that
+// runs out makes the job due again: a stalled job), dead (in the DLQ).
+#include <cstdint>
+#include <string>
+
+namespace herald::persistence {
+
+enum class job_state { waiting = 0, delayed = 1, active = 2, dead = 3 };
+
+struct job {
+  std::string id;
+  std::string sink;
+  std::string to;
+  std::string text;
+  std::string data = "{}";  // JSON text
+  uint32_t attempts = 0;    // attempts made so far
+  job_state state = job_state::waiting;
+  int64_t created_ms = 0;
+  int64_t run_at_ms = 0;
+  int64_t lease_until_ms = 0;
+  int64_t failed_at_ms = 0;
+  std::string last_error;
+};
+
+struct job_counts {
+  uint64_t waiting = 0;
+  uint64_t delayed = 0;
+  uint64_t active = 0;
+  uint64_t dead = 0;
+};
+
+} // namespace herald::persistence
