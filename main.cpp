@@ -6,6 +6,7 @@
 #include "config/cores.hpp"
 #include "config/log.hpp"
 #include "net/server.hpp"
+#include "net/http_client.hpp"
 #include "net/node_reporter.hpp"
 #include "persistence/cluster_link.hpp"
 #include "persistence/memory_store.hpp"
@@ -71,6 +72,13 @@ redis_parts open_redis(const herald::config::herald_config& cfg) {
   return {manager, cluster};
 }
 
+std::vector<std::string> sink_names(const herald::config::herald_config& cfg) {
+  std::vector<std::string> out;
+  for (auto& s : cfg.sinks)
+    out.push_back(s.name);
+  return out;
+}
+
 // The store behind the inbox: opened here, before anything listens, so a
 // bad path or a newer schema stops the start with a clear message.
 std::unique_ptr<herald::persistence::store> open_store(const herald::config::herald_config& cfg,
@@ -79,7 +87,8 @@ std::unique_ptr<herald::persistence::store> open_store(const herald::config::her
   if (cfg.storage.backend == "sqlite")
     return std::make_unique<sqlite_store>(cfg.storage.path, inbox_limits_from(cfg));
   if (cfg.storage.backend == "redis")
-    return std::make_unique<redis_store>(*redis.manager, cfg.redis.key_prefix, inbox_limits_from(cfg));
+    return std::make_unique<redis_store>(*redis.manager, cfg.redis.key_prefix, inbox_limits_from(cfg),
+                                         redis.cluster->node_id(), sink_names(cfg));
   return std::make_unique<memory_store>(inbox_limits_from(cfg));
 }
 
@@ -144,16 +153,27 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
   caf::actor_system sys{caf_cfg};
   {
     registry_client registry{sys, registry_limits_from(cfg), store, redis.cluster};
+    auto http = std::make_shared<net::http_client>();
+    // A job that enters the DLQ raises dlq.job_dead on channel "admin".
+    queue_client queue{sys, cfg, store, http, [&registry](const std::string& event, const std::string& data) {
+                         publish_request req;
+                         req.target = publish_target::channel;
+                         req.name = "admin";
+                         req.event = make_event("admin", event, data);
+                         registry.publish(std::move(req), [](std::optional<publish_outcome>) {});
+                       }};
     // Connects in the background, retrying with backoff: an unreachable Redis
     // at start is a degraded node (health 503), not a failed start.
     if (redis.manager)
       redis.manager->start();
     std::unique_ptr<net::server> srv;
     try {
-      srv = std::make_unique<net::server>(cfg, registry);
+      srv = std::make_unique<net::server>(cfg, registry, &queue);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "%s: %s\n", source.c_str(), e.what());
       registry.stop();
+      queue.stop();
+      http->stop();
       return 1;
     }
     srv->start();
@@ -189,6 +209,8 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     srv->stop();
     registry.stop();
+    queue.stop();
+    http->stop();  // requests still in flight end; their jobs' leases run out and they are retried
     sys.await_all_actors_done();
     srv.reset();
   }

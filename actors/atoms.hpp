@@ -32,4 +32,17 @@ using stored_atom = caf::atom_constant<caf::atom("h_stored")>;
 using loaded_atom = caf::atom_constant<caf::atom("h_loaded")>;
 using flush_atom = caf::atom_constant<caf::atom("h_flush")>;
 using ack_atom = caf::atom_constant<caf::atom("h_ack")>;
+using continue_atom = caf::atom_constant<caf::atom("h_cont")>;
+using notify_atom = caf::atom_constant<caf::atom("h_notify")>;
+using job_atom = caf::atom_constant<caf::atom("h_job")>;
+using sent_atom = caf::atom_constant<caf::atom("h_sent")>;
+using pump_atom = caf::atom_constant<caf::atom("h_pump")>;
+using want_atom = caf::atom_constant<caf::atom("h_want")>;
+using done_atom = caf::atom_constant<caf::atom("h_done")>;
+using dead_atom = caf::atom_constant<caf::atom("h_dead")>;
+using list_atom = caf::atom_constant<caf::atom("h_list")>;
+using retry_atom = caf::atom_constant<caf::atom("h_retry")>;
+using delete_atom = caf::atom_constant<caf::atom("h_delete")>;
+using wake_atom = caf::atom_constant<caf::atom("h_wake")>;
+using optin_atom = caf::atom_constant<caf::atom("h_optin")>;
 } // namespace herald

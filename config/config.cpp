@@ -73,7 +73,11 @@ std::vector<section> schema(herald_config& c) {
        {{"max_attempts", &c.queue.max_attempts},
         {"base_delay", &c.queue.base_delay},
         {"max_delay", &c.queue.max_delay},
-        {"visibility_timeout", &c.queue.visibility_timeout}}},
+        {"visibility_timeout", &c.queue.visibility_timeout},
+        {"dlq_max", &c.queue.dlq_max},
+        {"restart_intensity", &c.queue.restart_intensity},
+        {"restart_period", &c.queue.restart_period},
+        {"poll_interval", &c.queue.poll_interval}}},
       {"log", {{"level", &c.log.level}}},
   };
 }
@@ -357,6 +361,10 @@ std::optional<config_error> validate(const herald_config& c) {
   if (c.queue.max_delay < c.queue.base_delay)
     return config_error{"queue.max_delay", "must not be less than queue.base_delay"};
   if ((err = check_positive("queue.visibility_timeout", c.queue.visibility_timeout))) return err;
+  if ((err = check_range("queue.dlq_max", c.queue.dlq_max, 1, 100'000'000))) return err;
+  if ((err = check_range("queue.restart_intensity", c.queue.restart_intensity, 0, 1000))) return err;
+  if ((err = check_positive("queue.restart_period", c.queue.restart_period))) return err;
+  if ((err = check_positive("queue.poll_interval", c.queue.poll_interval))) return err;
   std::set<std::string> names;
   for (size_t i = 0; i < c.sinks.size(); ++i) {
     auto& s = c.sinks[i];

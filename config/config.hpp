@@ -76,6 +76,10 @@ struct queue_section {
   duration base_delay = 1s;
   duration max_delay = 5min;
   duration visibility_timeout = 30s;
+  int64_t dlq_max = 10000;        // dead jobs kept at most; beyond → the job is kept and retried later
+  int64_t restart_intensity = 5;  // notifier restarts allowed within restart_period
+  duration restart_period = 10s;
+  duration poll_interval = 200ms; // how often due delayed jobs and stalled leases are looked for
 };
 
 struct sink_config {

@@ -31,8 +31,9 @@ constexpr const char* prefix = "/api/v1/";
 
 } // namespace
 
-api::api(const config::herald_config& cfg, registry_client& registry, server_counters& counters)
-    : cfg_(cfg), registry_(registry), counters_(counters) {}
+api::api(const config::herald_config& cfg, registry_client& registry, server_counters& counters,
+         queue_client* queue)
+    : cfg_(cfg), registry_(registry), counters_(counters), queue_(queue) {}
 
 bool api::authorized(const api_request& req) const {
   if (cfg_.auth.api_keys.empty())
@@ -64,11 +65,17 @@ void api::handle(const api_request& req, std::function<void(api_response)> respo
       stats(std::move(respond));
     return;
   }
-  bool known = p == "/api/v1/publish" || p.rfind("/api/v1/presence/", 0) == 0;
+  bool queue_route = p == "/api/v1/notify" || p == "/api/v1/queue/stats" || p == "/api/v1/dlq" ||
+                     p.rfind("/api/v1/dlq/", 0) == 0 || p.rfind("/api/v1/optin/", 0) == 0;
+  bool known = queue_route || p == "/api/v1/publish" || p.rfind("/api/v1/presence/", 0) == 0;
   if (!known)
     return respond(json_error(404, "no such route: " + p));
   if (!authorized(req))
     return respond(json_error(401, "missing or wrong API key (Authorization: Bearer <key>)"));
+  if (queue_route) {
+    handle_queue(req, respond);
+    return;
+  }
   if (p == "/api/v1/publish") {
     if (method_is("POST"))
       publish(req, std::move(respond));

@@ -1,6 +1,7 @@
 #pragma once
 // The HTTP API of CONTRACT §4 as plain request → response; http_session does
 // the wire. No Beast and no CAF here.
+#include "actors/queue_client.hpp"
 #include "actors/registry_client.hpp"
 #include "config/config.hpp"
 #include "net/server_counters.hpp"
@@ -14,6 +15,7 @@ namespace herald::net {
 struct api_request {
   std::string method;  // "GET", "POST", …
   std::string path;    // without the query
+  std::string query;   // after '?', undecoded
   std::string authorization;
   std::string body;
 };
@@ -28,7 +30,9 @@ api_response json_error(int status, const std::string& message);
 
 class api {
 public:
-  api(const config::herald_config& cfg, registry_client& registry, server_counters& counters);
+  // `queue` may be null: then the queue routes answer 503.
+  api(const config::herald_config& cfg, registry_client& registry, server_counters& counters,
+      queue_client* queue = nullptr);
 
   // Answers `req` by calling `respond` exactly once, maybe later and on another thread.
   void handle(const api_request& req, std::function<void(api_response)> respond);
@@ -39,10 +43,14 @@ private:
   void stats(std::function<void(api_response)> respond);
   void presence(const std::string& user, std::function<void(api_response)> respond);
   api_response health() const;
+  // The outbound-notification routes (api_queue.cpp); false when `req` is not one.
+  bool handle_queue(const api_request& req, std::function<void(api_response)>& respond);
+  void notify(const api_request& req, std::function<void(api_response)> respond);
 
   const config::herald_config& cfg_;
   registry_client& registry_;
   server_counters& counters_;
+  queue_client* queue_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

@@ -78,6 +78,7 @@ private:
       api_request ar;
       ar.method = std::string(req.method_string());
       ar.path = path;
+      ar.query = query;
       ar.authorization = std::string(req[http::field::authorization]);
       ar.body = std::move(req.body());
       ctx_.routes.handle(ar, [self = shared_from_this()](api_response r) {

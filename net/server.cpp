@@ -25,10 +25,10 @@ struct server::impl {
   std::vector<std::thread> threads;
   size_t thread_count;
 
-  impl(const config::herald_config& c, registry_client& registry)
+  impl(const config::herald_config& c, registry_client& registry, queue_client* queue)
       : cfg(c),
         ioc(static_cast<int>(thread_count_for(c))),
-        routes(c, registry, counters),
+        routes(c, registry, counters, queue),
         ctx{registry, routes, counters, {}, {}, 0, 0, {}},
         thread_count(thread_count_for(c)) {
     ctx.limits.max_message_bytes = static_cast<uint64_t>(c.server.max_message_bytes);
@@ -49,8 +49,8 @@ struct server::impl {
   }
 };
 
-server::server(const config::herald_config& cfg, registry_client& registry)
-    : impl_(new impl(cfg, registry)) {
+server::server(const config::herald_config& cfg, registry_client& registry, queue_client* queue)
+    : impl_(new impl(cfg, registry, queue)) {
   boost::system::error_code ec;
   auto address = asio::ip::make_address(cfg.listen_host(), ec);
   if (ec)

@@ -1,6 +1,7 @@
 #pragma once
 // The network side of Herald: an io_context, its threads, the listener and
 // the HTTP API. Construction binds the port; start() runs the threads.
+#include "actors/queue_client.hpp"
 #include "actors/registry_client.hpp"
 #include "config/config.hpp"
 #include "net/server_counters.hpp"
@@ -12,7 +13,8 @@ namespace herald::net {
 class server {
 public:
   // Throws std::runtime_error with a readable message when the address cannot be bound.
-  server(const config::herald_config& cfg, registry_client& registry);
+  // `queue` may be null (no outbound notifications).
+  server(const config::herald_config& cfg, registry_client& registry, queue_client* queue = nullptr);
   ~server();
 
   void start();

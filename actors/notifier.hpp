@@ -1,0 +1,26 @@
+#pragma once
+// Spawning a notifier (see notifier_protocol.hpp). Only the queue actor does this.
+#include "actors/notifier_protocol.hpp"
+#include "config/config.hpp"
+
+#include <caf/fwd.hpp>
+#include <caf/actor.hpp>
+
+#include <memory>
+
+namespace herald {
+
+struct notifier_init {
+  config::sink_config sink;
+  std::shared_ptr<http_port> http;
+  caf::actor queue;  // the supervisor, told of every outcome (queue_protocol.hpp)
+};
+
+notifier_actor spawn_notifier(caf::local_actor* parent, notifier_init init);
+
+// What a sink's answer means for the job (exposed for tests).
+job_outcome classify(const config::sink_config& sink, const http_response& r);
+// The request a job becomes for its sink (exposed for tests).
+http_request request_for(const config::sink_config& sink, const persistence::job& j);
+
+} // namespace herald

@@ -1,0 +1,51 @@
+#pragma once
+// A notifier actor's typed interface: one per sink, supervised by the queue
+// actor. It owns the sink's token bucket and circuit breaker, asks the queue
+// for jobs while it has room, sends each over HTTP (http_port) and reports
+// every outcome back to the queue, which owns the jobs' state.
+#include "actors/atoms.hpp"
+#include "actors/http_port.hpp"
+#include "persistence/job.hpp"
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+namespace herald {
+
+struct job_outcome {
+  enum class kind {
+    delivered,     // 2xx
+    failed,        // other status, timeout, no connection: an attempt spent
+    rate_limited,  // 429: wait retry_after_ms, no attempt spent
+    held,          // not sent (breaker open): wait retry_after_ms, no attempt spent
+  };
+  kind what = kind::failed;
+  std::string error;
+  int64_t retry_after_ms = 0;
+};
+
+struct notifier_stats {
+  std::string sink;
+  std::string breaker;  // closed, open, half_open
+  uint32_t consecutive_failures = 0;
+  uint64_t breaker_opened = 0;
+  uint64_t sent = 0;
+  uint64_t delivered = 0;
+  uint64_t failed = 0;
+  uint64_t queued = 0;     // jobs waiting here for a token or the breaker
+  uint64_t in_flight = 0;  // requests on the wire
+};
+
+using notifier_actor = caf::typed_actor<
+    caf::reacts_to<job_atom, persistence::job>,               // from the queue: deliver it
+    caf::reacts_to<sent_atom, std::string, http_response>,    // from the HTTP client: job id, answer
+    caf::reacts_to<pump_atom>,                                // own timer: send what may go now
+    caf::replies_to<stats_atom>::with<notifier_stats>>;
+
+} // namespace herald
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::persistence::job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::job_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::http_response)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::notifier_stats)

@@ -1,0 +1,83 @@
+#include "actors/queue_client.hpp"
+
+#include "actors/queue.hpp"
+
+#include <caf/all.hpp>
+
+namespace herald {
+
+namespace {
+constexpr auto request_timeout = std::chrono::seconds(15);
+
+// One short-lived actor per request waits for the reply without blocking a thread.
+template <class R, class Handle, class... Ts>
+void ask(caf::actor_system& sys, Handle target, std::function<void(std::optional<R>)> done, Ts... xs) {
+  sys.spawn([=](caf::event_based_actor* self) {
+    self->request(target, request_timeout, xs...)
+        .then(
+            [=](R& r) {
+              done(std::move(r));
+              self->quit();
+            },
+            [=](caf::error&) {
+              done(std::nullopt);
+              self->quit();
+            });
+  });
+}
+} // namespace
+
+struct queue_client::impl {
+  caf::actor_system& sys;
+  dlq_actor dlq;
+  queue_actor queue;
+};
+
+queue_client::queue_client(caf::actor_system& sys, const config::herald_config& cfg,
+                           std::shared_ptr<persistence::store_worker> store, std::shared_ptr<http_port> http,
+                           std::function<void(const std::string&, const std::string&)> alert)
+    : impl_(new impl{sys, spawn_dlq(sys, store, std::move(alert)), {}}) {
+  queue_init init;
+  init.limits = cfg.queue;
+  init.sinks = cfg.sinks;
+  init.store = std::move(store);
+  init.http = std::move(http);
+  init.dlq = impl_->dlq;
+  impl_->queue = spawn_queue(sys, std::move(init));
+  set_dlq_queue(impl_->dlq, impl_->queue);
+}
+
+queue_client::~queue_client() = default;
+
+void queue_client::notify(persistence::job j, bool require_opt_in,
+                          std::function<void(std::optional<notify_result>)> done) {
+  ask<notify_result>(impl_->sys, impl_->queue, std::move(done), notify_atom::value, std::move(j), require_opt_in);
+}
+
+void queue_client::optin(std::string sink, std::string to, bool on, std::function<void(std::optional<bool>)> done) {
+  ask<bool>(impl_->sys, impl_->queue, std::move(done), optin_atom::value, std::move(sink), std::move(to), on);
+}
+
+void queue_client::stats(std::function<void(std::optional<queue_stats>)> done) {
+  ask<queue_stats>(impl_->sys, impl_->queue, std::move(done), stats_atom::value);
+}
+
+void queue_client::dlq_list(uint64_t limit,
+                            std::function<void(std::optional<std::vector<persistence::job>>)> done) {
+  ask<std::vector<persistence::job>>(impl_->sys, impl_->dlq, std::move(done), list_atom::value, limit);
+}
+
+void queue_client::dlq_retry(std::string id, std::function<void(std::optional<bool>)> done) {
+  ask<bool>(impl_->sys, impl_->dlq, std::move(done), retry_atom::value, std::move(id));
+}
+
+void queue_client::dlq_delete(std::string id, std::function<void(std::optional<bool>)> done) {
+  ask<bool>(impl_->sys, impl_->dlq, std::move(done), delete_atom::value, std::move(id));
+}
+
+void queue_client::stop() {
+  caf::anon_send_exit(impl_->queue, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(impl_->dlq, caf::exit_reason::user_shutdown);
+}
+
+} // namespace herald

@@ -1,0 +1,52 @@
+#pragma once
+// The queue actor's typed interface: it owns every outbound job's state
+// (through the store), supervises one notifier per sink and restarts a
+// notifier that fails (within the restart intensity), and sends jobs that
+// run out of attempts to the DLQ.
+#include "actors/continuation.hpp"
+#include "actors/notifier_protocol.hpp"
+
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+namespace herald {
+
+struct notify_result {
+  int status = 202;  // 202 stored; 403 not opted in; 503 not stored
+  std::string job_id;
+  std::string error;
+};
+
+struct sink_status {
+  std::string name;
+  uint64_t restarts = 0;
+  bool failed = false;  // restarted too often: its jobs wait
+  std::string last_error;
+};
+
+struct queue_stats {
+  persistence::job_counts now;
+  uint64_t completed = 0;    // since start
+  uint64_t failed = 0;       // failed attempts since start
+  uint64_t dlq_refused = 0;  // deaths the full DLQ could not take (the job was kept)
+  std::vector<sink_status> sinks;
+};
+
+using queue_actor = caf::typed_actor<
+    // From the HTTP API: store the job (answered once it is durable).
+    caf::replies_to<notify_atom, persistence::job, bool>::with<notify_result>,  // job, require_opt_in
+    caf::replies_to<optin_atom, std::string, std::string, bool>::with<bool>,    // sink, to, on
+    caf::replies_to<stats_atom>::with<queue_stats>,
+    // From notifiers: room for n more jobs; what became of a job.
+    caf::reacts_to<want_atom, std::string, uint32_t>,
+    caf::reacts_to<done_atom, std::string, persistence::job, job_outcome>,
+    // From the DLQ: a job of this sink is due again.
+    caf::reacts_to<wake_atom, std::string>,
+    // Own timer (due delayed jobs, stalled leases) and store results.
+    caf::reacts_to<tick_atom>,
+    caf::reacts_to<continue_atom, continuation>>;
+
+} // namespace herald
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::notify_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::queue_stats)
