@@ -71,7 +71,10 @@ void pump(self_ptr self) {
       pump_later(self, st.paused_until_ms - now);
       break;
     }
-    if (st.on_wire.size() >= st.capacity)
+    // After a failure, one request at a time until one succeeds: a failing
+    // sink gets at most breaker_failures requests before the breaker opens.
+    auto limit = st.breaker.consecutive_failures() > 0 ? 1u : st.capacity;
+    if (st.on_wire.size() >= limit)
       break;
     if (!st.breaker.allow(now)) {
       if (st.breaker.state(now) == breaker_state::open) {
@@ -97,12 +100,15 @@ void pump(self_ptr self) {
   auto state = st.breaker.state(now);
   uint32_t room = 0;
   auto busy = uint32_t(st.on_wire.size() + st.waiting.size());
+  auto limit = st.breaker.consecutive_failures() > 0 ? 1u : st.capacity;
   if (state == breaker_state::closed && now >= st.paused_until_ms)
-    room = busy < st.capacity ? st.capacity - busy : 0;
+    room = busy < limit ? limit - busy : 0;
   else if (state == breaker_state::half_open && busy == 0)
     room = 1;  // the probe
   else if (state == breaker_state::open)
     pump_later(self, st.breaker.reopens_at_ms() - now);
+  if (now < st.paused_until_ms)
+    pump_later(self, st.paused_until_ms - now);  // ask again when the 429 pause is over
   caf::anon_send(caf::actor_cast<queue_actor>(st.init.queue), want_atom::value, st.init.sink.name, room);
 }
 

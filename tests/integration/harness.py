@@ -35,7 +35,7 @@ def toml_value(v):
     return json.dumps(v)
 
 
-def make_config(overrides):
+def make_config(overrides, sinks=()):
     sections = {
         "server": {"listen": "127.0.0.1:0", "threads": 2, "shutdown_grace": "5s",
                    "close_timeout": "1s"},
@@ -49,6 +49,9 @@ def make_config(overrides):
     for section, values in sections.items():
         lines.append(f"[{section}]")
         lines.extend(f"{k} = {toml_value(v)}" for k, v in values.items())
+    for sink in sinks:
+        lines.append("[[sinks]]")
+        lines.extend(f"{k} = {toml_value(v)}" for k, v in sink.items())
     return "\n".join(lines) + "\n"
 
 
@@ -62,16 +65,17 @@ def token(sub, channels=None, exp=None, secret=SECRET, alg="HS256"):
 
 
 class Herald:
-    def __init__(self, **overrides):
+    def __init__(self, sinks=(), **overrides):
         # Keys are "section.key" passed as section__key to stay valid Python names.
         self.overrides = {k.replace("__", "."): v for k, v in overrides.items()}
+        self.sinks = list(sinks)
         self.dir = tempfile.mkdtemp(prefix="herald-it-")
         # The contract's default backend, in a file of this server's own.
         self.overrides.setdefault("storage.backend", "sqlite")
         self.overrides.setdefault("storage.path", os.path.join(self.dir, "herald.db"))
         self.config_path = os.path.join(self.dir, "herald.toml")
         with open(self.config_path, "w") as f:
-            f.write(make_config(self.overrides))
+            f.write(make_config(self.overrides, self.sinks))
         self.log_path = os.path.join(self.dir, "herald.log")
         self.proc = None
         self.port = None
@@ -136,6 +140,12 @@ class Herald:
         status, answer = self.http("POST", "/api/v1/publish", body)
         assert status == 200, (status, answer)
         return answer
+
+    def notify(self, **body):
+        return self.http("POST", "/api/v1/notify", body)
+
+    def queue_stats(self):
+        return self.http("GET", "/api/v1/queue/stats")[1]
 
     def stats(self):
         return self.http("GET", "/api/v1/websocket/stats", key=None)[1]

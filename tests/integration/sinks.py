@@ -1,0 +1,80 @@
+"""Real local HTTP servers that stand in for notification sinks: a webhook
+receiver whose behaviour each test sets (fail N times, always fail, answer
+slowly), and a fake Telegram Bot API that answers 429 with retry_after.
+Every request is recorded with its arrival time and JSON body."""
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class SinkServer:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.requests = []          # (time, path, body)
+        self.fail_first = {}        # path → how many requests still fail
+        self.always_fail = set()    # paths answering 500
+        self.slow = {}              # path → seconds to wait before answering
+        self.telegram_429 = 0       # how many sendMessage calls still get 429
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", 0))
+                raw = self.rfile.read(n)
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    body = raw.decode(errors="replace")
+                status, answer = owner._answer(self.path, body)
+                data = json.dumps(answer).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    pass  # the client gave up (timeout)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _answer(self, path, body):
+        with self.lock:
+            self.requests.append((time.time(), path, body))
+            delay = self.slow.get(path, 0)
+            if path.endswith("/sendMessage"):
+                if self.telegram_429 > 0:
+                    self.telegram_429 -= 1
+                    return 429, {"ok": False, "error_code": 429, "description": "Too Many Requests",
+                                 "parameters": {"retry_after": 1}}
+                return 200, {"ok": True, "result": {"message_id": len(self.requests)}}
+            if path in self.always_fail:
+                return 500, {"error": "down"}
+            if self.fail_first.get(path, 0) > 0:
+                self.fail_first[path] -= 1
+                return 503, {"error": "try later"}
+        if delay:
+            time.sleep(delay)
+        return 200, {"ok": True}
+
+    def hits(self, path):
+        with self.lock:
+            return [(t, b) for t, p, b in self.requests if p == path]
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
