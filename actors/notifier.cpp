@@ -109,7 +109,8 @@ void pump(self_ptr self) {
     pump_later(self, st.breaker.reopens_at_ms() - now);
   if (now < st.paused_until_ms)
     pump_later(self, st.paused_until_ms - now);  // ask again when the 429 pause is over
-  caf::anon_send(caf::actor_cast<queue_actor>(st.init.queue), want_atom::value, st.init.sink.name, room);
+  caf::anon_send(caf::actor_cast<queue_actor>(st.init.queue), want_atom::value, st.init.sink.name, room,
+                 std::string(to_string(state)));
 }
 
 notifier_actor::behavior_type notifier_behavior(self_ptr self, notifier_init init) {
@@ -120,6 +121,18 @@ notifier_actor::behavior_type notifier_behavior(self_ptr self, notifier_init ini
   st.breaker = circuit_breaker(uint32_t(st.init.sink.breaker_failures), st.init.sink.breaker_cooldown);
   st.capacity = uint32_t(std::clamp<int64_t>(st.init.sink.rate_per_sec, 1, 64));
   st.stats.sink = st.init.sink.name;
+  // A bug here ends this notifier only; the queue sees why and restarts it.
+  self->set_exception_handler([self](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(eptr);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    log::error("notifier " + self->state.init.sink.name, "failed: " + what);
+    return caf::make_error(caf::sec::runtime_error, what);
+  });
   pump(self);
   return {
       [=](job_atom, persistence::job& j) {

@@ -34,6 +34,7 @@ struct sink_slot {
   sink_status status;
   uint32_t wanted = 0;    // room the notifier has
   bool claiming = false;  // a claim is at the store
+  bool claim_failing = false;  // logged once per outage, not per poll
 };
 
 struct queue_state {
@@ -134,6 +135,9 @@ void claim(self_ptr self, const std::string& sink) {
              [self, sink](std::vector<persistence::job> jobs) {
                auto& slot = self->state.sinks[sink];
                slot.claiming = false;
+               if (slot.claim_failing)
+                 log::info("queue", "jobs for " + sink + " can be claimed again");
+               slot.claim_failing = false;
                for (auto& j : jobs) {
                  self->state.dispatched[j.id] = j;
                  self->send(slot.notifier, job_atom::value, std::move(j));
@@ -141,8 +145,11 @@ void claim(self_ptr self, const std::string& sink) {
                slot.wanted -= std::min<uint32_t>(slot.wanted, uint32_t(jobs.size()));
              },
              [self, sink](const std::string& why) {
-               self->state.sinks[sink].claiming = false;
-               log_store_failure("jobs for " + sink + " not claimed", why);
+               auto& slot = self->state.sinks[sink];
+               slot.claiming = false;
+               if (!slot.claim_failing)
+                 log::warn("queue", "jobs for " + sink + " cannot be claimed (retrying every poll_interval): " + why);
+               slot.claim_failing = true;
              });
 }
 
@@ -251,11 +258,14 @@ queue_actor::behavior_type queue_behavior(self_ptr self, queue_init init) {
                    });
         return promise;
       },
-      [=](want_atom, const std::string& sink, uint32_t room) {
+      [=](want_atom, const std::string& sink, uint32_t room, const std::string& breaker) {
         auto it = self->state.sinks.find(sink);
         if (it == self->state.sinks.end())
           return;
         it->second.wanted = room;
+        if (it->second.status.breaker != breaker)
+          log::info("queue", "sink " + sink + ": circuit breaker " + breaker);
+        it->second.status.breaker = breaker;
         claim(self, sink);
       },
       [=](done_atom, const std::string& sink, persistence::job& j, job_outcome& outcome) {

@@ -22,6 +22,7 @@ struct sink_status {
   uint64_t restarts = 0;
   bool failed = false;  // restarted too often: its jobs wait
   std::string last_error;
+  std::string breaker = "closed";  // as its notifier last reported
 };
 
 struct queue_stats {
@@ -38,7 +39,7 @@ using queue_actor = caf::typed_actor<
     caf::replies_to<optin_atom, std::string, std::string, bool>::with<bool>,    // sink, to, on
     caf::replies_to<stats_atom>::with<queue_stats>,
     // From notifiers: room for n more jobs; what became of a job.
-    caf::reacts_to<want_atom, std::string, uint32_t>,
+    caf::reacts_to<want_atom, std::string, uint32_t, std::string>,  // sink, room, breaker state
     caf::reacts_to<done_atom, std::string, persistence::job, job_outcome>,
     // From the DLQ: a job of this sink is due again.
     caf::reacts_to<wake_atom, std::string>,

@@ -76,7 +76,11 @@ bool api::handle_queue(const api_request& req, std::function<void(api_response)>
         return no_answer();
       json sinks = json::array();
       for (auto& s : st->sinks)
-        sinks.push_back({{"name", s.name}, {"restarts", s.restarts}, {"failed", s.failed}, {"last_error", s.last_error}});
+        sinks.push_back({{"name", s.name},
+                         {"breaker", s.breaker},
+                         {"restarts", s.restarts},
+                         {"failed", s.failed},
+                         {"last_error", s.last_error}});
       respond(ok({{"waiting", st->now.waiting},
                   {"active", st->now.active},
                   {"delayed", st->now.delayed},

@@ -91,6 +91,7 @@ class QueueTest(unittest.TestCase):
                 wait_for(lambda: len(sink.hits("/brk")) >= 1)
                 rest = [job(h, "brk") for _ in range(4)]
                 wait_for(lambda: len(sink.hits("/brk")) >= 3)
+                wait_for(lambda: h.queue_stats()["sinks"][0]["breaker"] == "open")
                 time.sleep(0.7)  # inside the cooldown: the open breaker lets nothing through
                 opened_at = sink.hits("/brk")[2][0]
                 during = [t for t, _ in sink.hits("/brk") if opened_at < t < opened_at + 0.95]
@@ -99,6 +100,7 @@ class QueueTest(unittest.TestCase):
                 sink.always_fail.discard("/brk")
                 wait_for(lambda: h.queue_stats()["completed"] == 5, timeout=15)
                 self.assertEqual(h.queue_stats()["dead"], 0)  # held jobs kept their attempts
+                self.assertEqual(h.queue_stats()["sinks"][0]["breaker"], "closed")
                 ids = {b["job_id"] for _, b in sink.hits("/brk")}
                 self.assertEqual(ids, {first, *rest})
 
