@@ -142,6 +142,32 @@ class QueueTest(unittest.TestCase):
                 self.assertEqual(h.notify(sink="sms", to="+4915", text="hi")[0], 403)
                 self.assertEqual(h.http("PUT", "/api/v1/optin/nosuch/x")[0], 404)
 
+    def test_a_full_dlq_refuses_a_death_counts_it_and_keeps_the_job(self):
+        with SinkServer() as sink:
+            sink.always_fail.add("/down")
+            settings = fast_queue(queue__max_attempts=1, queue__dlq_max=1, queue__max_delay="30s")
+            with Herald(sinks=[hook("down", sink.url("/down"))], **settings) as h:
+                job(h, "down")
+                wait_for(lambda: h.queue_stats()["dead"] == 1)
+                job(h, "down")
+                wait_for(lambda: h.queue_stats()["dlq_refused"] == 1)
+                st = h.queue_stats()
+                self.assertEqual((st["dead"], st["delayed"]), (1, 1))  # kept, to be tried again
+                self.assertIn("DLQ full", h.log_text())
+
+    def test_a_hanging_sink_does_not_slow_another(self):
+        with SinkServer() as sink:
+            sink.slow["/hang"] = 3
+            sinks = [hook("hang", sink.url("/hang"), timeout="5s"), hook("quick", sink.url("/quick"))]
+            with Herald(sinks=sinks, **fast_queue()) as h:
+                for _ in range(3):
+                    job(h, "hang")
+                wait_for(lambda: len(sink.hits("/hang")) >= 1)
+                for _ in range(20):
+                    job(h, "quick")
+                wait_for(lambda: len(sink.hits("/quick")) == 20, timeout=2.5)
+                self.assertEqual(h.queue_stats()["completed"], 20)  # the hanging ones are still out
+
     def test_bad_notify_bodies_get_a_clear_400(self):
         with SinkServer() as sink:
             with Herald(sinks=[hook("h", sink.url("/h"))]) as h:
