@@ -45,4 +45,6 @@ using retry_atom = caf::atom_constant<caf::atom("h_retry")>;
 using delete_atom = caf::atom_constant<caf::atom("h_delete")>;
 using wake_atom = caf::atom_constant<caf::atom("h_wake")>;
 using optin_atom = caf::atom_constant<caf::atom("h_optin")>;
+using info_atom = caf::atom_constant<caf::atom("h_info")>;
+using actors_atom = caf::atom_constant<caf::atom("h_actors")>;
 } // namespace herald

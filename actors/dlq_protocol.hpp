@@ -19,6 +19,7 @@ using dlq_actor = caf::typed_actor<
     caf::replies_to<delete_atom, std::string>::with<bool>,
     caf::reacts_to<dead_atom, persistence::job>,  // from the queue: just buried
     caf::reacts_to<join_atom, queue_actor>,       // the queue to tell when a job is retried
+    caf::replies_to<info_atom>::with<actor_info>,
     caf::reacts_to<continue_atom, continuation>>;
 
 } // namespace herald

@@ -79,6 +79,8 @@ public:
   virtual void send(std::vector<out_frame> frames) = 0;
   // A protocol-level ping.
   virtual void ping() = 0;
+  // Frames queued for the socket and not yet written (for monitoring).
+  virtual size_t queued_frames() = 0;
   // Sends a close frame. Graceful: waits (close_timeout) for the client's
   // reply. Abort: tries the close frame without waiting and drops TCP at once.
   virtual void close(uint16_t code, std::string reason, bool abort) = 0;

@@ -25,6 +25,7 @@ struct inbox_state {
   std::unordered_map<std::string, persistence::inbox_pos> dirty_cursors;
   bool flush_scheduled = false;
   inbox_stats stats;
+  actor_meter meter;
 };
 
 using self_ptr = inbox_actor::stateful_pointer<inbox_state>;
@@ -68,6 +69,7 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
   });
   return {
       [=](append_atom, const std::string& user, event_frame& ev) -> caf::typed_response_promise<event_frame> {
+        ++self->state.meter.processed;
         auto& st = self->state;
         auto promise = self->make_response_promise<event_frame>();
         auto ticket = st.next_ticket++;
@@ -92,6 +94,7 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
         return promise;
       },
       [=](stored_atom, uint64_t ticket, event_frame& ev) {
+        ++self->state.meter.processed;
         auto& st = self->state;
         auto it = st.appends.find(ticket);
         if (it == st.appends.end())
@@ -101,6 +104,7 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
         st.appends.erase(it);
       },
       [=](load_atom, const std::string& user) -> caf::typed_response_promise<std::vector<event_frame>> {
+        ++self->state.meter.processed;
         auto& st = self->state;
         // Cursor moves still coalescing go first (the worker keeps order),
         // so a session that starts right after another got an event does
@@ -134,6 +138,7 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
         return promise;
       },
       [=](loaded_atom, uint64_t ticket, std::vector<event_frame>& events) {
+        ++self->state.meter.processed;
         auto& st = self->state;
         auto it = st.loads.find(ticket);
         if (it == st.loads.end())
@@ -142,6 +147,7 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
         st.loads.erase(it);
       },
       [=](cursor_atom, const std::string& user, persistence::inbox_pos pos) {
+        ++self->state.meter.processed;
         auto& st = self->state;
         auto& c = st.dirty_cursors[user];
         c = std::max(c, pos);
@@ -150,14 +156,27 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
           self->delayed_send(self, cursor_flush_every, flush_atom::value);
         }
       },
-      [=](flush_atom) { flush_cursors(self); },
+      [=](info_atom) {
+        auto& st = self->state;
+        actor_info out;
+        out.name = out.kind = "inbox";
+        out.mailbox = self->mailbox().size();
+        out.processed = st.meter.processed;
+        out.per_second = st.meter.per_second();
+        out.failures = st.stats.store_failures;
+        out.state = st.worker->healthy() ? "running" : "store failing";
+        return out;
+      },
+      [=](flush_atom) { ++self->state.meter.processed; flush_cursors(self); },
       [=](stats_atom) {
+        ++self->state.meter.processed;
         auto out = self->state.stats;
         out.backlog = self->state.worker->backlog();
         out.healthy = self->state.worker->healthy();
         return out;
       },
       [=](tick_atom) {
+        ++self->state.meter.processed;
         self->state.worker->post({[](persistence::store& s) { s.expire(wall_ms()); },
                                   [](bool ok, const std::string& error) {
                                     if (!ok)

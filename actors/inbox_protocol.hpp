@@ -2,6 +2,7 @@
 // The inbox actor's typed interface: users' durable inboxes and cursors.
 // It owns no data itself: every read and write goes to the store worker's
 // thread, and the answer comes back here as a message, so no actor blocks.
+#include "actors/actor_info_messages.hpp"
 #include "actors/atoms.hpp"
 #include "actors/event_messages.hpp"
 
@@ -29,6 +30,7 @@ using inbox_actor = caf::typed_actor<
     // From sessions: an event reached one of the user's sockets or was acked.
     caf::reacts_to<cursor_atom, std::string, persistence::inbox_pos>,
     caf::replies_to<stats_atom>::with<inbox_stats>,
+    caf::replies_to<info_atom>::with<actor_info>,
     // From the store thread (ticket, result).
     caf::reacts_to<stored_atom, uint64_t, event_frame>,
     caf::reacts_to<loaded_atom, uint64_t, std::vector<event_frame>>,

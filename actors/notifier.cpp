@@ -1,5 +1,6 @@
 #include "actors/notifier.hpp"
 
+#include "actors/actor_info.hpp"
 #include "actors/delivery_policy.hpp"
 #include "actors/queue_protocol.hpp"
 #include "config/log.hpp"
@@ -31,6 +32,7 @@ struct notifier_state {
   int64_t paused_until_ms = 0;  // a 429 asked us to wait
   bool pump_scheduled = false;
   notifier_stats stats;
+  actor_meter meter;
 };
 
 using self_ptr = notifier_actor::stateful_pointer<notifier_state>;
@@ -136,10 +138,12 @@ notifier_actor::behavior_type notifier_behavior(self_ptr self, notifier_init ini
   pump(self);
   return {
       [=](job_atom, persistence::job& j) {
+        ++self->state.meter.processed;
         self->state.waiting.push_back(std::move(j));
         pump(self);
       },
       [=](sent_atom, const std::string& id, http_response& r) {
+        ++self->state.meter.processed;
         auto& st = self->state;
         auto it = st.on_wire.find(id);
         if (it == st.on_wire.end())
@@ -162,6 +166,7 @@ notifier_actor::behavior_type notifier_behavior(self_ptr self, notifier_init ini
           default:
             st.breaker.on_failure(now);
             ++st.stats.failed;
+            st.meter.last_error = outcome.error;
             if (st.breaker.state(now) == breaker_state::open && st.breaker.consecutive_failures() > 0)
               log::debug("notifier " + st.init.sink.name, "breaker open after: " + outcome.error);
             break;
@@ -170,10 +175,28 @@ notifier_actor::behavior_type notifier_behavior(self_ptr self, notifier_init ini
         pump(self);
       },
       [=](pump_atom) {
+        ++self->state.meter.processed;
         self->state.pump_scheduled = false;
         pump(self);
       },
+      [=](info_atom) {
+        auto& st = self->state;
+        actor_info out;
+        out.name = "notifier " + st.init.sink.name;
+        out.kind = "notifier";
+        out.parent = "queue";
+        out.mailbox = self->mailbox().size();
+        out.processed = st.meter.processed;
+        out.per_second = st.meter.per_second();
+        out.failures = st.stats.failed;
+        out.restarts = st.init.restarts;
+        out.state = std::string("breaker ") + to_string(st.breaker.state(wall_ms()));
+        out.last_error = st.meter.last_error;
+        out.outbound = st.waiting.size() + st.on_wire.size();
+        return out;
+      },
       [=](stats_atom) {
+        ++self->state.meter.processed;
         auto& st = self->state;
         auto out = st.stats;
         auto now = wall_ms();

@@ -3,6 +3,7 @@
 // actor. It owns the sink's token bucket and circuit breaker, asks the queue
 // for jobs while it has room, sends each over HTTP (http_port) and reports
 // every outcome back to the queue, which owns the jobs' state.
+#include "actors/actor_info_messages.hpp"
 #include "actors/atoms.hpp"
 #include "actors/http_port.hpp"
 #include "persistence/job.hpp"
@@ -41,7 +42,8 @@ using notifier_actor = caf::typed_actor<
     caf::reacts_to<job_atom, persistence::job>,               // from the queue: deliver it
     caf::reacts_to<sent_atom, std::string, http_response>,    // from the HTTP client: job id, answer
     caf::reacts_to<pump_atom>,                                // own timer: send what may go now
-    caf::replies_to<stats_atom>::with<notifier_stats>>;
+    caf::replies_to<stats_atom>::with<notifier_stats>,
+    caf::replies_to<info_atom>::with<actor_info>>;
 
 } // namespace herald
 

@@ -44,6 +44,7 @@ struct queue_state {
   std::unordered_map<caf::actor_addr, std::string> by_addr;
   std::unordered_map<std::string, persistence::job> dispatched;  // job id → the job, on a notifier
   queue_stats counters;
+  actor_meter meter;
 };
 
 using self_ptr = queue_actor::stateful_pointer<queue_state>;
@@ -51,7 +52,7 @@ using self_ptr = queue_actor::stateful_pointer<queue_state>;
 void claim(self_ptr self, const std::string& sink);
 
 void start_notifier(self_ptr self, sink_slot& slot) {
-  notifier_init ni{slot.config, self->state.init.http, caf::actor_cast<caf::actor>(self)};
+  notifier_init ni{slot.config, self->state.init.http, caf::actor_cast<caf::actor>(self), slot.status.restarts};
   slot.notifier = self->state.init.spawn_notifier(self, std::move(ni));
   self->monitor(slot.notifier);
   self->state.by_addr[slot.notifier.address()] = slot.config.name;
@@ -209,6 +210,7 @@ queue_actor::behavior_type queue_behavior(self_ptr self, queue_init init) {
   self->delayed_send(self, st.init.limits.poll_interval, tick_atom::value);
   return {
       [=](notify_atom, persistence::job& j, bool require_opt_in) -> caf::typed_response_promise<notify_result> {
+        ++self->state.meter.processed;
         auto promise = self->make_response_promise<notify_result>();
         auto id = j.id;
         auto sink = j.sink;
@@ -233,6 +235,7 @@ queue_actor::behavior_type queue_behavior(self_ptr self, queue_init init) {
         return promise;
       },
       [=](optin_atom, const std::string& sink, const std::string& to, bool on) -> caf::typed_response_promise<bool> {
+        ++self->state.meter.processed;
         auto promise = self->make_response_promise<bool>();
         store_call(self, *self->state.init.store,
                    [sink, to, on](persistence::store& s) {
@@ -244,6 +247,7 @@ queue_actor::behavior_type queue_behavior(self_ptr self, queue_init init) {
         return promise;
       },
       [=](stats_atom) -> caf::typed_response_promise<queue_stats> {
+        ++self->state.meter.processed;
         auto promise = self->make_response_promise<queue_stats>();
         store_call(self, *self->state.init.store, [](persistence::store& s) { return s.job_count(wall_ms()); },
                    [self, promise](persistence::job_counts c) mutable {
@@ -259,6 +263,7 @@ queue_actor::behavior_type queue_behavior(self_ptr self, queue_init init) {
         return promise;
       },
       [=](want_atom, const std::string& sink, uint32_t room, const std::string& breaker) {
+        ++self->state.meter.processed;
         auto it = self->state.sinks.find(sink);
         if (it == self->state.sinks.end())
           return;
@@ -269,6 +274,7 @@ queue_actor::behavior_type queue_behavior(self_ptr self, queue_init init) {
         claim(self, sink);
       },
       [=](done_atom, const std::string& sink, persistence::job& j, job_outcome& outcome) {
+        ++self->state.meter.processed;
         auto& st = self->state;
         st.dispatched.erase(j.id);
         switch (outcome.what) {
@@ -290,13 +296,40 @@ queue_actor::behavior_type queue_behavior(self_ptr self, queue_init init) {
             break;
         }
       },
-      [=](wake_atom, const std::string& sink) { claim(self, sink); },
+      [=](info_atom) {
+        auto& st = self->state;
+        actor_info out;
+        out.name = out.kind = "queue";
+        out.mailbox = self->mailbox().size();
+        out.processed = st.meter.processed;
+        out.per_second = st.meter.per_second();
+        out.failures = st.counters.failed;
+        uint64_t failed_sinks = 0;
+        for (auto& [name, slot] : st.sinks) {
+          out.restarts += slot.status.restarts;
+          failed_sinks += slot.status.failed;
+          if (!slot.status.last_error.empty())
+            out.last_error = name + ": " + slot.status.last_error;
+        }
+        out.state = failed_sinks ? std::to_string(failed_sinks) + " sink(s) failed" : "running";
+        out.outbound = st.dispatched.size();
+        return out;
+      },
+      [=](actors_atom) {
+        std::vector<notifier_actor> out;
+        for (auto& [name, slot] : self->state.sinks)
+          if (!slot.status.failed && slot.notifier)
+            out.push_back(slot.notifier);
+        return out;
+      },
+      [=](wake_atom, const std::string& sink) { ++self->state.meter.processed; claim(self, sink); },
       [=](tick_atom) {
+        ++self->state.meter.processed;
         for (auto& [name, slot] : self->state.sinks)
           claim(self, name);
         self->delayed_send(self, self->state.init.limits.poll_interval, tick_atom::value);
       },
-      [=](continue_atom, continuation& k) { k(); },
+      [=](continue_atom, continuation& k) { ++self->state.meter.processed; k(); },
   };
 }
 
@@ -306,6 +339,7 @@ struct dlq_state {
   std::function<void(const std::string&, const std::string&)> alert;
   queue_actor queue;
   uint64_t arrived = 0;
+  actor_meter meter;
 };
 
 using dlq_ptr = dlq_actor::stateful_pointer<dlq_state>;
@@ -316,6 +350,7 @@ dlq_actor::behavior_type dlq_behavior(dlq_ptr self, std::shared_ptr<persistence:
   self->state.alert = std::move(alert);
   return {
       [=](list_atom, uint64_t limit) -> caf::typed_response_promise<std::vector<persistence::job>> {
+        ++self->state.meter.processed;
         auto promise = self->make_response_promise<std::vector<persistence::job>>();
         store_call(self, *self->state.store, [limit](persistence::store& s) { return s.dlq_list(size_t(limit)); },
                    [promise](std::vector<persistence::job> jobs) mutable { promise.deliver(std::move(jobs)); },
@@ -325,6 +360,7 @@ dlq_actor::behavior_type dlq_behavior(dlq_ptr self, std::shared_ptr<persistence:
         return promise;
       },
       [=](retry_atom, const std::string& id) -> caf::typed_response_promise<bool> {
+        ++self->state.meter.processed;
         auto promise = self->make_response_promise<bool>();
         store_call(self, *self->state.store,
                    [id](persistence::store& s) { return s.dlq_retry(id, wall_ms()); },
@@ -339,6 +375,7 @@ dlq_actor::behavior_type dlq_behavior(dlq_ptr self, std::shared_ptr<persistence:
         return promise;
       },
       [=](delete_atom, const std::string& id) -> caf::typed_response_promise<bool> {
+        ++self->state.meter.processed;
         auto promise = self->make_response_promise<bool>();
         store_call(self, *self->state.store, [id](persistence::store& s) { return s.dlq_delete(id); },
                    [promise](bool gone) mutable { promise.deliver(gone); },
@@ -348,6 +385,7 @@ dlq_actor::behavior_type dlq_behavior(dlq_ptr self, std::shared_ptr<persistence:
         return promise;
       },
       [=](dead_atom, persistence::job& j) {
+        ++self->state.meter.processed;
         ++self->state.arrived;
         auto data = nlohmann::json{{"job_id", j.id},         {"sink", j.sink},
                                    {"to", j.to},             {"attempts", j.attempts},
@@ -355,8 +393,18 @@ dlq_actor::behavior_type dlq_behavior(dlq_ptr self, std::shared_ptr<persistence:
         if (self->state.alert)
           self->state.alert("dlq.job_dead", data.dump());
       },
-      [=](join_atom, queue_actor& queue) { self->state.queue = queue; },
-      [=](continue_atom, continuation& k) { k(); },
+      [=](info_atom) {
+        auto& st = self->state;
+        actor_info out;
+        out.name = out.kind = "dlq";
+        out.mailbox = self->mailbox().size();
+        out.processed = st.meter.processed;
+        out.per_second = st.meter.per_second();
+        out.state = "running";
+        return out;
+      },
+      [=](join_atom, queue_actor& queue) { ++self->state.meter.processed; self->state.queue = queue; },
+      [=](continue_atom, continuation& k) { ++self->state.meter.processed; k(); },
   };
 }
 

@@ -1,5 +1,6 @@
 #include "actors/queue_client.hpp"
 
+#include "actors/info_collect.hpp"
 #include "actors/queue.hpp"
 
 #include <caf/all.hpp>
@@ -73,6 +74,28 @@ void queue_client::dlq_retry(std::string id, std::function<void(std::optional<bo
 
 void queue_client::dlq_delete(std::string id, std::function<void(std::optional<bool>)> done) {
   ask<bool>(impl_->sys, impl_->dlq, std::move(done), delete_atom::value, std::move(id));
+}
+
+void queue_client::actors(std::function<void(std::vector<actor_info>)> done) {
+  auto& sys = impl_->sys;
+  auto queue = impl_->queue;
+  auto dlq = impl_->dlq;
+  sys.spawn([&sys, queue, dlq, done](caf::event_based_actor* self) {
+    self->request(queue, std::chrono::seconds(2), actors_atom::value)
+        .then(
+            [&sys, self, queue, dlq, done](std::vector<notifier_actor>& notifiers) {
+              std::vector<caf::actor> targets{caf::actor_cast<caf::actor>(queue)};
+              for (auto& n : notifiers)
+                targets.push_back(caf::actor_cast<caf::actor>(n));
+              targets.push_back(caf::actor_cast<caf::actor>(dlq));
+              collect_info(sys, std::move(targets), done);
+              self->quit();
+            },
+            [&sys, self, dlq, done](caf::error&) {
+              collect_info(sys, {caf::actor_cast<caf::actor>(dlq)}, done);
+              self->quit();
+            });
+  });
 }
 
 void queue_client::stop() {

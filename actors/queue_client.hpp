@@ -1,6 +1,7 @@
 #pragma once
 // How net/ (no CAF) talks to the queue and DLQ actors: every call is
 // asynchronous; callbacks run on a CAF thread (empty optional: no answer).
+#include "actors/actor_info.hpp"
 #include "actors/http_port.hpp"
 #include "config/config.hpp"
 #include "persistence/job.hpp"
@@ -36,6 +37,8 @@ public:
   void dlq_list(uint64_t limit, std::function<void(std::optional<std::vector<persistence::job>>)> done);
   void dlq_retry(std::string id, std::function<void(std::optional<bool>)> done);
   void dlq_delete(std::string id, std::function<void(std::optional<bool>)> done);
+  // The queue, its notifiers and the DLQ, for /api/v1/actors.
+  void actors(std::function<void(std::vector<actor_info>)> done);
   void stop();
 
 private:

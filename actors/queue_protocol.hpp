@@ -38,6 +38,8 @@ using queue_actor = caf::typed_actor<
     caf::replies_to<notify_atom, persistence::job, bool>::with<notify_result>,  // job, require_opt_in
     caf::replies_to<optin_atom, std::string, std::string, bool>::with<bool>,    // sink, to, on
     caf::replies_to<stats_atom>::with<queue_stats>,
+    caf::replies_to<info_atom>::with<actor_info>,
+    caf::replies_to<actors_atom>::with<std::vector<notifier_actor>>,  // its notifiers
     // From notifiers: room for n more jobs; what became of a job.
     caf::reacts_to<want_atom, std::string, uint32_t, std::string>,  // sink, room, breaker state
     caf::reacts_to<done_atom, std::string, persistence::job, job_outcome>,
@@ -51,3 +53,4 @@ using queue_actor = caf::typed_actor<
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::notify_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::queue_stats)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<herald::notifier_actor>)

@@ -58,6 +58,7 @@ struct user_entry {
 struct registry_state {
   static inline const char* name = "registry";
   registry_limits limits;
+  actor_meter meter;
   inbox_actor inbox;  // invalid: no durable inbox
   std::shared_ptr<persistence::cluster_link> cluster;  // null: a single node
   std::unordered_map<session_id, session_entry> sessions;
@@ -292,8 +293,11 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
     auto it = st.by_addr.find(dm.source);
     if (it == st.by_addr.end())
       return;
-    if (dm.reason && dm.reason != caf::exit_reason::normal)
+    if (dm.reason && dm.reason != caf::exit_reason::normal && dm.reason != caf::exit_reason::user_shutdown) {
       log::warn("registry", "session " + format_session_id(it->second) + " failed: " + caf::to_string(dm.reason));
+      ++st.meter.failures;
+      st.meter.last_error = "session " + format_session_id(it->second) + ": " + caf::to_string(dm.reason);
+    }
     remove_session(self, it->second);
     st.by_addr.erase(it);
   });
@@ -301,6 +305,7 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
   log::debug("registry", "started");
   return {
       [=](connect_atom, connect_request& req) {
+        ++self->state.meter.processed;
         auto& st = self->state;
         if (st.shutting_down) {
           req.sink->close(close_code::going_away, "server shutting down", false);
@@ -324,6 +329,7 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
                 [=](caf::error&) mutable { spawn_fresh(self, req); });
       },
       [=](publish_atom, publish_request& req) -> caf::typed_response_promise<publish_outcome> {
+        ++self->state.meter.processed;
         auto& st = self->state;
         auto promise = self->make_response_promise<publish_outcome>();
         if (req.target == publish_target::user && st.inbox && !req.remote && !anonymous(req.name)) {
@@ -345,8 +351,40 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         enqueue(self, std::move(req), promise);
         return promise;
       },
-      [=](drain_atom) { drain(self); },
+      [=](drain_atom) { ++self->state.meter.processed; drain(self); },
+      [=](info_atom) {
+        auto& st = self->state;
+        actor_info out;
+        out.name = out.kind = "registry";
+        out.mailbox = self->mailbox().size();
+        out.processed = st.meter.processed;
+        out.per_second = st.meter.per_second();
+        out.state = st.shutting_down ? "stopping" : "running";
+        out.failures = st.meter.failures;
+        out.last_error = st.meter.last_error;
+        return out;
+      },
+      [=](actors_atom, const std::string& user, uint64_t limit, uint64_t offset) {
+        auto& st = self->state;
+        std::vector<std::pair<session_id, session_actor>> match;
+        if (!user.empty()) {
+          if (auto u = st.users.find(user); u != st.users.end())
+            for (auto id : u->second.sessions)
+              match.emplace_back(id, st.sessions[id].handle);
+        } else {
+          match.reserve(st.sessions.size());
+          for (auto& [id, e] : st.sessions)
+            match.emplace_back(id, e.handle);
+        }
+        std::sort(match.begin(), match.end(), [](auto& a, auto& b) { return a.first < b.first; });
+        session_page page;
+        page.total = match.size();
+        for (size_t i = size_t(offset); i < match.size() && page.sessions.size() < limit; ++i)
+          page.sessions.push_back(match[i].second);
+        return page;
+      },
       [=](stats_atom) {
+        ++self->state.meter.processed;
         auto& st = self->state;
         registry_stats out;
         out.sessions = st.sessions.size();
@@ -357,6 +395,7 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         return out;
       },
       [=](presence_atom, const std::string& user) {
+        ++self->state.meter.processed;
         presence_info out;
         out.user = user;
         auto it = self->state.users.find(user);
@@ -368,12 +407,14 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         return out;
       },
       [=](join_atom, session_id id, const std::string& channel) {
+        ++self->state.meter.processed;
         for_session(self, id, [&](session_entry& e) {
           e.channels.add(channel);
           self->state.channels[channel].insert(id);
         });
       },
       [=](leave_atom, session_id id, const std::string& channel) {
+        ++self->state.meter.processed;
         for_session(self, id, [&](session_entry& e) {
           e.channels.remove(channel);
           auto ch = self->state.channels.find(channel);
@@ -385,20 +426,23 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         });
       },
       [=](touch_atom, session_id id) {
+        ++self->state.meter.processed;
         for_session(self, id, [&](session_entry& e) {
           e.last_seen_ns = now_ns(self);
           seen(self, self->state.users[e.user]);
         });
       },
       [=](status_atom, session_id id, bool attached) {
+        ++self->state.meter.processed;
         for_session(self, id, [&](session_entry& e) {
           set_attached(self, e, attached);
           e.last_seen_ns = now_ns(self);
           seen(self, self->state.users[e.user]);
         });
       },
-      [=](evicted_atom, session_id) { ++self->state.evicted_stale; },
+      [=](evicted_atom, session_id) { ++self->state.meter.processed; ++self->state.evicted_stale; },
       [=](tick_atom) {
+        ++self->state.meter.processed;
         auto& st = self->state;
         if (st.shutting_down)
           return;
@@ -415,6 +459,7 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         self->delayed_send(self, st.limits.session.heartbeat_interval, tick_atom::value);
       },
       [=](shutdown_atom) {
+        ++self->state.meter.processed;
         auto& st = self->state;
         st.shutting_down = true;
         log::info("registry", "shutting down " + std::to_string(st.sessions.size()) + " sessions");

@@ -1,6 +1,7 @@
 #include "actors/registry_client.hpp"
 
 #include "actors/inbox.hpp"
+#include "actors/info_collect.hpp"
 #include "actors/registry.hpp"
 #include "persistence/cluster_link.hpp"
 #include "persistence/store_worker.hpp"
@@ -126,6 +127,33 @@ void registry_client::presence(std::string user,
       });
     };
   impl_->ask<presence_info>(std::move(done), presence_atom::value, std::move(user));
+}
+
+void registry_client::actors(std::string user, uint64_t limit, uint64_t offset,
+                             std::function<void(std::optional<actors_page>)> done) {
+  auto& sys = impl_->sys;
+  auto registry = impl_->registry;
+  auto inbox = impl_->inbox;
+  sys.spawn([&sys, registry, inbox, user, limit, offset, done](caf::event_based_actor* self) {
+    self->request(registry, std::chrono::seconds(2), actors_atom::value, user, limit, offset)
+        .then(
+            [&sys, self, registry, inbox, done](session_page& page) {
+              std::vector<caf::actor> targets{caf::actor_cast<caf::actor>(registry)};
+              if (inbox)
+                targets.push_back(caf::actor_cast<caf::actor>(inbox));
+              for (auto& s : page.sessions)
+                targets.push_back(caf::actor_cast<caf::actor>(s));
+              auto total = page.total;
+              collect_info(sys, std::move(targets), [total, done](std::vector<actor_info> infos) {
+                done(actors_page{total, std::move(infos)});
+              });
+              self->quit();
+            },
+            [self, done](caf::error&) {
+              done(std::nullopt);
+              self->quit();
+            });
+  });
 }
 
 const char* registry_client::redis_state() const {

@@ -3,6 +3,7 @@
 // registry: every call is asynchronous and never blocks the caller; replies
 // arrive on a CAF thread through the callback (empty optional on failure or
 // timeout), so the callback must hop back to its own executor. No CAF here.
+#include "actors/actor_info.hpp"
 #include "actors/registry_types.hpp"
 
 #include <functional>
@@ -18,6 +19,12 @@ namespace persistence {
 class store_worker;
 class cluster_link;
 }
+
+// The registry, the inbox and a page of sessions, for /api/v1/actors.
+struct actors_page {
+  uint64_t total_sessions = 0;  // matching the filter
+  std::vector<actor_info> actors;
+};
 
 // The cluster's view next to this node's, for /stats.
 struct cluster_totals {
@@ -47,6 +54,9 @@ public:
   int64_t redis_latency_us() const;  // -1 when unknown or down
   std::string node_id() const;       // empty without a cluster
   void totals(std::function<void(std::optional<cluster_totals>)> done);
+  // `user` empty: every session; sessions ordered by id, `offset` skipped, at most `limit`.
+  void actors(std::string user, uint64_t limit, uint64_t offset,
+              std::function<void(std::optional<actors_page>)> done);
   void presence(std::string user, std::function<void(std::optional<presence_info>)> done);
   // Closes every session with 1001.
   void shutdown();

@@ -3,6 +3,7 @@
 // last_seen, heartbeat and stale eviction, fan-out of published events.
 #include "actors/atoms.hpp"
 #include "actors/registry_types.hpp"
+#include "actors/session_protocol.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/typed_actor.hpp>
@@ -10,12 +11,20 @@
 
 namespace herald {
 
+// One page of the registry's sessions, for /api/v1/actors.
+struct session_page {
+  uint64_t total = 0;  // sessions matching the filter
+  std::vector<session_actor> sessions;
+};
+
 using registry_actor = caf::typed_actor<
     // From net: a new authorised socket (fresh session or resume).
     caf::reacts_to<connect_atom, connect_request>,
     // From the HTTP API.
     caf::replies_to<publish_atom, publish_request>::with<publish_outcome>,
     caf::replies_to<stats_atom>::with<registry_stats>,
+    caf::replies_to<info_atom>::with<actor_info>,
+    caf::replies_to<actors_atom, std::string, uint64_t, uint64_t>::with<session_page>,  // user filter, limit, offset
     caf::replies_to<presence_atom, std::string>::with<presence_info>,
     // From sessions (session id first).
     caf::reacts_to<join_atom, session_id, std::string>,
@@ -35,3 +44,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::publish_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::publish_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::registry_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::presence_info)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::session_page)

@@ -58,6 +58,7 @@ struct session_state {
   std::unordered_set<std::string> replayed_ids;
   // Stored events recently sent, so an ack by id can move the cursor.
   std::deque<std::pair<std::string, persistence::inbox_pos>> recent_stored;
+  actor_meter meter;
 };
 
 using self_ptr = session_actor::stateful_pointer<session_state>;
@@ -308,6 +309,7 @@ session_actor::behavior_type session_behavior(self_ptr self, session_init init) 
   }
   return {
       [=](inbound_atom, std::string& text) {
+        ++self->state.meter.processed;
         touch(self, false);
         switch (self->state.rate.on_frame(self->state.last_inbound_ns)) {
           case rate_verdict::accept:
@@ -323,8 +325,9 @@ session_actor::behavior_type session_behavior(self_ptr self, session_init init) 
         }
         handle_frame(self, text);
       },
-      [=](touch_atom) { touch(self, false); },
+      [=](touch_atom) { ++self->state.meter.processed; touch(self, false); },
       [=](detach_atom, uint64_t sink_id, uint16_t code, bool resumable) {
+        ++self->state.meter.processed;
         auto& st = self->state;
         if (!st.attached || sink_id != st.sink_id)
           return;  // an older socket of a resumed session
@@ -340,6 +343,7 @@ session_actor::behavior_type session_behavior(self_ptr self, session_init init) 
         self->delayed_send(self, st.init.limits.resume_window, expire_atom::value, st.generation);
       },
       [=](event_atom, event_frame& ev) {
+        ++self->state.meter.processed;
         auto& st = self->state;
         if (st.loading_inbox || ev.stored())
           return deliver(self, {std::move(ev)});
@@ -349,13 +353,15 @@ session_actor::behavior_type session_behavior(self_ptr self, session_init init) 
           if (auto s = st.sink.lock())
             s->send(event_out_frame(st.seq, std::move(tail)));
       },
-      [=](event_atom, std::vector<event_frame>& evs) { deliver(self, std::move(evs)); },
+      [=](event_atom, std::vector<event_frame>& evs) { ++self->state.meter.processed; deliver(self, std::move(evs)); },
       [=](heartbeat_atom) {
+        ++self->state.meter.processed;
         if (self->state.attached)
           if (auto s = self->state.sink.lock())
             s->ping();
       },
       [=](evict_atom, int64_t cutoff_ns) {
+        ++self->state.meter.processed;
         auto& st = self->state;
         if (!st.attached)
           return;
@@ -367,6 +373,7 @@ session_actor::behavior_type session_behavior(self_ptr self, session_init init) 
         close_and_quit(self, close_code::stale, "stale: no inbound frame", true);
       },
       [=](attach_atom, sink_ptr& sink, uint64_t last_seq) -> bool {
+        ++self->state.meter.processed;
         auto& st = self->state;
         if (!sink || !st.buffer.covers(last_seq, st.seq))
           return false;
@@ -395,10 +402,32 @@ session_actor::behavior_type session_behavior(self_ptr self, session_init init) 
         log::debug(component(self), "resumed, replayed " + std::to_string(missed.size()));
         return true;
       },
+      [=](info_atom) {
+        auto& st = self->state;
+        actor_info out;
+        out.name = "session " + format_session_id(st.init.id);
+        out.kind = "session";
+        out.parent = "registry";
+        out.mailbox = self->mailbox().size();
+        out.processed = st.meter.processed;
+        out.per_second = st.meter.per_second();
+        out.state = st.attached ? "attached" : "detached";
+        out.user = st.init.user;
+        for (auto& c : channel_list(self))
+          out.channels.push_back(c.get<std::string>());
+        out.last_seen = std::chrono::system_clock::now() -
+                        std::chrono::nanoseconds(now_ns(self) - st.last_inbound_ns);
+        if (st.attached)
+          if (auto s = st.sink.lock())
+            out.outbound = s->queued_frames();
+        return out;
+      },
       [=](shutdown_atom) {
+        ++self->state.meter.processed;
         close_and_quit(self, close_code::going_away, "server shutting down", false);
       },
       [=](expire_atom, uint64_t generation) {
+        ++self->state.meter.processed;
         if (!self->state.attached && generation == self->state.generation) {
           log::debug(component(self), "resume window over");
           self->quit();

@@ -4,6 +4,7 @@
 // socket for session.resume_window so the client can resume.
 #include "actors/atoms.hpp"
 #include "actors/event_messages.hpp"
+#include "actors/actor_info_messages.hpp"
 #include "actors/frame_sink.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -26,6 +27,7 @@ using session_actor = caf::typed_actor<
     caf::reacts_to<evict_atom, int64_t>,                       // evict if silent since (ns)
     caf::replies_to<attach_atom, sink_ptr, uint64_t>::with<bool>,  // resume on a new socket
     caf::reacts_to<shutdown_atom>,                             // close 1001 and quit
+    caf::replies_to<info_atom>::with<actor_info>,              // for /api/v1/actors
     // Own timer.
     caf::reacts_to<expire_atom, uint64_t>>;                    // resume window over (generation)
 

@@ -126,6 +126,11 @@ void ws_connection::send(std::vector<out_frame> frames) {
   submit(std::move(frames), true);
 }
 
+size_t ws_connection::queued_frames() {
+  std::lock_guard<std::mutex> lock(wmutex_);
+  return wqueue_.size();
+}
+
 void ws_connection::ping() {
   std::vector<wire_frame> one;
   one.push_back(control_frame(ws::opcode::ping, {}));

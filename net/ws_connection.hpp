@@ -32,6 +32,7 @@ public:
   void send(out_frame frame) override;
   void send(std::vector<out_frame> frames) override;
   void ping() override;
+  size_t queued_frames() override;
   void close(uint16_t code, std::string reason, bool abort) override;
 
 private:

@@ -28,6 +28,7 @@ public:
     for (auto& f : fs)
       send(std::move(f));
   }
+  size_t queued_frames() override { return 0; }
   void ping() override { ++pings; }
   void close(uint16_t code, std::string, bool abort) override {
     closed_code = code;

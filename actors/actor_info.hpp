@@ -1,0 +1,50 @@
+#pragma once
+// What every Herald actor says about itself for /api/v1/actors, /metrics and
+// the console: Observer-style numbers in Herald's own terms.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace herald {
+
+// Kept in an actor's state; handlers count themselves in it.
+struct actor_meter {
+  uint64_t processed = 0;
+  uint64_t failures = 0;
+  uint64_t restarts = 0;
+  std::string last_error;
+  // For a per-second rate between two reports.
+  uint64_t last_processed = 0;
+  std::chrono::steady_clock::time_point last_report = std::chrono::steady_clock::now();
+
+  double per_second() {
+    auto now = std::chrono::steady_clock::now();
+    double secs = std::chrono::duration<double>(now - last_report).count();
+    double rate = secs > 0 ? double(processed - last_processed) / secs : 0;
+    last_processed = processed;
+    last_report = now;
+    return rate;
+  }
+};
+
+struct actor_info {
+  std::string name;    // e.g. "registry", "session s-…", "notifier ops-webhook"
+  std::string kind;    // registry, session, inbox, queue, notifier, dlq
+  std::string parent;  // the supervisor's name; empty for roots
+  uint64_t mailbox = 0;
+  uint64_t processed = 0;
+  double per_second = 0;
+  uint64_t failures = 0;
+  uint64_t restarts = 0;
+  std::string state;   // e.g. "running", "attached", "detached", breaker state for notifiers
+  std::string last_error;
+  // Sessions only.
+  std::string user;
+  std::vector<std::string> channels;
+  std::optional<std::chrono::system_clock::time_point> last_seen;
+  uint64_t outbound = 0;  // frames queued for the socket
+};
+
+} // namespace herald
