@@ -7,6 +7,7 @@
 #include "config/log.hpp"
 #include "net/server.hpp"
 #include "net/http_client.hpp"
+#include "net/monitor_feed.hpp"
 #include "net/node_reporter.hpp"
 #include "persistence/cluster_link.hpp"
 #include "persistence/memory_store.hpp"
@@ -177,6 +178,7 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
       return 1;
     }
     srv->start();
+    net::monitor_feed feed{registry, &queue, srv->counters()};
     std::unique_ptr<net::node_reporter> reporter;
     if (redis.cluster)
       reporter = std::make_unique<net::node_reporter>(registry, srv->counters(), *redis.cluster);
@@ -200,6 +202,7 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
     }).detach();
 
     srv->stop_accepting();
+    feed.stop();
     if (reporter)
       reporter->stop();
     registry.shutdown();

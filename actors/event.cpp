@@ -32,15 +32,21 @@ std::optional<session_id> parse_session_id(const std::string& text) {
   return id;
 }
 
-event_frame event_frame::stored_at(persistence::inbox_pos pos) const {
-  return restore_event(data->id, data->tail, pos);
+int64_t steady_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
-event_frame restore_event(std::string id, std::string tail, persistence::inbox_pos pos) {
+event_frame event_frame::stored_at(persistence::inbox_pos pos) const {
+  return restore_event(data->id, data->tail, pos, data->made_ns);
+}
+
+event_frame restore_event(std::string id, std::string tail, persistence::inbox_pos pos, int64_t made_ns) {
   auto d = std::make_shared<event_data>();
   d->id = std::move(id);
   d->tail = std::move(tail);
   d->pos = pos;
+  d->made_ns = made_ns ? made_ns : steady_now_ns();
   return event_frame{std::move(d)};
 }
 
@@ -63,6 +69,7 @@ event_frame make_event(const std::string& channel, const std::string& event,
                        const std::string& data_json) {
   auto d = std::make_shared<event_data>();
   d->id = make_id("e-");
+  d->made_ns = steady_now_ns();
   std::string tail;
   tail.reserve(64 + channel.size() + event.size() + data_json.size());
   tail += ",\"id\":";

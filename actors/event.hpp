@@ -13,6 +13,8 @@ struct event_data {
   std::string tail;
   // Set once the event is in its user's durable inbox; empty otherwise.
   persistence::inbox_pos pos;
+  // Steady-clock time it was made here (publish-to-write latency).
+  int64_t made_ns = 0;
 };
 
 // What travels to every receiving session: one pointer, so a fan-out to N
@@ -24,12 +26,16 @@ struct event_frame {
   shared_bytes tail() const { return shared_bytes(data, &data->tail); }
   const persistence::inbox_pos& pos() const { return data->pos; }
   bool stored() const { return !data->pos.empty(); }
+  int64_t made_ns() const { return data->made_ns; }
   // The same event, marked as kept at `pos` in the inbox.
   event_frame stored_at(persistence::inbox_pos pos) const;
 };
 
-// An event as it was kept (inbox replay) or received from another node.
-event_frame restore_event(std::string id, std::string tail, persistence::inbox_pos pos);
+// An event as it was kept (inbox replay) or received from another node;
+// made_ns 0: made now.
+event_frame restore_event(std::string id, std::string tail, persistence::inbox_pos pos, int64_t made_ns = 0);
+
+int64_t steady_now_ns();
 
 // Builds an event with a fresh id; `data_json` must be valid JSON text.
 event_frame make_event(const std::string& channel, const std::string& event,

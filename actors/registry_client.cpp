@@ -80,7 +80,7 @@ void registry_client::connect(connect_request req) {
 
 void registry_client::publish(publish_request req,
                               std::function<void(std::optional<publish_outcome>)> done) {
-  if (auto cluster = impl_->cluster; cluster && !req.remote) {
+  if (auto cluster = impl_->cluster; cluster && !req.remote && !req.local_only) {
     // Delivered (and stored) here first, then sent on with its inbox
     // position; the publisher hears back once Redis took it.
     auto target = letter_of(req.target);

@@ -71,6 +71,8 @@ struct publish_request {
   // Published on another node and received over the bus: already stored
   // there (or not), never stored or forwarded again.
   bool remote = false;
+  // This node's sessions only (the console feed: every node has its own).
+  bool local_only = false;
 };
 
 struct registry_stats {

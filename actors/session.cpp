@@ -1,6 +1,7 @@
 #include "actors/session.hpp"
 
 #include "actors/channel_policy.hpp"
+#include "actors/latency_histogram.hpp"
 #include "actors/rate_window.hpp"
 #include "actors/resume_buffer.hpp"
 #include "config/log.hpp"
@@ -166,8 +167,12 @@ void deliver(self_ptr self, std::vector<event_frame> evs) {
       frames.push_back(event_out_frame(st.seq, std::move(tail)));
   }
   if (!frames.empty())
-    if (auto s = st.sink.lock())
+    if (auto s = st.sink.lock()) {
       s->send(std::move(frames));
+      auto now = steady_now_ns();
+      for (auto& ev : evs)
+        publish_to_write().observe_ns(now - ev.made_ns());
+    }
   if (!reached.empty() && st.init.inbox)
     self->send(st.init.inbox, cursor_atom::value, st.init.user, reached);
 }
@@ -350,8 +355,10 @@ session_actor::behavior_type session_behavior(self_ptr self, session_init init) 
         auto tail = ev.tail();
         st.buffer.push(++st.seq, tail);
         if (st.attached)
-          if (auto s = st.sink.lock())
+          if (auto s = st.sink.lock()) {
             s->send(event_out_frame(st.seq, std::move(tail)));
+            publish_to_write().observe_ns(steady_now_ns() - ev.made_ns());
+          }
       },
       [=](event_atom, std::vector<event_frame>& evs) { ++self->state.meter.processed; deliver(self, std::move(evs)); },
       [=](heartbeat_atom) {

@@ -1,7 +1,9 @@
 #include "net/api.hpp"
 
 #include "actors/channel_policy.hpp"
+#include "actors/event.hpp"
 #include "config/time_format.hpp"
+#include "net/jwt_auth.hpp"
 #include "net/upgrade.hpp"
 
 #include <nlohmann/json.hpp>
@@ -63,6 +65,36 @@ void api::handle(const api_request& req, std::function<void(api_response)> respo
   if (p == "/api/v1/websocket/stats") {
     if (method_is("GET"))
       stats(std::move(respond));
+    return;
+  }
+  // Open routes: metrics for scrapers, and the console's static files (the
+  // console asks for an API key before it shows anything).
+  if (p == "/metrics") {
+    if (method_is("GET"))
+      metrics(std::move(respond));
+    return;
+  }
+  if (p == "/console" || p.rfind("/console/", 0) == 0) {
+    if (method_is("GET"))
+      respond(console_file(p));
+    return;
+  }
+  if (p == "/api/v1/console/token") {
+    if (!authorized(req))
+      return respond(json_error(401, "missing or wrong API key (Authorization: Bearer <key>)"));
+    if (!method_is("POST"))
+      return;
+    auto exp = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count() + 3600;
+    auto token = sign_token(make_id("console:"), {monitor_channel}, exp, console_secret_);
+    if (token.empty())
+      return respond(json_error(503, "could not sign a console token"));
+    return respond(json_ok({{"token", token}, {"channel", monitor_channel}, {"expires_in", 3600}}));
+  }
+  if (p == "/api/v1/actors") {
+    if (!authorized(req))
+      return respond(json_error(401, "missing or wrong API key (Authorization: Bearer <key>)"));
+    if (method_is("GET"))
+      actors(req, std::move(respond));
     return;
   }
   bool queue_route = p == "/api/v1/notify" || p == "/api/v1/queue/stats" || p == "/api/v1/dlq" ||

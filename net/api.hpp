@@ -46,6 +46,17 @@ private:
   // The outbound-notification routes (api_queue.cpp); false when `req` is not one.
   bool handle_queue(const api_request& req, std::function<void(api_response)>& respond);
   void notify(const api_request& req, std::function<void(api_response)> respond);
+  // Monitoring (api_monitor.cpp).
+  void actors(const api_request& req, std::function<void(api_response)> respond);
+  void metrics(std::function<void(api_response)> respond);
+  api_response console_file(const std::string& path) const;  // console_files.cpp
+
+public:
+  // Console tokens are signed with this (set once, before serving).
+  void set_console_secret(std::string secret) { console_secret_ = std::move(secret); }
+
+private:
+  std::string console_secret_;
 
   const config::herald_config& cfg_;
   registry_client& registry_;

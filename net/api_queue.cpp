@@ -4,6 +4,7 @@
 #include "actors/queue_protocol.hpp"
 #include "config/time_format.hpp"
 #include "net/api.hpp"
+#include "net/monitor_json.hpp"
 #include "net/upgrade.hpp"
 
 #include <nlohmann/json.hpp>
@@ -74,21 +75,7 @@ bool api::handle_queue(const api_request& req, std::function<void(api_response)>
     queue_->stats([respond, no_answer](std::optional<queue_stats> st) {
       if (!st)
         return no_answer();
-      json sinks = json::array();
-      for (auto& s : st->sinks)
-        sinks.push_back({{"name", s.name},
-                         {"breaker", s.breaker},
-                         {"restarts", s.restarts},
-                         {"failed", s.failed},
-                         {"last_error", s.last_error}});
-      respond(ok({{"waiting", st->now.waiting},
-                  {"active", st->now.active},
-                  {"delayed", st->now.delayed},
-                  {"completed", st->completed},
-                  {"failed", st->failed},
-                  {"dead", st->now.dead},
-                  {"dlq_refused", st->dlq_refused},
-                  {"sinks", sinks}}));
+      respond(ok(queue_stats_json(*st)));
     });
     return true;
   }

@@ -74,7 +74,8 @@ private:
     std::string query = q == std::string::npos ? "" : target.substr(q + 1);
     if (path == "/ws")
       return upgrade(req, query);
-    if (path.rfind("/api/v1/", 0) == 0) {
+    if (path.rfind("/api/v1/", 0) == 0 || path == "/metrics" || path == "/console" ||
+        path.rfind("/console/", 0) == 0) {
       api_request ar;
       ar.method = std::string(req.method_string());
       ar.path = path;

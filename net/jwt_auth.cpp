@@ -88,3 +88,26 @@ token_result verify_token(const std::string& token, const std::string& secret, i
 }
 
 } // namespace herald::net
+
+namespace herald::net {
+
+std::string sign_token(const std::string& sub, const std::vector<std::string>& channels, int64_t exp_s,
+                       const std::string& secret) {
+  jwt_t* raw = nullptr;
+  if (jwt_new(&raw) != 0)
+    return {};
+  std::unique_ptr<jwt_t, decltype(&jwt_free)> jwt(raw, &jwt_free);
+  auto grants = nlohmann::json{{"sub", sub}, {"channels", channels}, {"exp", exp_s}}.dump();
+  if (jwt_add_grants_json(jwt.get(), grants.c_str()) != 0 ||
+      jwt_set_alg(jwt.get(), JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret.data()),
+                  int(secret.size())) != 0)
+    return {};
+  char* out = jwt_encode_str(jwt.get());
+  if (!out)
+    return {};
+  std::string token(out);
+  free(out);  // libjwt 1.x allocates with malloc
+  return token;
+}
+
+} // namespace herald::net

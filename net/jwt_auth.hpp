@@ -21,4 +21,12 @@ struct token_result {
 // Verifies `token` against `secret` at time `now_s` (Unix seconds).
 token_result verify_token(const std::string& token, const std::string& secret, int64_t now_s);
 
+// An HS256 token with `sub`, `channels` and `exp`; empty on failure.
+std::string sign_token(const std::string& sub, const std::vector<std::string>& channels, int64_t exp_s,
+                       const std::string& secret);
+
+// The console's live feed: a channel of its own, joined with a short-lived
+// token that only the server signs (its per-process console secret).
+constexpr const char* monitor_channel = "herald.monitor";
+
 } // namespace herald::net

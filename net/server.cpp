@@ -9,11 +9,28 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 
+#include <openssl/rand.h>
+
 #include <thread>
 
 namespace herald::net {
 
 namespace asio = boost::asio;
+
+namespace {
+std::string random_secret() {
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1)
+    throw std::runtime_error("no randomness for the console secret");
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (auto b : bytes) {
+    out += hex[b >> 4];
+    out += hex[b & 15];
+  }
+  return out;
+}
+} // namespace
 
 struct server::impl {
   const config::herald_config& cfg;
@@ -35,6 +52,8 @@ struct server::impl {
     ctx.limits.outbound_queue_max = static_cast<uint64_t>(c.session.outbound_queue_max);
     ctx.limits.close_timeout_ms = c.server.close_timeout.count();
     ctx.upgrade.jwt_secret = c.auth.jwt_secret;
+    ctx.upgrade.console_secret = random_secret();  // new each start: console tokens die with the process
+    routes.set_console_secret(ctx.upgrade.console_secret);
     ctx.upgrade.auth_required = c.auth.required;
     ctx.upgrade.max_channels = static_cast<uint64_t>(c.session.max_channels);
     ctx.max_connections = static_cast<uint64_t>(c.server.max_connections);

@@ -71,6 +71,11 @@ upgrade_decision decide_upgrade(std::string_view query, std::string_view authori
   upgrade_decision d;
   if (!token.empty() || settings.auth_required) {
     auto checked = verify_token(token, settings.jwt_secret, now_s);
+    if (!checked.claims && !settings.console_secret.empty()) {
+      auto console = verify_token(token, settings.console_secret, now_s);
+      if (console.claims && console.claims->sub.rfind("console:", 0) == 0)
+        checked = std::move(console);
+    }
     if (!checked.claims)
       return refuse(401, checked.error);
     d.user = checked.claims->sub;

@@ -13,6 +13,8 @@ struct upgrade_settings {
   std::string jwt_secret;
   bool auth_required = true;
   uint64_t max_channels = 100;
+  // Per-process secret of console tokens (sub "console:…", channel herald.monitor only).
+  std::string console_secret;
 };
 
 struct upgrade_decision {

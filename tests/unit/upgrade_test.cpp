@@ -1,3 +1,4 @@
+#include "net/jwt_auth.hpp"
 #include "net/upgrade.hpp"
 #include "token_maker.hpp"
 
@@ -39,4 +40,21 @@ TEST_CASE("query strings are percent-decoded") {
   CHECK(q["b"] == "x,y");
   CHECK(q["c"] == "hello world");
   CHECK(q.count("d") == 1);
+}
+
+TEST_CASE("console tokens: signed by the server's own secret, only for console: subjects") {
+  upgrade_settings s{"client-secret", true, 3, "console-secret"};
+  auto console = sign_token("console:abc", {"herald.monitor"}, 4'000'000'000, "console-secret");
+  REQUIRE_FALSE(console.empty());
+  auto d = decide_upgrade("token=" + console + "&channels=herald.monitor", "", s, 0);
+  CHECK(d.status == 101);
+  CHECK(d.user == "console:abc");
+  CHECK(decide_upgrade("token=" + console + "&view=admin", "", s, 0).status == 403);
+  // The console secret signs nothing else.
+  auto impostor = sign_token("alice", {"*"}, 4'000'000'000, "console-secret");
+  CHECK(decide_upgrade("token=" + impostor, "", s, 0).status == 401);
+  auto expired = sign_token("console:old", {"herald.monitor"}, 10, "console-secret");
+  CHECK(decide_upgrade("token=" + expired, "", s, 100).status == 401);
+  // Client tokens still work.
+  CHECK(decide_upgrade("token=" + sign_token("bob", {}, 4'000'000'000, "client-secret"), "", s, 0).status == 101);
 }

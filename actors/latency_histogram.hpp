@@ -1,0 +1,37 @@
+#pragma once
+// Publish-to-write latency for /metrics: from the moment an event is made
+// (the HTTP publish, or its arrival from another node) to the moment a
+// session hands its frame to the socket. Lock-free: sessions on any CAF
+// thread add to it, /metrics reads it.
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace herald {
+
+class latency_histogram {
+public:
+  // Upper bounds in seconds (Prometheus `le`), then +Inf.
+  static constexpr std::array<double, 14> bounds{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                 0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+
+  void observe_ns(int64_t ns, uint64_t times = 1);
+  // Cumulative counts per bound (the last is +Inf), the sum in seconds, the count.
+  struct snapshot {
+    std::array<uint64_t, bounds.size() + 1> cumulative{};
+    double sum_seconds = 0;
+    uint64_t count = 0;
+  };
+  snapshot read() const;
+
+private:
+  std::array<std::atomic<uint64_t>, bounds.size() + 1> buckets_{};
+  std::atomic<uint64_t> sum_ns_{0};
+  std::atomic<uint64_t> count_{0};
+};
+
+// The process's one publish-to-write histogram.
+latency_histogram& publish_to_write();
+
+} // namespace herald

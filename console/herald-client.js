@@ -1,0 +1,217 @@
+// Herald's JavaScript client, for the console and for apps.
+//
+//   const client = new HeraldClient({ url: "wss://host/ws", token: () => fetchToken(), channels: ["admin"] });
+//   client.on("event", (e) => console.log(e.event, e.data));
+//   client.connect();
+//
+// - Reconnects with exponential backoff and jitter after anything but our own close().
+// - Resumes the session (session_id + last_seq) so missed events are replayed without gaps.
+// - Keeps exactly one ping timer, cleared on close and on page unload.
+// - `token` may be a string or a function returning a string or a promise (asked again on every reconnect).
+// In Node, pass the `ws` package as `WebSocket`; timers can be passed in too (tests count them).
+(function (root, factory) {
+  if (typeof module === "object" && module.exports) module.exports = factory();
+  else root.HeraldClient = factory();
+})(typeof self !== "undefined" ? self : this, function () {
+  "use strict";
+
+  const DEFAULTS = {
+    channels: [],
+    backoff: { initial: 500, max: 30000, factor: 2, jitter: 0.5 },
+    pingInterval: null, // null: the server's heartbeat_ms, a bit less
+    autoAck: false,
+  };
+
+  // Delay before reconnect number `attempt` (0-based): the exponential step,
+  // less up to `jitter` of it at random, so clients that lost the same server
+  // do not all come back at once.
+  function backoffDelay(attempt, backoff, random) {
+    const step = Math.min(backoff.max, backoff.initial * Math.pow(backoff.factor, attempt));
+    return Math.round(step * (1 - backoff.jitter * random));
+  }
+
+  class HeraldClient {
+    constructor(options) {
+      this.options = Object.assign({}, DEFAULTS, options);
+      this.options.backoff = Object.assign({}, DEFAULTS.backoff, options && options.backoff);
+      this.WebSocket = this.options.WebSocket || (typeof WebSocket !== "undefined" ? WebSocket : null);
+      if (!this.WebSocket) throw new Error("no WebSocket implementation: pass options.WebSocket");
+      const t = this.options.timers || {};
+      this.timers = {
+        setTimeout: t.setTimeout || ((f, ms) => setTimeout(f, ms)),
+        clearTimeout: t.clearTimeout || ((id) => clearTimeout(id)),
+        setInterval: t.setInterval || ((f, ms) => setInterval(f, ms)),
+        clearInterval: t.clearInterval || ((id) => clearInterval(id)),
+      };
+      this.random = this.options.random || Math.random;
+      this.handlers = {};
+      this.sessionId = null;
+      this.lastSeq = 0;
+      this.attempt = 0;
+      this.socket = null;
+      this.pingTimer = null;
+      this.reconnectTimer = null;
+      this.closedByUs = false;
+      this.state = "idle"; // idle, connecting, open, waiting, closed
+      this.onUnload = () => this.close();
+      if (typeof window !== "undefined" && window.addEventListener) {
+        window.addEventListener("pagehide", this.onUnload);
+        window.addEventListener("beforeunload", this.onUnload);
+      }
+    }
+
+    on(name, fn) {
+      (this.handlers[name] = this.handlers[name] || []).push(fn);
+      return this;
+    }
+
+    emit(name, value) {
+      for (const fn of this.handlers[name] || []) {
+        try {
+          fn(value);
+        } catch (e) {
+          if (typeof console !== "undefined") console.error("herald-client handler failed", e);
+        }
+      }
+    }
+
+    async connect() {
+      this.closedByUs = false;
+      this.state = "connecting";
+      let token = this.options.token;
+      try {
+        if (typeof token === "function") token = await token();
+      } catch (e) {
+        this.emit("error", e);
+        return this.scheduleReconnect();
+      }
+      if (this.closedByUs) return;
+      const params = new URLSearchParams();
+      if (token) params.set("token", token);
+      if (this.options.channels.length) params.set("channels", this.options.channels.join(","));
+      if (this.sessionId) {
+        params.set("session_id", this.sessionId);
+        params.set("last_seq", String(this.lastSeq));
+      }
+      const sep = this.options.url.includes("?") ? "&" : "?";
+      const socket = new this.WebSocket(this.options.url + sep + params.toString());
+      this.socket = socket;
+      socket.onopen = () => {
+        this.state = "open";
+        this.emit("open");
+      };
+      socket.onmessage = (m) => this.receive(typeof m.data === "string" ? m.data : String(m.data));
+      socket.onerror = (e) => this.emit("error", e);
+      socket.onclose = (e) => this.closed(socket, e);
+    }
+
+    receive(text) {
+      let msg;
+      try {
+        msg = JSON.parse(text);
+      } catch (e) {
+        return this.emit("error", e);
+      }
+      switch (msg.type) {
+        case "welcome":
+          if (!msg.resumed) this.lastSeq = 0; // a fresh session counts from 1 again
+          this.sessionId = msg.session_id;
+          this.attempt = 0;
+          this.startPing(msg.heartbeat_ms);
+          this.emit("welcome", msg);
+          break;
+        case "event":
+          if (msg.seq <= this.lastSeq) return; // already seen (never expected; cheap to guard)
+          this.lastSeq = msg.seq;
+          this.emit("event", msg);
+          if (this.options.autoAck) this.ack(msg.id);
+          break;
+        default:
+          this.emit(msg.type, msg);
+      }
+    }
+
+    send(obj) {
+      if (this.socket && this.socket.readyState === 1) this.socket.send(JSON.stringify(obj));
+    }
+
+    ack(id) {
+      this.send({ type: "ack", id });
+    }
+
+    subscribe(channel) {
+      this.send({ type: "subscribe", channel });
+    }
+
+    unsubscribe(channel) {
+      this.send({ type: "unsubscribe", channel });
+    }
+
+    // Exactly one timer: any earlier one is cleared first.
+    startPing(heartbeatMs) {
+      this.stopPing();
+      const every = this.options.pingInterval || Math.max(1000, Math.floor((heartbeatMs || 30000) * 0.8));
+      this.pingTimer = this.timers.setInterval(() => this.send({ type: "ping" }), every);
+    }
+
+    stopPing() {
+      if (this.pingTimer !== null) {
+        this.timers.clearInterval(this.pingTimer);
+        this.pingTimer = null;
+      }
+    }
+
+    closed(socket, e) {
+      if (socket !== this.socket) return;
+      this.stopPing();
+      this.socket = null;
+      this.emit("close", { code: e && e.code, reason: e && e.reason });
+      if (this.closedByUs) {
+        this.state = "closed";
+        return;
+      }
+      // The server ended the session for good: the next connect starts fresh.
+      if (e && [1000, 1002, 1003, 1007, 1008, 1009, 4001].includes(e.code)) {
+        this.sessionId = null;
+        this.lastSeq = 0;
+      }
+      this.scheduleReconnect();
+    }
+
+    scheduleReconnect() {
+      if (this.closedByUs || this.reconnectTimer !== null) return;
+      const delay = backoffDelay(this.attempt++, this.options.backoff, this.random());
+      this.state = "waiting";
+      this.emit("reconnecting", { attempt: this.attempt, delay });
+      this.reconnectTimer = this.timers.setTimeout(() => {
+        this.reconnectTimer = null;
+        this.connect();
+      }, delay);
+    }
+
+    // Ends the session (close 1000): no reconnect, no timer left.
+    close() {
+      this.closedByUs = true;
+      this.stopPing();
+      if (this.reconnectTimer !== null) {
+        this.timers.clearTimeout(this.reconnectTimer);
+        this.reconnectTimer = null;
+      }
+      if (this.socket) {
+        try {
+          this.socket.close(1000);
+        } catch (e) {
+          /* already closing */
+        }
+      }
+      this.state = "closed";
+      if (typeof window !== "undefined" && window.removeEventListener) {
+        window.removeEventListener("pagehide", this.onUnload);
+        window.removeEventListener("beforeunload", this.onUnload);
+      }
+    }
+  }
+
+  HeraldClient.backoffDelay = backoffDelay;
+  return HeraldClient;
+});

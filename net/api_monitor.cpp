@@ -1,0 +1,245 @@
+// Monitoring routes of CONTRACT §4: /api/v1/actors (the live actor tree) and
+// /metrics (Prometheus text format, every name starting herald_).
+#include "actors/latency_histogram.hpp"
+#include "actors/queue_protocol.hpp"
+#include "config/time_format.hpp"
+#include "net/api.hpp"
+#include "net/monitor_json.hpp"
+#include "net/upgrade.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <sstream>
+
+namespace herald::net {
+
+using nlohmann::json;
+
+namespace {
+
+// Reads an unsigned query parameter; false when present and not a number in [lo, hi].
+bool number_param(const std::map<std::string, std::string>& q, const char* key, uint64_t lo, uint64_t hi,
+                  uint64_t& out) {
+  auto it = q.find(key);
+  if (it == q.end())
+    return true;
+  if (it->second.empty() || it->second.size() > 9 || it->second.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  out = std::stoull(it->second);
+  return out >= lo && out <= hi;
+}
+
+std::string label(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"')
+      out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+class prom {
+public:
+  void family(const char* name, const char* type, const char* help) {
+    out_ << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+  }
+  void sample(const std::string& name, double v, const std::string& labels = "") {
+    out_ << name;
+    if (!labels.empty())
+      out_ << '{' << labels << '}';
+    out_ << ' ' << v << '\n';
+  }
+  std::string str() const { return out_.str(); }
+
+private:
+  std::ostringstream out_;
+};
+
+} // namespace
+
+void api::actors(const api_request& req, std::function<void(api_response)> respond) {
+  auto q = parse_query(req.query);
+  uint64_t limit = 100, offset = 0;
+  if (!number_param(q, "limit", 1, 1000, limit))
+    return respond(json_error(400, "limit must be a number from 1 to 1000"));
+  if (!number_param(q, "offset", 0, 100'000'000, offset))
+    return respond(json_error(400, "offset must be a number"));
+  auto user = q.count("user") ? q["user"] : std::string();
+  auto node = registry_.node_id();
+  auto redis_state = std::string(registry_.redis_state());
+  auto latency = registry_.redis_latency_us();
+  auto* queue = queue_;
+  registry_.actors(user, limit, offset, [=](std::optional<actors_page> page) {
+    if (!page)
+      return respond(json_error(503, "the registry did not answer"));
+    auto finish = [=](std::vector<actor_info> more) {
+      json list = json::array();
+      for (auto& a : page->actors)
+        list.push_back(actor_json(a));
+      for (auto& a : more)
+        list.push_back(actor_json(a));
+      if (redis_state != "disabled")
+        list.push_back({{"name", "redis"}, {"kind", "redis"}, {"parent", nullptr}, {"mailbox", 0},
+                        {"processed", 0}, {"per_second", 0}, {"failures", 0}, {"restarts", 0},
+                        {"state", redis_state}, {"last_error", nullptr},
+                        {"latency_ms", latency >= 0 ? json(double(latency) / 1000.0) : json(nullptr)}});
+      respond({200, json{{"node_id", node.empty() ? json(nullptr) : json(node)},
+                         {"total_sessions", page->total_sessions},
+                         {"limit", limit},
+                         {"offset", offset},
+                         {"user", user.empty() ? json(nullptr) : json(user)},
+                         {"actors", list}}
+                        .dump()});
+    };
+    if (queue)
+      queue->actors(finish);
+    else
+      finish({});
+  });
+}
+
+void api::metrics(std::function<void(api_response)> respond) {
+  // Three answers to gather (registry, actors, queue): each fills its part.
+  struct parts {
+    std::mutex m;
+    int left = 3;
+    std::optional<registry_stats> registry;
+    std::optional<actors_page> page;
+    std::vector<actor_info> queue_actors;
+    std::optional<queue_stats> queue;
+  };
+  auto p = std::make_shared<parts>();
+  auto render = [this, p, respond] {
+    prom out;
+    auto& c = counters_;
+    out.family("herald_connections", "gauge", "WebSocket connections open now.");
+    out.sample("herald_connections", double(c.active_connections.load()));
+    out.family("herald_connections_total", "counter", "WebSocket upgrades since start.");
+    out.sample("herald_connections_total", double(c.total_connections.load()));
+    out.family("herald_messages_out_total", "counter", "Frames written to clients since start.");
+    out.sample("herald_messages_out_total", double(c.total_messages.load()));
+    out.family("herald_messages_in_total", "counter", "Frames read from clients since start.");
+    out.sample("herald_messages_in_total", double(c.messages_in.load()));
+    out.family("herald_socket_writes_total", "counter", "Gathered socket writes that carried the frames.");
+    out.sample("herald_socket_writes_total", double(c.socket_writes.load()));
+    out.family("herald_slow_consumer_closes_total", "counter", "Sessions closed 1013 for a full outbound queue.");
+    out.sample("herald_slow_consumer_closes_total", double(c.slow_consumer_closes.load()));
+    out.family("herald_rejected_connections_total", "counter", "Upgrades refused at server.max_connections.");
+    out.sample("herald_rejected_connections_total", double(c.rejected_full.load()));
+    if (p->registry) {
+      out.family("herald_sessions", "gauge", "Session actors alive, resumable ones included.");
+      out.sample("herald_sessions", double(p->registry->sessions));
+      out.family("herald_users_online", "gauge", "Users with at least one live socket.");
+      out.sample("herald_users_online", double(p->registry->users));
+      out.family("herald_channels", "gauge", "Channels with at least one session.");
+      out.sample("herald_channels", double(p->registry->channels));
+      out.family("herald_evicted_stale_total", "counter", "Sessions evicted for silence since start.");
+      out.sample("herald_evicted_stale_total", double(p->registry->evicted_stale));
+    }
+    auto h = publish_to_write().read();
+    out.family("herald_publish_to_write_seconds", "histogram",
+               "From an event's publish to its frame handed to a session's socket.");
+    for (size_t i = 0; i < latency_histogram::bounds.size(); ++i) {
+      std::ostringstream le;
+      le << latency_histogram::bounds[i];
+      out.sample("herald_publish_to_write_seconds_bucket", double(h.cumulative[i]), "le=\"" + le.str() + "\"");
+    }
+    out.sample("herald_publish_to_write_seconds_bucket", double(h.cumulative.back()), "le=\"+Inf\"");
+    out.sample("herald_publish_to_write_seconds_sum", h.sum_seconds);
+    out.sample("herald_publish_to_write_seconds_count", double(h.count));
+
+    std::vector<actor_info> all = p->queue_actors;
+    if (p->page)
+      all.insert(all.end(), p->page->actors.begin(), p->page->actors.end());
+    std::sort(all.begin(), all.end(), [](auto& a, auto& b) { return a.mailbox > b.mailbox; });
+    if (all.size() > 20)
+      all.resize(20);
+    out.family("herald_actor_mailbox", "gauge", "Messages waiting in an actor's mailbox (the 20 fullest).");
+    for (auto& a : all)
+      out.sample("herald_actor_mailbox", double(a.mailbox), "actor=\"" + label(a.name) + "\",kind=\"" + a.kind + "\"");
+    if (p->queue) {
+      auto& q = *p->queue;
+      out.family("herald_queue_jobs", "gauge", "Outbound jobs in each state now.");
+      out.sample("herald_queue_jobs", double(q.now.waiting), "state=\"waiting\"");
+      out.sample("herald_queue_jobs", double(q.now.delayed), "state=\"delayed\"");
+      out.sample("herald_queue_jobs", double(q.now.active), "state=\"active\"");
+      out.sample("herald_queue_jobs", double(q.now.dead), "state=\"dead\"");
+      out.family("herald_dlq_jobs", "gauge", "Jobs in the dead-letter queue.");
+      out.sample("herald_dlq_jobs", double(q.now.dead));
+      out.family("herald_jobs_completed_total", "counter", "Jobs delivered since start.");
+      out.sample("herald_jobs_completed_total", double(q.completed));
+      out.family("herald_job_attempts_failed_total", "counter", "Failed delivery attempts since start.");
+      out.sample("herald_job_attempts_failed_total", double(q.failed));
+      out.family("herald_dlq_refused_total", "counter", "Deaths a full DLQ could not take (the job was kept).");
+      out.sample("herald_dlq_refused_total", double(q.dlq_refused));
+      out.family("herald_sink_breaker_state", "gauge", "1 for the state each sink's circuit breaker is in.");
+      for (auto& s : q.sinks)
+        for (const char* st : {"closed", "open", "half_open"})
+          out.sample("herald_sink_breaker_state", s.breaker == st ? 1 : 0,
+                     "sink=\"" + label(s.name) + "\",state=\"" + st + "\"");
+      out.family("herald_notifier_restarts_total", "counter", "Notifier restarts per sink since start.");
+      for (auto& s : q.sinks)
+        out.sample("herald_notifier_restarts_total", double(s.restarts), "sink=\"" + label(s.name) + "\"");
+    }
+    std::string redis = registry_.redis_state();
+    out.family("herald_redis_up", "gauge", "1 when Redis answers, 0 when it is down (absent without Redis).");
+    if (redis != "disabled") {
+      out.sample("herald_redis_up", redis == "ok" ? 1 : 0);
+      auto lat = registry_.redis_latency_us();
+      out.family("herald_redis_latency_seconds", "gauge", "Round trip of the last health PING.");
+      if (lat >= 0)
+        out.sample("herald_redis_latency_seconds", double(lat) / 1e6);
+    }
+    respond({200, out.str(), "text/plain; version=0.0.4; charset=utf-8"});
+  };
+  auto one_done = [p, render] {
+    bool last;
+    {
+      std::lock_guard<std::mutex> lock(p->m);
+      last = --p->left == 0;
+    }
+    if (last)
+      render();
+  };
+  registry_.stats([p, one_done](std::optional<registry_stats> st) {
+    {
+      std::lock_guard<std::mutex> lock(p->m);
+      p->registry = st;
+    }
+    one_done();
+  });
+  registry_.actors("", 100, 0, [p, one_done, queue = queue_](std::optional<actors_page> page) {
+    {
+      std::lock_guard<std::mutex> lock(p->m);
+      p->page = std::move(page);
+    }
+    if (!queue)
+      return one_done();
+    queue->actors([p, one_done](std::vector<actor_info> infos) {
+      {
+        std::lock_guard<std::mutex> lock(p->m);
+        p->queue_actors = std::move(infos);
+      }
+      one_done();
+    });
+  });
+  if (!queue_)
+    return one_done();
+  queue_->stats([p, one_done](std::optional<queue_stats> st) {
+    {
+      std::lock_guard<std::mutex> lock(p->m);
+      p->queue = std::move(st);
+    }
+    one_done();
+  });
+}
+
+} // namespace herald::net
