@@ -112,3 +112,25 @@ test("the console shows the live tree, follows clients, and retries a DLQ job", 
     hook.server.close();
   }
 });
+
+test("the console shows a banner while the node is degraded", { timeout: 60000 }, async () => {
+  const port = await freePort();
+  const nobody = await freePort(); // no Redis listens there
+  const h = await new Herald(port, "", `[storage]\nbackend = "redis"\n[redis]\nurl = "redis://127.0.0.1:${nobody}/0"\n`).start();
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${port}/console`);
+    await page.fill("#key-input", API_KEY);
+    await page.click("#key-form button");
+    await page.waitForSelector("#banner:not([hidden])");
+    assert.match(await page.textContent("#banner"), /degraded.*redis down/);
+    assert.ok(await page.$('#tree tr[data-kind="redis"].bad'), "redis shown as down in the tree");
+  } finally {
+    await browser.close();
+    await h.stop();
+  }
+});

@@ -36,12 +36,12 @@ function token(sub, channels) {
 }
 
 class Herald {
-  constructor(port, extra = "") {
+  constructor(port, extra = "", storage = '[storage]\nbackend = "memory"\n') {
     this.port = port;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "herald-js-"));
     this.config = path.join(this.dir, "herald.toml");
     fs.writeFileSync(this.config, `[server]\nlisten = "127.0.0.1:${port}"\nshutdown_grace = "3s"\n` +
-      `[auth]\njwt_secret = "${SECRET}"\napi_keys = ["${API_KEY}"]\n[storage]\nbackend = "memory"\n` +
+      `[auth]\njwt_secret = "${SECRET}"\napi_keys = ["${API_KEY}"]\n${storage}` +
       `[session]\nresume_window = "30s"\n${extra}`);
   }
 
