@@ -32,11 +32,6 @@ std::optional<session_id> parse_session_id(const std::string& text) {
   return id;
 }
 
-int64_t steady_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 event_frame event_frame::stored_at(persistence::inbox_pos pos) const {
   return restore_event(data->id, data->tail, pos, data->made_ns);
 }

@@ -1,5 +1,6 @@
 #pragma once
 // An event as it travels from publish to every receiving session: encoded once.
+#include "actors/clock.hpp"
 #include "actors/frame_sink.hpp"
 #include "persistence/inbox_pos.hpp"
 
@@ -34,8 +35,6 @@ struct event_frame {
 // An event as it was kept (inbox replay) or received from another node;
 // made_ns 0: made now.
 event_frame restore_event(std::string id, std::string tail, persistence::inbox_pos pos, int64_t made_ns = 0);
-
-int64_t steady_now_ns();
 
 // Builds an event with a fresh id; `data_json` must be valid JSON text.
 event_frame make_event(const std::string& channel, const std::string& event,

@@ -3,6 +3,8 @@
 #include "config/log.hpp"
 #include "persistence/store_worker.hpp"
 
+#include "actors/clock.hpp"
+
 #include <caf/all.hpp>
 
 #include <unordered_map>
@@ -30,11 +32,6 @@ struct inbox_state {
 
 using self_ptr = inbox_actor::stateful_pointer<inbox_state>;
 
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 void flush_cursors(self_ptr self) {
   auto& st = self->state;

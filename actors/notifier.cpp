@@ -2,8 +2,11 @@
 
 #include "actors/actor_info.hpp"
 #include "actors/delivery_policy.hpp"
+#include "actors/exception_text.hpp"
 #include "actors/queue_protocol.hpp"
 #include "config/log.hpp"
+
+#include "actors/clock.hpp"
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
@@ -15,11 +18,6 @@ namespace herald {
 
 namespace {
 
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 struct notifier_state {
   static inline const char* name = "notifier";
@@ -125,13 +123,7 @@ notifier_actor::behavior_type notifier_behavior(self_ptr self, notifier_init ini
   st.stats.sink = st.init.sink.name;
   // A bug here ends this notifier only; the queue sees why and restarts it.
   self->set_exception_handler([self](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
-    std::string what = "unknown exception";
-    try {
-      std::rethrow_exception(eptr);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
+    auto what = exception_text(eptr);
     log::error("notifier " + self->state.init.sink.name, "failed: " + what);
     return caf::make_error(caf::sec::runtime_error, what);
   });

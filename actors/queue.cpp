@@ -4,6 +4,8 @@
 #include "actors/event.hpp"
 #include "config/log.hpp"
 
+#include "actors/clock.hpp"
+
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
@@ -16,11 +18,6 @@ namespace herald {
 
 namespace {
 
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 double jitter() {
   thread_local std::mt19937 rng{std::random_device{}()};

@@ -1,5 +1,6 @@
 #include "actors/queue_client.hpp"
 
+#include "actors/ask.hpp"
 #include "actors/info_collect.hpp"
 #include "actors/queue.hpp"
 
@@ -8,24 +9,8 @@
 namespace herald {
 
 namespace {
-constexpr auto request_timeout = std::chrono::seconds(15);
+constexpr auto request_timeout = std::chrono::milliseconds(15000);
 
-// One short-lived actor per request waits for the reply without blocking a thread.
-template <class R, class Handle, class... Ts>
-void ask(caf::actor_system& sys, Handle target, std::function<void(std::optional<R>)> done, Ts... xs) {
-  sys.spawn([=](caf::event_based_actor* self) {
-    self->request(target, request_timeout, xs...)
-        .then(
-            [=](R& r) {
-              done(std::move(r));
-              self->quit();
-            },
-            [=](caf::error&) {
-              done(std::nullopt);
-              self->quit();
-            });
-  });
-}
 } // namespace
 
 struct queue_client::impl {
@@ -52,28 +37,28 @@ queue_client::~queue_client() = default;
 
 void queue_client::notify(persistence::job j, bool require_opt_in,
                           std::function<void(std::optional<notify_result>)> done) {
-  ask<notify_result>(impl_->sys, impl_->queue, std::move(done), notify_atom::value, std::move(j), require_opt_in);
+  ask<notify_result>(impl_->sys, impl_->queue, request_timeout, std::move(done), notify_atom::value, std::move(j), require_opt_in);
 }
 
 void queue_client::optin(std::string sink, std::string to, bool on, std::function<void(std::optional<bool>)> done) {
-  ask<bool>(impl_->sys, impl_->queue, std::move(done), optin_atom::value, std::move(sink), std::move(to), on);
+  ask<bool>(impl_->sys, impl_->queue, request_timeout, std::move(done), optin_atom::value, std::move(sink), std::move(to), on);
 }
 
 void queue_client::stats(std::function<void(std::optional<queue_stats>)> done) {
-  ask<queue_stats>(impl_->sys, impl_->queue, std::move(done), stats_atom::value);
+  ask<queue_stats>(impl_->sys, impl_->queue, request_timeout, std::move(done), stats_atom::value);
 }
 
 void queue_client::dlq_list(uint64_t limit,
                             std::function<void(std::optional<std::vector<persistence::job>>)> done) {
-  ask<std::vector<persistence::job>>(impl_->sys, impl_->dlq, std::move(done), list_atom::value, limit);
+  ask<std::vector<persistence::job>>(impl_->sys, impl_->dlq, request_timeout, std::move(done), list_atom::value, limit);
 }
 
 void queue_client::dlq_retry(std::string id, std::function<void(std::optional<bool>)> done) {
-  ask<bool>(impl_->sys, impl_->dlq, std::move(done), retry_atom::value, std::move(id));
+  ask<bool>(impl_->sys, impl_->dlq, request_timeout, std::move(done), retry_atom::value, std::move(id));
 }
 
 void queue_client::dlq_delete(std::string id, std::function<void(std::optional<bool>)> done) {
-  ask<bool>(impl_->sys, impl_->dlq, std::move(done), delete_atom::value, std::move(id));
+  ask<bool>(impl_->sys, impl_->dlq, request_timeout, std::move(done), delete_atom::value, std::move(id));
 }
 
 void queue_client::actors(std::function<void(std::vector<actor_info>)> done) {

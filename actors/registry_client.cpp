@@ -1,5 +1,6 @@
 #include "actors/registry_client.hpp"
 
+#include "actors/ask.hpp"
 #include "actors/inbox.hpp"
 #include "actors/info_collect.hpp"
 #include "actors/registry.hpp"
@@ -11,7 +12,7 @@
 namespace herald {
 
 namespace {
-constexpr auto request_timeout = std::chrono::seconds(10);
+constexpr auto request_timeout = std::chrono::milliseconds(10000);
 }
 
 struct registry_client::impl {
@@ -20,25 +21,6 @@ struct registry_client::impl {
   std::shared_ptr<persistence::cluster_link> cluster;
   inbox_actor inbox;
   registry_actor registry;
-
-  // One short-lived actor per request: it waits for the reply without
-  // blocking any thread and calls `done` with the answer or nothing.
-  template <class R, class... Ts>
-  void ask(std::function<void(std::optional<R>)> done, Ts... xs) {
-    auto target = registry;
-    sys.spawn([=](caf::event_based_actor* self) {
-      self->request(target, request_timeout, xs...)
-          .then(
-              [=](R& r) {
-                done(std::move(r));
-                self->quit();
-              },
-              [=](caf::error&) {
-                done(std::nullopt);
-                self->quit();
-              });
-    });
-  }
 };
 
 namespace {
@@ -102,7 +84,7 @@ void registry_client::publish(publish_request req,
 }
 
 void registry_client::stats(std::function<void(std::optional<registry_stats>)> done) {
-  impl_->ask<registry_stats>(std::move(done), stats_atom::value);
+  ask<registry_stats>(impl_->sys, impl_->registry, request_timeout, std::move(done), stats_atom::value);
 }
 
 void registry_client::presence(std::string user,
@@ -126,7 +108,8 @@ void registry_client::presence(std::string user,
         done(local);
       });
     };
-  impl_->ask<presence_info>(std::move(done), presence_atom::value, std::move(user));
+  ask<presence_info>(impl_->sys, impl_->registry, request_timeout, std::move(done), presence_atom::value,
+                    std::move(user));
 }
 
 void registry_client::actors(std::string user, uint64_t limit, uint64_t offset,

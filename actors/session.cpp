@@ -1,6 +1,7 @@
 #include "actors/session.hpp"
 
 #include "actors/channel_policy.hpp"
+#include "actors/exception_text.hpp"
 #include "actors/latency_histogram.hpp"
 #include "actors/rate_window.hpp"
 #include "actors/resume_buffer.hpp"
@@ -293,13 +294,7 @@ session_actor::behavior_type session_behavior(self_ptr self, session_init init) 
   std::vector<std::string>().swap(st.init.channels);
   st.last_inbound_ns = st.last_reported_ns = now_ns(self);
   self->set_exception_handler([self](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
-    std::string what = "unknown exception";
-    try {
-      std::rethrow_exception(eptr);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
+    auto what = exception_text(eptr);
     log::error(component(self), "handler failed, closing the session: " + what);
     if (auto s = self->state.sink.lock())
       s->close(close_code::internal_error, "internal error", false);

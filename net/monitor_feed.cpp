@@ -28,31 +28,7 @@ std::optional<T> wait_for(Ask ask) {
 
 monitor_feed::monitor_feed(registry_client& registry, queue_client* queue, const server_counters& counters,
                            std::chrono::milliseconds every)
-    : registry_(registry), queue_(queue), counters_(counters), every_(every) {
-  thread_ = std::thread([this] { loop(); });
-}
-
-monitor_feed::~monitor_feed() { stop(); }
-
-void monitor_feed::stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable())
-    thread_.join();
-}
-
-void monitor_feed::loop() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (!stopping_) {
-    lock.unlock();
-    publish_once();
-    lock.lock();
-    wake_.wait_for(lock, every_, [&] { return stopping_; });
-  }
-}
+    : registry_(registry), queue_(queue), counters_(counters), thread_(every, [this] { publish_once(); }) {}
 
 void monitor_feed::publish_once() {
   auto stats = wait_for<registry_stats>([&](auto cb) { registry_.stats(cb); });

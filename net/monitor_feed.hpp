@@ -7,9 +7,7 @@
 #include "actors/registry_client.hpp"
 #include "net/server_counters.hpp"
 
-#include <condition_variable>
-#include <mutex>
-#include <thread>
+#include "net/periodic_thread.hpp"
 
 namespace herald::net {
 
@@ -17,22 +15,16 @@ class monitor_feed {
 public:
   monitor_feed(registry_client& registry, queue_client* queue, const server_counters& counters,
                std::chrono::milliseconds every = std::chrono::seconds(1));
-  ~monitor_feed();
-  void stop();
+  void stop() { thread_.stop(); }
 
 private:
-  void loop();
   void publish_once();
 
   registry_client& registry_;
   queue_client* queue_;
   const server_counters& counters_;
-  std::chrono::milliseconds every_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  periodic_thread thread_;  // last: it starts publishing at once
 };
 
 } // namespace herald::net

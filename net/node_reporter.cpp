@@ -6,32 +6,8 @@ namespace herald::net {
 
 node_reporter::node_reporter(registry_client& registry, const server_counters& counters,
                              persistence::cluster_link& cluster)
-    : registry_(registry), counters_(counters), cluster_(cluster) {
-  thread_ = std::thread([this] { loop(); });
-}
-
-node_reporter::~node_reporter() { stop(); }
-
-void node_reporter::stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable())
-    thread_.join();
-}
-
-void node_reporter::loop() {
-  auto every = cluster_.node_ttl() / 3;
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (!stopping_) {
-    lock.unlock();
-    report_once();
-    lock.lock();
-    wake_.wait_for(lock, every, [&] { return stopping_; });
-  }
-}
+    : registry_(registry), counters_(counters), cluster_(cluster),
+      thread_(cluster.node_ttl() / 3, [this] { report_once(); }) {}
 
 void node_reporter::report_once() {
   auto answer = std::make_shared<std::promise<std::optional<registry_stats>>>();

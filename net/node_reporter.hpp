@@ -6,9 +6,7 @@
 #include "net/server_counters.hpp"
 #include "persistence/cluster_link.hpp"
 
-#include <condition_variable>
-#include <mutex>
-#include <thread>
+#include "net/periodic_thread.hpp"
 
 namespace herald::net {
 
@@ -16,20 +14,15 @@ class node_reporter {
 public:
   node_reporter(registry_client& registry, const server_counters& counters,
                 persistence::cluster_link& cluster);
-  ~node_reporter();
-  void stop();
+  void stop() { thread_.stop(); }
 
 private:
-  void loop();
   void report_once();
 
   registry_client& registry_;
   const server_counters& counters_;
   persistence::cluster_link& cluster_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  periodic_thread thread_;  // last: it starts reporting at once
 };
 
 } // namespace herald::net
