@@ -47,4 +47,20 @@ struct actor_info {
   uint64_t outbound = 0;  // frames queued for the socket
 };
 
+// The part every actor fills the same way.
+inline actor_info metered_info(std::string name, std::string kind, std::string parent, uint64_t mailbox,
+                               actor_meter& meter) {
+  actor_info out;
+  out.name = std::move(name);
+  out.kind = std::move(kind);
+  out.parent = std::move(parent);
+  out.mailbox = mailbox;
+  out.processed = meter.processed;
+  out.per_second = meter.per_second();
+  out.failures = meter.failures;
+  out.restarts = meter.restarts;
+  out.last_error = meter.last_error;
+  return out;
+}
+
 } // namespace herald

@@ -155,11 +155,7 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
       },
       [=](info_atom) {
         auto& st = self->state;
-        actor_info out;
-        out.name = out.kind = "inbox";
-        out.mailbox = self->mailbox().size();
-        out.processed = st.meter.processed;
-        out.per_second = st.meter.per_second();
+        auto out = metered_info("inbox", "inbox", "", self->mailbox().size(), st.meter);
         out.failures = st.stats.store_failures;
         out.state = st.worker->healthy() ? "running" : "store failing";
         return out;

@@ -173,17 +173,10 @@ notifier_actor::behavior_type notifier_behavior(self_ptr self, notifier_init ini
       },
       [=](info_atom) {
         auto& st = self->state;
-        actor_info out;
-        out.name = "notifier " + st.init.sink.name;
-        out.kind = "notifier";
-        out.parent = "queue";
-        out.mailbox = self->mailbox().size();
-        out.processed = st.meter.processed;
-        out.per_second = st.meter.per_second();
+        auto out = metered_info("notifier " + st.init.sink.name, "notifier", "queue", self->mailbox().size(), st.meter);
         out.failures = st.stats.failed;
         out.restarts = st.init.restarts;
         out.state = std::string("breaker ") + to_string(st.breaker.state(wall_ms()));
-        out.last_error = st.meter.last_error;
         out.outbound = st.waiting.size() + st.on_wire.size();
         return out;
       },

@@ -295,11 +295,7 @@ queue_actor::behavior_type queue_behavior(self_ptr self, queue_init init) {
       },
       [=](info_atom) {
         auto& st = self->state;
-        actor_info out;
-        out.name = out.kind = "queue";
-        out.mailbox = self->mailbox().size();
-        out.processed = st.meter.processed;
-        out.per_second = st.meter.per_second();
+        auto out = metered_info("queue", "queue", "", self->mailbox().size(), st.meter);
         out.failures = st.counters.failed;
         uint64_t failed_sinks = 0;
         for (auto& [name, slot] : st.sinks) {
@@ -392,11 +388,7 @@ dlq_actor::behavior_type dlq_behavior(dlq_ptr self, std::shared_ptr<persistence:
       },
       [=](info_atom) {
         auto& st = self->state;
-        actor_info out;
-        out.name = out.kind = "dlq";
-        out.mailbox = self->mailbox().size();
-        out.processed = st.meter.processed;
-        out.per_second = st.meter.per_second();
+        auto out = metered_info("dlq", "dlq", "", self->mailbox().size(), st.meter);
         out.state = "running";
         return out;
       },

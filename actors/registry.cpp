@@ -354,14 +354,8 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
       [=](drain_atom) { ++self->state.meter.processed; drain(self); },
       [=](info_atom) {
         auto& st = self->state;
-        actor_info out;
-        out.name = out.kind = "registry";
-        out.mailbox = self->mailbox().size();
-        out.processed = st.meter.processed;
-        out.per_second = st.meter.per_second();
+        auto out = metered_info("registry", "registry", "", self->mailbox().size(), st.meter);
         out.state = st.shutting_down ? "stopping" : "running";
-        out.failures = st.meter.failures;
-        out.last_error = st.meter.last_error;
         return out;
       },
       [=](actors_atom, const std::string& user, uint64_t limit, uint64_t offset) {

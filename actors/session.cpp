@@ -406,13 +406,8 @@ session_actor::behavior_type session_behavior(self_ptr self, session_init init) 
       },
       [=](info_atom) {
         auto& st = self->state;
-        actor_info out;
-        out.name = "session " + format_session_id(st.init.id);
-        out.kind = "session";
-        out.parent = "registry";
-        out.mailbox = self->mailbox().size();
-        out.processed = st.meter.processed;
-        out.per_second = st.meter.per_second();
+        auto out = metered_info("session " + format_session_id(st.init.id), "session", "registry",
+                                self->mailbox().size(), st.meter);
         out.state = st.attached ? "attached" : "detached";
         out.user = st.init.user;
         for (auto& c : channel_list(self))

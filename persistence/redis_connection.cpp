@@ -134,7 +134,7 @@ redis_connection::~redis_connection() {
 
 void redis_connection::fail(const std::string& what) { throw store_error("redis " + where_ + ": " + what); }
 
-void redis_connection::send(const redis_command& command) {
+void redis_connection::append(const redis_command& command) {
   std::vector<const char*> argv;
   std::vector<size_t> lens;
   for (auto& a : command) {
@@ -143,6 +143,10 @@ void redis_connection::send(const redis_command& command) {
   }
   if (redisAppendCommandArgv(ctx_, int(argv.size()), argv.data(), lens.data()) != REDIS_OK)
     fail(ctx_->errstr);
+}
+
+void redis_connection::send(const redis_command& command) {
+  append(command);
   int done = 0;
   while (!done)
     if (redisBufferWrite(ctx_, &done) != REDIS_OK)
@@ -150,16 +154,8 @@ void redis_connection::send(const redis_command& command) {
 }
 
 std::vector<redis_reply> redis_connection::pipeline(const std::vector<redis_command>& commands) {
-  for (auto& c : commands) {
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    for (auto& a : c) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    if (redisAppendCommandArgv(ctx_, int(argv.size()), argv.data(), lens.data()) != REDIS_OK)
-      fail(ctx_->errstr);
-  }
+  for (auto& c : commands)
+    append(c);
   std::vector<redis_reply> out;
   out.reserve(commands.size());
   for (size_t i = 0; i < commands.size(); ++i) {

@@ -43,6 +43,7 @@ public:
 
 private:
   [[noreturn]] void fail(const std::string& what);
+  void append(const redis_command& command);  // into hiredis's output buffer
   redisContext* ctx_ = nullptr;
   std::string where_;
 };
