@@ -23,6 +23,12 @@ def fast_queue(**extra):
     return settings
 
 
+def healthy(h):
+    """A node on Redis starts degraded and connects in the background: wait for it."""
+    wait_for(lambda: h.http("GET", "/api/v1/websocket/health", key=None)[0] == 200)
+    return h
+
+
 def job(h, sink, to="ops", text="complaint #7", data=None):
     status, body = h.notify(sink=sink, to=to, text=text, data=data or {"complaint": 7})
     assert status == 202, (status, body)
@@ -192,7 +198,7 @@ class CrashTest(unittest.TestCase):
         with SinkServer() as sink:
             sink.slow["/slow"] = 1.0
             sinks = [hook("slow", sink.url("/slow"), rate_per_sec=1, timeout="3s")]
-            h = Herald(sinks=sinks, **fast_queue(queue__visibility_timeout="1s"), **backend).start()
+            h = healthy(Herald(sinks=sinks, **fast_queue(queue__visibility_timeout="1s"), **backend).start())
             try:
                 ids = [job(h, "slow") for _ in range(4)]
                 wait_for(lambda: len(sink.hits("/slow")) >= 1)
@@ -218,7 +224,7 @@ class CrashTest(unittest.TestCase):
             sink.slow["/slow"] = 1.5
             sinks = [hook("slow", sink.url("/slow"), timeout="3s")]
             settings = dict(storage__backend="redis", redis__url=redis.url, **fast_queue(queue__visibility_timeout="1s"))
-            a = Herald(sinks=sinks, **settings).start()
+            a = healthy(Herald(sinks=sinks, **settings).start())
             b = None
             try:
                 jid = job(a, "slow")
