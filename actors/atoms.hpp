@@ -47,4 +47,5 @@ using wake_atom = caf::atom_constant<caf::atom("h_wake")>;
 using optin_atom = caf::atom_constant<caf::atom("h_optin")>;
 using info_atom = caf::atom_constant<caf::atom("h_info")>;
 using actors_atom = caf::atom_constant<caf::atom("h_actors")>;
+using resync_atom = caf::atom_constant<caf::atom("h_resync")>;
 } // namespace herald

@@ -352,6 +352,18 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         return promise;
       },
       [=](drain_atom) { ++self->state.meter.processed; drain(self); },
+      [=](resync_atom) {
+        ++self->state.meter.processed;
+        auto& st = self->state;
+        if (!st.cluster)
+          return;
+        auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+        for (auto& [user, u] : st.users)
+          if (u.attached > 0)
+            st.cluster->set_presence(user, u.attached, now);
+      },
       [=](info_atom) {
         auto& st = self->state;
         auto out = metered_info("registry", "registry", "", self->mailbox().size(), st.meter);

@@ -43,6 +43,8 @@ registry_client::registry_client(caf::actor_system& sys, registry_limits limits,
   impl_->registry = spawn_registry(sys, std::move(limits), impl_->inbox, cluster);
   if (cluster) {
     auto registry = impl_->registry;
+    // Presence written while Redis was away is written again when it is back.
+    cluster->on_connected([registry] { caf::anon_send(registry, resync_atom::value); });
     cluster->on_bus_message([registry](persistence::bus_message m) {
       publish_request req;
       req.target = target_of(m.target);

@@ -35,6 +35,7 @@ using registry_actor = caf::typed_actor<
     // Timer and lifecycle.
     caf::reacts_to<tick_atom>,
     caf::reacts_to<drain_atom>,  // deliver the publishes corked since the last drain
+    caf::reacts_to<resync_atom>, // Redis (re)connected: write this node's presence again
     caf::reacts_to<shutdown_atom>>;
 
 } // namespace herald

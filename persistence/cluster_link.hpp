@@ -49,6 +49,8 @@ public:
   // Before the manager starts: bus messages from other nodes go to `fn`
   // (on the subscriber thread).
   void on_bus_message(std::function<void(bus_message)> fn);
+  // Before the manager starts: `fn` runs whenever Redis (re)connects.
+  void on_connected(std::function<void()> fn) { redis_.on_connected(std::move(fn)); }
 
   // Sends to every other node; `done` gets how many received it (or nothing on failure).
   void publish(const bus_message& msg, std::function<void(std::optional<uint64_t>)> done);

@@ -31,6 +31,7 @@ redis_manager::~redis_manager() { stop(); }
 
 void redis_manager::subscribe(std::string channel) { channels_.insert(std::move(channel)); }
 void redis_manager::on_message(message_fn fn) { on_message_ = std::move(fn); }
+void redis_manager::on_connected(std::function<void()> fn) { on_connected_ = std::move(fn); }
 
 void redis_manager::start() {
   command_thread_ = std::thread([this] { command_loop(); });
@@ -142,6 +143,8 @@ void redis_manager::command_loop() {
         attempt = 0;
         next_ping = clock::now() + options_.health_interval;
         command_up_ = true;
+        if (on_connected_)
+          on_connected_();
       } catch (const store_error& e) {
         conn.reset();
         set_command_up(false, e.what());

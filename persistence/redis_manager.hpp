@@ -47,6 +47,9 @@ public:
   // (called on the subscriber thread).
   void subscribe(std::string channel);
   void on_message(message_fn fn);
+  // Called on the command thread each time the command connection comes up
+  // (the first time too): what was written while Redis was away can be written again.
+  void on_connected(std::function<void()> fn);
   // Starts both threads; they connect (and keep retrying) in the background.
   void start();
   // Fails what is queued, closes both connections, joins the threads. Idempotent.
@@ -80,6 +83,7 @@ private:
   redis_options options_;
   std::set<std::string> channels_;
   message_fn on_message_;
+  std::function<void()> on_connected_;
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -18,12 +18,15 @@ def connect(h, user, query=""):
     return ws, welcome
 
 
-def node(redis, **overrides):
+def node(redis, connected=True, **overrides):
     settings = dict(storage__backend="redis", redis__url=redis.url, redis__node_ttl="2s",
                     redis__health_interval="200ms", redis__connect_timeout="500ms",
                     redis__command_timeout="1s")
     settings.update(overrides)
-    return Herald(**settings).start()
+    h = Herald(**settings).start()
+    if connected:  # it connects in the background
+        wait_for(lambda: health(h)[0] == 200)
+    return h
 
 
 def health(h):
@@ -169,7 +172,7 @@ class RedisOutageTest(unittest.TestCase):
 
     def test_an_unreachable_redis_at_start_is_a_degraded_node_not_a_crash(self):
         redis = RedisServer()  # not started
-        a = node(redis)
+        a = node(redis, connected=False)
         try:
             self.assertEqual(health(a)[0], 503)
             ws, _ = connect(a, "early")
@@ -179,6 +182,12 @@ class RedisOutageTest(unittest.TestCase):
             wait_for(lambda: health(a)[0] == 200, timeout=10)
             self.assertTrue(a.publish(user="early", event="e")["stored"])
             self.assertIn("storage redis 127.0.0.1:%d/0" % redis.port, a.log_text())
+            # The session that came while Redis was away is known to the cluster now.
+            b = node(redis)
+            try:
+                wait_for(lambda: b.presence("early")["sessions"] == 1)
+            finally:
+                b.stop()
             ws.close()
         finally:
             a.stop()
