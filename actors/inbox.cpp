@@ -23,7 +23,6 @@ struct inbox_state {
   std::shared_ptr<persistence::store_worker> worker;
   uint64_t next_ticket = 1;
   std::unordered_map<uint64_t, caf::typed_response_promise<event_frame>> appends;
-  std::unordered_map<uint64_t, caf::typed_response_promise<std::vector<event_frame>>> loads;
   std::unordered_map<std::string, persistence::inbox_pos> dirty_cursors;
   bool flush_scheduled = false;
   inbox_stats stats;
@@ -100,7 +99,7 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
         it->second.deliver(std::move(ev));
         st.appends.erase(it);
       },
-      [=](load_atom, const std::string& user) -> caf::typed_response_promise<std::vector<event_frame>> {
+      [=](load_atom, const std::string& user, session_actor& who) {
         ++self->state.meter.processed;
         auto& st = self->state;
         // Cursor moves still coalescing go first (the worker keeps order),
@@ -108,11 +107,10 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
         // not get it again.
         if (st.dirty_cursors.count(user))
           flush_cursors(self);
-        auto promise = self->make_response_promise<std::vector<event_frame>>();
-        auto ticket = st.next_ticket++;
         auto items = std::make_shared<std::vector<persistence::inbox_item>>();
-        auto me = caf::actor_cast<inbox_actor>(self);
         ++st.stats.loads;
+        // The answer goes straight from the store thread to the session:
+        // one message, no reply bookkeeping in either actor.
         bool posted = st.worker->post(
             {[=](persistence::store& s) { *items = s.inbox_pending(user, wall_ms()); },
              [=](bool ok, const std::string& error) {
@@ -124,24 +122,12 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
                } else {
                  log::warn("inbox", "inbox of " + user + " not read: " + error);
                }
-               caf::anon_send(me, loaded_atom::value, ticket, std::move(out));
+               caf::anon_send(who, replay_atom::value, std::move(out));
              }});
         if (!posted) {
           log::warn("inbox", "store queue full: inbox of " + user + " not read");
-          promise.deliver(std::vector<event_frame>{});
-        } else {
-          st.loads.emplace(ticket, promise);
+          self->send(who, replay_atom::value, std::vector<event_frame>{});
         }
-        return promise;
-      },
-      [=](loaded_atom, uint64_t ticket, std::vector<event_frame>& events) {
-        ++self->state.meter.processed;
-        auto& st = self->state;
-        auto it = st.loads.find(ticket);
-        if (it == st.loads.end())
-          return;
-        it->second.deliver(std::move(events));
-        st.loads.erase(it);
       },
       [=](cursor_atom, const std::string& user, persistence::inbox_pos pos) {
         ++self->state.meter.processed;

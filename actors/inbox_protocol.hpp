@@ -5,6 +5,7 @@
 #include "actors/actor_info_messages.hpp"
 #include "actors/atoms.hpp"
 #include "actors/event_messages.hpp"
+#include "actors/session_protocol.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/replies_to.hpp>
@@ -25,15 +26,15 @@ using inbox_actor = caf::typed_actor<
     // From the registry: keep a user's event; the answer is the event marked
     // with its inbox position, or unmarked when it could not be stored.
     caf::replies_to<append_atom, std::string, event_frame>::with<event_frame>,
-    // From a fresh session: the user's events newer than its cursor, oldest first.
-    caf::replies_to<load_atom, std::string>::with<std::vector<event_frame>>,
+    // From a fresh session: send it (replay_atom) the user's events newer
+    // than the cursor, oldest first; always answered, empty on failure.
+    caf::reacts_to<load_atom, std::string, session_actor>,
     // From sessions: an event reached one of the user's sockets or was acked.
     caf::reacts_to<cursor_atom, std::string, persistence::inbox_pos>,
     caf::replies_to<stats_atom>::with<inbox_stats>,
     caf::replies_to<info_atom>::with<actor_info>,
     // From the store thread (ticket, result).
     caf::reacts_to<stored_atom, uint64_t, event_frame>,
-    caf::reacts_to<loaded_atom, uint64_t, std::vector<event_frame>>,
     // Own timers: write the coalesced cursors; drop expired events.
     caf::reacts_to<flush_atom>,
     caf::reacts_to<tick_atom>>;

@@ -11,7 +11,6 @@
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 
-#include <deque>
 #include <set>
 #include <unordered_set>
 
@@ -57,9 +56,11 @@ struct session_state {
   // `held`; events the replay delivered are not delivered again live.
   bool loading_inbox = false;
   std::vector<event_frame> held;
-  std::unordered_set<std::string> replayed_ids;
+  std::unique_ptr<std::unordered_set<std::string>> replayed_ids;  // made when a replay had events
   // Stored events recently sent, so an ack by id can move the cursor.
-  std::deque<std::pair<std::string, persistence::inbox_pos>> recent_stored;
+  // (A vector, not a deque: a deque allocates on construction, and an idle
+  // session should hold nothing.)
+  std::vector<std::pair<std::string, persistence::inbox_pos>> recent_stored;
   actor_meter meter;
 };
 
@@ -70,8 +71,6 @@ int64_t now_ns(self_ptr self) {
              self->clock().now().time_since_epoch())
       .count();
 }
-
-constexpr auto inbox_load_timeout = std::chrono::seconds(5);
 
 std::string component(self_ptr self) { return "session " + format_session_id(self->state.init.id); }
 
@@ -154,11 +153,11 @@ void deliver(self_ptr self, std::vector<event_frame> evs) {
   persistence::inbox_pos reached;
   for (auto& ev : evs) {
     if (ev.stored()) {
-      if (!st.replayed_ids.empty() && st.replayed_ids.erase(ev.id()))
+      if (st.replayed_ids && st.replayed_ids->erase(ev.id()))
         continue;  // the inbox replay already sent it
       st.recent_stored.emplace_back(ev.id(), ev.pos());
       if (st.recent_stored.size() > st.init.limits.resume_buffer)
-        st.recent_stored.pop_front();
+        st.recent_stored.erase(st.recent_stored.begin());
       if (st.attached && !st.init.limits.ack_required)
         reached = std::max(reached, ev.pos());
     }
@@ -190,8 +189,10 @@ void finish_inbox_load(self_ptr self, std::vector<event_frame> replay) {
   deliver(self, std::move(replay));
   // An event both replayed and published live (held now, or still on its
   // way) is sent once, by the replay.
+  if (!ids.empty() && !st.replayed_ids)
+    st.replayed_ids = std::make_unique<std::unordered_set<std::string>>();
   for (auto& id : ids)
-    st.replayed_ids.insert(std::move(id));
+    st.replayed_ids->insert(std::move(id));
   if (!held.empty())
     deliver(self, std::move(held));
 }
@@ -199,12 +200,7 @@ void finish_inbox_load(self_ptr self, std::vector<event_frame> replay) {
 void start_inbox_load(self_ptr self) {
   auto& st = self->state;
   st.loading_inbox = true;
-  self->request(st.init.inbox, inbox_load_timeout, load_atom::value, st.init.user)
-      .then([self](std::vector<event_frame>& replay) { finish_inbox_load(self, std::move(replay)); },
-            [self](caf::error& err) {
-              log::warn(component(self), "inbox not replayed: " + caf::to_string(err));
-              finish_inbox_load(self, {});
-            });
+  self->send(st.init.inbox, load_atom::value, st.init.user, caf::actor_cast<session_actor>(self));
 }
 
 void handle_ack(self_ptr self, const std::string& id) {
@@ -418,6 +414,11 @@ session_actor::behavior_type session_behavior(self_ptr self, session_init init) 
           if (auto s = st.sink.lock())
             out.outbound = s->queued_frames();
         return out;
+      },
+      [=](replay_atom, std::vector<event_frame>& replay) {
+        ++self->state.meter.processed;
+        if (self->state.loading_inbox)
+          finish_inbox_load(self, std::move(replay));
       },
       [=](shutdown_atom) {
         ++self->state.meter.processed;

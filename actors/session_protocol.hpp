@@ -27,6 +27,8 @@ using session_actor = caf::typed_actor<
     caf::reacts_to<evict_atom, int64_t>,                       // evict if silent since (ns)
     caf::replies_to<attach_atom, sink_ptr, uint64_t>::with<bool>,  // resume on a new socket
     caf::reacts_to<shutdown_atom>,                             // close 1001 and quit
+    // From the inbox: the user's stored events for a fresh session.
+    caf::reacts_to<replay_atom, std::vector<event_frame>>,
     caf::replies_to<info_atom>::with<actor_info>,              // for /api/v1/actors
     // Own timer.
     caf::reacts_to<expire_atom, uint64_t>>;                    // resume window over (generation)
