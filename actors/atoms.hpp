@@ -47,5 +47,6 @@ using wake_atom = caf::atom_constant<caf::atom("h_wake")>;
 using optin_atom = caf::atom_constant<caf::atom("h_optin")>;
 using info_atom = caf::atom_constant<caf::atom("h_info")>;
 using actors_atom = caf::atom_constant<caf::atom("h_actors")>;
+using members_atom = caf::atom_constant<caf::atom("h_members")>;
 using resync_atom = caf::atom_constant<caf::atom("h_resync")>;
 } // namespace herald

@@ -1,10 +1,10 @@
 #include "actors/registry.hpp"
 
-#include "actors/inbox_protocol.hpp"
-#include "persistence/cluster_link.hpp"
 #include "actors/channel_policy.hpp"
+#include "actors/inbox_protocol.hpp"
 #include "actors/session.hpp"
 #include "config/log.hpp"
+#include "persistence/cluster_link.hpp"
 
 #include <caf/all.hpp>
 
@@ -370,6 +370,11 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         out.state = st.shutting_down ? "stopping" : "running";
         return out;
       },
+      [=](members_atom, const std::string& channel) -> uint64_t {
+        ++self->state.meter.processed;
+        auto it = self->state.channels.find(channel);
+        return it == self->state.channels.end() ? 0 : it->second.size();
+      },
       [=](actors_atom, const std::string& user, uint64_t limit, uint64_t offset) {
         auto& st = self->state;
         std::vector<std::pair<session_id, session_actor>> match;
@@ -382,7 +387,10 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
           for (auto& [id, e] : st.sessions)
             match.emplace_back(id, e.handle);
         }
-        std::sort(match.begin(), match.end(), [](auto& a, auto& b) { return a.first < b.first; });
+        // Only the requested page needs ordering.
+        auto end = std::min<size_t>(match.size(), size_t(offset + limit));
+        std::partial_sort(match.begin(), match.begin() + long(end), match.end(),
+                          [](auto& a, auto& b) { return a.first < b.first; });
         session_page page;
         page.total = match.size();
         for (size_t i = size_t(offset); i < match.size() && page.sessions.size() < limit; ++i)

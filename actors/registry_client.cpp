@@ -165,6 +165,10 @@ void registry_client::totals(std::function<void(std::optional<cluster_totals>)> 
 
 void registry_client::shutdown() { caf::anon_send(impl_->registry, shutdown_atom::value); }
 
+void registry_client::members(std::string channel, std::function<void(std::optional<uint64_t>)> done) {
+  ask<uint64_t>(impl_->sys, impl_->registry, request_timeout, std::move(done), members_atom::value, std::move(channel));
+}
+
 const char* registry_client::storage_backend() const {
   return impl_->store ? impl_->store->backend() : "none";
 }

@@ -46,6 +46,8 @@ public:
   void connect(connect_request req);
   void publish(publish_request req, std::function<void(std::optional<publish_outcome>)> done);
   void stats(std::function<void(std::optional<registry_stats>)> done);
+  // How many sessions are in `channel` on this node.
+  void members(std::string channel, std::function<void(std::optional<uint64_t>)> done);
   // The store's state: backend name ("none" without one) and whether its last write worked.
   const char* storage_backend() const;
   bool storage_healthy() const;

@@ -24,6 +24,7 @@ using registry_actor = caf::typed_actor<
     caf::replies_to<publish_atom, publish_request>::with<publish_outcome>,
     caf::replies_to<stats_atom>::with<registry_stats>,
     caf::replies_to<info_atom>::with<actor_info>,
+    caf::replies_to<members_atom, std::string>::with<uint64_t>,  // sessions in a channel
     caf::replies_to<actors_atom, std::string, uint64_t, uint64_t>::with<session_page>,  // user filter, limit, offset
     caf::replies_to<presence_atom, std::string>::with<presence_info>,
     // From sessions (session id first).

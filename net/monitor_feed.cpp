@@ -31,6 +31,10 @@ monitor_feed::monitor_feed(registry_client& registry, queue_client* queue, const
     : registry_(registry), queue_(queue), counters_(counters), thread_(every, [this] { publish_once(); }) {}
 
 void monitor_feed::publish_once() {
+  // Nobody watching on this node: gather nothing.
+  auto watchers = wait_for<uint64_t>([&](auto cb) { registry_.members(monitor_channel, cb); });
+  if (!watchers || *watchers == 0)
+    return;
   auto stats = wait_for<registry_stats>([&](auto cb) { registry_.stats(cb); });
   auto page = wait_for<actors_page>([&](auto cb) { registry_.actors("", sessions_shown, 0, cb); });
   std::optional<std::vector<actor_info>> queue_actors;
