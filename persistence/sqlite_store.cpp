@@ -245,6 +245,9 @@ inbox_pos sqlite_store::inbox_append(const std::string& user, const std::string&
     st_->trim.bind(user, limits_.max_events).run();
     appends_since_trim_.erase(user);
   }
+  // The counts are a hint; forgetting them only delays a trim.
+  if (appends_since_trim_.size() > max_tracked_users)
+    appends_since_trim_.clear();
   return {pos, 0};
 }
 

@@ -46,6 +46,7 @@ public:
 
   static constexpr int schema_version = 2;
   static constexpr int trim_every = 32;
+  static constexpr size_t max_tracked_users = 100000;
 
 private:
   struct statements;
