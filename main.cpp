@@ -66,6 +66,7 @@ redis_parts open_redis(const herald::config::herald_config& cfg) {
   o.connect_timeout = cfg.redis.connect_timeout;
   o.command_timeout = cfg.redis.command_timeout;
   o.health_interval = cfg.redis.health_interval;
+  o.queue_max = static_cast<size_t>(cfg.redis.queue_max);
   auto manager = std::make_shared<redis_manager>(o);
   auto node = cfg.redis.node_id.empty() ? herald::make_id("n-") : cfg.redis.node_id;
   auto cluster = std::make_shared<cluster_link>(*manager, cfg.redis.key_prefix, node, cfg.redis.node_ttl,

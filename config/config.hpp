@@ -69,6 +69,7 @@ struct redis_section {
   std::string node_id;           // empty: a random one per start
   duration node_ttl = 15s;       // a node silent this long counts as gone (presence, stats)
   duration health_interval = 1s; // PING this often
+  int64_t queue_max = 100000;    // Redis requests waiting at most; beyond → refused at once
 };
 
 struct queue_section {

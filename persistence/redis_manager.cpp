@@ -57,17 +57,22 @@ void redis_manager::stop() {
 }
 
 void redis_manager::submit(std::vector<redis_command> commands, done_fn done) {
+  const char* why = "redis is down";
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!stopping_ && command_up_.load()) {
-      queue_.push_back({std::move(commands), std::move(done)});
-      wake_.notify_all();
-      return;
+      if (queue_.size() < options_.queue_max) {
+        queue_.push_back({std::move(commands), std::move(done)});
+        wake_.notify_all();
+        return;
+      }
+      why = "too many requests waiting for redis (redis.queue_max)";
+      ++refused_;
     }
   }
-  // Down or stopping: answer at once rather than make anyone wait for a reconnect.
+  // Down, stopping or full: answer at once rather than make anyone wait.
   if (done)
-    done(false, {}, "redis is down");
+    done(false, {}, why);
 }
 
 std::vector<redis_reply> redis_manager::call(std::vector<redis_command> commands) {

@@ -31,6 +31,7 @@ struct redis_options {
   std::chrono::milliseconds health_interval{1000};
   std::chrono::milliseconds backoff_min{100};
   std::chrono::milliseconds backoff_max{5000};
+  size_t queue_max = 100000;  // requests waiting for the command connection; beyond → refused at once
 };
 
 class redis_manager {
@@ -66,6 +67,7 @@ public:
   int64_t latency_us() const { return latency_us_.load(); }
   uint64_t reconnects() const { return reconnects_.load(); }
   uint64_t resubscribes() const { return resubscribes_.load(); }
+  uint64_t refused() const { return refused_.load(); }  // requests turned away by queue_max
   const redis_options& options() const { return options_; }
 
 private:
@@ -95,6 +97,7 @@ private:
   std::atomic<int64_t> latency_us_{-1};
   std::atomic<uint64_t> reconnects_{0};
   std::atomic<uint64_t> resubscribes_{0};
+  std::atomic<uint64_t> refused_{0};
   std::thread command_thread_;
   std::thread subscriber_thread_;
 };

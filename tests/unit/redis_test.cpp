@@ -133,6 +133,39 @@ TEST_CASE("after Redis restarts, commands work again and every subscription is r
   CHECK(got == std::vector<std::string>{"herald-test:bus=one", "herald-test:other=two"});
 }
 
+TEST_CASE("past redis.queue_max waiting requests, more are refused at once") {
+  auto& server = test::shared_redis();
+  auto o = test::redis_options_for(server);
+  o.queue_max = 2;
+  o.command_timeout = 3000ms;
+  redis_manager m(o);
+  m.start();
+  REQUIRE(test::wait_until([&] { return m.up(); }));
+  // Redis busy for half a second: what is submitted meanwhile waits.
+  std::promise<void> slept;
+  m.submit({{"DEBUG", "SLEEP", "0.5"}}, [&](bool, std::vector<redis_reply>, const std::string&) { slept.set_value(); });
+  std::this_thread::sleep_for(50ms);
+  std::atomic<int> ok{0}, refused{0};
+  std::string why;
+  std::mutex mutex;
+  for (int i = 0; i < 5; ++i)
+    m.submit({{"PING"}}, [&](bool good, std::vector<redis_reply>, const std::string& error) {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (good) {
+        ++ok;
+      } else {
+        ++refused;
+        why = error;
+      }
+    });
+  CHECK(refused.load() == 3);  // refused at once, before Redis woke up
+  slept.get_future().wait();
+  CHECK(test::wait_until([&] { return ok.load() == 2; }));
+  CHECK(m.refused() == 3);
+  std::lock_guard<std::mutex> lock(mutex);
+  CHECK(why.find("redis.queue_max") != std::string::npos);
+}
+
 TEST_CASE("bus messages keep every field, and garbage is refused") {
   bus_message m{"n-1", 'u', "alice", "e-1", ",\"id\":\"e-1\"}", {1700000000000, 3}};
   auto back = bus_message::decode(m.encode());
