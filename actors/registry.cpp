@@ -234,13 +234,24 @@ void drain(self_ptr self) {
   auto batch = std::move(st.pending);
   st.pending.clear();
   std::vector<publish_outcome> reached(batch.size());
-  for (size_t i = 0; i < batch.size(); ++i)
-    for_targets(self, batch[i].req, [&](session_entry& e) {
-      if (e.outbox.empty())
-        st.touched.push_back(&e);
-      e.outbox.push_back(batch[i].req.event);
-      reached[i].delivered += e.attached;
+  if (batch.size() == 1) {
+    // One publish: each session gets it as is, no per-session batch to build.
+    auto& ev = batch[0].req.event;
+    for_targets(self, batch[0].req, [&](session_entry& e) {
+      self->send(e.handle, event_atom::value, ev);
+      reached[0].delivered += e.attached;
     });
+  } else {
+    for (size_t i = 0; i < batch.size(); ++i)
+      for_targets(self, batch[i].req, [&](session_entry& e) {
+        if (e.outbox.empty()) {
+          st.touched.push_back(&e);
+          e.outbox.reserve(batch.size() - i);  // one allocation, however many of the batch it gets
+        }
+        e.outbox.push_back(batch[i].req.event);
+        reached[i].delivered += e.attached;
+      });
+  }
   for (auto* e : st.touched) {
     if (e->outbox.size() == 1)
       self->send(e->handle, event_atom::value, std::move(e->outbox.front()));
