@@ -56,6 +56,11 @@ void redis_manager::stop() {
   fail_queued("redis manager stopped");
 }
 
+size_t redis_manager::waiting() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return queue_.size();
+}
+
 void redis_manager::submit(std::vector<redis_command> commands, done_fn done) {
   const char* why = "redis is down";
   {

@@ -68,6 +68,7 @@ public:
   uint64_t reconnects() const { return reconnects_.load(); }
   uint64_t resubscribes() const { return resubscribes_.load(); }
   uint64_t refused() const { return refused_.load(); }  // requests turned away by queue_max
+  size_t waiting() const;  // requests queued, not yet sent
   const redis_options& options() const { return options_; }
 
 private:
@@ -87,7 +88,7 @@ private:
   message_fn on_message_;
   std::function<void()> on_connected_;
 
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<request> queue_;
   bool stopping_ = false;

@@ -141,10 +141,10 @@ TEST_CASE("past redis.queue_max waiting requests, more are refused at once") {
   redis_manager m(o);
   m.start();
   REQUIRE(test::wait_until([&] { return m.up(); }));
-  // Redis busy for half a second: what is submitted meanwhile waits.
+  // Redis busy for a second: what is submitted meanwhile waits.
   std::promise<void> slept;
-  m.submit({{"DEBUG", "SLEEP", "0.5"}}, [&](bool, std::vector<redis_reply>, const std::string&) { slept.set_value(); });
-  std::this_thread::sleep_for(50ms);
+  m.submit({{"DEBUG", "SLEEP", "1"}}, [&](bool, std::vector<redis_reply>, const std::string&) { slept.set_value(); });
+  REQUIRE(test::wait_until([&] { return m.waiting() == 0; }));  // it is on the wire
   std::atomic<int> ok{0}, refused{0};
   std::string why;
   std::mutex mutex;
