@@ -19,13 +19,20 @@ struct actor_meter {
   uint64_t last_processed = 0;
   std::chrono::steady_clock::time_point last_report = std::chrono::steady_clock::now();
 
+  double last_rate = 0;
+
+  // Messages per second over the last window of at least a second: readers
+  // that come more often (the console feed, API calls) see the same figure
+  // instead of shortening each other's windows.
   double per_second() {
     auto now = std::chrono::steady_clock::now();
     double secs = std::chrono::duration<double>(now - last_report).count();
-    double rate = secs > 0 ? double(processed - last_processed) / secs : 0;
+    if (secs < 1.0)
+      return last_rate;
+    last_rate = double(processed - last_processed) / secs;
     last_processed = processed;
     last_report = now;
-    return rate;
+    return last_rate;
   }
 };
 
