@@ -25,7 +25,7 @@ struct inbox_state {
   std::unordered_map<uint64_t, caf::typed_response_promise<event_frame>> appends;
   std::unordered_map<std::string, persistence::inbox_pos> dirty_cursors;
   bool flush_scheduled = false;
-  inbox_stats stats;
+  uint64_t store_failures = 0;  // appends that were not stored (shown as failures)
   actor_meter meter;
 };
 
@@ -40,7 +40,6 @@ void flush_cursors(self_ptr self) {
   auto cursors = std::make_shared<std::unordered_map<std::string, persistence::inbox_pos>>(
       std::move(st.dirty_cursors));
   st.dirty_cursors.clear();
-  st.stats.cursor_writes += cursors->size();
   bool posted = st.worker->post({[cursors](persistence::store& s) {
                                    for (auto& [user, pos] : *cursors)
                                      s.cursor_advance(user, pos);
@@ -81,7 +80,7 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
                               ok ? event_frame{stored}.stored_at(*pos) : event_frame{stored});
              }});
         if (!posted) {
-          ++st.stats.store_failures;
+          ++st.store_failures;
           log::warn("inbox", "store queue full: event " + ev.id() + " for " + user + " not stored");
           promise.deliver(std::move(ev));
         } else {
@@ -95,7 +94,8 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
         auto it = st.appends.find(ticket);
         if (it == st.appends.end())
           return;
-        ++(ev.stored() ? st.stats.stored : st.stats.store_failures);
+        if (!ev.stored())
+          ++st.store_failures;
         it->second.deliver(std::move(ev));
         st.appends.erase(it);
       },
@@ -108,7 +108,6 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
         if (st.dirty_cursors.count(user))
           flush_cursors(self);
         auto items = std::make_shared<std::vector<persistence::inbox_item>>();
-        ++st.stats.loads;
         // The answer goes straight from the store thread to the session:
         // one message, no reply bookkeeping in either actor.
         bool posted = st.worker->post(
@@ -142,18 +141,11 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
       [=](info_atom) {
         auto& st = self->state;
         auto out = metered_info("inbox", "inbox", "", self->mailbox().size(), st.meter);
-        out.failures = st.stats.store_failures;
+        out.failures = st.store_failures;
         out.state = st.worker->healthy() ? "running" : "store failing";
         return out;
       },
       [=](flush_atom) { ++self->state.meter.processed; flush_cursors(self); },
-      [=](stats_atom) {
-        ++self->state.meter.processed;
-        auto out = self->state.stats;
-        out.backlog = self->state.worker->backlog();
-        out.healthy = self->state.worker->healthy();
-        return out;
-      },
       [=](tick_atom) {
         ++self->state.meter.processed;
         self->state.worker->post({[](persistence::store& s) { s.expire(wall_ms()); },

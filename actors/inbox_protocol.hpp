@@ -13,15 +13,6 @@
 
 namespace herald {
 
-struct inbox_stats {
-  uint64_t stored = 0;         // events written since start
-  uint64_t store_failures = 0; // appends that were not stored
-  uint64_t loads = 0;          // inbox reads for fresh sessions
-  uint64_t cursor_writes = 0;
-  uint64_t backlog = 0;        // jobs waiting for the store thread
-  bool healthy = true;
-};
-
 using inbox_actor = caf::typed_actor<
     // From the registry: keep a user's event; the answer is the event marked
     // with its inbox position, or unmarked when it could not be stored.
@@ -31,7 +22,6 @@ using inbox_actor = caf::typed_actor<
     caf::reacts_to<load_atom, std::string, session_actor>,
     // From sessions: an event reached one of the user's sockets or was acked.
     caf::reacts_to<cursor_atom, std::string, persistence::inbox_pos>,
-    caf::replies_to<stats_atom>::with<inbox_stats>,
     caf::replies_to<info_atom>::with<actor_info>,
     // From the store thread (ticket, result).
     caf::reacts_to<stored_atom, uint64_t, event_frame>,
@@ -42,4 +32,3 @@ using inbox_actor = caf::typed_actor<
 } // namespace herald
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::persistence::inbox_pos)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::inbox_stats)

@@ -29,7 +29,7 @@ struct notifier_state {
   uint32_t capacity = 1;
   int64_t paused_until_ms = 0;  // a 429 asked us to wait
   bool pump_scheduled = false;
-  notifier_stats stats;
+  uint64_t failed = 0;  // failed requests since start
   actor_meter meter;
 };
 
@@ -52,7 +52,6 @@ void report(self_ptr self, persistence::job j, job_outcome outcome) {
 
 void send_one(self_ptr self, persistence::job j) {
   auto& st = self->state;
-  ++st.stats.sent;
   auto me = caf::actor_cast<notifier_actor>(self);
   auto id = j.id;
   st.init.http->post(request_for(st.init.sink, j), [me, id](http_response r) {
@@ -120,7 +119,6 @@ notifier_actor::behavior_type notifier_behavior(self_ptr self, notifier_init ini
   st.bucket = token_bucket(rate, wall_ms());
   st.breaker = circuit_breaker(uint32_t(st.init.sink.breaker_failures), st.init.sink.breaker_cooldown);
   st.capacity = uint32_t(std::clamp<int64_t>(st.init.sink.rate_per_sec, 1, 64));
-  st.stats.sink = st.init.sink.name;
   // A bug here ends this notifier only; the queue sees why and restarts it.
   self->set_exception_handler([self](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
     auto what = exception_text(eptr);
@@ -147,7 +145,6 @@ notifier_actor::behavior_type notifier_behavior(self_ptr self, notifier_init ini
         switch (outcome.what) {
           case job_outcome::kind::delivered:
             st.breaker.on_success();
-            ++st.stats.delivered;
             break;
           case job_outcome::kind::rate_limited:
             st.breaker.release();
@@ -157,7 +154,7 @@ notifier_actor::behavior_type notifier_behavior(self_ptr self, notifier_init ini
             break;
           default:
             st.breaker.on_failure(now);
-            ++st.stats.failed;
+            ++st.failed;
             st.meter.last_error = outcome.error;
             if (st.breaker.state(now) == breaker_state::open && st.breaker.consecutive_failures() > 0)
               log::debug("notifier " + st.init.sink.name, "breaker open after: " + outcome.error);
@@ -174,22 +171,10 @@ notifier_actor::behavior_type notifier_behavior(self_ptr self, notifier_init ini
       [=](info_atom) {
         auto& st = self->state;
         auto out = metered_info("notifier " + st.init.sink.name, "notifier", "queue", self->mailbox().size(), st.meter);
-        out.failures = st.stats.failed;
+        out.failures = st.failed;
         out.restarts = st.init.restarts;
         out.state = std::string("breaker ") + to_string(st.breaker.state(wall_ms()));
         out.outbound = st.waiting.size() + st.on_wire.size();
-        return out;
-      },
-      [=](stats_atom) {
-        ++self->state.meter.processed;
-        auto& st = self->state;
-        auto out = st.stats;
-        auto now = wall_ms();
-        out.breaker = to_string(st.breaker.state(now));
-        out.consecutive_failures = st.breaker.consecutive_failures();
-        out.breaker_opened = st.breaker.opened_count();
-        out.queued = st.waiting.size();
-        out.in_flight = st.on_wire.size();
         return out;
       },
   };

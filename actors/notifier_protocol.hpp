@@ -26,23 +26,10 @@ struct job_outcome {
   int64_t retry_after_ms = 0;
 };
 
-struct notifier_stats {
-  std::string sink;
-  std::string breaker;  // closed, open, half_open
-  uint32_t consecutive_failures = 0;
-  uint64_t breaker_opened = 0;
-  uint64_t sent = 0;
-  uint64_t delivered = 0;
-  uint64_t failed = 0;
-  uint64_t queued = 0;     // jobs waiting here for a token or the breaker
-  uint64_t in_flight = 0;  // requests on the wire
-};
-
 using notifier_actor = caf::typed_actor<
     caf::reacts_to<job_atom, persistence::job>,               // from the queue: deliver it
     caf::reacts_to<sent_atom, std::string, http_response>,    // from the HTTP client: job id, answer
     caf::reacts_to<pump_atom>,                                // own timer: send what may go now
-    caf::replies_to<stats_atom>::with<notifier_stats>,
     caf::replies_to<info_atom>::with<actor_info>>;
 
 } // namespace herald
@@ -50,4 +37,3 @@ using notifier_actor = caf::typed_actor<
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::persistence::job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::job_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::http_response)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::notifier_stats)

@@ -331,7 +331,6 @@ struct dlq_state {
   std::shared_ptr<persistence::store_worker> store;
   std::function<void(const std::string&, const std::string&)> alert;
   queue_actor queue;
-  uint64_t arrived = 0;
   actor_meter meter;
 };
 
@@ -379,7 +378,6 @@ dlq_actor::behavior_type dlq_behavior(dlq_ptr self, std::shared_ptr<persistence:
       },
       [=](dead_atom, persistence::job& j) {
         ++self->state.meter.processed;
-        ++self->state.arrived;
         auto data = nlohmann::json{{"job_id", j.id},         {"sink", j.sink},
                                    {"to", j.to},             {"attempts", j.attempts},
                                    {"last_error", j.last_error}, {"failed_at_ms", j.failed_at_ms}};

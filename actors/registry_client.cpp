@@ -169,10 +169,6 @@ void registry_client::members(std::string channel, std::function<void(std::optio
   ask<uint64_t>(impl_->sys, impl_->registry, request_timeout, std::move(done), members_atom::value, std::move(channel));
 }
 
-const char* registry_client::storage_backend() const {
-  return impl_->store ? impl_->store->backend() : "none";
-}
-
 bool registry_client::storage_healthy() const {
   // On Redis the store is as healthy as the connection; a failed write
   // during an outage must not keep the node degraded once Redis is back.

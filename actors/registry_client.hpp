@@ -48,8 +48,7 @@ public:
   void stats(std::function<void(std::optional<registry_stats>)> done);
   // How many sessions are in `channel` on this node.
   void members(std::string channel, std::function<void(std::optional<uint64_t>)> done);
-  // The store's state: backend name ("none" without one) and whether its last write worked.
-  const char* storage_backend() const;
+  // Whether the store's last write worked (on Redis: whether Redis is up).
   bool storage_healthy() const;
   // "disabled" (no Redis), "ok" or "down".
   const char* redis_state() const;

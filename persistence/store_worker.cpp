@@ -38,11 +38,6 @@ void store_worker::stop() {
     thread_.join();
 }
 
-size_t store_worker::backlog() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return queue_.size();
-}
-
 void store_worker::loop() {
   std::deque<store_job> batch;
   for (;;) {
@@ -97,10 +92,8 @@ void store_worker::run_batch(std::deque<store_job>& batch) {
       run_alone(i);
   bool all_ok = true;
   for (size_t i = 0; i < batch.size(); ++i) {
-    if (!ok[i]) {
+    if (!ok[i])
       all_ok = false;
-      ++failed_;
-    }
     if (batch[i].done)
       batch[i].done(ok[i] != 0, errors[i]);
   }

@@ -38,9 +38,7 @@ public:
   const char* backend() const { return backend_; }
   // False while the last job or batch failed.
   bool healthy() const { return healthy_.load(); }
-  size_t backlog() const;
   uint64_t refused() const { return refused_.load(); }
-  uint64_t failed() const { return failed_.load(); }
 
 private:
   void loop();
@@ -55,7 +53,6 @@ private:
   bool stopping_ = false;
   std::atomic<bool> healthy_{true};
   std::atomic<uint64_t> refused_{0};
-  std::atomic<uint64_t> failed_{0};
   std::thread thread_;
 };
 

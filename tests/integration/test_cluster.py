@@ -7,15 +7,13 @@ import unittest
 
 from harness import Herald, RedisServer, token, wait_for
 from rawws import RawWS
+import test_inbox
 from test_inbox import events, no_event
 
 
 def connect(h, user, query=""):
     """A client of `user`, allowed into any channel."""
-    ws = RawWS(h.port, "token=" + token(user, channels=["*"]) + (("&" + query) if query else ""))
-    welcome = ws.recv()
-    assert welcome["type"] == "welcome", welcome
-    return ws, welcome
+    return test_inbox.connect(h, user, query, channels=["*"])
 
 
 def node(redis, connected=True, **overrides):

@@ -9,8 +9,9 @@ from harness import Herald, token, wait_for
 from rawws import RawWS
 
 
-def connect(h, user, query=""):
-    ws = RawWS(h.port, "token=" + token(user) + (("&" + query) if query else ""))
+def connect(h, user, query="", channels=None):
+    """A client of `user` (allowed into `channels`) past its welcome."""
+    ws = RawWS(h.port, "token=" + token(user, channels=channels) + (("&" + query) if query else ""))
     welcome = ws.recv()
     assert welcome["type"] == "welcome", welcome
     return ws, welcome

@@ -30,7 +30,6 @@ notifier_actor::behavior_type faulty_notifier(notifier_actor::pointer self, noti
       },
       [=](sent_atom, const std::string&, http_response&) {},
       [=](pump_atom) {},
-      [=](stats_atom) { return notifier_stats{}; },
       [=](info_atom) { return actor_info{}; },
   };
 }
