@@ -117,6 +117,7 @@ herald::registry_limits registry_limits_from(const herald::config::herald_config
   r.store_timeout = c.redis.command_timeout + std::chrono::milliseconds(250);
   r.presence_retain = c.presence.retain;
   r.presence_max_users = static_cast<uint64_t>(c.presence.max_users);
+  r.batches_in_flight = static_cast<uint32_t>(c.delivery.batches_in_flight);
   return r;
 }
 

@@ -28,6 +28,7 @@ struct out_frame {
   uint8_t head_begin = header_room;  // the transport moves this back over its header
   uint8_t head_end = header_room;    // end of the prefix
   uint8_t transport_flags = 0;       // the transport's own marks
+  int64_t made_ns = 0;               // when its event was published (steady clock), 0: not an event
   std::string text;
   shared_bytes tail;
 

@@ -40,7 +40,6 @@ struct session_entry {
   channel_names channels;
   int64_t last_seen_ns = 0;
   bool attached = true;
-  std::vector<event_frame> outbox;  // events for this session in the current drain
 };
 
 struct pending_publish {
@@ -74,7 +73,7 @@ struct registry_state {
   std::vector<pending_publish> pending;
   bool drain_scheduled = false;
   int64_t last_drain_ns = INT64_MIN / 2;
-  std::vector<session_entry*> touched;
+  uint32_t drains_in_flight = 0;  // drains some session has not yet taken
 };
 
 using self_ptr = registry_actor::stateful_pointer<registry_state>;
@@ -224,42 +223,67 @@ void for_targets(self_ptr self, const publish_request& req, F f) {
   }
 }
 
-// Delivers every corked publish: each session gets one message with all of
-// its events, in publish order; each publisher learns how many live
-// sessions its event reached.
+// Lives while any session still holds its share of one drain; its end
+// tells the registry that the drain has been taken.
+class drain_receipt {
+public:
+  explicit drain_receipt(registry_actor registry) : registry_(std::move(registry)) {}
+  ~drain_receipt() { caf::anon_send(registry_, drained_atom::value); }
+  drain_receipt(const drain_receipt&) = delete;
+  drain_receipt& operator=(const drain_receipt&) = delete;
+
+private:
+  registry_actor registry_;
+};
+
+bool same_target(const publish_request& a, const publish_request& b) {
+  return a.target == b.target && (a.target == publish_target::broadcast || a.name == b.name);
+}
+
+void schedule_drain(self_ptr self, bool at_once) {
+  auto& st = self->state;
+  if (st.drain_scheduled || st.drains_in_flight >= st.limits.batches_in_flight)
+    return;  // the drain in the mailbox, or the next `drained`, takes the pending ones
+  st.drain_scheduled = true;
+  if (at_once)
+    self->send(self, drain_atom::value);
+  else
+    self->delayed_send(self, std::chrono::nanoseconds(cork_window_ns), drain_atom::value);
+}
+
+// Delivers every corked publish, in publish order: consecutive publishes to
+// the same target travel as one list shared by every session they reach;
+// each publisher learns how many live sessions its event reached.
 void drain(self_ptr self) {
   auto& st = self->state;
   st.drain_scheduled = false;
+  if (st.pending.empty() || st.drains_in_flight >= st.limits.batches_in_flight)
+    return;
   st.last_drain_ns = now_ns(self);
   auto batch = std::move(st.pending);
   st.pending.clear();
+  ++st.drains_in_flight;
+  drain_share share = std::make_shared<const drain_receipt>(caf::actor_cast<registry_actor>(self));
   std::vector<publish_outcome> reached(batch.size());
-  if (batch.size() == 1) {
-    // One publish: each session gets it as is, no per-session batch to build.
-    auto& ev = batch[0].req.event;
-    for_targets(self, batch[0].req, [&](session_entry& e) {
-      self->send(e.handle, event_atom::value, ev);
-      reached[0].delivered += e.attached;
+  for (size_t i = 0; i < batch.size();) {
+    auto end = i + 1;
+    while (end < batch.size() && same_target(batch[i].req, batch[end].req))
+      ++end;
+    auto events = std::make_shared<std::vector<event_frame>>();
+    events->reserve(end - i);
+    for (auto k = i; k < end; ++k)
+      events->push_back(batch[k].req.event);
+    event_list list = std::move(events);
+    uint64_t live = 0;
+    for_targets(self, batch[i].req, [&](session_entry& e) {
+      self->send(e.handle, event_atom::value, list, share);
+      live += e.attached;
     });
-  } else {
-    for (size_t i = 0; i < batch.size(); ++i)
-      for_targets(self, batch[i].req, [&](session_entry& e) {
-        if (e.outbox.empty()) {
-          st.touched.push_back(&e);
-          e.outbox.reserve(batch.size() - i);  // one allocation, however many of the batch it gets
-        }
-        e.outbox.push_back(batch[i].req.event);
-        reached[i].delivered += e.attached;
-      });
+    for (auto k = i; k < end; ++k)
+      reached[k].delivered = live;
+    i = end;
   }
-  for (auto* e : st.touched) {
-    if (e->outbox.size() == 1)
-      self->send(e->handle, event_atom::value, std::move(e->outbox.front()));
-    else
-      self->send(e->handle, event_atom::value, std::move(e->outbox));
-    e->outbox = {};
-  }
-  st.touched.clear();
+  share.reset();  // from now on only the sessions' shares keep the drain open
   for (size_t i = 0; i < batch.size(); ++i) {
     reached[i].stored = batch[i].req.event.stored();
     reached[i].event = batch[i].req.event;
@@ -279,16 +303,10 @@ void for_session(self_ptr self, session_id id, F f) {
 void enqueue(self_ptr self, publish_request req, caf::typed_response_promise<publish_outcome> promise) {
   auto& st = self->state;
   st.pending.push_back({std::move(req), std::move(promise)});
-  if (!st.drain_scheduled) {
-    st.drain_scheduled = true;
-    // Idle: deliver at once. Under a stream of publishes: wait a moment
-    // so the publishes of the next fraction of a millisecond travel
-    // together (one message per session, one socket write per batch).
-    if (now_ns(self) - st.last_drain_ns > stream_gap_ns)
-      self->send(self, drain_atom::value);
-    else
-      self->delayed_send(self, std::chrono::nanoseconds(cork_window_ns), drain_atom::value);
-  }
+  // Idle: deliver at once. Under a stream of publishes: wait a moment so
+  // the publishes of the next fraction of a millisecond travel together
+  // (one message per session, one socket write per batch).
+  schedule_drain(self, now_ns(self) - st.last_drain_ns > stream_gap_ns);
 }
 
 bool anonymous(const std::string& user) { return user.rfind("anon:", 0) == 0; }
@@ -363,6 +381,12 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         return promise;
       },
       [=](drain_atom) { ++self->state.meter.processed; drain(self); },
+      [=](drained_atom) {
+        ++self->state.meter.processed;
+        --self->state.drains_in_flight;
+        if (!self->state.pending.empty())
+          schedule_drain(self, true);  // these have waited already
+      },
       [=](resync_atom) {
         ++self->state.meter.processed;
         auto& st = self->state;
@@ -496,8 +520,12 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
 
 } // namespace
 
-registry_actor spawn_registry(caf::actor_system& sys, registry_limits limits, inbox_actor inbox,
+registry_actor spawn_registry(caf::actor_system& sys, registry_limits limits,
+                              registry_thread thread, inbox_actor inbox,
                               std::shared_ptr<persistence::cluster_link> cluster) {
+  if (thread == registry_thread::own)
+    return sys.spawn<caf::detached>(registry_behavior, std::move(limits), std::move(inbox),
+                                    std::move(cluster));
   return sys.spawn(registry_behavior, std::move(limits), std::move(inbox), std::move(cluster));
 }
 

@@ -13,9 +13,16 @@ namespace persistence {
 class cluster_link;
 }
 
+// Where the registry runs. On a thread of its own it takes publishes and
+// drains while the sessions of earlier drains are still being scheduled
+// (they then write several drains at once); `scheduled` shares the
+// scheduler's workers, as a deterministic test scheduler needs.
+enum class registry_thread { own, scheduled };
+
 // `inbox` may be invalid: then nothing is stored. `cluster` may be null: a
 // single node (else presence changes are shared through it).
 registry_actor spawn_registry(caf::actor_system& sys, registry_limits limits,
+                              registry_thread thread = registry_thread::own,
                               inbox_actor inbox = {},
                               std::shared_ptr<persistence::cluster_link> cluster = nullptr);
 

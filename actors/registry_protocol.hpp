@@ -35,7 +35,8 @@ using registry_actor = caf::typed_actor<
     caf::reacts_to<evicted_atom, session_id>,
     // Timer and lifecycle.
     caf::reacts_to<tick_atom>,
-    caf::reacts_to<drain_atom>,  // deliver the publishes corked since the last drain
+    caf::reacts_to<drain_atom>,    // deliver the publishes corked since the last drain
+    caf::reacts_to<drained_atom>,  // every session has taken one drain's events
     caf::reacts_to<resync_atom>, // Redis (re)connected: write this node's presence again
     caf::reacts_to<shutdown_atom>>;
 

@@ -111,6 +111,10 @@ struct registry_limits {
   std::chrono::milliseconds store_timeout{6000};
   std::chrono::milliseconds presence_retain{24 * 3600 * 1000};
   uint64_t presence_max_users = 1000000;
+  // Drains whose events some session has not yet taken from its mailbox.
+  // At the bound, publishes wait (and so do their answers): publishers
+  // cannot outrun the sessions.
+  uint32_t batches_in_flight = 16;
 };
 
 } // namespace herald

@@ -61,6 +61,11 @@ struct session_state {
   // (A vector, not a deque: a deque allocates on construction, and an idle
   // session should hold nothing.)
   std::vector<std::pair<std::string, persistence::inbox_pos>> recent_stored;
+  // Event frames held back while more messages wait in this actor's
+  // mailbox, so the events of several registry drains leave in one socket
+  // write. Whatever else is written goes after them.
+  std::vector<out_frame> unsent;
+  bool flush_queued = false;
   actor_meter meter;
 };
 
@@ -74,9 +79,44 @@ int64_t now_ns(self_ptr self) {
 
 std::string component(self_ptr self) { return "session " + format_session_id(self->state.init.id); }
 
+void flush(self_ptr self) {
+  auto& st = self->state;
+  if (st.unsent.empty())
+    return;
+  auto frames = std::move(st.unsent);
+  st.unsent = {};
+  if (!st.attached)
+    return;
+  if (auto s = st.sink.lock()) {
+    auto now = steady_now_ns();
+    for (auto& f : frames)
+      publish_to_write().observe_ns(now - f.made_ns);
+    s->send(std::move(frames));
+  }
+}
+
+// Writes the held-back frames now if nothing else waits in the mailbox,
+// else once the messages queued so far have been handled.
+void flush_soon(self_ptr self) {
+  auto& st = self->state;
+  if (self->mailbox().empty())
+    return flush(self);
+  if (!st.flush_queued) {
+    st.flush_queued = true;
+    self->send(self, flush_atom::value);
+  }
+}
+
+void hold_event(self_ptr self, uint64_t seq, shared_bytes tail, int64_t made_ns) {
+  auto f = event_out_frame(seq, std::move(tail));
+  f.made_ns = made_ns;
+  self->state.unsent.push_back(std::move(f));
+}
+
 void send_text(self_ptr self, std::string text) {
   if (!self->state.attached)
     return;
+  flush(self);
   if (auto s = self->state.sink.lock())
     s->send(out_frame::owned(std::move(text)));
 }
@@ -121,6 +161,7 @@ void touch(self_ptr self, bool force) {
 
 void attach_sink(self_ptr self, const sink_ptr& sink) {
   auto& st = self->state;
+  st.unsent = {};  // meant for an earlier socket; the resume replays them from the buffer
   st.sink = sink;
   st.sink_id = sink->id();
   st.attached = true;
@@ -130,6 +171,7 @@ void attach_sink(self_ptr self, const sink_ptr& sink) {
 
 // Ends the session for good (no resume).
 void close_and_quit(self_ptr self, uint16_t code, const std::string& reason, bool abort) {
+  flush(self);
   if (self->state.attached)
     if (auto s = self->state.sink.lock())
       s->close(code, reason, abort);
@@ -140,16 +182,12 @@ void close_and_quit(self_ptr self, uint16_t code, const std::string& reason, boo
 // Sends events as one batch (the connection writes them together), giving
 // each the next seq and keeping it for resume. Stored events that reach the
 // socket move the user's inbox cursor.
-void deliver(self_ptr self, std::vector<event_frame> evs) {
+void deliver(self_ptr self, const std::vector<event_frame>& evs) {
   auto& st = self->state;
   if (st.loading_inbox) {
-    for (auto& ev : evs)
-      st.held.push_back(std::move(ev));
+    st.held.insert(st.held.end(), evs.begin(), evs.end());
     return;
   }
-  std::vector<out_frame> frames;
-  if (st.attached)
-    frames.reserve(evs.size());
   persistence::inbox_pos reached;
   for (auto& ev : evs) {
     if (ev.stored()) {
@@ -164,15 +202,9 @@ void deliver(self_ptr self, std::vector<event_frame> evs) {
     auto tail = ev.tail();
     st.buffer.push(++st.seq, tail);
     if (st.attached)
-      frames.push_back(event_out_frame(st.seq, std::move(tail)));
+      hold_event(self, st.seq, std::move(tail), ev.made_ns());
   }
-  if (!frames.empty())
-    if (auto s = st.sink.lock()) {
-      s->send(std::move(frames));
-      auto now = steady_now_ns();
-      for (auto& ev : evs)
-        publish_to_write().observe_ns(now - ev.made_ns());
-    }
+  flush_soon(self);
   if (!reached.empty() && st.init.inbox)
     self->send(st.init.inbox, cursor_atom::value, st.init.user, reached);
 }
@@ -186,7 +218,7 @@ void finish_inbox_load(self_ptr self, std::vector<event_frame> replay) {
   std::vector<std::string> ids;
   for (auto& ev : replay)
     ids.push_back(ev.id());
-  deliver(self, std::move(replay));
+  deliver(self, replay);
   // An event both replayed and published live (held now, or still on its
   // way) is sent once, by the replay.
   if (!ids.empty() && !st.replayed_ids)
@@ -194,7 +226,7 @@ void finish_inbox_load(self_ptr self, std::vector<event_frame> replay) {
   for (auto& id : ids)
     st.replayed_ids->insert(std::move(id));
   if (!held.empty())
-    deliver(self, std::move(held));
+    deliver(self, held);
 }
 
 void start_inbox_load(self_ptr self) {
@@ -329,6 +361,7 @@ session_actor::behavior_type session_behavior(self_ptr self, session_init init) 
           return;  // an older socket of a resumed session
         st.attached = false;
         st.sink.reset();
+        st.unsent = {};  // kept in the resume buffer
         if (!resumable || st.init.limits.resume_window.count() == 0) {
           log::debug(component(self), "closed (" + std::to_string(code) + ")");
           return self->quit();
@@ -338,22 +371,13 @@ session_actor::behavior_type session_behavior(self_ptr self, session_init init) 
           self->send(st.init.registry, status_atom::value, st.init.id, false);
         self->delayed_send(self, st.init.limits.resume_window, expire_atom::value, st.generation);
       },
-      [=](event_atom, event_frame& ev) {
+      [=](event_atom, const event_list& evs, const drain_share&) {
         ++self->state.meter.processed;
-        auto& st = self->state;
-        if (st.loading_inbox || ev.stored())
-          return deliver(self, {std::move(ev)});
-        auto tail = ev.tail();
-        st.buffer.push(++st.seq, tail);
-        if (st.attached)
-          if (auto s = st.sink.lock()) {
-            s->send(event_out_frame(st.seq, std::move(tail)));
-            publish_to_write().observe_ns(steady_now_ns() - ev.made_ns());
-          }
+        deliver(self, *evs);
       },
-      [=](event_atom, std::vector<event_frame>& evs) { ++self->state.meter.processed; deliver(self, std::move(evs)); },
       [=](heartbeat_atom) {
         ++self->state.meter.processed;
+        flush(self);
         if (self->state.attached)
           if (auto s = self->state.sink.lock())
             s->ping();
@@ -412,7 +436,7 @@ session_actor::behavior_type session_behavior(self_ptr self, session_init init) 
                         std::chrono::nanoseconds(now_ns(self) - st.last_inbound_ns);
         if (st.attached)
           if (auto s = st.sink.lock())
-            out.outbound = s->queued_frames();
+            out.outbound = s->queued_frames() + st.unsent.size();
         return out;
       },
       [=](replay_atom, std::vector<event_frame>& replay) {
@@ -423,6 +447,10 @@ session_actor::behavior_type session_behavior(self_ptr self, session_init init) 
       [=](shutdown_atom) {
         ++self->state.meter.processed;
         close_and_quit(self, close_code::going_away, "server shutting down", false);
+      },
+      [=](flush_atom) {
+        self->state.flush_queued = false;
+        flush(self);
       },
       [=](expire_atom, uint64_t generation) {
         ++self->state.meter.processed;

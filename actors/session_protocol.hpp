@@ -21,8 +21,7 @@ using session_actor = caf::typed_actor<
     caf::reacts_to<touch_atom>,                                // a control frame
     caf::reacts_to<detach_atom, uint64_t, uint16_t, bool>,    // sink id, close code, resumable
     // From the registry.
-    caf::reacts_to<event_atom, event_frame>,
-    caf::reacts_to<event_atom, std::vector<event_frame>>,
+    caf::reacts_to<event_atom, event_list, drain_share>,
     caf::reacts_to<heartbeat_atom>,                            // send a protocol ping
     caf::reacts_to<evict_atom, int64_t>,                       // evict if silent since (ns)
     caf::replies_to<attach_atom, sink_ptr, uint64_t>::with<bool>,  // resume on a new socket
@@ -30,7 +29,8 @@ using session_actor = caf::typed_actor<
     // From the inbox: the user's stored events for a fresh session.
     caf::reacts_to<replay_atom, std::vector<event_frame>>,
     caf::replies_to<info_atom>::with<actor_info>,              // for /api/v1/actors
-    // Own timer.
+    // Own messages.
+    caf::reacts_to<flush_atom>,                                // write the frames held back
     caf::reacts_to<expire_atom, uint64_t>>;                    // resume window over (generation)
 
 } // namespace herald

@@ -58,7 +58,8 @@ std::vector<section> schema(herald_config& c) {
         {"max_channels", &c.session.max_channels}}},
       {"presence", {{"retain", &c.presence.retain}, {"max_users", &c.presence.max_users}}},
       {"delivery", {{"inbox_max", &c.delivery.inbox_max}, {"inbox_ttl", &c.delivery.inbox_ttl},
-                    {"ack_required", &c.delivery.ack_required}}},
+                    {"ack_required", &c.delivery.ack_required},
+                    {"batches_in_flight", &c.delivery.batches_in_flight}}},
       {"storage", {{"backend", &c.storage.backend}, {"path", &c.storage.path},
                    {"queue_max", &c.storage.queue_max}}},
       {"redis",
@@ -340,6 +341,7 @@ std::optional<config_error> validate(const herald_config& c) {
   if ((err = check_range("presence.max_users", c.presence.max_users, 1, 100'000'000))) return err;
   if ((err = check_range("delivery.inbox_max", c.delivery.inbox_max, 1, 10'000'000))) return err;
   if ((err = check_positive("delivery.inbox_ttl", c.delivery.inbox_ttl))) return err;
+  if ((err = check_range("delivery.batches_in_flight", c.delivery.batches_in_flight, 1, 1000))) return err;
   static const std::set<std::string> backends{"sqlite", "redis", "memory"};
   if (!backends.count(c.storage.backend))
     return config_error{"storage.backend", quoted(c.storage.backend) + " is not one of \"sqlite\", \"redis\", \"memory\""};

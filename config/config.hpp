@@ -53,6 +53,7 @@ struct delivery_section {
   int64_t inbox_max = 1000;
   duration inbox_ttl = 24h;
   bool ack_required = false;  // true: only a client's ack moves the inbox cursor
+  int64_t batches_in_flight = 16; // publish batches handed to sessions, not yet taken by all; more wait
 };
 
 struct storage_section {

@@ -15,7 +15,7 @@ struct registry_fixture : deterministic_system {
     limits.session.heartbeat_interval = 1s;
     limits.session.stale_after = 3s;
     limits.session.resume_window = 30s;
-    registry = spawn_registry(sys, limits);
+    registry = spawn_registry(sys, limits, registry_thread::scheduled);
     run();
   }
 

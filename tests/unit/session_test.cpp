@@ -7,6 +7,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// One event as the registry hands it over (a list of one, no drain to report to).
+void send_event(const session_actor& session, event_frame ev) {
+  caf::anon_send(session, event_atom::value,
+                 event_list(std::make_shared<std::vector<event_frame>>(1, std::move(ev))),
+                 drain_share{});
+}
+
 struct session_fixture : deterministic_system {
   std::shared_ptr<recording_sink> sink = std::make_shared<recording_sink>();
   session_actor session;
@@ -33,7 +40,7 @@ struct session_fixture : deterministic_system {
   }
   void publish(const std::string& channel, int n = 1) {
     for (int i = 0; i < n; ++i)
-      caf::anon_send(session, event_atom::value, make_event(channel, "e", "{}"));
+      send_event(session, make_event(channel, "e", "{}"));
     run();
   }
   bool alive() {
@@ -104,7 +111,7 @@ TEST_CASE("inbound frames: ping, bad input, subscriptions") {
 TEST_CASE("events get gapless per-session seqs and share the publisher's bytes") {
   session_fixture f;
   auto ev = make_event("admin", "hello", R"({"x":1})");
-  caf::anon_send(f.session, event_atom::value, ev);
+  send_event(f.session, ev);
   f.publish("admin", 2);
   auto events = f.sink->of_type("event");
   REQUIRE(events.size() == 3);
