@@ -10,8 +10,9 @@ namespace {
 struct registry_fixture : deterministic_system {
   registry_actor registry;
 
-  registry_fixture() {
+  explicit registry_fixture(uint32_t batches_in_flight = 16) {
     registry_limits limits;
+    limits.batches_in_flight = batches_in_flight;
     limits.session.heartbeat_interval = 1s;
     limits.session.stale_after = 3s;
     limits.session.resume_window = 30s;
@@ -56,6 +57,29 @@ struct registry_fixture : deterministic_system {
     return reply<publish_outcome>().delivered;
   }
 
+  void send_publish(publish_target target, const std::string& name) {
+    publish_request req;
+    req.target = target;
+    req.name = name;
+    req.event = make_event(name, "e", "{}");
+    self->send(registry, publish_atom::value, req);
+  }
+
+  // Runs the registry's messages only; every session waits.
+  void run_registry_only() {
+    while (sched.prioritize(registry))
+      sched.run_once();
+  }
+
+  // The publish answers that have arrived so far.
+  std::vector<publish_outcome> answers() {
+    std::vector<publish_outcome> out;
+    for (bool more = true; more;)
+      self->receive([&](publish_outcome& o) { out.push_back(o); },
+                    caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
+    return out;
+  }
+
   registry_stats stats() {
     self->send(registry, stats_atom::value);
     run();
@@ -98,6 +122,44 @@ TEST_CASE("publish reaches a user's sessions, a channel's, or everyone, and coun
   CHECK(st.attached == 3);
   CHECK(st.users == 2);
   CHECK(st.channels == 1);
+}
+
+TEST_CASE("at delivery.batches_in_flight, publishes wait unanswered until every session took a drain") {
+  registry_fixture f{1};
+  auto a = f.connect("u1", {"news"});
+  auto b = f.connect("u2", {"news"});
+  f.send_publish(publish_target::channel, "news");
+  f.run_registry_only();
+  CHECK(f.answers().size() == 1);  // drained: answered, though no session has taken it yet
+  CHECK(a->of_type("event").empty());
+  f.send_publish(publish_target::channel, "news");
+  f.send_publish(publish_target::broadcast, "");
+  f.sched.advance_time(std::chrono::milliseconds(50));  // well past the cork window
+  f.run_registry_only();
+  CHECK(f.answers().empty());  // the one drain allowed is still open
+  // Session a takes its share; b still holds one: the drain stays open.
+  f.self->send(f.registry, actors_atom::value, std::string("u1"), uint64_t(10), uint64_t(0));
+  f.run_registry_only();
+  auto page = f.reply<session_page>();
+  REQUIRE(page.sessions.size() == 1);
+  while (f.sched.prioritize(page.sessions[0]))
+    f.sched.run_once();
+  CHECK(a->of_type("event").size() == 1);
+  f.run_registry_only();
+  CHECK(f.answers().empty());
+  CHECK(b->of_type("event").empty());
+  // b takes its share too: the waiting publishes go out as the next drain.
+  f.run();
+  auto late = f.answers();
+  REQUIRE(late.size() == 2);
+  CHECK(late[0].delivered == 2);
+  CHECK(late[1].delivered == 2);
+  for (auto& sink : {a, b}) {
+    auto events = sink->of_type("event");
+    REQUIRE(events.size() == 3);
+    for (size_t i = 0; i < 3; ++i)
+      CHECK(events[i]["seq"] == i + 1);
+  }
 }
 
 TEST_CASE("subscribe and unsubscribe change what a channel publish reaches") {

@@ -122,6 +122,25 @@ TEST_CASE("events get gapless per-session seqs and share the publisher's bytes")
   CHECK(f.sink->tails[1].get() == &ev.data->tail);  // no per-session copy of the payload
 }
 
+TEST_CASE("events waiting together in the mailbox leave in one write, before what follows them") {
+  session_fixture f;
+  auto before = f.sink->batch_writes;
+  for (int i = 0; i < 3; ++i)
+    send_event(f.session, make_event("admin", "e", "{}"));
+  caf::anon_send(f.session, inbound_atom::value, std::string(R"({"type":"ping"})"));
+  f.run();
+  CHECK(f.sink->batch_writes == before + 1);
+  auto n = f.sink->frames.size();
+  REQUIRE(n >= 4);
+  for (size_t i = 0; i < 3; ++i)
+    CHECK(f.sink->json(n - 4 + i)["seq"] == i + 1);
+  CHECK(f.sink->json(n - 1)["type"] == "pong");
+  send_event(f.session, make_event("admin", "e", "{}"));
+  f.run();
+  CHECK(f.sink->batch_writes == before + 2);  // alone in the mailbox: written at once
+  CHECK(f.sink->last()["seq"] == 4);
+}
+
 TEST_CASE("over max_frames_per_sec the client is told once per window") {
   session_fixture f(small_limits());
   for (int i = 0; i < 8; ++i)

@@ -25,6 +25,7 @@ public:
     frames.push_back(std::string(f.prefix_view()) + f.text + (f.tail ? *f.tail : std::string()));
   }
   void send(std::vector<out_frame> fs) override {
+    ++batch_writes;
     for (auto& f : fs)
       send(std::move(f));
   }
@@ -51,6 +52,7 @@ public:
   std::vector<shared_bytes> tails;
   std::shared_ptr<session_port> port;
   int pings = 0;
+  int batch_writes = 0;  // calls of send(vector): what a connection writes at once
   int closed_code = 0;
   bool closed_abort = false;
 
