@@ -291,8 +291,10 @@ void handle_frame(self_ptr self, const std::string& text) {
     return it != j.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
   };
   if (type == "ping") {
-    touch(self, true);
-    return send_json(self, {{"type", "pong"}, {"timestamp", rfc3339_now()}});
+    // The pong first: telling the registry may wake its thread, which
+    // should not stand between the client and its answer.
+    send_json(self, {{"type", "pong"}, {"timestamp", rfc3339_now()}});
+    return touch(self, true);
   }
   if (type == "subscribe" || type == "unsubscribe") {
     auto channel = string_field("channel");
