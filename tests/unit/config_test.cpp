@@ -56,6 +56,7 @@ TEST_CASE("defaults are the contract's") {
   CHECK(c.session.resume_buffer == 256);
   CHECK(c.delivery.inbox_max == 1000);
   CHECK(c.delivery.inbox_ttl == duration{86400000});
+  CHECK(c.delivery.batches_in_flight == 16);
   CHECK(c.storage.backend == "sqlite");
   CHECK(c.storage.path == "data/herald.db");
   CHECK(c.redis.url == "redis://127.0.0.1:6379/0");
@@ -79,6 +80,7 @@ TEST_CASE("every kind of config error names the file, the key and the problem") 
   CHECK(err(secret + "[nonsense]\na = 1\n").find("nonsense: unknown section") != std::string::npos);
   CHECK(err(secret + "[server]\nlisten = \"nope\"\n").find("server.listen") != std::string::npos);
   CHECK(err(secret + "[server]\nmax_connections = 0\n").find("server.max_connections: 0 is out of range") != std::string::npos);
+  CHECK(err(secret + "[delivery]\nbatches_in_flight = 0\n").find("delivery.batches_in_flight: 0 is out of range") != std::string::npos);
   CHECK(err("[auth]\nrequired = true\n").find("auth.jwt_secret: is empty while auth.required = true") != std::string::npos);
   CHECK(err(secret + "[storage]\nbackend = \"mongo\"\n").find("storage.backend") != std::string::npos);
   CHECK(err(secret + "[[sinks]]\nname = \"a\"\nkind = \"fax\"\n").find("sinks[0].kind") != std::string::npos);
