@@ -1,6 +1,7 @@
 #include "actors/session.hpp"
 
 #include "actors/channel_policy.hpp"
+#include "actors/compact_actor.hpp"
 #include "actors/exception_text.hpp"
 #include "actors/latency_histogram.hpp"
 #include "actors/rate_window.hpp"
@@ -8,7 +9,10 @@
 #include "config/log.hpp"
 #include "config/time_format.hpp"
 
-#include <caf/all.hpp>
+#include <caf/local_actor.hpp>
+#include <caf/make_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/actor_cast.hpp>
 #include <nlohmann/json.hpp>
 
 #include <set>
@@ -65,16 +69,45 @@ struct session_state {
   // mailbox, so the events of several registry drains leave in one socket
   // write. Whatever else is written goes after them.
   std::vector<out_frame> unsent;
-  bool flush_queued = false;
   actor_meter meter;
 };
 
-using self_ptr = session_actor::stateful_pointer<session_state>;
+// Frames held back while the actor yields its thread with messages still
+// waiting: past this many they are written anyway.
+constexpr size_t unsent_max_on_yield = 32;
+
+// The session actor: a compact actor (no behavior stack) that dispatches on
+// the message's leading atom; see session_protocol.hpp for the interface.
+class session_core final : public compact_actor {
+public:
+  session_core(caf::actor_config& cfg, session_init init) : compact_actor(cfg) {
+    state.init = std::move(init);
+  }
+  const char* name() const override { return "session"; }
+
+  session_state state;
+
+  using compact_actor::mailbox_empty;
+  using compact_actor::mailbox_size;
+  using compact_actor::now;
+  using compact_actor::quit;
+  using compact_actor::tell;
+  using compact_actor::tell_self_after;
+
+  session_actor handle() { return caf::actor_cast<session_actor>(caf::strong_actor_ptr{ctrl()}); }
+
+private:
+  void on_start() override;
+  void handle(caf::mailbox_element& x) override;
+  void on_idle() override;
+  void on_yield() override;
+  void on_exception(std::exception_ptr eptr) override;
+};
+
+using self_ptr = session_core*;
 
 int64_t now_ns(self_ptr self) {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             self->clock().now().time_since_epoch())
-      .count();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(self->now().time_since_epoch()).count();
 }
 
 std::string component(self_ptr self) { return "session " + format_session_id(self->state.init.id); }
@@ -92,18 +125,6 @@ void flush(self_ptr self) {
     for (auto& f : frames)
       publish_to_write().observe_ns(now - f.made_ns);
     s->send(std::move(frames));
-  }
-}
-
-// Writes the held-back frames now if nothing else waits in the mailbox,
-// else once the messages queued so far have been handled.
-void flush_soon(self_ptr self) {
-  auto& st = self->state;
-  if (self->mailbox().empty())
-    return flush(self);
-  if (!st.flush_queued) {
-    st.flush_queued = true;
-    self->send(self, flush_atom::value);
   }
 }
 
@@ -155,7 +176,7 @@ void touch(self_ptr self, bool force) {
   if (force || st.last_inbound_ns - st.last_reported_ns >= every) {
     st.last_reported_ns = st.last_inbound_ns;
     if (st.init.registry)
-      self->send(st.init.registry, touch_atom::value, st.init.id);
+      self->tell(st.init.registry, touch_atom::value, st.init.id);
   }
 }
 
@@ -166,7 +187,7 @@ void attach_sink(self_ptr self, const sink_ptr& sink) {
   st.sink_id = sink->id();
   st.attached = true;
   ++st.generation;
-  sink->bind(make_session_port(caf::actor_cast<session_actor>(self)));
+  sink->bind(make_session_port(self->handle()));
 }
 
 // Ends the session for good (no resume).
@@ -204,9 +225,10 @@ void deliver(self_ptr self, const std::vector<event_frame>& evs) {
     if (st.attached)
       hold_event(self, st.seq, std::move(tail), ev.made_ns());
   }
-  flush_soon(self);
+  // The held frames leave when the mailbox runs dry (on_idle) or before
+  // anything else is written.
   if (!reached.empty() && st.init.inbox)
-    self->send(st.init.inbox, cursor_atom::value, st.init.user, reached);
+    self->tell(st.init.inbox, cursor_atom::value, st.init.user, reached);
 }
 
 // The inbox replay arrived (or failed: empty): replay it, then what waited.
@@ -232,7 +254,7 @@ void finish_inbox_load(self_ptr self, std::vector<event_frame> replay) {
 void start_inbox_load(self_ptr self) {
   auto& st = self->state;
   st.loading_inbox = true;
-  self->send(st.init.inbox, load_atom::value, st.init.user, caf::actor_cast<session_actor>(self));
+  self->tell(st.init.inbox, load_atom::value, st.init.user, self->handle());
 }
 
 void handle_ack(self_ptr self, const std::string& id) {
@@ -240,7 +262,7 @@ void handle_ack(self_ptr self, const std::string& id) {
   for (auto it = st.recent_stored.rbegin(); it != st.recent_stored.rend(); ++it)
     if (it->first == id) {
       if (st.init.inbox)
-        self->send(st.init.inbox, cursor_atom::value, st.init.user, it->second);
+        self->tell(st.init.inbox, cursor_atom::value, st.init.user, it->second);
       return;
     }
   // Not a stored event this session sent recently (a channel event, or an
@@ -265,7 +287,7 @@ void handle_subscribe(self_ptr self, const std::string& channel) {
                             ") reached");
     st.channels.insert(channel);
     if (st.init.registry)
-      self->send(st.init.registry, join_atom::value, st.init.id, channel);
+      self->tell(st.init.registry, join_atom::value, st.init.id, channel);
   }
   send_json(self, {{"type", "subscribed"}, {"channel", channel}});
 }
@@ -275,7 +297,7 @@ void handle_unsubscribe(self_ptr self, const std::string& channel) {
   if (channel == user_channel(st.init.user))
     return send_error(self, "forbidden_channel", "a session cannot leave its user channel");
   if (st.channels.erase(channel) && st.init.registry)
-    self->send(st.init.registry, leave_atom::value, st.init.id, channel);
+    self->tell(st.init.registry, leave_atom::value, st.init.id, channel);
   send_json(self, {{"type", "unsubscribed"}, {"channel", channel}});
 }
 
@@ -311,25 +333,126 @@ void handle_frame(self_ptr self, const std::string& text) {
   send_error(self, "unknown_type", "unknown frame type \"" + type + "\"");
 }
 
-session_actor::behavior_type session_behavior(self_ptr self, session_init init) {
+void on_inbound(self_ptr self, const std::string& text) {
+  ++self->state.meter.processed;
+  touch(self, false);
+  switch (self->state.rate.on_frame(self->state.last_inbound_ns)) {
+    case rate_verdict::accept:
+      break;
+    case rate_verdict::reject_first:
+      return send_error(self, "rate_limited", "over session.max_frames_per_sec; frames are dropped");
+    case rate_verdict::reject:
+      return;
+    case rate_verdict::disconnect:
+      log::info(component(self), "closing: over the frame rate limit for too long");
+      return close_and_quit(self, close_code::policy_violation, "rate limit exceeded", false);
+  }
+  handle_frame(self, text);
+}
+
+void on_detach(self_ptr self, uint64_t sink_id, uint16_t code, bool resumable) {
+  ++self->state.meter.processed;
   auto& st = self->state;
-  st.init = std::move(init);
+  if (!st.attached || sink_id != st.sink_id)
+    return;  // an older socket of a resumed session
+  st.attached = false;
+  st.sink.reset();
+  st.unsent = {};  // kept in the resume buffer
+  if (!resumable || st.init.limits.resume_window.count() == 0) {
+    log::debug(component(self), "closed (" + std::to_string(code) + ")");
+    return self->quit();
+  }
+  ++st.generation;
+  if (st.init.registry)
+    self->tell(st.init.registry, status_atom::value, st.init.id, false);
+  self->tell_self_after(st.init.limits.resume_window, expire_atom::value, st.generation);
+}
+
+void on_heartbeat(self_ptr self) {
+  ++self->state.meter.processed;
+  flush(self);
+  if (self->state.attached)
+    if (auto s = self->state.sink.lock())
+      s->ping();
+}
+
+void on_evict(self_ptr self, int64_t cutoff_ns) {
+  ++self->state.meter.processed;
+  auto& st = self->state;
+  if (!st.attached)
+    return;
+  if (st.last_inbound_ns >= cutoff_ns)
+    return touch(self, true);  // the registry's view was behind
+  log::info(component(self), "evicted: no inbound frame for heartbeat.stale_after");
+  if (st.init.registry)
+    self->tell(st.init.registry, evicted_atom::value, st.init.id);
+  close_and_quit(self, close_code::stale, "stale: no inbound frame", true);
+}
+
+bool on_attach(self_ptr self, const sink_ptr& sink, uint64_t last_seq) {
+  ++self->state.meter.processed;
+  auto& st = self->state;
+  if (!sink || !st.buffer.covers(last_seq, st.seq))
+    return false;
+  if (st.attached)
+    if (auto old = st.sink.lock())
+      old->close(close_code::replaced, "session resumed on another connection", false);
+  attach_sink(self, sink);
+  touch(self, true);
+  auto missed = st.buffer.after(last_seq);
+  send_welcome(self, true);
+  send_json(self, {{"type", "session_restored"},
+                   {"session_id", format_session_id(st.init.id)},
+                   {"replayed", missed.size()}});
+  std::vector<out_frame> frames;
+  frames.reserve(missed.size());
+  for (auto& [seq, tail] : missed)
+    frames.push_back(event_out_frame(seq, tail));
+  if (!frames.empty())
+    sink->send(std::move(frames));
+  // Stored events buffered while detached have now reached a socket.
+  if (!missed.empty() && !st.recent_stored.empty() && st.init.inbox && !st.init.limits.ack_required)
+    self->tell(st.init.inbox, cursor_atom::value, st.init.user, st.recent_stored.back().second);
+  if (st.init.registry)
+    self->tell(st.init.registry, status_atom::value, st.init.id, true);
+  log::debug(component(self), "resumed, replayed " + std::to_string(missed.size()));
+  return true;
+}
+
+actor_info on_info(self_ptr self) {
+  auto& st = self->state;
+  auto out = metered_info("session " + format_session_id(st.init.id), "session", "registry",
+                          self->mailbox_size(), st.meter);
+  out.state = st.attached ? "attached" : "detached";
+  out.user = st.init.user;
+  for (auto& c : channel_list(self))
+    out.channels.push_back(c.get<std::string>());
+  out.last_seen = std::chrono::system_clock::now() - std::chrono::nanoseconds(now_ns(self) - st.last_inbound_ns);
+  if (st.attached)
+    if (auto s = st.sink.lock())
+      out.outbound = s->queued_frames() + st.unsent.size();
+  return out;
+}
+
+void on_expire(self_ptr self, uint64_t generation) {
+  ++self->state.meter.processed;
+  if (!self->state.attached && generation == self->state.generation) {
+    log::debug(component(self), "resume window over");
+    self->quit();
+  }
+}
+
+void session_core::on_start() {
+  auto self = this;
+  auto& st = state;
   st.buffer = resume_buffer(st.init.limits.resume_buffer);
   st.rate = rate_window(
       st.init.limits.max_frames_per_sec,
-      std::chrono::duration_cast<std::chrono::nanoseconds>(st.init.limits.rate_limit_close_after)
-          .count());
+      std::chrono::duration_cast<std::chrono::nanoseconds>(st.init.limits.rate_limit_close_after).count());
   for (auto& c : st.init.channels)
     st.channels.insert(c);
   std::vector<std::string>().swap(st.init.channels);
   st.last_inbound_ns = st.last_reported_ns = now_ns(self);
-  self->set_exception_handler([self](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
-    auto what = exception_text(eptr);
-    log::error(component(self), "handler failed, closing the session: " + what);
-    if (auto s = self->state.sink.lock())
-      s->close(close_code::internal_error, "internal error", false);
-    return caf::sec::runtime_error;
-  });
   if (st.init.sink) {
     auto sink = std::move(st.init.sink);
     attach_sink(self, sink);
@@ -337,131 +460,95 @@ session_actor::behavior_type session_behavior(self_ptr self, session_init init) 
     if (st.init.inbox)
       start_inbox_load(self);
   }
-  return {
-      [=](inbound_atom, std::string& text) {
-        ++self->state.meter.processed;
-        touch(self, false);
-        switch (self->state.rate.on_frame(self->state.last_inbound_ns)) {
-          case rate_verdict::accept:
-            break;
-          case rate_verdict::reject_first:
-            return send_error(self, "rate_limited",
-                              "over session.max_frames_per_sec; frames are dropped");
-          case rate_verdict::reject:
-            return;
-          case rate_verdict::disconnect:
-            log::info(component(self), "closing: over the frame rate limit for too long");
-            return close_and_quit(self, close_code::policy_violation, "rate limit exceeded", false);
-        }
-        handle_frame(self, text);
-      },
-      [=](touch_atom) { ++self->state.meter.processed; touch(self, false); },
-      [=](detach_atom, uint64_t sink_id, uint16_t code, bool resumable) {
-        ++self->state.meter.processed;
-        auto& st = self->state;
-        if (!st.attached || sink_id != st.sink_id)
-          return;  // an older socket of a resumed session
-        st.attached = false;
-        st.sink.reset();
-        st.unsent = {};  // kept in the resume buffer
-        if (!resumable || st.init.limits.resume_window.count() == 0) {
-          log::debug(component(self), "closed (" + std::to_string(code) + ")");
-          return self->quit();
-        }
-        ++st.generation;
-        if (st.init.registry)
-          self->send(st.init.registry, status_atom::value, st.init.id, false);
-        self->delayed_send(self, st.init.limits.resume_window, expire_atom::value, st.generation);
-      },
-      [=](event_atom, const event_list& evs, const drain_share&) {
-        ++self->state.meter.processed;
-        deliver(self, *evs);
-      },
-      [=](heartbeat_atom) {
-        ++self->state.meter.processed;
-        flush(self);
-        if (self->state.attached)
-          if (auto s = self->state.sink.lock())
-            s->ping();
-      },
-      [=](evict_atom, int64_t cutoff_ns) {
-        ++self->state.meter.processed;
-        auto& st = self->state;
-        if (!st.attached)
-          return;
-        if (st.last_inbound_ns >= cutoff_ns)
-          return touch(self, true);  // the registry's view was behind
-        log::info(component(self), "evicted: no inbound frame for heartbeat.stale_after");
-        if (st.init.registry)
-          self->send(st.init.registry, evicted_atom::value, st.init.id);
-        close_and_quit(self, close_code::stale, "stale: no inbound frame", true);
-      },
-      [=](attach_atom, sink_ptr& sink, uint64_t last_seq) -> bool {
-        ++self->state.meter.processed;
-        auto& st = self->state;
-        if (!sink || !st.buffer.covers(last_seq, st.seq))
-          return false;
-        if (st.attached)
-          if (auto old = st.sink.lock())
-            old->close(close_code::replaced, "session resumed on another connection", false);
-        attach_sink(self, sink);
-        touch(self, true);
-        auto missed = st.buffer.after(last_seq);
-        send_welcome(self, true);
-        send_json(self, {{"type", "session_restored"},
-                         {"session_id", format_session_id(st.init.id)},
-                         {"replayed", missed.size()}});
-        std::vector<out_frame> frames;
-        frames.reserve(missed.size());
-        for (auto& [seq, tail] : missed)
-          frames.push_back(event_out_frame(seq, tail));
-        if (!frames.empty())
-          sink->send(std::move(frames));
-        // Stored events buffered while detached have now reached a socket.
-        if (!missed.empty() && !st.recent_stored.empty() && st.init.inbox &&
-            !st.init.limits.ack_required)
-          self->send(st.init.inbox, cursor_atom::value, st.init.user, st.recent_stored.back().second);
-        if (st.init.registry)
-          self->send(st.init.registry, status_atom::value, st.init.id, true);
-        log::debug(component(self), "resumed, replayed " + std::to_string(missed.size()));
-        return true;
-      },
-      [=](info_atom) {
-        auto& st = self->state;
-        auto out = metered_info("session " + format_session_id(st.init.id), "session", "registry",
-                                self->mailbox().size(), st.meter);
-        out.state = st.attached ? "attached" : "detached";
-        out.user = st.init.user;
-        for (auto& c : channel_list(self))
-          out.channels.push_back(c.get<std::string>());
-        out.last_seen = std::chrono::system_clock::now() -
-                        std::chrono::nanoseconds(now_ns(self) - st.last_inbound_ns);
-        if (st.attached)
-          if (auto s = st.sink.lock())
-            out.outbound = s->queued_frames() + st.unsent.size();
-        return out;
-      },
-      [=](replay_atom, std::vector<event_frame>& replay) {
-        ++self->state.meter.processed;
-        if (self->state.loading_inbox)
-          finish_inbox_load(self, std::move(replay));
-      },
-      [=](shutdown_atom) {
-        ++self->state.meter.processed;
-        close_and_quit(self, close_code::going_away, "server shutting down", false);
-      },
-      [=](flush_atom) {
-        self->state.flush_queued = false;
-        flush(self);
-      },
-      [=](expire_atom, uint64_t generation) {
-        ++self->state.meter.processed;
-        if (!self->state.attached && generation == self->state.generation) {
-          log::debug(component(self), "resume window over");
-          self->quit();
-        }
-      },
-  };
+}
+
+// Every message starts with its atom (session_protocol.hpp); the rest of its
+// types are checked before the handler sees them.
+void session_core::handle(caf::mailbox_element& x) {
+  auto& c = x.content();
+  if (c.empty() || !c.match_element<caf::atom_value>(0))
+    return unexpected(x);
+  auto self = this;
+  switch (c.get_as<caf::atom_value>(0)) {
+    case event_atom::value:
+      if (c.match_elements<event_atom, event_list, drain_share>()) {
+        ++state.meter.processed;
+        return deliver(self, *c.get_as<event_list>(1));
+      }
+      break;
+    case inbound_atom::value:
+      if (c.match_elements<inbound_atom, std::string>())
+        return on_inbound(self, c.get_as<std::string>(1));
+      break;
+    case touch_atom::value:
+      if (c.match_elements<touch_atom>()) {
+        ++state.meter.processed;
+        return touch(self, false);
+      }
+      break;
+    case detach_atom::value:
+      if (c.match_elements<detach_atom, uint64_t, uint16_t, bool>())
+        return on_detach(self, c.get_as<uint64_t>(1), c.get_as<uint16_t>(2), c.get_as<bool>(3));
+      break;
+    case heartbeat_atom::value:
+      if (c.match_elements<heartbeat_atom>())
+        return on_heartbeat(self);
+      break;
+    case evict_atom::value:
+      if (c.match_elements<evict_atom, int64_t>())
+        return on_evict(self, c.get_as<int64_t>(1));
+      break;
+    case attach_atom::value:
+      if (c.match_elements<attach_atom, sink_ptr, uint64_t>())
+        return reply(x, on_attach(self, c.get_as<sink_ptr>(1), c.get_as<uint64_t>(2)));
+      break;
+    case shutdown_atom::value:
+      if (c.match_elements<shutdown_atom>()) {
+        ++state.meter.processed;
+        return close_and_quit(self, close_code::going_away, "server shutting down", false);
+      }
+      break;
+    case replay_atom::value:
+      if (c.match_elements<replay_atom, std::vector<event_frame>>()) {
+        ++state.meter.processed;
+        if (state.loading_inbox)
+          finish_inbox_load(self, std::move(c.get_mutable_as<std::vector<event_frame>>(1)));
+        return;
+      }
+      break;
+    case info_atom::value:
+      if (c.match_elements<info_atom>())
+        return reply(x, on_info(self));
+      break;
+    case expire_atom::value:
+      if (c.match_elements<expire_atom, uint64_t>())
+        return on_expire(self, c.get_as<uint64_t>(1));
+      break;
+    default:
+      break;
+  }
+  unexpected(x);
+}
+
+void session_core::on_idle() { flush(this); }
+
+void session_core::on_yield() {
+  if (state.unsent.size() >= unsent_max_on_yield)
+    flush(this);
+}
+
+void session_core::on_exception(std::exception_ptr eptr) {
+  log::error(component(this), "handler failed, closing the session: " + exception_text(eptr));
+  if (auto s = state.sink.lock())
+    s->close(close_code::internal_error, "internal error", false);
+}
+
+session_actor spawn(caf::actor_system& sys, session_init init) {
+  caf::actor_config cfg;
+  auto ptr = caf::make_actor<session_core, caf::strong_actor_ptr>(sys.next_actor_id(), sys.node(), &sys, cfg,
+                                                                  std::move(init));
+  static_cast<session_core*>(caf::actor_cast<caf::abstract_actor*>(ptr))->launch();
+  return caf::actor_cast<session_actor>(std::move(ptr));
 }
 
 } // namespace
@@ -470,12 +557,10 @@ std::shared_ptr<session_port> make_session_port(session_actor actor) {
   return std::make_shared<actor_session_port>(std::move(actor));
 }
 
-session_actor spawn_session(caf::actor_system& sys, session_init init) {
-  return sys.spawn(session_behavior, std::move(init));
-}
+session_actor spawn_session(caf::actor_system& sys, session_init init) { return spawn(sys, std::move(init)); }
 
 session_actor spawn_session(caf::local_actor* parent, session_init init) {
-  return parent->spawn(session_behavior, std::move(init));
+  return spawn(parent->system(), std::move(init));
 }
 
 } // namespace herald

@@ -30,7 +30,6 @@ using session_actor = caf::typed_actor<
     caf::reacts_to<replay_atom, std::vector<event_frame>>,
     caf::replies_to<info_atom>::with<actor_info>,              // for /api/v1/actors
     // Own messages.
-    caf::reacts_to<flush_atom>,                                // write the frames held back
     caf::reacts_to<expire_atom, uint64_t>>;                    // resume window over (generation)
 
 } // namespace herald
