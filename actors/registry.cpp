@@ -57,6 +57,7 @@ struct user_entry {
 struct registry_state {
   static inline const char* name = "registry";
   registry_limits limits;
+  std::shared_ptr<const session_limits> session_limits_shared;  // handed to every session
   actor_meter meter;
   inbox_actor inbox;  // invalid: no durable inbox
   std::shared_ptr<persistence::cluster_link> cluster;  // null: a single node
@@ -148,7 +149,7 @@ void spawn_fresh(self_ptr self, connect_request& req) {
   init.allowed = std::move(req.allowed);
   init.channels = std::move(req.channels);
   init.sink = std::move(req.sink);
-  init.limits = st.limits.session;
+  init.limits = st.session_limits_shared;
   init.registry = self;
   if (!req.user.empty())
     init.inbox = st.inbox;
@@ -315,6 +316,7 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
                                                 inbox_actor inbox,
                                                 std::shared_ptr<persistence::cluster_link> cluster) {
   self->state.limits = limits;
+  self->state.session_limits_shared = std::make_shared<const session_limits>(limits.session);
   self->state.inbox = inbox;
   self->state.cluster = std::move(cluster);
   self->set_down_handler([self](const caf::down_msg& dm) {

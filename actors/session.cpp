@@ -15,7 +15,7 @@
 #include <caf/actor_cast.hpp>
 #include <nlohmann/json.hpp>
 
-#include <set>
+#include <algorithm>
 #include <unordered_set>
 
 namespace herald {
@@ -51,7 +51,7 @@ struct session_state {
   bool attached = false;
   uint64_t seq = 0;
   resume_buffer buffer;
-  std::set<std::string> channels;  // joined channels, user channel excluded
+  std::vector<std::string> channels;  // joined channels, sorted, user channel excluded
   int64_t last_inbound_ns = 0;
   int64_t last_reported_ns = 0;
   rate_window rate;
@@ -59,12 +59,20 @@ struct session_state {
   // Durable inbox: while the replay is being read, live events wait in
   // `held`; events the replay delivered are not delivered again live.
   bool loading_inbox = false;
-  std::vector<event_frame> held;
-  std::unique_ptr<std::unordered_set<std::string>> replayed_ids;  // made when a replay had events
-  // Stored events recently sent, so an ack by id can move the cursor.
-  // (A vector, not a deque: a deque allocates on construction, and an idle
-  // session should hold nothing.)
-  std::vector<std::pair<std::string, persistence::inbox_pos>> recent_stored;
+  struct durable_state {
+    std::vector<event_frame> held;
+    std::unordered_set<std::string> replayed_ids;
+    // Stored events recently sent, so an ack by id can move the cursor.
+    std::vector<std::pair<std::string, persistence::inbox_pos>> recent_stored;
+  };
+  // Made when the session first loads its inbox or sends a stored event:
+  // an idle or channel-only session holds one pointer for all of it.
+  std::unique_ptr<durable_state> durable;
+  durable_state& durable_part() {
+    if (!durable)
+      durable = std::make_unique<durable_state>();
+    return *durable;
+  }
   // Event frames held back while more messages wait in this actor's
   // mailbox, so the events of several registry drains leave in one socket
   // write. Whatever else is written goes after them.
@@ -108,6 +116,24 @@ using self_ptr = session_core*;
 
 int64_t now_ns(self_ptr self) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(self->now().time_since_epoch()).count();
+}
+
+bool has_channel(const std::vector<std::string>& list, const std::string& c) {
+  return std::binary_search(list.begin(), list.end(), c);
+}
+
+void add_channel(std::vector<std::string>& list, const std::string& c) {
+  auto at = std::lower_bound(list.begin(), list.end(), c);
+  if (at == list.end() || *at != c)
+    list.insert(at, c);
+}
+
+bool remove_channel(std::vector<std::string>& list, const std::string& c) {
+  auto at = std::lower_bound(list.begin(), list.end(), c);
+  if (at == list.end() || *at != c)
+    return false;
+  list.erase(at);
+  return true;
 }
 
 std::string component(self_ptr self) { return "session " + format_session_id(self->state.init.id); }
@@ -160,7 +186,7 @@ void send_welcome(self_ptr self, bool resumed) {
                    {"session_id", format_session_id(self->state.init.id)},
                    {"user", self->state.init.user},
                    {"channels", channel_list(self)},
-                   {"heartbeat_ms", self->state.init.limits.heartbeat_interval.count()},
+                   {"heartbeat_ms", self->state.init.limits->heartbeat_interval.count()},
                    {"resumed", resumed}});
 }
 
@@ -172,7 +198,7 @@ void touch(self_ptr self, bool force) {
   st.last_inbound_ns = now_ns(self);
   auto every = std::min<int64_t>(
       1'000'000'000,
-      std::chrono::duration_cast<std::chrono::nanoseconds>(st.init.limits.stale_after).count() / 4);
+      std::chrono::duration_cast<std::chrono::nanoseconds>(st.init.limits->stale_after).count() / 4);
   if (force || st.last_inbound_ns - st.last_reported_ns >= every) {
     st.last_reported_ns = st.last_inbound_ns;
     if (st.init.registry)
@@ -206,18 +232,20 @@ void close_and_quit(self_ptr self, uint16_t code, const std::string& reason, boo
 void deliver(self_ptr self, const std::vector<event_frame>& evs) {
   auto& st = self->state;
   if (st.loading_inbox) {
-    st.held.insert(st.held.end(), evs.begin(), evs.end());
+    auto& held = st.durable_part().held;
+    held.insert(held.end(), evs.begin(), evs.end());
     return;
   }
   persistence::inbox_pos reached;
   for (auto& ev : evs) {
     if (ev.stored()) {
-      if (st.replayed_ids && st.replayed_ids->erase(ev.id()))
+      auto& d = st.durable_part();
+      if (d.replayed_ids.erase(ev.id()))
         continue;  // the inbox replay already sent it
-      st.recent_stored.emplace_back(ev.id(), ev.pos());
-      if (st.recent_stored.size() > st.init.limits.resume_buffer)
-        st.recent_stored.erase(st.recent_stored.begin());
-      if (st.attached && !st.init.limits.ack_required)
+      d.recent_stored.emplace_back(ev.id(), ev.pos());
+      if (d.recent_stored.size() > st.init.limits->resume_buffer)
+        d.recent_stored.erase(d.recent_stored.begin());
+      if (st.attached && !st.init.limits->ack_required)
         reached = std::max(reached, ev.pos());
     }
     auto tail = ev.tail();
@@ -235,18 +263,20 @@ void deliver(self_ptr self, const std::vector<event_frame>& evs) {
 void finish_inbox_load(self_ptr self, std::vector<event_frame> replay) {
   auto& st = self->state;
   st.loading_inbox = false;
-  auto held = std::move(st.held);
-  st.held.clear();
+  std::vector<event_frame> held;
+  if (st.durable)
+    held.swap(st.durable->held);
   std::vector<std::string> ids;
   for (auto& ev : replay)
     ids.push_back(ev.id());
   deliver(self, replay);
   // An event both replayed and published live (held now, or still on its
   // way) is sent once, by the replay.
-  if (!ids.empty() && !st.replayed_ids)
-    st.replayed_ids = std::make_unique<std::unordered_set<std::string>>();
-  for (auto& id : ids)
-    st.replayed_ids->insert(std::move(id));
+  if (!ids.empty()) {
+    auto& d = st.durable_part();
+    for (auto& id : ids)
+      d.replayed_ids.insert(std::move(id));
+  }
   if (!held.empty())
     deliver(self, held);
 }
@@ -259,7 +289,10 @@ void start_inbox_load(self_ptr self) {
 
 void handle_ack(self_ptr self, const std::string& id) {
   auto& st = self->state;
-  for (auto it = st.recent_stored.rbegin(); it != st.recent_stored.rend(); ++it)
+  if (!st.durable)
+    return;
+  auto& recent = st.durable->recent_stored;
+  for (auto it = recent.rbegin(); it != recent.rend(); ++it)
     if (it->first == id) {
       if (st.init.inbox)
         self->tell(st.init.inbox, cursor_atom::value, st.init.user, it->second);
@@ -280,12 +313,12 @@ void handle_subscribe(self_ptr self, const std::string& channel) {
     case channel_check::ok:
       break;
   }
-  if (!st.channels.count(channel)) {
-    if (st.channels.size() >= st.init.limits.max_channels)
+  if (!has_channel(st.channels, channel)) {
+    if (st.channels.size() >= st.init.limits->max_channels)
       return send_error(self, "too_many_channels",
-                        "session.max_channels (" + std::to_string(st.init.limits.max_channels) +
+                        "session.max_channels (" + std::to_string(st.init.limits->max_channels) +
                             ") reached");
-    st.channels.insert(channel);
+    add_channel(st.channels, channel);
     if (st.init.registry)
       self->tell(st.init.registry, join_atom::value, st.init.id, channel);
   }
@@ -296,7 +329,7 @@ void handle_unsubscribe(self_ptr self, const std::string& channel) {
   auto& st = self->state;
   if (channel == user_channel(st.init.user))
     return send_error(self, "forbidden_channel", "a session cannot leave its user channel");
-  if (st.channels.erase(channel) && st.init.registry)
+  if (remove_channel(st.channels, channel) && st.init.registry)
     self->tell(st.init.registry, leave_atom::value, st.init.id, channel);
   send_json(self, {{"type", "unsubscribed"}, {"channel", channel}});
 }
@@ -358,14 +391,14 @@ void on_detach(self_ptr self, uint64_t sink_id, uint16_t code, bool resumable) {
   st.attached = false;
   st.sink.reset();
   st.unsent = {};  // kept in the resume buffer
-  if (!resumable || st.init.limits.resume_window.count() == 0) {
+  if (!resumable || st.init.limits->resume_window.count() == 0) {
     log::debug(component(self), "closed (" + std::to_string(code) + ")");
     return self->quit();
   }
   ++st.generation;
   if (st.init.registry)
     self->tell(st.init.registry, status_atom::value, st.init.id, false);
-  self->tell_self_after(st.init.limits.resume_window, expire_atom::value, st.generation);
+  self->tell_self_after(st.init.limits->resume_window, expire_atom::value, st.generation);
 }
 
 void on_heartbeat(self_ptr self) {
@@ -411,8 +444,9 @@ bool on_attach(self_ptr self, const sink_ptr& sink, uint64_t last_seq) {
   if (!frames.empty())
     sink->send(std::move(frames));
   // Stored events buffered while detached have now reached a socket.
-  if (!missed.empty() && !st.recent_stored.empty() && st.init.inbox && !st.init.limits.ack_required)
-    self->tell(st.init.inbox, cursor_atom::value, st.init.user, st.recent_stored.back().second);
+  if (!missed.empty() && st.durable && !st.durable->recent_stored.empty() && st.init.inbox &&
+      !st.init.limits->ack_required)
+    self->tell(st.init.inbox, cursor_atom::value, st.init.user, st.durable->recent_stored.back().second);
   if (st.init.registry)
     self->tell(st.init.registry, status_atom::value, st.init.id, true);
   log::debug(component(self), "resumed, replayed " + std::to_string(missed.size()));
@@ -445,12 +479,12 @@ void on_expire(self_ptr self, uint64_t generation) {
 void session_core::on_start() {
   auto self = this;
   auto& st = state;
-  st.buffer = resume_buffer(st.init.limits.resume_buffer);
+  st.buffer = resume_buffer(st.init.limits->resume_buffer);
   st.rate = rate_window(
-      st.init.limits.max_frames_per_sec,
-      std::chrono::duration_cast<std::chrono::nanoseconds>(st.init.limits.rate_limit_close_after).count());
+      st.init.limits->max_frames_per_sec,
+      std::chrono::duration_cast<std::chrono::nanoseconds>(st.init.limits->rate_limit_close_after).count());
   for (auto& c : st.init.channels)
-    st.channels.insert(c);
+    add_channel(st.channels, c);
   std::vector<std::string>().swap(st.init.channels);
   st.last_inbound_ns = st.last_reported_ns = now_ns(self);
   if (st.init.sink) {

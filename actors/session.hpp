@@ -14,7 +14,8 @@ struct session_init {
   std::vector<std::string> allowed;   // the token's channel patterns
   std::vector<std::string> channels;  // joined at start (the user channel is implicit)
   sink_ptr sink;
-  session_limits limits;
+  // One object shared by every session of the registry.
+  std::shared_ptr<const session_limits> limits = std::make_shared<const session_limits>();
   registry_actor registry;            // may be invalid in tests
   // Set for a fresh session of a named user when the durable inbox is on:
   // after welcome it replays the inbox, and reports what reached the socket.

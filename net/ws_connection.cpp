@@ -127,7 +127,7 @@ void ws_connection::send(std::vector<out_frame> frames) {
 }
 
 size_t ws_connection::queued_frames() {
-  std::lock_guard<std::mutex> lock(wmutex_);
+  std::lock_guard<spin_lock> lock(wmutex_);
   return wqueue_.size();
 }
 
@@ -153,7 +153,7 @@ void ws_connection::close(uint16_t code, std::string reason, bool abort) {
 void ws_connection::submit(std::vector<wire_frame>&& frames, bool data) {
   std::vector<wire_frame> batch;
   {
-    std::lock_guard<std::mutex> lock(wmutex_);
+    std::lock_guard<spin_lock> lock(wmutex_);
     if (wclosed_ || (data && data_closed_))
       return;
     if (data && wqueue_.size() + frames.size() > limits_.outbound_queue_max) {
@@ -191,7 +191,7 @@ void ws_connection::write_batch(std::vector<wire_frame> batch) {
     auto result = write_nonblocking(batch);
     if (result == write_result::failed) {
       {
-        std::lock_guard<std::mutex> lock(wmutex_);
+        std::lock_guard<spin_lock> lock(wmutex_);
         wqueue_.clear();
         wclosed_ = true;
       }
@@ -206,7 +206,7 @@ void ws_connection::write_batch(std::vector<wire_frame> batch) {
       // which keeps the writer token until the queue is drained.
       bool deferred;
       {
-        std::lock_guard<std::mutex> lock(wmutex_);
+        std::lock_guard<spin_lock> lock(wmutex_);
         direct_ = false;
         deferred = finish_deferred_;
         finish_deferred_ = false;
@@ -224,7 +224,7 @@ void ws_connection::write_batch(std::vector<wire_frame> batch) {
       asio::post(socket_.get_executor(), [self = shared_from_this()] { self->after_close_frame(); });
     batch.clear();
     {
-      std::lock_guard<std::mutex> lock(wmutex_);
+      std::lock_guard<spin_lock> lock(wmutex_);
       if (wqueue_.empty() || wclosed_) {
         writer_ = false;
         break;
@@ -239,7 +239,7 @@ void ws_connection::write_batch(std::vector<wire_frame> batch) {
 void ws_connection::release_writer() {
   bool deferred;
   {
-    std::lock_guard<std::mutex> lock(wmutex_);
+    std::lock_guard<spin_lock> lock(wmutex_);
     if (!direct_ && writer_)
       return;  // handed over to the strand's async write, which still holds the token
     direct_ = false;
@@ -310,16 +310,17 @@ ws_connection::write_result ws_connection::write_nonblocking(std::vector<wire_fr
 void ws_connection::write_async(std::vector<wire_frame> batch) {
   if (finished_)
     return;
-  in_flight_ = std::move(batch);
-  buffers_.clear();
-  for (auto& f : in_flight_) {
-    buffers_.emplace_back(asio::buffer(f.head + f.head_begin, static_cast<size_t>(f.head_end - f.head_begin)));
+  async_ = std::make_unique<async_write_state>();
+  async_->frames = std::move(batch);
+  auto& buffers = async_->buffers;
+  for (auto& f : async_->frames) {
+    buffers.emplace_back(asio::buffer(f.head + f.head_begin, static_cast<size_t>(f.head_end - f.head_begin)));
     if (!f.text.empty())
-      buffers_.emplace_back(asio::buffer(f.text));
+      buffers.emplace_back(asio::buffer(f.text));
     if (f.tail && !f.tail->empty())
-      buffers_.emplace_back(asio::buffer(*f.tail));
+      buffers.emplace_back(asio::buffer(*f.tail));
   }
-  asio::async_write(socket_, buffers_,
+  asio::async_write(socket_, buffers,
                     [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
                       self->on_async_written(ec);
                     });
@@ -330,7 +331,7 @@ void ws_connection::on_async_written(boost::system::error_code ec) {
     return;
   if (ec) {
     {
-      std::lock_guard<std::mutex> lock(wmutex_);
+      std::lock_guard<spin_lock> lock(wmutex_);
       wqueue_.clear();
       wclosed_ = true;
       writer_ = false;
@@ -339,19 +340,18 @@ void ws_connection::on_async_written(boost::system::error_code ec) {
   }
   uint64_t data = 0;
   bool had_close = false;
-  for (auto& f : in_flight_) {
+  for (auto& f : async_->frames) {
     data += (f.transport_flags & flag_data) != 0;
     had_close |= (f.transport_flags & flag_close) != 0;
   }
   counters_.total_messages += data;
   ++counters_.socket_writes;
-  std::vector<wire_frame>().swap(in_flight_);  // a burst is over: keep no big buffers
-  std::vector<asio::const_buffer>().swap(buffers_);
+  async_.reset();  // a burst is over: keep no big buffers
   if (had_close)
     after_close_frame();
   std::vector<wire_frame> batch;
   {
-    std::lock_guard<std::mutex> lock(wmutex_);
+    std::lock_guard<spin_lock> lock(wmutex_);
     if (wqueue_.empty() || wclosed_) {
       writer_ = false;
       return;
@@ -497,7 +497,7 @@ void ws_connection::abort_close(uint16_t code, std::string_view reason, bool res
     return;
   bool idle;
   {
-    std::lock_guard<std::mutex> lock(wmutex_);
+    std::lock_guard<spin_lock> lock(wmutex_);
     idle = !writer_ && wqueue_.empty();
     if (idle)
       writer_ = true;  // keep every other writer off while we offer the close frame
@@ -509,7 +509,7 @@ void ws_connection::abort_close(uint16_t code, std::string_view reason, bool res
     socket_.write_some(asio::buffer(frame), ec);
   }
   {
-    std::lock_guard<std::mutex> lock(wmutex_);
+    std::lock_guard<spin_lock> lock(wmutex_);
     wclosed_ = true;
     if (idle)
       writer_ = false;
@@ -523,7 +523,7 @@ void ws_connection::finish(uint16_t code, bool resumable) {
   close_code_ = code;
   resumable_ = resumable;
   {
-    std::lock_guard<std::mutex> lock(wmutex_);
+    std::lock_guard<spin_lock> lock(wmutex_);
     wclosed_ = true;
     wqueue_.clear();
     if (direct_) {  // another thread is in writev on the descriptor: close after it

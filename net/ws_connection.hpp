@@ -6,6 +6,7 @@
 // what the socket does not take continues through Asio on the strand.
 #include "actors/frame_sink.hpp"
 #include "net/server_counters.hpp"
+#include "net/spin_lock.hpp"
 #include "net/ws_codec.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -13,7 +14,7 @@
 #include <boost/asio/strand.hpp>
 
 #include <memory>
-#include <mutex>
+#include <mutex>  // std::lock_guard
 
 namespace herald::net {
 
@@ -77,13 +78,13 @@ private:
   uint64_t id_;
   tcp::socket socket_;
   int fd_;
-  connection_limits limits_;
+  const connection_limits& limits_;  // the server's, which outlives every connection
   server_counters& counters_;
 
   // Write side, guarded by wmutex_. `writer_` is the token of the one thread
   // allowed to write the socket; `direct_` says it writes the raw descriptor
   // outside the strand, so the strand must not close it meanwhile.
-  std::mutex wmutex_;
+  spin_lock wmutex_;
   std::vector<wire_frame> wqueue_;
   bool writer_ = false;
   bool direct_ = false;
@@ -96,8 +97,12 @@ private:
   std::shared_ptr<session_port> port_;
   ws::parser parser_;
   std::string partial_;  // unparsed bytes of an incomplete frame
-  std::vector<wire_frame> in_flight_;
-  std::vector<asio::const_buffer> buffers_;
+  // Only while Asio writes for a client that is not keeping up.
+  struct async_write_state {
+    std::vector<wire_frame> frames;
+    std::vector<asio::const_buffer> buffers;
+  };
+  std::unique_ptr<async_write_state> async_;
   bool reading_ = false;
   bool close_sent_ = false;  // our close frame is queued or out
   bool close_written_ = false;

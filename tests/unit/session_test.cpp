@@ -25,7 +25,7 @@ struct session_fixture : deterministic_system {
     init.allowed = {"admin", "team-*"};
     init.channels = {"admin"};
     init.sink = sink;
-    init.limits = limits;
+    init.limits = std::make_shared<const session_limits>(limits);
     session = spawn_session(sys, init);
     run();
   }
