@@ -274,10 +274,13 @@ void drain(self_ptr self) {
     events->reserve(end - i);
     for (auto k = i; k < end; ++k)
       events->push_back(batch[k].req.event);
-    event_list list = std::move(events);
+    // One message for every session it reaches: each mailbox element only
+    // points at it (no per-session copy of the list or the drain share).
+    auto msg = caf::make_message(event_atom::value, event_list{std::move(events)}, share);
     uint64_t live = 0;
     for_targets(self, batch[i].req, [&](session_entry& e) {
-      self->send(e.handle, event_atom::value, list, share);
+      caf::actor_cast<caf::abstract_actor*>(e.handle)->enqueue(
+          caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, msg), self->context());
       live += e.attached;
     });
     for (auto k = i; k < end; ++k)
