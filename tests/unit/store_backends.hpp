@@ -79,7 +79,9 @@ public:
     auto port = std::to_string(port_);
     std::vector<std::string> args{"redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
                                   "--appendonly", "no", "--dir", dir_.path.string(),
-                                  "--protected-mode", "no", "--loglevel", "warning"};
+                                  "--protected-mode", "no", "--loglevel", "warning",
+                                  // Redis 7 refuses DEBUG (SLEEP makes a busy server) unless allowed.
+                                  "--enable-debug-command", "local"};
     std::vector<char*> argv;
     for (auto& a : args)
       argv.push_back(a.data());
