@@ -15,6 +15,7 @@
 #include "persistence/redis_store.hpp"
 #include "persistence/sqlite_store.hpp"
 #include "persistence/store_worker.hpp"
+#include "net/asio_coordinator.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -140,10 +141,8 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
   caf::actor_system_config caf_cfg;
   caf_cfg.set("scheduler.max-threads", static_cast<size_t>(cores));
   caf_cfg.set("scheduler.max-throughput", static_cast<size_t>(500));
-  // Work sharing: idle workers sleep on a condition variable. The default
-  // work-stealing workers poll (and sleep-poll), which cost a third of a
-  // core in the fan-out benchmark when the process is pinned to one core.
-  caf_cfg.set("scheduler.policy", caf::atom("sharing"));
+  // Actors run on the server's I/O threads (net/asio_coordinator.hpp).
+  net::asio_coordinator::install(caf_cfg);
   auto redis = open_redis(cfg);
   std::shared_ptr<persistence::store_worker> store;
   try {
@@ -179,7 +178,7 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
       http->stop();
       return 1;
     }
-    srv->start();
+    srv->start(net::asio_coordinator::of(sys));
     net::monitor_feed feed{registry, &queue, srv->counters()};
     std::unique_ptr<net::node_reporter> reporter;
     if (redis.cluster)

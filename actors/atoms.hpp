@@ -50,4 +50,5 @@ using info_atom = caf::atom_constant<caf::atom("h_info")>;
 using actors_atom = caf::atom_constant<caf::atom("h_actors")>;
 using members_atom = caf::atom_constant<caf::atom("h_members")>;
 using resync_atom = caf::atom_constant<caf::atom("h_resync")>;
+using seen_atom = caf::atom_constant<caf::atom("h_seen")>;
 } // namespace herald

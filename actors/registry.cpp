@@ -38,7 +38,6 @@ struct session_entry {
   session_actor handle;
   std::string user;
   channel_names channels;
-  int64_t last_seen_ns = 0;
   bool attached = true;
 };
 
@@ -155,7 +154,6 @@ void spawn_fresh(self_ptr self, connect_request& req) {
     init.inbox = st.inbox;
   session_entry entry;
   entry.user = init.user;
-  entry.last_seen_ns = now_ns(self);
   entry.attached = false;
   for (auto& c : init.channels) {
     entry.channels.add(c);
@@ -313,6 +311,54 @@ void enqueue(self_ptr self, publish_request req, caf::typed_response_promise<pub
   schedule_drain(self, now_ns(self) - st.last_drain_ns > stream_gap_ns);
 }
 
+// A connected user's sessions report frames to the registry at most once a
+// second; their own clocks are exact, so they are asked (each answer, or
+// its failure, counts; the newest wins).
+caf::typed_response_promise<presence_info> answer_presence(self_ptr self, const std::string& user) {
+  auto rp = self->make_response_promise<presence_info>();
+  presence_info out;
+  out.user = user;
+  auto it = self->state.users.find(user);
+  if (it == self->state.users.end()) {
+    rp.deliver(out);
+    return rp;
+  }
+  auto& u = it->second;
+  out.connected = u.attached > 0;
+  out.sessions = u.attached;
+  out.last_seen = u.last_seen_wall;
+  std::vector<session_actor> live;
+  for (auto id : u.sessions)
+    if (auto e = self->state.sessions.find(id); e != self->state.sessions.end() && e->second.attached)
+      live.push_back(e->second.handle);
+  if (live.empty()) {
+    rp.deliver(out);
+    return rp;
+  }
+  struct gather {
+    presence_info out;
+    size_t left;
+    caf::typed_response_promise<presence_info> rp;
+  };
+  auto g = std::make_shared<gather>(gather{std::move(out), live.size(), rp});
+  auto one_done = [g] {
+    if (--g->left == 0)
+      g->rp.deliver(g->out);
+  };
+  for (auto& s : live)
+    self->request(s, std::chrono::seconds(1), seen_atom::value)
+        .then(
+            [g, one_done](int64_t wall_ns) {
+              auto t = std::chrono::system_clock::time_point(
+                  std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(wall_ns)));
+              if (!g->out.last_seen || t > *g->out.last_seen)
+                g->out.last_seen = t;
+              one_done();
+            },
+            [one_done](caf::error&) { one_done(); });
+  return rp;
+}
+
 bool anonymous(const std::string& user) { return user.rfind("anon:", 0) == 0; }
 
 registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits limits,
@@ -448,17 +494,9 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         out.evicted_stale = st.evicted_stale;
         return out;
       },
-      [=](presence_atom, const std::string& user) {
+      [=](presence_atom, const std::string& user) -> caf::typed_response_promise<presence_info> {
         ++self->state.meter.processed;
-        presence_info out;
-        out.user = user;
-        auto it = self->state.users.find(user);
-        if (it != self->state.users.end()) {
-          out.connected = it->second.attached > 0;
-          out.sessions = it->second.attached;
-          out.last_seen = it->second.last_seen_wall;
-        }
-        return out;
+        return answer_presence(self, user);
       },
       [=](join_atom, session_id id, const std::string& channel) {
         ++self->state.meter.processed;
@@ -479,18 +517,10 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
           }
         });
       },
-      [=](touch_atom, session_id id) {
-        ++self->state.meter.processed;
-        for_session(self, id, [&](session_entry& e) {
-          e.last_seen_ns = now_ns(self);
-          seen(self, self->state.users[e.user]);
-        });
-      },
       [=](status_atom, session_id id, bool attached) {
         ++self->state.meter.processed;
         for_session(self, id, [&](session_entry& e) {
           set_attached(self, e, attached);
-          e.last_seen_ns = now_ns(self);
           seen(self, self->state.users[e.user]);
         });
       },
@@ -500,15 +530,10 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         auto& st = self->state;
         if (st.shutting_down)
           return;
-        auto cutoff = now_ns(self) - ns(st.limits.session.stale_after);
-        for (auto& [id, e] : st.sessions) {
-          if (!e.attached)
-            continue;
-          if (e.last_seen_ns < cutoff)
-            self->send(e.handle, evict_atom::value, cutoff);
-          else
+        // Each session pings its client, or evicts itself when silent.
+        for (auto& [id, e] : st.sessions)
+          if (e.attached)
             self->send(e.handle, heartbeat_atom::value);
-        }
         prune_presence(self);
         self->delayed_send(self, st.limits.session.heartbeat_interval, tick_atom::value);
       },

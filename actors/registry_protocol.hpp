@@ -30,7 +30,6 @@ using registry_actor = caf::typed_actor<
     // From sessions (session id first).
     caf::reacts_to<join_atom, session_id, std::string>,
     caf::reacts_to<leave_atom, session_id, std::string>,
-    caf::reacts_to<touch_atom, session_id>,
     caf::reacts_to<status_atom, session_id, bool>,  // attached to a socket or not
     caf::reacts_to<evicted_atom, session_id>,
     // Timer and lifecycle.

@@ -44,7 +44,6 @@ private:
 //               │  └─ client 1000 / violation / stale ─┼──────────────────────► quit
 //               └──────────── attach (resume) ─────────┘
 struct session_state {
-  static inline const char* name = "session";
   session_init init;
   std::weak_ptr<frame_sink> sink;
   uint64_t sink_id = 0;
@@ -53,7 +52,6 @@ struct session_state {
   resume_buffer buffer;
   std::vector<std::string> channels;  // joined channels, sorted, user channel excluded
   int64_t last_inbound_ns = 0;
-  int64_t last_reported_ns = 0;
   rate_window rate;
   uint64_t generation = 0;  // bumped on every attach/detach; stale expiry timers see a mismatch
   // Durable inbox: while the replay is being read, live events wait in
@@ -190,21 +188,11 @@ void send_welcome(self_ptr self, bool resumed) {
                    {"resumed", resumed}});
 }
 
-// Tells the registry the client is alive: always when `force`, else at most
-// once per report interval (a fraction of stale_after), to keep the registry's
-// mailbox quiet under chatty clients.
-void touch(self_ptr self, bool force) {
-  auto& st = self->state;
-  st.last_inbound_ns = now_ns(self);
-  auto every = std::min<int64_t>(
-      1'000'000'000,
-      std::chrono::duration_cast<std::chrono::nanoseconds>(st.init.limits->stale_after).count() / 4);
-  if (force || st.last_inbound_ns - st.last_reported_ns >= every) {
-    st.last_reported_ns = st.last_inbound_ns;
-    if (st.init.registry)
-      self->tell(st.init.registry, touch_atom::value, st.init.id);
-  }
-}
+// The client is alive. Only the session keeps this clock: it evicts itself
+// when a heartbeat finds it silent past stale_after, and presence of a
+// connected user asks its sessions (seen_atom), so no frame wakes the
+// registry.
+void touch(self_ptr self) { self->state.last_inbound_ns = now_ns(self); }
 
 void attach_sink(self_ptr self, const sink_ptr& sink) {
   auto& st = self->state;
@@ -349,7 +337,7 @@ void handle_frame(self_ptr self, const std::string& text) {
     // The pong first: telling the registry may wake its thread, which
     // should not stand between the client and its answer.
     send_json(self, {{"type", "pong"}, {"timestamp", rfc3339_now()}});
-    return touch(self, true);
+    return touch(self);
   }
   if (type == "subscribe" || type == "unsubscribe") {
     auto channel = string_field("channel");
@@ -368,7 +356,7 @@ void handle_frame(self_ptr self, const std::string& text) {
 
 void on_inbound(self_ptr self, const std::string& text) {
   ++self->state.meter.processed;
-  touch(self, false);
+  touch(self);
   switch (self->state.rate.on_frame(self->state.last_inbound_ns)) {
     case rate_verdict::accept:
       break;
@@ -401,25 +389,23 @@ void on_detach(self_ptr self, uint64_t sink_id, uint16_t code, bool resumable) {
   self->tell_self_after(st.init.limits->resume_window, expire_atom::value, st.generation);
 }
 
+// Every heartbeat.interval: a session silent for stale_after is evicted,
+// any other gets a protocol ping.
 void on_heartbeat(self_ptr self) {
-  ++self->state.meter.processed;
-  flush(self);
-  if (self->state.attached)
-    if (auto s = self->state.sink.lock())
-      s->ping();
-}
-
-void on_evict(self_ptr self, int64_t cutoff_ns) {
   ++self->state.meter.processed;
   auto& st = self->state;
   if (!st.attached)
     return;
-  if (st.last_inbound_ns >= cutoff_ns)
-    return touch(self, true);  // the registry's view was behind
-  log::info(component(self), "evicted: no inbound frame for heartbeat.stale_after");
-  if (st.init.registry)
-    self->tell(st.init.registry, evicted_atom::value, st.init.id);
-  close_and_quit(self, close_code::stale, "stale: no inbound frame", true);
+  auto stale_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(st.init.limits->stale_after).count();
+  if (now_ns(self) - st.last_inbound_ns >= stale_ns) {
+    log::info(component(self), "evicted: no inbound frame for heartbeat.stale_after");
+    if (st.init.registry)
+      self->tell(st.init.registry, evicted_atom::value, st.init.id);
+    return close_and_quit(self, close_code::stale, "stale: no inbound frame", true);
+  }
+  flush(self);
+  if (auto s = st.sink.lock())
+    s->ping();
 }
 
 bool on_attach(self_ptr self, const sink_ptr& sink, uint64_t last_seq) {
@@ -431,7 +417,7 @@ bool on_attach(self_ptr self, const sink_ptr& sink, uint64_t last_seq) {
     if (auto old = st.sink.lock())
       old->close(close_code::replaced, "session resumed on another connection", false);
   attach_sink(self, sink);
-  touch(self, true);
+  touch(self);
   auto missed = st.buffer.after(last_seq);
   send_welcome(self, true);
   send_json(self, {{"type", "session_restored"},
@@ -451,6 +437,13 @@ bool on_attach(self_ptr self, const sink_ptr& sink, uint64_t last_seq) {
     self->tell(st.init.registry, status_atom::value, st.init.id, true);
   log::debug(component(self), "resumed, replayed " + std::to_string(missed.size()));
   return true;
+}
+
+int64_t last_inbound_wall_ns(self_ptr self) {
+  auto wall = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+  return wall - (now_ns(self) - self->state.last_inbound_ns);
 }
 
 actor_info on_info(self_ptr self) {
@@ -486,7 +479,7 @@ void session_core::on_start() {
   for (auto& c : st.init.channels)
     add_channel(st.channels, c);
   std::vector<std::string>().swap(st.init.channels);
-  st.last_inbound_ns = st.last_reported_ns = now_ns(self);
+  st.last_inbound_ns = now_ns(self);
   if (st.init.sink) {
     auto sink = std::move(st.init.sink);
     attach_sink(self, sink);
@@ -496,6 +489,8 @@ void session_core::on_start() {
   }
 }
 
+constexpr uint64_t atom_key(caf::atom_value a) { return static_cast<uint64_t>(a); }
+
 // Every message starts with its atom (session_protocol.hpp); the rest of its
 // types are checked before the handler sees them.
 void session_core::handle(caf::mailbox_element& x) {
@@ -503,46 +498,42 @@ void session_core::handle(caf::mailbox_element& x) {
   if (c.empty() || !c.match_element<caf::atom_value>(0))
     return unexpected(x);
   auto self = this;
-  switch (c.get_as<caf::atom_value>(0)) {
-    case event_atom::value:
+  switch (atom_key(c.get_as<caf::atom_value>(0))) {
+    case atom_key(event_atom::value):
       if (c.match_elements<event_atom, event_list, drain_share>()) {
         ++state.meter.processed;
         return deliver(self, *c.get_as<event_list>(1));
       }
       break;
-    case inbound_atom::value:
+    case atom_key(inbound_atom::value):
       if (c.match_elements<inbound_atom, std::string>())
         return on_inbound(self, c.get_as<std::string>(1));
       break;
-    case touch_atom::value:
+    case atom_key(touch_atom::value):
       if (c.match_elements<touch_atom>()) {
         ++state.meter.processed;
-        return touch(self, false);
+        return touch(self);
       }
       break;
-    case detach_atom::value:
+    case atom_key(detach_atom::value):
       if (c.match_elements<detach_atom, uint64_t, uint16_t, bool>())
         return on_detach(self, c.get_as<uint64_t>(1), c.get_as<uint16_t>(2), c.get_as<bool>(3));
       break;
-    case heartbeat_atom::value:
+    case atom_key(heartbeat_atom::value):
       if (c.match_elements<heartbeat_atom>())
         return on_heartbeat(self);
       break;
-    case evict_atom::value:
-      if (c.match_elements<evict_atom, int64_t>())
-        return on_evict(self, c.get_as<int64_t>(1));
-      break;
-    case attach_atom::value:
+    case atom_key(attach_atom::value):
       if (c.match_elements<attach_atom, sink_ptr, uint64_t>())
         return reply(x, on_attach(self, c.get_as<sink_ptr>(1), c.get_as<uint64_t>(2)));
       break;
-    case shutdown_atom::value:
+    case atom_key(shutdown_atom::value):
       if (c.match_elements<shutdown_atom>()) {
         ++state.meter.processed;
         return close_and_quit(self, close_code::going_away, "server shutting down", false);
       }
       break;
-    case replay_atom::value:
+    case atom_key(replay_atom::value):
       if (c.match_elements<replay_atom, std::vector<event_frame>>()) {
         ++state.meter.processed;
         if (state.loading_inbox)
@@ -550,11 +541,15 @@ void session_core::handle(caf::mailbox_element& x) {
         return;
       }
       break;
-    case info_atom::value:
+    case atom_key(info_atom::value):
       if (c.match_elements<info_atom>())
         return reply(x, on_info(self));
       break;
-    case expire_atom::value:
+    case atom_key(seen_atom::value):
+      if (c.match_elements<seen_atom>())
+        return reply(x, last_inbound_wall_ns(self));
+      break;
+    case atom_key(expire_atom::value):
       if (c.match_elements<expire_atom, uint64_t>())
         return on_expire(self, c.get_as<uint64_t>(1));
       break;

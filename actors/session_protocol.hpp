@@ -22,13 +22,15 @@ using session_actor = caf::typed_actor<
     caf::reacts_to<detach_atom, uint64_t, uint16_t, bool>,    // sink id, close code, resumable
     // From the registry.
     caf::reacts_to<event_atom, event_list, drain_share>,
-    caf::reacts_to<heartbeat_atom>,                            // send a protocol ping
-    caf::reacts_to<evict_atom, int64_t>,                       // evict if silent since (ns)
+    caf::reacts_to<heartbeat_atom>,                            // ping, or evict if silent past stale_after
     caf::replies_to<attach_atom, sink_ptr, uint64_t>::with<bool>,  // resume on a new socket
     caf::reacts_to<shutdown_atom>,                             // close 1001 and quit
     // From the inbox: the user's stored events for a fresh session.
     caf::reacts_to<replay_atom, std::vector<event_frame>>,
     caf::replies_to<info_atom>::with<actor_info>,              // for /api/v1/actors
+    // Wall-clock ns of the last inbound frame (the registry's presence view
+    // of a connected user is refreshed at most once a second).
+    caf::replies_to<seen_atom>::with<int64_t>,
     // Own messages.
     caf::reacts_to<expire_atom, uint64_t>>;                    // resume window over (generation)
 

@@ -3,6 +3,7 @@
 #include "config/cores.hpp"
 #include "config/log.hpp"
 #include "net/api.hpp"
+#include "net/asio_coordinator.hpp"
 #include "net/context.hpp"
 #include "net/listener.hpp"
 
@@ -41,6 +42,7 @@ struct server::impl {
   std::shared_ptr<listener> acceptor;
   std::vector<std::thread> threads;
   size_t thread_count;
+  asio_coordinator* actors = nullptr;  // runs CAF's actors on our threads while set
 
   impl(const config::herald_config& c, registry_client& registry, queue_client* queue)
       : cfg(c),
@@ -85,10 +87,13 @@ server::server(const config::herald_config& cfg, registry_client& registry, queu
 
 server::~server() { stop(); }
 
-void server::start() {
+void server::start(asio_coordinator* actors) {
   impl_->acceptor->run();
   for (size_t i = 0; i < impl_->thread_count; ++i)
     impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  impl_->actors = actors;
+  if (actors)
+    actors->lend(impl_->ioc);
   log::info("net", "listening on " + impl_->cfg.listen_host() + ":" + std::to_string(port()) +
                        " with " + std::to_string(impl_->thread_count) + " I/O threads");
 }
@@ -100,6 +105,10 @@ const server_counters& server::counters() const { return impl_->counters; }
 void server::stop_accepting() { impl_->acceptor->stop(); }
 
 void server::stop() {
+  if (impl_->actors) {
+    impl_->actors->take_back();
+    impl_->actors = nullptr;
+  }
   impl_->ioc.stop();
   for (auto& t : impl_->threads)
     if (t.joinable())

@@ -17,12 +17,15 @@ public:
   server(const config::herald_config& cfg, registry_client& registry, queue_client* queue = nullptr);
   ~server();
 
-  void start();
+  // Runs the I/O threads; with `actors` given, CAF's actors run on them too
+  // until stop().
+  void start(class asio_coordinator* actors = nullptr);
   uint16_t port() const;
   const server_counters& counters() const;
   // Closes the listening socket; open connections keep going.
   void stop_accepting();
-  // Stops the I/O threads and joins them. Connections are dropped when the server is destroyed.
+  // Hands the actors back to their coordinator, then stops the I/O threads
+  // and joins them. Connections are dropped when the server is destroyed.
   void stop();
 
 private:
