@@ -192,6 +192,24 @@ TEST_CASE("presence: unknown, connected, then offline with last_seen kept") {
   CHECK(st.users == 0);
 }
 
+TEST_CASE("presence of a connected user is its sessions' last inbound frame, not a registry copy") {
+  registry_fixture f;
+  auto a = f.connect("u1");
+  auto b = f.connect("u1");
+  f.say(a, R"({"type":"ping"})");
+  f.advance(2s);  // simulated: both sessions silent for 2 s
+  auto before = std::chrono::system_clock::now();
+  auto quiet = f.presence("u1");
+  REQUIRE(quiet.last_seen);
+  CHECK(*quiet.last_seen < before);
+  f.say(b, R"({"type":"ping"})");  // no message to the registry: the session's own clock moves
+  auto fresh = f.presence("u1");
+  REQUIRE(fresh.last_seen);
+  CHECK(*fresh.last_seen >= before);  // only the session knew of this ping
+  CHECK(*fresh.last_seen > *quiet.last_seen);
+  CHECK(fresh.sessions == 2);
+}
+
 TEST_CASE("heartbeat pings every interval; silence past stale_after evicts, app pings keep alive") {
   registry_fixture f;
   auto quiet = f.connect("quiet");
