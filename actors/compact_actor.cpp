@@ -5,6 +5,8 @@
 #include <caf/scheduler/abstract_coordinator.hpp>
 #include <caf/sec.hpp>
 
+#include <algorithm>
+
 namespace herald {
 
 compact_actor::compact_actor(caf::actor_config& cfg) : caf::monitorable_actor(cfg) {}
@@ -35,7 +37,7 @@ void compact_actor::launch() {
   schedule(nullptr);  // the inbox is not blocked: the first run starts it
 }
 
-void compact_actor::enqueue(caf::mailbox_element_ptr what, caf::execution_unit* host) {
+compact_actor::push_result compact_actor::push(caf::mailbox_element_ptr what) {
   auto request = what->mid.is_request();
   caf::strong_actor_ptr sender;
   auto mid = what->mid;
@@ -44,17 +46,68 @@ void compact_actor::enqueue(caf::mailbox_element_ptr what, caf::execution_unit* 
   queued_.fetch_add(1, std::memory_order_relaxed);
   switch (inbox_.push_front(what.release())) {
     case caf::intrusive::inbox_result::unblocked_reader:
-      schedule(host);
-      break;
+      return push_result::woke;
     case caf::intrusive::inbox_result::queue_closed:
       queued_.fetch_sub(1, std::memory_order_relaxed);
       if (request)
         caf::detail::sync_request_bouncer{quit_reason_ ? quit_reason_ : caf::make_error(caf::exit_reason::normal)}(
             sender, mid);
-      break;
+      return push_result::closed;
     case caf::intrusive::inbox_result::success:
       break;
   }
+  return push_result::queued;
+}
+
+void compact_actor::enqueue(caf::mailbox_element_ptr what, caf::execution_unit* host) {
+  if (push(std::move(what)) == push_result::woke)
+    schedule(host);
+}
+
+bool compact_actor::enqueue_unscheduled(caf::mailbox_element_ptr what) {
+  if (push(std::move(what)) != push_result::woke)
+    return false;
+  caf::intrusive_ptr_add_ref(ctrl());
+  return true;
+}
+
+batch_job::~batch_job() {
+  // Not run to the end (the scheduler shut down): let go of the rest.
+  for (; next_ < actors_.size(); ++next_)
+    caf::scheduler::abstract_coordinator::cleanup_and_release(actors_[next_]);
+}
+
+caf::resumable::resume_result batch_job::resume(caf::execution_unit* host, size_t max_throughput) {
+  for (; next_ < actors_.size(); ++next_) {
+    caf::resumable* a = actors_[next_];
+    switch (a->resume(host, max_throughput)) {
+      case resume_later:  // keeps its reference
+        if (host)
+          host->exec_later(a);
+        else
+          actors_[next_]->home_system().scheduler().enqueue(a);
+        break;
+      default:
+        caf::intrusive_ptr_release(a);
+        break;
+    }
+  }
+  return done;
+}
+
+void batch_job::launch(std::vector<compact_actor*>& actors, size_t per_job, caf::execution_unit* host,
+                       caf::actor_system& sys) {
+  for (size_t at = 0; at < actors.size(); at += per_job) {
+    auto end = std::min(actors.size(), at + per_job);
+    auto job = new batch_job({actors.begin() + static_cast<std::ptrdiff_t>(at),
+                              actors.begin() + static_cast<std::ptrdiff_t>(end)});
+    // The new job's one reference goes to the scheduler.
+    if (host)
+      host->exec_later(job);
+    else
+      sys.scheduler().enqueue(job);
+  }
+  actors.clear();
 }
 
 void compact_actor::unexpected(caf::mailbox_element& x) {

@@ -16,11 +16,39 @@
 #include <caf/monitorable_actor.hpp>
 #include <caf/resumable.hpp>
 
+#include <caf/ref_counted.hpp>
+
 #include <atomic>
+#include <vector>
 #include <cstdint>
 #include <exception>
 
 namespace herald {
+
+class compact_actor;
+
+// Runs several compact actors in one scheduler job: after a fan-out put a
+// message in thousands of mailboxes, the scheduler gets a few jobs instead
+// of one per actor, and what arrives meanwhile (the next drains) joins the
+// messages still waiting.
+class batch_job final : public caf::resumable, public caf::ref_counted {
+public:
+  // Takes over one scheduler reference of each actor.
+  explicit batch_job(std::vector<compact_actor*> actors) : actors_(std::move(actors)) {}
+  ~batch_job() override;
+  resume_result resume(caf::execution_unit* host, size_t max_throughput) override;
+  void intrusive_ptr_add_ref_impl() override { ref(); }
+  void intrusive_ptr_release_impl() override { deref(); }
+
+  // Schedules `actors` (each holding a scheduler reference) as jobs of at
+  // most `per_job` actors.
+  static void launch(std::vector<compact_actor*>& actors, size_t per_job, caf::execution_unit* host,
+                     caf::actor_system& sys);
+
+private:
+  std::vector<compact_actor*> actors_;
+  size_t next_ = 0;
+};
 
 class compact_actor : public caf::monitorable_actor, public caf::resumable {
 public:
@@ -33,6 +61,9 @@ public:
 
   // --- CAF's side -----------------------------------------------------------
   void enqueue(caf::mailbox_element_ptr what, caf::execution_unit* host) override;
+  // Like enqueue, but leaves scheduling to the caller: true when the actor
+  // was idle and must now be scheduled (with a reference, see batch_job).
+  bool enqueue_unscheduled(caf::mailbox_element_ptr what);
   resume_result resume(caf::execution_unit* host, size_t max_throughput) override;
   void intrusive_ptr_add_ref_impl() override;
   void intrusive_ptr_release_impl() override;
@@ -101,6 +132,8 @@ protected:
   caf::execution_unit* context() const { return context_; }
 
 private:
+  enum class push_result { queued, woke, closed };
+  push_result push(caf::mailbox_element_ptr what);
   struct inbox_policy {
     using mapped_type = caf::mailbox_element;
     using unique_pointer = caf::mailbox_element_ptr;

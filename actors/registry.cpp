@@ -19,6 +19,9 @@ namespace {
 using ids = std::unordered_set<session_id>;
 
 constexpr int64_t cork_window_ns = 300'000;
+// Within a stream, the sessions a drain reached run at most this long after
+// it (sooner at the in-flight bound): the drains of that moment leave in one
+// socket write each.
 // A publish within this long of the previous drain counts as part of a stream.
 constexpr int64_t stream_gap_ns = 20'000'000;
 
@@ -263,6 +266,8 @@ void drain(self_ptr self) {
   st.pending.clear();
   ++st.drains_in_flight;
   drain_share share = std::make_shared<const drain_receipt>(caf::actor_cast<registry_actor>(self));
+  // The idle sessions run once every mailbox has the drain (see session_fanout).
+  session_fanout fanout;
   std::vector<publish_outcome> reached(batch.size());
   for (size_t i = 0; i < batch.size();) {
     auto end = i + 1;
@@ -272,13 +277,12 @@ void drain(self_ptr self) {
     events->reserve(end - i);
     for (auto k = i; k < end; ++k)
       events->push_back(batch[k].req.event);
-    // One message for every session it reaches: each mailbox element only
-    // points at it (no per-session copy of the list or the drain share).
+    // One message for every session it reaches (no per-session copy of the
+    // list or the drain share).
     auto msg = caf::make_message(event_atom::value, event_list{std::move(events)}, share);
     uint64_t live = 0;
     for_targets(self, batch[i].req, [&](session_entry& e) {
-      caf::actor_cast<caf::abstract_actor*>(e.handle)->enqueue(
-          caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, msg), self->context());
+      fanout.add(e.handle, msg);
       live += e.attached;
     });
     for (auto k = i; k < end; ++k)
@@ -286,6 +290,7 @@ void drain(self_ptr self) {
     i = end;
   }
   share.reset();  // from now on only the sessions' shares keep the drain open
+  fanout.launch(self->context(), self->system());
   for (size_t i = 0; i < batch.size(); ++i) {
     reached[i].stored = batch[i].req.event.stored();
     reached[i].event = batch[i].req.event;
@@ -432,6 +437,7 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         return promise;
       },
       [=](drain_atom) { ++self->state.meter.processed; drain(self); },
+
       [=](drained_atom) {
         ++self->state.meter.processed;
         --self->state.drains_in_flight;

@@ -582,6 +582,25 @@ session_actor spawn(caf::actor_system& sys, session_init init) {
 
 } // namespace
 
+// Sessions a scheduler job runs one after another.
+constexpr size_t sessions_per_job = 128;
+
+session_fanout::~session_fanout() {
+  if (!woken_.empty())
+    launch(nullptr, woken_.front()->home_system());
+}
+
+void session_fanout::add(const session_actor& session, const caf::message& msg) {
+  // Every session_actor is a session_core (spawn_session makes nothing else).
+  auto core = static_cast<compact_actor*>(caf::actor_cast<caf::abstract_actor*>(session));
+  if (core->enqueue_unscheduled(caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, msg)))
+    woken_.push_back(core);
+}
+
+void session_fanout::launch(caf::execution_unit* host, caf::actor_system& sys) {
+  batch_job::launch(woken_, sessions_per_job, host, sys);
+}
+
 std::shared_ptr<session_port> make_session_port(session_actor actor) {
   return std::make_shared<actor_session_port>(std::move(actor));
 }

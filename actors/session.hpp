@@ -5,6 +5,9 @@
 #include "actors/session_protocol.hpp"
 
 #include <caf/fwd.hpp>
+#include <caf/message.hpp>
+
+#include <vector>
 
 namespace herald {
 
@@ -24,6 +27,26 @@ struct session_init {
 
 // A session_port that forwards a connection's traffic to a session actor.
 std::shared_ptr<session_port> make_session_port(session_actor actor);
+
+// Delivers messages to many sessions: each mailbox gets an element that
+// points at the one message; the sessions that were idle are scheduled by
+// launch(), a hundred or so per scheduler job, so they run after the whole
+// fan-out and what arrives before they run (the next drains) joins the
+// messages waiting. Until launch() they do not run at all: the owner must
+// call it (the destructor does, for what is left).
+class session_fanout {
+public:
+  session_fanout() = default;
+  session_fanout(const session_fanout&) = delete;
+  session_fanout& operator=(const session_fanout&) = delete;
+  ~session_fanout();
+  void add(const session_actor& session, const caf::message& msg);
+  void launch(caf::execution_unit* host, caf::actor_system& sys);
+  bool empty() const { return woken_.empty(); }
+
+private:
+  std::vector<class compact_actor*> woken_;
+};
 
 session_actor spawn_session(caf::actor_system& sys, session_init init);
 session_actor spawn_session(caf::local_actor* parent, session_init init);

@@ -6,8 +6,7 @@
 
 #include <boost/asio/post.hpp>
 
-#include <chrono>
-#include <utility>
+#include <algorithm>
 
 namespace herald::net {
 
@@ -22,26 +21,18 @@ private:
   asio_coordinator& owner_;
 };
 
-// A scheduled actor in an Asio queue. It holds the scheduler's reference;
-// if the queue is destroyed without running it, the actor is cleaned up and
-// released as CAF's own schedulers do with leftover jobs.
-struct asio_coordinator::job {
+// Jobs one runner takes before it lets the io_context's other handlers
+// (socket reads and writes, HTTP answers, timers) have their turn. One: a
+// fan-out job is already a hundred sessions, and publishers whose answers
+// wait behind a long slice publish less often, which leaves the sessions
+// fewer events to write at once (at N = 10,000: 8 jobs a slice gave 10
+// frames a write and 1.1M frames/s, 1 job gives 30 and 2.2M).
+constexpr size_t jobs_per_slice = 1;
+
+struct asio_coordinator::runner {
   asio_coordinator* owner;
-  caf::resumable* ptr;
-  bool lent;
-  job(asio_coordinator* o, caf::resumable* p, bool l) : owner(o), ptr(p), lent(l) {}
-  job(job&& other) noexcept : owner(other.owner), ptr(std::exchange(other.ptr, nullptr)), lent(other.lent) {}
-  job(const job&) = delete;
-  job& operator=(const job&) = delete;
-  job& operator=(job&&) = delete;
-  ~job() {
-    if (!ptr)
-      return;
-    if (lent)
-      owner->on_lent_.fetch_sub(1, std::memory_order_acq_rel);
-    caf::scheduler::abstract_coordinator::cleanup_and_release(ptr);
-  }
-  void operator()() { owner->run(std::exchange(ptr, nullptr), lent); }
+  boost::asio::io_context* where;
+  void operator()() const { owner->run_slice(where); }
 };
 
 asio_coordinator::asio_coordinator(caf::actor_system& sys) : caf::scheduler::abstract_coordinator(sys) {}
@@ -57,43 +48,71 @@ asio_coordinator* asio_coordinator::of(caf::actor_system& sys) {
   return dynamic_cast<asio_coordinator*>(&sys.scheduler());
 }
 
-void asio_coordinator::lend(boost::asio::io_context& ioc) { lent_.store(&ioc, std::memory_order_release); }
+void asio_coordinator::lend(boost::asio::io_context& ioc, size_t threads) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  target_ = &ioc;
+  target_threads_ = std::max<size_t>(1, threads);
+  while (!jobs_.empty() && runners_ < target_threads_)
+    post_runner_locked();
+}
 
 void asio_coordinator::take_back() {
-  lent_.store(nullptr, std::memory_order_release);
-  // Runs posted there before the switch still happen there (the lender's
-  // threads run until it stops them, after this returns).
-  while (on_lent_.load(std::memory_order_acquire) > 0)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::unique_lock<std::mutex> lock(mutex_);
+  target_ = nullptr;
+  target_threads_ = 1;
+  // Runners there finish their slice and hand what is left to the own thread.
+  lent_idle_.wait(lock, [this] { return runners_on_lent_ == 0; });
+  if (!jobs_.empty() && runners_ == 0)
+    post_runner_locked();
 }
 
 void asio_coordinator::enqueue(caf::resumable* ptr) {
-  // Counted before the target is read, so take_back() cannot miss a run
-  // that goes to the lent io_context after it switched.
-  on_lent_.fetch_add(1, std::memory_order_acq_rel);
-  if (auto ioc = lent_.load(std::memory_order_acquire))
-    return post_to(*ioc, ptr, true);
-  on_lent_.fetch_sub(1, std::memory_order_acq_rel);
-  post_to(own_, ptr, false);
+  std::lock_guard<std::mutex> lock(mutex_);
+  jobs_.push_back(ptr);
+  if (runners_ < target_threads_)
+    post_runner_locked();
 }
 
-void asio_coordinator::post_to(boost::asio::io_context& ioc, caf::resumable* ptr, bool lent) {
-  boost::asio::post(ioc, job{this, ptr, lent});
+void asio_coordinator::post_runner_locked() {
+  auto where = target_ ? target_ : &own_;
+  ++runners_;
+  if (target_)
+    ++runners_on_lent_;
+  boost::asio::post(*where, runner{this, where});
 }
 
-void asio_coordinator::run(caf::resumable* ptr, bool lent) {
-  switch (ptr->resume(unit_.get(), max_throughput())) {
-    case caf::resumable::resume_later:
-      enqueue(ptr);  // keeps the scheduler's reference; others get their turn first
-      break;
-    case caf::resumable::done:
-    case caf::resumable::awaiting_message:
-    case caf::resumable::shutdown_execution_unit:
-      caf::intrusive_ptr_release(ptr);
-      break;
+void asio_coordinator::run_slice(boost::asio::io_context* where) {
+  for (size_t i = 0;; ++i) {
+    caf::resumable* job = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto current = target_ ? target_ : &own_;
+      if (jobs_.empty() || where != current || i == jobs_per_slice) {
+        if (!jobs_.empty() && where == current) {
+          boost::asio::post(*where, runner{this, where});  // again, behind the network's handlers
+          return;
+        }
+        --runners_;
+        if (where != &own_ && --runners_on_lent_ == 0)
+          lent_idle_.notify_all();
+        if (!jobs_.empty() && runners_ < target_threads_)
+          post_runner_locked();  // moved: hand the rest to where actors run now
+        return;
+      }
+      job = jobs_.front();
+      jobs_.pop_front();
+    }
+    switch (job->resume(unit_.get(), max_throughput())) {
+      case caf::resumable::resume_later:
+        enqueue(job);  // keeps the scheduler's reference; others get their turn first
+        break;
+      case caf::resumable::done:
+      case caf::resumable::awaiting_message:
+      case caf::resumable::shutdown_execution_unit:
+        caf::intrusive_ptr_release(job);
+        break;
+    }
   }
-  if (lent)
-    on_lent_.fetch_sub(1, std::memory_order_acq_rel);
 }
 
 void asio_coordinator::start() {
@@ -122,6 +141,14 @@ void asio_coordinator::stop() {
   own_.stop();
   if (own_thread_.joinable())
     own_thread_.join();
+  // What never ran is cleaned up as CAF's own schedulers do.
+  std::deque<caf::resumable*> left;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    left.swap(jobs_);
+  }
+  for (auto job : left)
+    caf::scheduler::abstract_coordinator::cleanup_and_release(job);
   clock_.cancel_dispatch_loop();
   if (clock_thread_.joinable())
     clock_thread_.join();

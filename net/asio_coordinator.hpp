@@ -18,8 +18,10 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 namespace herald::net {
@@ -34,8 +36,8 @@ public:
   // The system's scheduler, if it is one of these.
   static asio_coordinator* of(caf::actor_system& sys);
 
-  // From now on actors run on `ioc`'s threads.
-  void lend(boost::asio::io_context& ioc);
+  // From now on actors run on `ioc`'s threads (at most `threads` at once).
+  void lend(boost::asio::io_context& ioc, size_t threads);
   // Back on the own thread; returns once no actor runs on the lent
   // io_context any more and none waits there.
   void take_back();
@@ -49,9 +51,13 @@ protected:
 
 private:
   class unit;
-  struct job;
-  void post_to(boost::asio::io_context& ioc, caf::resumable* ptr, bool lent);
-  void run(caf::resumable* ptr, bool lent);
+  struct runner;
+  // Jobs wait in one queue; a few runners (one per thread of the target
+  // io_context) each run a slice of them and post themselves again behind
+  // whatever the network queued meanwhile, so a large fan-out never holds
+  // up reads, writes and HTTP answers for its whole length.
+  void post_runner_locked();
+  void run_slice(boost::asio::io_context* where);
 
   caf::detail::thread_safe_actor_clock clock_;
   std::thread clock_thread_;
@@ -59,8 +65,13 @@ private:
   std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> own_work_;
   std::thread own_thread_;
   std::unique_ptr<unit> unit_;
-  std::atomic<boost::asio::io_context*> lent_{nullptr};
-  std::atomic<int64_t> on_lent_{0};  // runs posted to or running on the lent io_context
+  std::mutex mutex_;
+  std::deque<caf::resumable*> jobs_;
+  boost::asio::io_context* target_ = nullptr;  // where runners go; null: own_
+  size_t target_threads_ = 1;
+  size_t runners_ = 0;          // posted or running, anywhere
+  size_t runners_on_lent_ = 0;  // of those, on the lent io_context
+  std::condition_variable lent_idle_;
 };
 
 } // namespace herald::net

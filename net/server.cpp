@@ -93,7 +93,7 @@ void server::start(asio_coordinator* actors) {
     impl_->threads.emplace_back([this] { impl_->ioc.run(); });
   impl_->actors = actors;
   if (actors)
-    actors->lend(impl_->ioc);
+    actors->lend(impl_->ioc, impl_->thread_count);
   log::info("net", "listening on " + impl_->cfg.listen_host() + ":" + std::to_string(port()) +
                        " with " + std::to_string(impl_->thread_count) + " I/O threads");
 }

@@ -134,7 +134,7 @@ TEST_CASE("asio_coordinator: actors run on a lent io_context's thread, and on it
   });
   while (io_thread == 0)
     std::this_thread::yield();
-  coordinator->lend(ioc);
+  coordinator->lend(ioc, 1);
   CHECK(thread_of(self, echo) == io_thread);
   // A CAF event-based actor runs there too.
   auto fn = sys.spawn([](caf::event_based_actor*) -> caf::behavior {

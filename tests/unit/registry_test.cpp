@@ -125,6 +125,9 @@ TEST_CASE("at delivery.batches_in_flight, publishes wait unanswered until every 
   registry_fixture f{1};
   auto a = f.connect("u1", {"news"});
   auto b = f.connect("u2", {"news"});
+  // A frame from a's client schedules a on its own (not yet run), so it can
+  // take its share below while b, scheduled with the fan-out, waits.
+  a->port->on_text(R"({"type":"ping"})");
   f.send_publish(publish_target::channel, "news");
   f.run_registry_only();
   CHECK(f.answers().size() == 1);  // drained: answered, though no session has taken it yet
@@ -156,6 +159,28 @@ TEST_CASE("at delivery.batches_in_flight, publishes wait unanswered until every 
     REQUIRE(events.size() == 3);
     for (size_t i = 0; i < 3; ++i)
       CHECK(events[i]["seq"] == i + 1);
+  }
+}
+
+TEST_CASE("a fan-out schedules its idle sessions as one job; a later drain joins them in one write") {
+  registry_fixture f;
+  std::vector<std::shared_ptr<recording_sink>> sinks;
+  for (int i = 0; i < 3; ++i)
+    sinks.push_back(f.connect("u" + std::to_string(i), {"news"}));
+  std::vector<size_t> writes_before;
+  for (auto& s : sinks)
+    writes_before.push_back(s->batch_writes);
+  f.send_publish(publish_target::channel, "news");
+  f.run_registry_only();
+  CHECK(f.sched.jobs.size() == 1);  // three sessions, one scheduler job
+  f.send_publish(publish_target::channel, "news");
+  f.sched.advance_time(std::chrono::milliseconds(50));
+  f.run_registry_only();
+  CHECK(f.sched.jobs.size() == 1);  // already scheduled: the second drain waits in their mailboxes
+  f.run();
+  for (size_t i = 0; i < sinks.size(); ++i) {
+    CHECK(sinks[i]->of_type("event").size() == 2);
+    CHECK(sinks[i]->batch_writes == writes_before[i] + 1);  // both events in one write
   }
 }
 
