@@ -152,10 +152,20 @@ void flush(self_ptr self) {
   }
 }
 
-void hold_event(self_ptr self, uint64_t seq, shared_bytes tail, int64_t made_ns) {
+void hold_event(self_ptr self, uint64_t seq, shared_bytes tail, int64_t made_ns, bool lone) {
   auto f = event_out_frame(seq, std::move(tail));
   f.made_ns = made_ns;
-  self->state.unsent.push_back(std::move(f));
+  auto& st = self->state;
+  // A lone event with nothing held and nothing else waiting (a fan-out's
+  // usual case) goes out at once, without a batch to build.
+  if (lone && st.unsent.empty() && self->mailbox_empty()) {
+    if (auto s = st.sink.lock()) {
+      publish_to_write().observe_ns(steady_now_ns() - made_ns);
+      s->send(std::move(f));
+    }
+    return;
+  }
+  st.unsent.push_back(std::move(f));
 }
 
 void send_text(self_ptr self, std::string text) {
@@ -225,6 +235,7 @@ void deliver(self_ptr self, const std::vector<event_frame>& evs) {
     return;
   }
   persistence::inbox_pos reached;
+  bool lone = evs.size() == 1;
   for (auto& ev : evs) {
     if (ev.stored()) {
       auto& d = st.durable_part();
@@ -239,7 +250,7 @@ void deliver(self_ptr self, const std::vector<event_frame>& evs) {
     auto tail = ev.tail();
     st.buffer.push(++st.seq, tail);
     if (st.attached)
-      hold_event(self, st.seq, std::move(tail), ev.made_ns());
+      hold_event(self, st.seq, std::move(tail), ev.made_ns(), lone);
   }
   // The held frames leave when the mailbox runs dry (on_idle) or before
   // anything else is written.
@@ -322,7 +333,16 @@ void handle_unsubscribe(self_ptr self, const std::string& channel) {
   send_json(self, {{"type", "unsubscribed"}, {"channel", channel}});
 }
 
+// The same bytes nlohmann writes for {"type":"pong","timestamp":…} (its
+// objects keep keys sorted), without building a JSON tree.
+void send_pong(self_ptr self) {
+  send_text(self, "{\"timestamp\":\"" + rfc3339_now() + "\",\"type\":\"pong\"}");
+}
+
 void handle_frame(self_ptr self, const std::string& text) {
+  // The frame clients send most often, in the form they send it: no parse.
+  if (text == R"({"type":"ping"})")
+    return send_pong(self);
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded())
     return send_error(self, "bad_json", "the frame is not valid JSON");
@@ -333,12 +353,8 @@ void handle_frame(self_ptr self, const std::string& text) {
     auto it = j.find(key);
     return it != j.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
   };
-  if (type == "ping") {
-    // The pong first: telling the registry may wake its thread, which
-    // should not stand between the client and its answer.
-    send_json(self, {{"type", "pong"}, {"timestamp", rfc3339_now()}});
-    return touch(self);
-  }
+  if (type == "ping")
+    return send_pong(self);  // the frame already counted as a sign of life
   if (type == "subscribe" || type == "unsubscribe") {
     auto channel = string_field("channel");
     if (!channel)

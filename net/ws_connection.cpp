@@ -115,9 +115,70 @@ ws_connection::wire_frame ws_connection::control_frame(ws::opcode op, std::strin
 
 void ws_connection::send(out_frame frame) {
   frame_in_place(frame, ws::opcode::text, flag_data);
+  bool idle;
+  {
+    std::lock_guard<spin_lock> lock(wmutex_);
+    if (wclosed_ || data_closed_)
+      return;
+    idle = !writer_ && wqueue_.empty();
+    if (idle)
+      writer_ = direct_ = true;
+  }
+  if (idle)
+    return write_one(std::move(frame));
+  // Someone is writing: the frame joins the queue.
   std::vector<wire_frame> one;
   one.push_back(std::move(frame));
   submit(std::move(one), true);
+}
+
+// Holding the writer token with nothing queued: writes one frame straight
+// from the stack (no batch to build); the rest, if any, goes the general way.
+void ws_connection::write_one(wire_frame frame) {
+  iovec iov[3];
+  int n = 0;
+  iov[n++] = {frame.head + frame.head_begin, static_cast<size_t>(frame.head_end - frame.head_begin)};
+  if (!frame.text.empty())
+    iov[n++] = {const_cast<char*>(frame.text.data()), frame.text.size()};
+  if (frame.tail && !frame.tail->empty())
+    iov[n++] = {const_cast<char*>(frame.tail->data()), frame.tail->size()};
+  ssize_t w;
+  do
+    w = gather_write(fd_, iov, n);
+  while (w < 0 && errno == EINTR);
+  std::vector<wire_frame> rest;
+  if (w >= 0) {
+    ++counters_.socket_writes;
+    if (static_cast<size_t>(w) == wire_size(frame)) {
+      ++counters_.total_messages;
+      std::lock_guard<spin_lock> lock(wmutex_);
+      if (wqueue_.empty() || wclosed_) {
+        writer_ = false;
+        direct_ = false;
+      } else {
+        rest.swap(wqueue_);  // queued meanwhile: this thread writes it too
+      }
+    } else {
+      keep_unwritten(frame, static_cast<size_t>(w));
+      rest.push_back(std::move(frame));
+    }
+  } else {
+    rest.push_back(std::move(frame));  // EAGAIN or an error: write_batch sees it again
+  }
+  if (rest.empty())
+    return release_writer();
+  write_batch(std::move(rest));
+}
+
+// A frame cut in the middle keeps its unwritten bytes as owned text.
+void ws_connection::keep_unwritten(wire_frame& f, size_t written) {
+  std::string all(f.head + f.head_begin, f.head + f.head_end);
+  all += f.text;
+  if (f.tail)
+    all += *f.tail;
+  f.head_begin = f.head_end = out_frame::header_room;
+  f.text = all.substr(written);
+  f.tail.reset();
 }
 
 void ws_connection::send(std::vector<out_frame> frames) {
@@ -290,14 +351,7 @@ ws_connection::write_result ws_connection::write_nonblocking(std::vector<wire_fr
     }
     done = i;
     if (i < end) {
-      auto& f = batch[i];
-      std::string all(f.head + f.head_begin, f.head + f.head_end);
-      all += f.text;
-      if (f.tail)
-        all += *f.tail;
-      f.head_begin = f.head_end = out_frame::header_room;
-      f.text = all.substr(left);
-      f.tail.reset();
+      keep_unwritten(batch[i], left);
       result = write_result::would_block;
       break;
     }

@@ -55,6 +55,8 @@ private:
   // goes on through Asio on the strand. Data frames over outbound_queue_max
   // close the connection with 1013.
   void submit(std::vector<wire_frame>&& frames, bool data);
+  void write_one(wire_frame frame);
+  static void keep_unwritten(wire_frame& f, size_t written);
   void write_batch(std::vector<wire_frame> batch);
   write_result write_nonblocking(std::vector<wire_frame>& batch);
   void release_writer();

@@ -80,6 +80,12 @@ TEST_CASE("inbound frames: ping, bad input, subscriptions") {
   f.inbound(R"({"type":"ping"})");
   CHECK(f.sink->last()["type"] == "pong");
   CHECK(f.sink->last()["timestamp"].get<std::string>().size() == 24);
+  // Any other spelling of a ping (parsed) gets a pong of the same form.
+  f.inbound(R"({ "type" : "ping", "n": 1 })");
+  auto parsed = f.sink->json(f.sink->frames.size() - 1);
+  CHECK(parsed["type"] == "pong");
+  CHECK(parsed.size() == 2);
+  CHECK(parsed.dump().size() == f.sink->json(f.sink->frames.size() - 2).dump().size());
   f.inbound("{not json");
   CHECK(f.sink->last()["code"] == "bad_json");
   f.inbound(R"([1,2])");
@@ -135,9 +141,12 @@ TEST_CASE("events waiting together in the mailbox leave in one write, before wha
   for (size_t i = 0; i < 3; ++i)
     CHECK(f.sink->json(n - 4 + i)["seq"] == i + 1);
   CHECK(f.sink->json(n - 1)["type"] == "pong");
+  auto frames_before = f.sink->frames.size();
   send_event(f.session, make_event("admin", "e", "{}"));
   f.run();
-  CHECK(f.sink->batch_writes == before + 2);  // alone in the mailbox: written at once
+  // Alone in the mailbox: written at once, by itself (no batch).
+  CHECK(f.sink->frames.size() == frames_before + 1);
+  CHECK(f.sink->batch_writes == before + 1);
   CHECK(f.sink->last()["seq"] == 4);
 }
 
