@@ -3,7 +3,6 @@
 #include "actors/event.hpp"
 #include "actors/registry_client.hpp"
 #include "config/config.hpp"
-#include "config/cores.hpp"
 #include "config/log.hpp"
 #include "net/server.hpp"
 #include "net/http_client.hpp"
@@ -137,11 +136,10 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  auto cores = usable_cores();
   caf::actor_system_config caf_cfg;
-  caf_cfg.set("scheduler.max-threads", static_cast<size_t>(cores));
   caf_cfg.set("scheduler.max-throughput", static_cast<size_t>(500));
-  // Actors run on the server's I/O threads (net/asio_coordinator.hpp).
+  // Actors run on the server's I/O threads (net/asio_coordinator.hpp), as
+  // many as the cores this process may use (server.threads).
   net::asio_coordinator::install(caf_cfg);
   auto redis = open_redis(cfg);
   std::shared_ptr<persistence::store_worker> store;
