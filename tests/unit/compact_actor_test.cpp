@@ -27,8 +27,6 @@ class echo_actor final : public compact_actor {
 public:
   using compact_actor::compact_actor;
   const char* name() const override { return "echo"; }
-  int idles = 0;
-  bool failed = false;
 
 private:
   void handle(caf::mailbox_element& x) override {
@@ -43,8 +41,6 @@ private:
       throw std::runtime_error("boom");
     unexpected(x);
   }
-  void on_idle() override { ++idles; }
-  void on_exception(std::exception_ptr) override { failed = true; }
 };
 
 caf::actor spawn_echo(caf::actor_system& sys) {
@@ -64,54 +60,53 @@ size_t thread_of(caf::scoped_actor& self, const caf::actor& a) {
 
 } // namespace
 
+// An echo actor on the deterministic scheduler.
+struct echo_fixture : test::deterministic_system {
+  caf::actor echo = spawn_echo(sys);
+  echo_fixture() { run(); }
+  // Sends a request, runs everything: the error it was answered with, if any.
+  template <class... Ts>
+  caf::error refusal(Ts... xs) {
+    auto answer = self->request(echo, caf::infinite, xs...);
+    run();
+    caf::error out;
+    std::move(answer).receive([](int) {}, [&](caf::error& e) { out = std::move(e); });
+    return out;
+  }
+  caf::error down_reason() {
+    caf::error reason = caf::make_error(caf::sec::invalid_argument);  // no down_msg at all
+    self->receive([&](caf::down_msg& d) { reason = d.reason; }, caf::after(0s) >> [] {});
+    return reason;
+  }
+};
+
 TEST_CASE("a compact actor answers requests, and a plain message's result goes back as a message") {
-  test::deterministic_system t;
-  auto echo = spawn_echo(t.sys);
-  t.run();
-  t.self->send(echo, echo_atom::value, 41);
-  t.run();
-  CHECK(t.reply<int>() == 42);
+  echo_fixture f;
+  f.self->send(f.echo, echo_atom::value, 41);
+  f.run();
+  CHECK(f.reply<int>() == 42);
+  CHECK_FALSE(f.refusal(echo_atom::value, 1));
   // An unknown request is answered with an error, not silently dropped.
-  auto answer = t.self->request(echo, caf::infinite, std::string("what?"));
-  t.run();
-  bool refused = false;
-  std::move(answer).receive([](int) {}, [&](caf::error& e) { refused = e == caf::sec::unexpected_message; });
-  CHECK(refused);
-  caf::anon_send(echo, shutdown_atom::value);
-  t.run();
+  CHECK(f.refusal(std::string("what?")) == caf::sec::unexpected_message);
+  caf::anon_send(f.echo, shutdown_atom::value);
+  f.run();
 }
 
 TEST_CASE("quitting tells monitors (normal), answers waiting requests with an error and refuses new ones") {
-  test::deterministic_system t;
-  auto echo = spawn_echo(t.sys);
-  t.run();
-  t.self->monitor(echo);
-  caf::anon_send(echo, shutdown_atom::value);
-  auto waiting = t.self->request(echo, caf::infinite, echo_atom::value, 1);  // behind the shutdown
-  t.run();
-  bool refused = false;
-  std::move(waiting).receive([](int) {}, [&](caf::error&) { refused = true; });
-  CHECK(refused);
-  bool down = false;
-  t.self->receive([&](caf::down_msg& d) { down = !d.reason; }, caf::after(0s) >> [] {});
-  CHECK(down);
-  auto late = t.self->request(echo, caf::infinite, echo_atom::value, 2);  // after it quit
-  t.run();
-  bool refused_late = false;
-  std::move(late).receive([](int) {}, [&](caf::error&) { refused_late = true; });
-  CHECK(refused_late);
+  echo_fixture f;
+  f.self->monitor(f.echo);
+  caf::anon_send(f.echo, shutdown_atom::value);
+  CHECK(f.refusal(echo_atom::value, 1));  // waited behind the shutdown
+  CHECK_FALSE(f.down_reason());           // a normal exit
+  CHECK(f.refusal(echo_atom::value, 2));  // sent after it quit
 }
 
-TEST_CASE("a handler that throws ends the actor with runtime_error after on_exception") {
-  test::deterministic_system t;
-  auto echo = spawn_echo(t.sys);
-  t.run();
-  t.self->monitor(echo);
-  caf::anon_send(echo, boom_atom::value);
-  t.run();
-  caf::error reason;
-  t.self->receive([&](caf::down_msg& d) { reason = d.reason; }, caf::after(0s) >> [] {});
-  CHECK(reason == caf::sec::runtime_error);
+TEST_CASE("a handler that throws ends the actor with runtime_error") {
+  echo_fixture f;
+  f.self->monitor(f.echo);
+  caf::anon_send(f.echo, boom_atom::value);
+  f.run();
+  CHECK(f.down_reason() == caf::sec::runtime_error);
 }
 
 TEST_CASE("asio_coordinator: actors run on a lent io_context's thread, and on its own thread before and after") {
