@@ -9,12 +9,10 @@
 
 namespace herald {
 
-// Kept in an actor's state; handlers count themselves in it.
-struct actor_meter {
+// Messages handled and their rate; kept in an actor's state, handlers count
+// themselves in it. (Sessions, by the thousand, keep only this.)
+struct rate_meter {
   uint64_t processed = 0;
-  uint64_t failures = 0;
-  uint64_t restarts = 0;
-  std::string last_error;
   // For a per-second rate between two reports.
   uint64_t last_processed = 0;
   std::chrono::steady_clock::time_point last_report = std::chrono::steady_clock::now();
@@ -34,6 +32,13 @@ struct actor_meter {
     last_report = now;
     return last_rate;
   }
+};
+
+// What a supervisor or a long-lived actor also keeps.
+struct actor_meter : rate_meter {
+  uint64_t failures = 0;
+  uint64_t restarts = 0;
+  std::string last_error;
 };
 
 struct actor_info {
@@ -56,7 +61,7 @@ struct actor_info {
 
 // The part every actor fills the same way.
 inline actor_info metered_info(std::string name, std::string kind, std::string parent, uint64_t mailbox,
-                               actor_meter& meter) {
+                               rate_meter& meter) {
   actor_info out;
   out.name = std::move(name);
   out.kind = std::move(kind);
@@ -64,6 +69,13 @@ inline actor_info metered_info(std::string name, std::string kind, std::string p
   out.mailbox = mailbox;
   out.processed = meter.processed;
   out.per_second = meter.per_second();
+  return out;
+}
+
+inline actor_info metered_info(std::string name, std::string kind, std::string parent, uint64_t mailbox,
+                               actor_meter& meter) {
+  auto out = metered_info(std::move(name), std::move(kind), std::move(parent), mailbox,
+                          static_cast<rate_meter&>(meter));
   out.failures = meter.failures;
   out.restarts = meter.restarts;
   out.last_error = meter.last_error;

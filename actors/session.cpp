@@ -43,8 +43,37 @@ private:
 //               ▲  │                                   │
 //               │  └─ client 1000 / violation / stale ─┼──────────────────────► quit
 //               └──────────── attach (resume) ─────────┘
+bool has_channel(const std::vector<std::string>& list, const std::string& c) {
+  return std::binary_search(list.begin(), list.end(), c);
+}
+
+void add_channel(std::vector<std::string>& list, const std::string& c) {
+  auto at = std::lower_bound(list.begin(), list.end(), c);
+  if (at == list.end() || *at != c)
+    list.insert(at, c);
+}
+
+bool remove_channel(std::vector<std::string>& list, const std::string& c) {
+  auto at = std::lower_bound(list.begin(), list.end(), c);
+  if (at == list.end() || *at != c)
+    return false;
+  list.erase(at);
+  return true;
+}
+
+// What a session keeps of its session_init once it runs (the socket and the
+// channels to join are taken over at the start).
+struct session_identity {
+  session_id id = 0;
+  std::string user;
+  std::vector<std::string> allowed;
+  std::shared_ptr<const session_limits> limits;
+  registry_actor registry;
+  inbox_actor inbox;
+};
+
 struct session_state {
-  session_init init;
+  session_identity init;
   std::weak_ptr<frame_sink> sink;
   uint64_t sink_id = 0;
   bool attached = false;
@@ -75,7 +104,7 @@ struct session_state {
   // mailbox, so the events of several registry drains leave in one socket
   // write. Whatever else is written goes after them.
   std::vector<out_frame> unsent;
-  actor_meter meter;
+  rate_meter meter;
 };
 
 // Frames held back while the actor yields its thread with messages still
@@ -86,8 +115,12 @@ constexpr size_t unsent_max_on_yield = 32;
 // the message's leading atom; see session_protocol.hpp for the interface.
 class session_core final : public compact_actor {
 public:
-  session_core(caf::actor_config& cfg, session_init init) : compact_actor(cfg) {
-    state.init = std::move(init);
+  // Runs before the actor is scheduled: nothing else sees its state yet.
+  session_core(caf::actor_config& cfg, session_init init) : compact_actor(cfg), first_sink_(std::move(init.sink)) {
+    state.init = {init.id, std::move(init.user), std::move(init.allowed), std::move(init.limits),
+                  std::move(init.registry), std::move(init.inbox)};
+    for (auto& c : init.channels)
+      add_channel(state.channels, c);
   }
   const char* name() const override { return "session"; }
 
@@ -108,30 +141,14 @@ private:
   void on_idle() override;
   void on_yield() override;
   void on_exception(std::exception_ptr eptr) override;
+
+  sink_ptr first_sink_;  // the socket it starts on (none in tests of a detached start)
 };
 
 using self_ptr = session_core*;
 
 int64_t now_ns(self_ptr self) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(self->now().time_since_epoch()).count();
-}
-
-bool has_channel(const std::vector<std::string>& list, const std::string& c) {
-  return std::binary_search(list.begin(), list.end(), c);
-}
-
-void add_channel(std::vector<std::string>& list, const std::string& c) {
-  auto at = std::lower_bound(list.begin(), list.end(), c);
-  if (at == list.end() || *at != c)
-    list.insert(at, c);
-}
-
-bool remove_channel(std::vector<std::string>& list, const std::string& c) {
-  auto at = std::lower_bound(list.begin(), list.end(), c);
-  if (at == list.end() || *at != c)
-    return false;
-  list.erase(at);
-  return true;
 }
 
 std::string component(self_ptr self) { return "session " + format_session_id(self->state.init.id); }
@@ -492,12 +509,9 @@ void session_core::on_start() {
   st.rate = rate_window(
       st.init.limits->max_frames_per_sec,
       std::chrono::duration_cast<std::chrono::nanoseconds>(st.init.limits->rate_limit_close_after).count());
-  for (auto& c : st.init.channels)
-    add_channel(st.channels, c);
-  std::vector<std::string>().swap(st.init.channels);
   st.last_inbound_ns = now_ns(self);
-  if (st.init.sink) {
-    auto sink = std::move(st.init.sink);
+  if (first_sink_) {
+    auto sink = std::move(first_sink_);
     attach_sink(self, sink);
     send_welcome(self, false);
     if (st.init.inbox)

@@ -81,9 +81,9 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
-size_t parser::fail(uint16_t code, std::string reason) {
+size_t parser::fail(uint16_t code, const char* reason) {
   error_ = code;
-  reason_ = std::move(reason);
+  reason_ = reason;
   return 0;
 }
 
@@ -136,7 +136,7 @@ size_t parser::parse(const char* data, size_t len, std::vector<message>& out) {
       return fail(1002, "continuation without a message");
     if (op == opcode::text && in_message_)
       return fail(1002, "new message inside a fragmented one");
-    if (!control && (op == opcode::cont ? partial_.size() : 0) + plen > max_)
+    if (!control && (op == opcode::cont && partial_ ? partial_->size() : 0) + plen > max_)
       return fail(1009, "message larger than server.max_message_bytes");
     hlen += 4;
     if (avail < hlen || avail - hlen < plen)
@@ -157,13 +157,15 @@ size_t parser::parse(const char* data, size_t len, std::vector<message>& out) {
       continue;
     }
     in_message_ = true;
-    partial_ += payload;
+    if (!partial_)
+      partial_ = std::make_unique<std::string>();
+    *partial_ += payload;
     if (fin) {
       in_message_ = false;
-      if (!valid_utf8(partial_))
+      auto whole = std::move(partial_);
+      if (!valid_utf8(*whole))
         return fail(1007, "text message is not valid UTF-8");
-      out.push_back({opcode::text, std::move(partial_)});
-      partial_.clear();
+      out.push_back({opcode::text, std::move(*whole)});
     }
   }
   return error_ ? 0 : pos;

@@ -5,6 +5,7 @@
 // event's header once, share payload bytes between sessions and coalesce
 // every frame queued for a socket into one write.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,15 +45,15 @@ public:
   size_t parse(const char* data, size_t len, std::vector<message>& out);
 
   uint16_t error() const { return error_; }
-  const std::string& error_reason() const { return reason_; }
+  const char* error_reason() const { return reason_; }
 
 private:
-  size_t fail(uint16_t code, std::string reason);
+  size_t fail(uint16_t code, const char* reason);
   uint64_t max_;
   uint16_t error_ = 0;
-  std::string reason_;
+  const char* reason_ = "";  // a literal: one parser per connection, kept small
   bool in_message_ = false;  // a fragmented text message is being reassembled
-  std::string partial_;
+  std::unique_ptr<std::string> partial_;  // made for a fragmented message only
 };
 
 // The code and reason of a client's close frame; code 1005 when it has none.

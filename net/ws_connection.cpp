@@ -60,7 +60,7 @@ ws_connection::ws_connection(tcp::socket socket, std::string leftover,
       limits_(limits),
       counters_(counters),
       parser_(limits.max_message_bytes),
-      partial_(std::move(leftover)) {
+      partial_(leftover.empty() ? nullptr : std::make_unique<std::string>(std::move(leftover))) {
   boost::system::error_code ec;
   socket_.non_blocking(true, ec);
   socket_.set_option(tcp::no_delay(true), ec);
@@ -81,10 +81,12 @@ void ws_connection::bind(std::shared_ptr<session_port> port) {
     if (self->reading_)
       return;
     self->reading_ = true;
-    if (!self->partial_.empty()) {
+    if (self->partial_) {
       std::vector<ws::message> msgs;
-      auto used = self->parser_.parse(self->partial_.data(), self->partial_.size(), msgs);
-      self->partial_.erase(0, used);
+      auto used = self->parser_.parse(self->partial_->data(), self->partial_->size(), msgs);
+      self->partial_->erase(0, used);
+      if (self->partial_->empty())
+        self->partial_.reset();
       for (auto& m : msgs)
         if (!self->handle(m))
           return;
@@ -445,22 +447,24 @@ void ws_connection::on_readable(boost::system::error_code ec) {
     if (ec)  // EOF or reset without a close frame: the client may resume
       return finish(close_code_, resumable_);
     msgs.clear();
-    if (partial_.empty()) {
+    if (!partial_) {
       auto used = parser_.parse(read_buffer, n, msgs);
-      if (!parser_.error())
-        partial_.assign(read_buffer + used, n - used);
+      if (!parser_.error() && used < n)
+        partial_ = std::make_unique<std::string>(read_buffer + used, n - used);
     } else {
-      partial_.append(read_buffer, n);
-      auto used = parser_.parse(partial_.data(), partial_.size(), msgs);
-      partial_.erase(0, used);
+      partial_->append(read_buffer, n);
+      auto used = parser_.parse(partial_->data(), partial_->size(), msgs);
+      partial_->erase(0, used);
+      if (partial_->empty())
+        partial_.reset();
     }
     for (auto& m : msgs)
       if (!handle(m))
         return;
     if (parser_.error()) {
-      log::debug("net", "connection " + std::to_string(id_) + ": " + parser_.error_reason());
+      log::debug("net", "connection " + std::to_string(id_) + ": " + std::string(parser_.error_reason()));
       reading_ = false;
-      partial_.clear();
+      partial_.reset();
       return start_close(parser_.error(), parser_.error_reason(), false);
     }
     if (n < read_chunk)

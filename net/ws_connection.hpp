@@ -98,7 +98,7 @@ private:
   std::unique_ptr<asio::steady_timer> close_timer_;  // made when a close starts
   std::shared_ptr<session_port> port_;
   ws::parser parser_;
-  std::string partial_;  // unparsed bytes of an incomplete frame
+  std::unique_ptr<std::string> partial_;  // unparsed bytes of an incomplete frame, if any
   // Only while Asio writes for a client that is not keeping up.
   struct async_write_state {
     std::vector<wire_frame> frames;
