@@ -18,6 +18,7 @@ struct server_context {
   uint64_t max_connections = 200000;
   uint64_t max_body_bytes = 1 << 20;
   std::chrono::milliseconds http_idle_timeout{60000};
+  size_t io_threads = 1;  // threads running the io_context (1: no strands needed)
 };
 
 } // namespace herald::net

@@ -31,9 +31,16 @@ void listener::stop() {
 }
 
 void listener::do_accept() {
-  acceptor_.async_accept(asio::make_strand(ioc_), [self = shared_from_this()](
-                                                      boost::system::error_code ec,
-                                                      tcp::socket socket) {
+  // One I/O thread runs every handler in turn: a strand per connection
+  // would only cost memory (its state) and time.
+  if (ctx_.io_threads == 1)
+    acceptor_.async_accept(ioc_.get_executor(), on_accept());
+  else
+    acceptor_.async_accept(asio::make_strand(ioc_), on_accept());
+}
+
+std::function<void(boost::system::error_code, tcp::socket)> listener::on_accept() {
+  return [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !self->acceptor_.is_open())
       return;
     if (ec) {
@@ -48,7 +55,7 @@ void listener::do_accept() {
     }
     serve_http(std::move(socket), self->ctx_);
     self->do_accept();
-  });
+  };
 }
 
 } // namespace herald::net

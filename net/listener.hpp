@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <functional>
 #include <memory>
 
 namespace herald::net {
@@ -22,6 +23,7 @@ public:
 
 private:
   void do_accept();
+  std::function<void(boost::system::error_code, boost::asio::ip::tcp::socket)> on_accept();
 
   boost::asio::io_context& ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;

@@ -61,6 +61,7 @@ struct server::impl {
     ctx.max_connections = static_cast<uint64_t>(c.server.max_connections);
     ctx.max_body_bytes = static_cast<uint64_t>(c.server.max_body_bytes);
     ctx.http_idle_timeout = c.server.http_idle_timeout;
+    ctx.io_threads = thread_count_for(c);
   }
 
   static size_t thread_count_for(const config::herald_config& c) {
