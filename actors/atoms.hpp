@@ -51,4 +51,5 @@ using actors_atom = caf::atom_constant<caf::atom("h_actors")>;
 using members_atom = caf::atom_constant<caf::atom("h_members")>;
 using resync_atom = caf::atom_constant<caf::atom("h_resync")>;
 using seen_atom = caf::atom_constant<caf::atom("h_seen")>;
+using gone_atom = caf::atom_constant<caf::atom("h_gone")>;
 } // namespace herald

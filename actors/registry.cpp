@@ -66,7 +66,6 @@ struct registry_state {
   std::unordered_map<session_id, session_entry> sessions;
   std::unordered_map<std::string, user_entry> users;  // offline users stay for presence.retain
   std::unordered_map<std::string, ids> channels;
-  std::unordered_map<caf::actor_addr, session_id> by_addr;
   uint64_t users_online = 0;
   uint64_t attached = 0;
   uint64_t evicted_stale = 0;
@@ -172,8 +171,13 @@ void spawn_fresh(self_ptr self, connect_request& req) {
   auto& e = st.sessions.emplace(id, std::move(entry)).first->second;
   set_attached(self, e, true);
   e.handle = spawn_session(self, std::move(init));
-  self->monitor(e.handle);
-  st.by_addr.emplace(e.handle.address(), id);
+  // Supervision: however the session ends (quit, failure), the registry
+  // hears of it with the session's id and reason.
+  caf::actor_cast<caf::abstract_actor*>(e.handle)->attach_functor(
+      [registry = self->address(), id](const caf::error& reason) {
+        if (auto r = caf::actor_cast<registry_actor>(registry))
+          caf::anon_send(r, gone_atom::value, id, reason);
+      });
   if (st.users.size() > st.limits.presence_max_users)
     prune_presence(self);
 }
@@ -373,19 +377,6 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
   self->state.session_limits_shared = std::make_shared<const session_limits>(limits.session);
   self->state.inbox = inbox;
   self->state.cluster = std::move(cluster);
-  self->set_down_handler([self](const caf::down_msg& dm) {
-    auto& st = self->state;
-    auto it = st.by_addr.find(dm.source);
-    if (it == st.by_addr.end())
-      return;
-    if (dm.reason && dm.reason != caf::exit_reason::normal && dm.reason != caf::exit_reason::user_shutdown) {
-      log::warn("registry", "session " + format_session_id(it->second) + " failed: " + caf::to_string(dm.reason));
-      ++st.meter.failures;
-      st.meter.last_error = "session " + format_session_id(it->second) + ": " + caf::to_string(dm.reason);
-    }
-    remove_session(self, it->second);
-    st.by_addr.erase(it);
-  });
   self->delayed_send(self, limits.session.heartbeat_interval, tick_atom::value);
   log::debug("registry", "started");
   return {
@@ -437,6 +428,16 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         return promise;
       },
       [=](drain_atom) { ++self->state.meter.processed; drain(self); },
+      [=](gone_atom, session_id id, const caf::error& reason) {
+        ++self->state.meter.processed;
+        auto& st = self->state;
+        if (reason && reason != caf::exit_reason::normal && reason != caf::exit_reason::user_shutdown) {
+          log::warn("registry", "session " + format_session_id(id) + " failed: " + caf::to_string(reason));
+          ++st.meter.failures;
+          st.meter.last_error = "session " + format_session_id(id) + ": " + caf::to_string(reason);
+        }
+        remove_session(self, id);
+      },
 
       [=](drained_atom) {
         ++self->state.meter.processed;

@@ -253,6 +253,24 @@ TEST_CASE("heartbeat pings every interval; silence past stale_after evicts, app 
   CHECK(f.presence("chatty").connected);
 }
 
+TEST_CASE("a session whose handler throws is closed, removed and counted as its supervisor's failure") {
+  registry_fixture f;
+  auto a = f.connect("u1");
+  auto b = f.connect("u2");
+  a->throw_on_ping = true;
+  f.say(a, R"({"type":"ping"})");
+  f.say(b, R"({"type":"ping"})");
+  f.advance(1s);  // the heartbeat: a's sink throws
+  CHECK(a->closed_code == close_code::internal_error);
+  CHECK(b->closed_code == 0);
+  CHECK(f.stats().sessions == 1);
+  f.self->send(f.registry, info_atom::value);
+  f.run();
+  auto info = f.reply<actor_info>();
+  CHECK(info.failures == 1);
+  CHECK(info.last_error.find("runtime_error") != std::string::npos);
+}
+
 TEST_CASE("a protocol pong (any control frame) also keeps a session alive") {
   registry_fixture f;
   auto a = f.connect("u1");

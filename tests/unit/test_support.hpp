@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -30,7 +31,11 @@ public:
       send(std::move(f));
   }
   size_t queued_frames() override { return 0; }
-  void ping() override { ++pings; }
+  void ping() override {
+    if (throw_on_ping)
+      throw std::runtime_error("the sink broke");
+    ++pings;
+  }
   void close(uint16_t code, std::string, bool abort) override {
     closed_code = code;
     closed_abort = abort;
@@ -52,6 +57,7 @@ public:
   std::vector<shared_bytes> tails;
   std::shared_ptr<session_port> port;
   int pings = 0;
+  bool throw_on_ping = false;  // makes the session's heartbeat handler fail
   int batch_writes = 0;  // calls of send(vector): what a connection writes at once
   int closed_code = 0;
   bool closed_abort = false;
