@@ -17,6 +17,24 @@ public:
                                                  0.1,    0.25,  0.5,    1,     2.5,  5,     10};
 
   void observe_ns(int64_t ns, uint64_t times = 1);
+
+  // Observations gathered locally and added at once: one atomic add per
+  // bucket touched, not three per observation (a session's write carries
+  // dozens of frames in a burst).
+  class batch {
+  public:
+    explicit batch(latency_histogram& h) : h_(h) {}
+    batch(const batch&) = delete;
+    batch& operator=(const batch&) = delete;
+    ~batch();
+    void add(int64_t ns);
+
+  private:
+    latency_histogram& h_;
+    std::array<uint64_t, bounds.size() + 1> counts_{};
+    uint64_t sum_ns_ = 0;
+    uint64_t count_ = 0;
+  };
   // Cumulative counts per bound (the last is +Inf), the sum in seconds, the count.
   struct snapshot {
     std::array<uint64_t, bounds.size() + 1> cumulative{};
@@ -26,6 +44,7 @@ public:
   snapshot read() const;
 
 private:
+  static std::size_t bucket_of(int64_t ns);
   std::array<std::atomic<uint64_t>, bounds.size() + 1> buckets_{};
   std::atomic<uint64_t> sum_ns_{0};
   std::atomic<uint64_t> count_{0};

@@ -163,8 +163,9 @@ void flush(self_ptr self) {
     return;
   if (auto s = st.sink.lock()) {
     auto now = steady_now_ns();
+    latency_histogram::batch observed{publish_to_write()};
     for (auto& f : frames)
-      publish_to_write().observe_ns(now - f.made_ns);
+      observed.add(now - f.made_ns);
     s->send(std::move(frames));
   }
 }
