@@ -19,7 +19,6 @@ using shutdown_atom = caf::atom_constant<caf::atom("h_shutdown")>;
 using inbound_atom = caf::atom_constant<caf::atom("h_inbound")>;
 using event_atom = caf::atom_constant<caf::atom("h_event")>;
 using heartbeat_atom = caf::atom_constant<caf::atom("h_beat")>;
-using evict_atom = caf::atom_constant<caf::atom("h_evict")>;
 using attach_atom = caf::atom_constant<caf::atom("h_attach")>;
 using detach_atom = caf::atom_constant<caf::atom("h_detach")>;
 using expire_atom = caf::atom_constant<caf::atom("h_expire")>;
