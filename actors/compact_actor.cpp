@@ -122,39 +122,18 @@ void compact_actor::quit(caf::error reason) {
   quit_reason_ = std::move(reason);
 }
 
-void compact_actor::run_guarded_idle() {
-  try {
-    on_idle();
-  } catch (...) {
-    on_exception(std::current_exception());
-    quit(caf::make_error(caf::sec::runtime_error));
-  }
-}
-
-void compact_actor::run_guarded(caf::mailbox_element* x) {
-  try {
-    if (x)
-      handle(*x);
-    else
-      on_start();
-  } catch (...) {
-    on_exception(std::current_exception());
-    quit(caf::make_error(caf::sec::runtime_error));
-  }
-}
-
 caf::resumable::resume_result compact_actor::resume(caf::execution_unit* host, size_t max_throughput) {
   context_ = host;
   if (!started_) {
     started_ = true;
-    run_guarded(nullptr);
+    guarded([this] { on_start(); });
   }
   size_t handled = 0;
   while (!quit_) {
     if (!cache_) {
       auto head = inbox_.take_head();
       if (!head) {
-        run_guarded_idle();
+        guarded([this] { on_idle(); });
         if (quit_)
           break;
         if (inbox_.try_block()) {
@@ -174,7 +153,9 @@ caf::resumable::resume_result compact_actor::resume(caf::execution_unit* host, s
       cache_ = fifo;
     }
     if (handled == max_throughput) {
-      on_yield();
+      guarded([this] { on_yield(); });
+      if (quit_)
+        break;
       context_ = nullptr;
       return resume_later;
     }
@@ -183,7 +164,7 @@ caf::resumable::resume_result compact_actor::resume(caf::execution_unit* host, s
     x->next = nullptr;
     queued_.fetch_sub(1, std::memory_order_relaxed);
     caf::mailbox_element_ptr owned{x};
-    run_guarded(x);
+    guarded([this, x] { handle(*x); });
     ++handled;
   }
   // Quit: drop what waits (answering requests), tell the monitors.

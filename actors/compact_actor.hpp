@@ -15,6 +15,7 @@
 #include <caf/mailbox_element.hpp>
 #include <caf/monitorable_actor.hpp>
 #include <caf/resumable.hpp>
+#include <caf/sec.hpp>
 
 #include <caf/ref_counted.hpp>
 
@@ -139,8 +140,16 @@ private:
     using unique_pointer = caf::mailbox_element_ptr;
   };
   void schedule(caf::execution_unit* host);
-  void run_guarded(caf::mailbox_element* x);  // null: on_start()
-  void run_guarded_idle();
+  // Runs a hook; one that throws ends the actor with runtime_error.
+  template <class F>
+  void guarded(F hook) {
+    try {
+      hook();
+    } catch (...) {
+      on_exception(std::current_exception());
+      quit(caf::make_error(caf::sec::runtime_error));
+    }
+  }
 
   caf::intrusive::lifo_inbox<inbox_policy> inbox_;
   caf::mailbox_element* cache_ = nullptr;  // taken from the inbox, oldest first

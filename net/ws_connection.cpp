@@ -138,12 +138,7 @@ void ws_connection::send(out_frame frame) {
 // from the stack (no batch to build); the rest, if any, goes the general way.
 void ws_connection::write_one(wire_frame frame) {
   iovec iov[3];
-  int n = 0;
-  iov[n++] = {frame.head + frame.head_begin, static_cast<size_t>(frame.head_end - frame.head_begin)};
-  if (!frame.text.empty())
-    iov[n++] = {const_cast<char*>(frame.text.data()), frame.text.size()};
-  if (frame.tail && !frame.tail->empty())
-    iov[n++] = {const_cast<char*>(frame.tail->data()), frame.tail->size()};
+  int n = add_buffers(frame, iov);
   ssize_t w;
   do
     w = gather_write(fd_, iov, n);
@@ -170,6 +165,18 @@ void ws_connection::write_one(wire_frame frame) {
   if (rest.empty())
     return release_writer();
   write_batch(std::move(rest));
+}
+
+// A frame's bytes as up to three buffers (header and prefix, own text,
+// shared tail); returns how many it wrote.
+int ws_connection::add_buffers(const wire_frame& f, iovec* out) {
+  int n = 0;
+  out[n++] = {const_cast<char*>(f.head) + f.head_begin, static_cast<size_t>(f.head_end - f.head_begin)};
+  if (!f.text.empty())
+    out[n++] = {const_cast<char*>(f.text.data()), f.text.size()};
+  if (f.tail && !f.tail->empty())
+    out[n++] = {const_cast<char*>(f.tail->data()), f.tail->size()};
+  return n;
 }
 
 // A frame cut in the middle keeps its unwritten bytes as owned text.
@@ -324,14 +331,8 @@ ws_connection::write_result ws_connection::write_nonblocking(std::vector<wire_fr
   while (done < batch.size()) {
     int n = 0;
     size_t end = std::min(batch.size(), done + max_frames_per_write);
-    for (size_t i = done; i < end; ++i) {
-      auto& f = batch[i];
-      iov[n++] = {f.head + f.head_begin, static_cast<size_t>(f.head_end - f.head_begin)};
-      if (!f.text.empty())
-        iov[n++] = {const_cast<char*>(f.text.data()), f.text.size()};
-      if (f.tail && !f.tail->empty())
-        iov[n++] = {const_cast<char*>(f.tail->data()), f.tail->size()};
-    }
+    for (size_t i = done; i < end; ++i)
+      n += add_buffers(batch[i], iov + n);
     ssize_t w = gather_write(fd_, iov, n);
     if (w < 0) {
       if (errno == EINTR)

@@ -57,6 +57,7 @@ private:
   void submit(std::vector<wire_frame>&& frames, bool data);
   void write_one(wire_frame frame);
   static void keep_unwritten(wire_frame& f, size_t written);
+  static int add_buffers(const wire_frame& f, struct iovec* out);
   void write_batch(std::vector<wire_frame> batch);
   write_result write_nonblocking(std::vector<wire_frame>& batch);
   void release_writer();

@@ -112,6 +112,15 @@ class RawWS:
             n = struct.unpack("!Q", self._need(8))[0]
         return b0 & 0x0F, self._need(n)
 
+    def events(self, n, timeout=10):
+        """The next `n` event frames as JSON, skipping other frames."""
+        out = []
+        while len(out) < n:
+            m = self.recv(timeout=timeout)
+            if m["type"] == "event":
+                out.append(m)
+        return out
+
     def recv(self, timeout=10, skip_pings=True):
         """The next text message as JSON; raises Closed on a close frame."""
         while True:

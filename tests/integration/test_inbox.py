@@ -17,15 +17,6 @@ def connect(h, user, query="", channels=None):
     return ws, welcome
 
 
-def events(ws, n, timeout=10):
-    out = []
-    while len(out) < n:
-        m = ws.recv(timeout=timeout)
-        if m["type"] == "event":
-            out.append(m)
-    return out
-
-
 def no_event(ws, wait=0.5):
     """True when nothing but pings arrives within `wait` seconds."""
     try:
@@ -46,13 +37,13 @@ class InboxTest(unittest.TestCase):
             h.stop()
             h.start()
             ws, _ = connect(h, "olga")
-            got = events(ws, 3)
+            got = ws.events(3)
             self.assertEqual([e["id"] for e in got], [r["id"] for r in sent])
             self.assertEqual([e["seq"] for e in got], [1, 2, 3])
             self.assertEqual([e["data"]["n"] for e in got], [0, 1, 2])
             self.assertEqual(got[0]["channel"], "user:olga")
             live = h.publish(user="olga", event="live")
-            self.assertEqual(events(ws, 1)[0]["id"], live["id"])
+            self.assertEqual(ws.events(1)[0]["id"], live["id"])
             ws.close()
             # What reached a socket is not replayed to the next session.
             wait_for(lambda: not h.presence("olga")["connected"])
@@ -71,7 +62,7 @@ class InboxTest(unittest.TestCase):
             h.log.close()
             h.start()
             ws, _ = connect(h, "kim")
-            self.assertEqual([e["id"] for e in events(ws, 50)], sent)
+            self.assertEqual([e["id"] for e in ws.events(50)], sent)
             ws.close()
         finally:
             h.stop()
@@ -80,7 +71,7 @@ class InboxTest(unittest.TestCase):
         with Herald(delivery__inbox_max=3) as h:
             sent = [h.publish(user="max", event="e", data={"n": i})["id"] for i in range(5)]
             ws, _ = connect(h, "max")
-            self.assertEqual([e["id"] for e in events(ws, 3)], sent[2:])
+            self.assertEqual([e["id"] for e in ws.events(3)], sent[2:])
             self.assertTrue(no_event(ws))
             ws.close()
 
@@ -91,7 +82,7 @@ class InboxTest(unittest.TestCase):
             time.sleep(1.3)
             new = h.publish(user="tess", event="new")["id"]
             ws, _ = connect(h, "tess")
-            self.assertEqual([e["id"] for e in events(ws, 1)], [new])
+            self.assertEqual([e["id"] for e in ws.events(1)], [new])
             self.assertTrue(no_event(ws))
             ws.close()
 
@@ -99,7 +90,7 @@ class InboxTest(unittest.TestCase):
         with Herald(delivery__ack_required=True) as h:
             sent = [h.publish(user="ann", event="e", data={"n": i})["id"] for i in range(3)]
             ws, _ = connect(h, "ann")
-            self.assertEqual([e["id"] for e in events(ws, 3)], sent)
+            self.assertEqual([e["id"] for e in ws.events(3)], sent)
             ws.send_json({"type": "ack", "id": sent[0]})
             ws.send_json({"type": "ping"})
             self.assertEqual(ws.recv()["type"], "pong")
@@ -109,7 +100,7 @@ class InboxTest(unittest.TestCase):
             time.sleep(0.2)  # cursor moves are written within 50 ms
             # Written but not acked: they come again, the acked one does not.
             again, _ = connect(h, "ann")
-            self.assertEqual([e["id"] for e in events(again, 2)], sent[1:])
+            self.assertEqual([e["id"] for e in again.events(2)], sent[1:])
             self.assertTrue(no_event(again))
             again.close()
 
@@ -124,7 +115,7 @@ class InboxTest(unittest.TestCase):
             back = RawWS(h.port, f"token={t}&session_id={sid}&last_seq=0")
             self.assertTrue(back.recv()["resumed"])
             self.assertEqual(back.recv()["type"], "session_restored")
-            self.assertEqual([e["id"] for e in events(back, 2)], missed)
+            self.assertEqual([e["id"] for e in back.events(2)], missed)
             self.assertTrue(no_event(back))
             back.close()
             # The replay reached a socket, so a later fresh session starts clean.
@@ -141,8 +132,8 @@ class InboxTest(unittest.TestCase):
             b, _ = connect(h, "duo")
             r = h.publish(user="duo", event="e")
             self.assertEqual((r["delivered"], r["stored"]), (2, True))
-            self.assertEqual(events(a, 1)[0]["id"], r["id"])
-            self.assertEqual(events(b, 1)[0]["id"], r["id"])
+            self.assertEqual(a.events(1)[0]["id"], r["id"])
+            self.assertEqual(b.events(1)[0]["id"], r["id"])
             self.assertTrue(no_event(a) and no_event(b, 0.1))
             a.close()
             b.close()

@@ -8,15 +8,6 @@ from harness import ServerTestCase, token, wait_for
 from rawws import RawWS
 
 
-def events(ws, n):
-    out = []
-    while len(out) < n:
-        m = ws.recv()
-        if m["type"] == "event":
-            out.append(m)
-    return out
-
-
 class OneThreadTest(ServerTestCase):
     overrides = {"server__threads": 1, "session__resume_window": "5s"}
 
@@ -33,7 +24,7 @@ class OneThreadTest(ServerTestCase):
         answers = [h.publish(broadcast=True, event=f"b{i}", data={"i": i}) for i in range(30)]
         self.assertTrue(all(a["delivered"] == 20 for a in answers))
         for c in clients:
-            got = events(c, 30)
+            got = c.events(30)
             self.assertEqual([e["data"]["i"] for e in got], list(range(30)))
             self.assertEqual([e["seq"] for e in got], list(range(1, 31)))
 
@@ -48,9 +39,9 @@ class OneThreadTest(ServerTestCase):
         back = RawWS(h.port, f"token={t}&session_id={sid}&last_seq=30")
         self.assertTrue(back.recv()["resumed"])
         self.assertEqual(back.recv()["replayed"], 1)
-        self.assertEqual(events(back, 1)[0]["event"], "missed")
+        self.assertEqual(back.events(1)[0]["event"], "missed")
         self.assertEqual(h.publish(user="one-0", event="live")["delivered"], 1)
-        self.assertEqual(events(back, 1)[0]["event"], "live")
+        self.assertEqual(back.events(1)[0]["event"], "live")
         for c in clients[1:] + [back]:
             c.close()
         wait_for(lambda: h.stats()["sessions"] == 0)

@@ -6,15 +6,6 @@ from harness import Herald, token, wait_for, ServerTestCase
 from rawws import Closed, RawWS
 
 
-def events(ws, n):
-    out = []
-    while len(out) < n:
-        m = ws.recv()
-        if m["type"] == "event":
-            out.append(m)
-    return out
-
-
 def open_session(h, user):
     """A client of `user` with its token and session id."""
     t = token(user)
@@ -30,7 +21,7 @@ class ResumeTest(ServerTestCase):
         ws, t, sid = open_session(h, "rita")
         for i in range(2):
             h.publish(user="rita", event=f"before{i}")
-        seen = events(ws, 2)
+        seen = ws.events(2)
         self.assertEqual([e["seq"] for e in seen], [1, 2])
         ws.drop()
         wait_for(lambda: not h.presence("rita")["connected"])
@@ -40,12 +31,12 @@ class ResumeTest(ServerTestCase):
         welcome = back.recv()
         self.assertEqual((welcome["type"], welcome["session_id"], welcome["resumed"]), ("welcome", sid, True))
         self.assertEqual(back.recv(), {"type": "session_restored", "session_id": sid, "replayed": 3})
-        replay = events(back, 3)
+        replay = back.events(3)
         self.assertEqual([e["seq"] for e in replay], [3, 4, 5])
         self.assertEqual([e["id"] for e in replay], missed)
         live = h.publish(user="rita", event="live")
         self.assertEqual(live["delivered"], 1)
-        self.assertEqual(events(back, 1)[0]["seq"], 6)
+        self.assertEqual(back.events(1)[0]["seq"], 6)
         back.close()
 
     def test_client_close_1000_ends_the_session(self):
