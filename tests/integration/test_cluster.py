@@ -8,7 +8,7 @@ import unittest
 from harness import Herald, RedisServer, token, wait_for
 from rawws import RawWS
 import test_inbox
-from test_inbox import events, no_event
+from test_inbox import no_event
 
 
 def connect(h, user, query=""):
@@ -52,15 +52,15 @@ class ClusterTest(unittest.TestCase):
         other_b, _ = connect(b, "vic", "view=admin")
         r = a.publish(user="uma", event="meal_log.completed", data={"meal": 1})
         self.assertEqual((r["delivered"], r["stored"], r["nodes"]), (1, True, 1))
-        self.assertEqual(events(on_a, 1)[0]["id"], r["id"])
-        got = events(on_b, 1)[0]
+        self.assertEqual(on_a.events(1)[0]["id"], r["id"])
+        got = on_b.events(1)[0]
         self.assertEqual((got["id"], got["channel"], got["data"]), (r["id"], "user:uma", {"meal": 1}))
         self.assertTrue(no_event(other_b, 0.3))
 
         c = b.publish(channel="admin", event="complaint.created")
         self.assertEqual((c["delivered"], c["nodes"]), (2, 1))
         for ws in (on_a, on_b, other_b):
-            self.assertEqual(events(ws, 1)[0]["id"], c["id"])
+            self.assertEqual(ws.events(1)[0]["id"], c["id"])
         for ws in (on_a, on_b, other_b):
             ws.close()
 
@@ -68,7 +68,7 @@ class ClusterTest(unittest.TestCase):
         a, b = self.a, self.b
         far, _ = connect(b, "ord", "view=orders")
         ids = [a.publish(channel="orders", event="e", data={"n": i})["id"] for i in range(30)]
-        self.assertEqual([e["id"] for e in events(far, 30)], ids)
+        self.assertEqual([e["id"] for e in far.events(30)], ids)
         far.close()
 
     def test_presence_answers_for_sessions_on_any_node(self):
@@ -92,7 +92,7 @@ class ClusterTest(unittest.TestCase):
         a, b = self.a, self.b
         sent = [a.publish(user="ines", event="e", data={"n": i})["id"] for i in range(3)]
         ws, _ = connect(b, "ines")
-        self.assertEqual([e["id"] for e in events(ws, 3)], sent)
+        self.assertEqual([e["id"] for e in ws.events(3)], sent)
         ws.close()
         wait_for(lambda: not b.presence("ines")["connected"])
         time.sleep(0.2)
@@ -151,9 +151,9 @@ class RedisOutageTest(unittest.TestCase):
                 r = a.publish(user="oz", event="during")
                 self.assertLess(time.time() - t0, 3)
                 self.assertEqual((r["delivered"], r["stored"], r["nodes"]), (1, False, 0))
-                self.assertEqual(events(on_a, 1)[0]["id"], r["id"])
+                self.assertEqual(on_a.events(1)[0]["id"], r["id"])
                 c = a.publish(channel="ops", event="during")
-                self.assertEqual(events(on_a, 1)[0]["id"], c["id"])
+                self.assertEqual(on_a.events(1)[0]["id"], c["id"])
 
                 redis.start()
                 wait_for(lambda: health(a)[0] == 200 and health(b)[0] == 200, timeout=10)
@@ -161,7 +161,7 @@ class RedisOutageTest(unittest.TestCase):
                 r = a.publish(channel="ops", event="after")
                 self.assertEqual(r["nodes"], 1)
                 # on_b never got the outage's events (pub/sub is live only).
-                self.assertEqual(events(on_b, 1)[0]["id"], r["id"])
+                self.assertEqual(on_b.events(1)[0]["id"], r["id"])
                 on_a.close()
                 on_b.close()
             finally:
