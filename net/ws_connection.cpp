@@ -9,6 +9,7 @@
 #include <cstring>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <utility>
 
 namespace herald::net {
 
@@ -148,12 +149,18 @@ void ws_connection::write_one(wire_frame frame) {
     ++counters_.socket_writes;
     if (static_cast<size_t>(w) == wire_size(frame)) {
       ++counters_.total_messages;
-      std::lock_guard<spin_lock> lock(wmutex_);
-      if (wqueue_.empty() || wclosed_) {
-        writer_ = false;
-        direct_ = false;
-      } else {
-        rest.swap(wqueue_);  // queued meanwhile: this thread writes it too
+      bool deferred = false;
+      {
+        std::lock_guard<spin_lock> lock(wmutex_);
+        if (wqueue_.empty() || wclosed_)
+          deferred = drop_writer_locked();
+        else
+          rest.swap(wqueue_);  // queued meanwhile: this thread writes it too
+      }
+      if (rest.empty()) {
+        if (deferred)
+          post_finish();
+        return;
       }
     } else {
       keep_unwritten(frame, static_cast<size_t>(w));
@@ -162,8 +169,6 @@ void ws_connection::write_one(wire_frame frame) {
   } else {
     rest.push_back(std::move(frame));  // EAGAIN or an error: write_batch sees it again
   }
-  if (rest.empty())
-    return release_writer();
   write_batch(std::move(rest));
 }
 
@@ -266,9 +271,7 @@ void ws_connection::write_batch(std::vector<wire_frame> batch) {
         wclosed_ = true;
       }
       release_writer();
-      asio::post(socket_.get_executor(), [self = shared_from_this()] {
-        self->finish(self->close_code_, self->resumable_);
-      });
+      post_finish();
       return;
     }
     if (result == write_result::would_block) {
@@ -285,24 +288,39 @@ void ws_connection::write_batch(std::vector<wire_frame> batch) {
         self->write_async(std::move(b));
       });
       if (deferred)
-        asio::post(socket_.get_executor(), [self = shared_from_this()] {
-          self->finish(self->close_code_, self->resumable_);
-        });
+        post_finish();
       return;
     }
     if (had_close)
       asio::post(socket_.get_executor(), [self = shared_from_this()] { self->after_close_frame(); });
     batch.clear();
+    bool deferred = false;
     {
       std::lock_guard<spin_lock> lock(wmutex_);
-      if (wqueue_.empty() || wclosed_) {
-        writer_ = false;
-        break;
-      }
-      batch.swap(wqueue_);
+      if (wqueue_.empty() || wclosed_)
+        deferred = drop_writer_locked();
+      else
+        batch.swap(wqueue_);
+    }
+    if (batch.empty()) {
+      if (deferred)
+        post_finish();
+      return;
     }
   }
-  release_writer();
+}
+
+// Gives up the writer token and the raw descriptor in one step, so no other
+// thread can take the token in between and lose its own `direct_` mark.
+// True when a finish waited for the descriptor: the caller posts it.
+bool ws_connection::drop_writer_locked() {
+  writer_ = false;
+  direct_ = false;
+  return std::exchange(finish_deferred_, false);
+}
+
+void ws_connection::post_finish() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->finish(self->close_code_, self->resumable_); });
 }
 
 // Lets go of the raw descriptor; a finish that waited for it runs now.
@@ -317,9 +335,7 @@ void ws_connection::release_writer() {
     finish_deferred_ = false;
   }
   if (deferred)
-    asio::post(socket_.get_executor(), [self = shared_from_this()] {
-      self->finish(self->close_code_, self->resumable_);
-    });
+    post_finish();
 }
 
 // Writes as much of `batch` as the socket takes now; leaves the rest in it.

@@ -61,6 +61,8 @@ private:
   void write_batch(std::vector<wire_frame> batch);
   write_result write_nonblocking(std::vector<wire_frame>& batch);
   void release_writer();
+  bool drop_writer_locked();  // wmutex_ held
+  void post_finish();
 
   // --- strand ----------------------------------------------------------------
   void write_async(std::vector<wire_frame> batch);
