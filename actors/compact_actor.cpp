@@ -38,25 +38,22 @@ void compact_actor::launch() {
 }
 
 compact_actor::push_result compact_actor::push(caf::mailbox_element_ptr what) {
-  auto request = what->mid.is_request();
-  caf::strong_actor_ptr sender;
-  auto mid = what->mid;
-  if (request)
-    sender = what->sender;
   queued_.fetch_add(1, std::memory_order_relaxed);
-  switch (inbox_.push_front(what.release())) {
-    case caf::intrusive::inbox_result::unblocked_reader:
+  switch (inbox_.push(what.get())) {
+    case actor_inbox::push_result::woke_reader:
+      what.release();
       return push_result::woke;
-    case caf::intrusive::inbox_result::queue_closed:
-      queued_.fetch_sub(1, std::memory_order_relaxed);
-      if (request)
-        caf::detail::sync_request_bouncer{quit_reason_ ? quit_reason_ : caf::make_error(caf::exit_reason::normal)}(
-            sender, mid);
-      return push_result::closed;
-    case caf::intrusive::inbox_result::success:
+    case actor_inbox::push_result::queued:
+      what.release();
+      return push_result::queued;
+    case actor_inbox::push_result::closed:
       break;
   }
-  return push_result::queued;
+  queued_.fetch_sub(1, std::memory_order_relaxed);
+  if (what->mid.is_request())
+    caf::detail::sync_request_bouncer{quit_reason_ ? quit_reason_ : caf::make_error(caf::exit_reason::normal)}(
+        what->sender, what->mid);
+  return push_result::closed;
 }
 
 void compact_actor::enqueue(caf::mailbox_element_ptr what, caf::execution_unit* host) {
@@ -77,8 +74,29 @@ batch_job::~batch_job() {
     caf::scheduler::abstract_coordinator::cleanup_and_release(actors_[next_]);
 }
 
+// Each actor of a fan-out sits in its own part of memory, cold by its turn.
+// Its object is fetched two turns ahead and what its state points to one
+// turn ahead, so the loads overlap the socket writes of the actors before it.
+void batch_job::prefetch_object(const compact_actor* a) const {
+  auto base = reinterpret_cast<const char*>(static_cast<const caf::abstract_actor*>(a)) - CAF_CACHE_LINE_SIZE;
+  for (size_t at = 0; at < CAF_CACHE_LINE_SIZE + object_bytes_; at += CAF_CACHE_LINE_SIZE)
+    __builtin_prefetch(base + at);
+}
+
 caf::resumable::resume_result batch_job::resume(caf::execution_unit* host, size_t max_throughput) {
+  if (next_ == 0 && object_bytes_ > 0 && !actors_.empty())
+    prefetch_object(actors_[0]);
   for (; next_ < actors_.size(); ++next_) {
+    if (object_bytes_ > 0) {
+      if (next_ + 2 < actors_.size())
+        prefetch_object(actors_[next_ + 2]);
+      if (next_ + 1 < actors_.size()) {
+        if (next_ == 0)
+          prefetch_object(actors_[1]);
+        actors_[next_ + 1]->prefetch_message();
+        actors_[next_ + 1]->prefetch();
+      }
+    }
     caf::resumable* a = actors_[next_];
     switch (a->resume(host, max_throughput)) {
       case resume_later:  // keeps its reference
@@ -96,11 +114,12 @@ caf::resumable::resume_result batch_job::resume(caf::execution_unit* host, size_
 }
 
 void batch_job::launch(std::vector<compact_actor*>& actors, size_t per_job, caf::execution_unit* host,
-                       caf::actor_system& sys) {
+                       caf::actor_system& sys, size_t object_bytes) {
   for (size_t at = 0; at < actors.size(); at += per_job) {
     auto end = std::min(actors.size(), at + per_job);
     auto job = new batch_job({actors.begin() + static_cast<std::ptrdiff_t>(at),
-                              actors.begin() + static_cast<std::ptrdiff_t>(end)});
+                              actors.begin() + static_cast<std::ptrdiff_t>(end)},
+                             object_bytes);
     // The new job's one reference goes to the scheduler.
     if (host)
       host->exec_later(job);
@@ -131,7 +150,7 @@ caf::resumable::resume_result compact_actor::resume(caf::execution_unit* host, s
   size_t handled = 0;
   while (!quit_) {
     if (!cache_) {
-      auto head = inbox_.take_head();
+      auto head = inbox_.take_all();
       if (!head) {
         guarded([this] { on_idle(); });
         if (quit_)

@@ -7,11 +7,12 @@
 // CAF scheduler runs like any other. It has an address, is spawned in the
 // actor system, is monitored (down messages) and answers requests; a
 // subclass dispatches on the message itself.
+#include "actors/actor_inbox.hpp"
+
 #include <caf/abstract_actor.hpp>
 #include <caf/actor_clock.hpp>
 #include <caf/actor_control_block.hpp>
 #include <caf/actor_system.hpp>
-#include <caf/intrusive/lifo_inbox.hpp>
 #include <caf/mailbox_element.hpp>
 #include <caf/monitorable_actor.hpp>
 #include <caf/resumable.hpp>
@@ -34,8 +35,11 @@ class compact_actor;
 // messages still waiting.
 class batch_job final : public caf::resumable, public caf::ref_counted {
 public:
-  // Takes over one scheduler reference of each actor.
-  explicit batch_job(std::vector<compact_actor*> actors) : actors_(std::move(actors)) {}
+  // Takes over one scheduler reference of each actor. `object_bytes`: the
+  // size of the actors' own objects, fetched into the cache ahead of their
+  // turn (0: none).
+  explicit batch_job(std::vector<compact_actor*> actors, size_t object_bytes = 0)
+      : actors_(std::move(actors)), object_bytes_(object_bytes) {}
   ~batch_job() override;
   resume_result resume(caf::execution_unit* host, size_t max_throughput) override;
   void intrusive_ptr_add_ref_impl() override { ref(); }
@@ -44,10 +48,13 @@ public:
   // Schedules `actors` (each holding a scheduler reference) as jobs of at
   // most `per_job` actors.
   static void launch(std::vector<compact_actor*>& actors, size_t per_job, caf::execution_unit* host,
-                     caf::actor_system& sys);
+                     caf::actor_system& sys, size_t object_bytes = 0);
 
 private:
+  void prefetch_object(const compact_actor* a) const;
+
   std::vector<compact_actor*> actors_;
+  size_t object_bytes_;
   size_t next_ = 0;
 };
 
@@ -81,6 +88,18 @@ protected:
   virtual void on_yield() {}
   // A handler threw; the actor ends with runtime_error after this.
   virtual void on_exception(std::exception_ptr) {}
+
+public:
+  // A batch job runs this actor next (its object is in the cache already):
+  // start fetching what its next message will touch beyond it. Only a hint.
+  virtual void prefetch() const {}
+  // Starts loading the newest message waiting (a cache hint only).
+  void prefetch_message() const {
+    if (auto m = inbox_.newest())
+      __builtin_prefetch(m);
+  }
+
+protected:
 
   // Ends the actor after the current message: what waits is dropped
   // (requests among it are answered with an error), monitors get down_msg.
@@ -135,10 +154,6 @@ protected:
 private:
   enum class push_result { queued, woke, closed };
   push_result push(caf::mailbox_element_ptr what);
-  struct inbox_policy {
-    using mapped_type = caf::mailbox_element;
-    using unique_pointer = caf::mailbox_element_ptr;
-  };
   void schedule(caf::execution_unit* host);
   // Runs a hook; one that throws ends the actor with runtime_error.
   template <class F>
@@ -151,7 +166,7 @@ private:
     }
   }
 
-  caf::intrusive::lifo_inbox<inbox_policy> inbox_;
+  actor_inbox inbox_;
   caf::mailbox_element* cache_ = nullptr;  // taken from the inbox, oldest first
   std::atomic<uint32_t> queued_{0};
   caf::execution_unit* context_ = nullptr;  // while running

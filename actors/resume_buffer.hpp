@@ -24,6 +24,11 @@ public:
 
   size_t size() const { return frames_.size(); }
 
+  // Starts loading the slot the next push writes (a cache hint only).
+  void prefetch_next() const {
+    __builtin_prefetch(frames_.data() + (frames_.size() < capacity_ ? frames_.size() : start_), 1);
+  }
+
 private:
   // A ring that allocates only as frames arrive: an idle session holds nothing.
   const std::pair<uint64_t, shared_bytes>& oldest() const { return frames_[start_]; }

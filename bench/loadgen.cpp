@@ -76,13 +76,13 @@ long rss_kib(int pid) {
   return -1;
 }
 
-// utime + stime of a process in microseconds.
-double cpu_us(int pid) {
+// User and system CPU time of a process in µs (utime, stime).
+std::pair<double, double> cpu_split_us(int pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string all((std::istreambuf_iterator<char>(in)), {});
   auto close = all.rfind(')');
   if (close == std::string::npos)
-    return 0;
+    return {0, 0};
   std::istringstream rest(all.substr(close + 2));
   std::string field;
   unsigned long long utime = 0, stime = 0;
@@ -90,7 +90,13 @@ double cpu_us(int pid) {
     if (i == 14) utime = std::stoull(field);
     if (i == 15) stime = std::stoull(field);
   }
-  return double(utime + stime) * 1e6 / double(sysconf(_SC_CLK_TCK));
+  double tick = double(sysconf(_SC_CLK_TCK));
+  return {utime * 1e6 / tick, stime * 1e6 / tick};
+}
+
+double cpu_us(int pid) {
+  auto [user, system] = cpu_split_us(pid);
+  return user + system;
 }
 
 double percentile(std::vector<double>& v, double p) {
@@ -513,6 +519,8 @@ struct loadgen {
     int64_t n = 0;
     int64_t expected_per_client = 0;
     record_latency = true;
+    auto latency_cpu_before = pid ? cpu_split_us(pid) : std::pair<double, double>{};
+    int64_t latency_frames_before = received_total();
     int latency_publishes = int(opt.latency_rate * opt.latency_seconds);
     double interval = 1.0 / opt.latency_rate;
     double next = mono_s();
@@ -525,9 +533,17 @@ struct loadgen {
     }
     loop(10, [&] { return received_total() >= expected_per_client * opt.clients; });
     record_latency = false;
+    if (pid && received_total() > latency_frames_before) {
+      auto [user, system] = cpu_split_us(pid);
+      double frames = double(received_total() - latency_frames_before);
+      out["latency_cpu_us_per_frame"] = (user + system - latency_cpu_before.first - latency_cpu_before.second) / frames;
+      out["latency_user_us_per_frame"] = (user - latency_cpu_before.first) / frames;
+    }
     out["latency_p50_ms"] = percentile(latencies_ms, 0.50);
     out["latency_p99_ms"] = percentile(latencies_ms, 0.99);
     out["latency_max_ms"] = latencies_ms.empty() ? -1 : latencies_ms.back();
+    out["latency_p10_ms"] = percentile(latencies_ms, 0.10);
+    out["latency_p90_ms"] = percentile(latencies_ms, 0.90);
 
     // --- burst ----------------------------------------------------------------
     int64_t frames_before = received_total();

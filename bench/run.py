@@ -32,6 +32,7 @@ METRICS = [
     ("latency_p50_ms", "fan-out p50 ms", "{:.2f}"),
     ("latency_p99_ms", "fan-out p99 ms", "{:.2f}"),
     ("latency_max_ms", "fan-out max ms", "{:.2f}"),
+    ("latency_cpu_us_per_frame", "fan-out CPU µs/frame", "{:.2f}"),
     ("burst_deliveries_per_s", "burst frames/s", "{:.0f}"),
     ("server_cpu_us_per_frame", "CPU µs/frame", "{:.2f}"),
     ("ping_p50_ms", "ping p50 ms", "{:.3f}"),

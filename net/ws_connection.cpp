@@ -56,10 +56,10 @@ bool valid_close_code(uint16_t c) {
 ws_connection::ws_connection(tcp::socket socket, std::string leftover,
                              const connection_limits& limits, server_counters& counters)
     : id_(next_id++),
-      socket_(std::move(socket)),
-      fd_(socket_.native_handle()),
+      fd_(socket.native_handle()),
       limits_(limits),
       counters_(counters),
+      socket_(std::move(socket)),
       parser_(limits.max_message_bytes),
       partial_(leftover.empty() ? nullptr : std::make_unique<std::string>(std::move(leftover))) {
   boost::system::error_code ec;

@@ -80,8 +80,9 @@ private:
   // our side of the close and reconnect.
   void tell_session(uint16_t code, bool resumable);
 
+  // The fields a write touches come first: a fan-out fetches the first
+  // lines of each connection ahead of its turn.
   uint64_t id_;
-  tcp::socket socket_;
   int fd_;
   const connection_limits& limits_;  // the server's, which outlives every connection
   server_counters& counters_;
@@ -96,6 +97,8 @@ private:
   bool data_closed_ = false;  // a close frame is queued: no more data frames
   bool wclosed_ = false;      // the socket is finished: nothing more is written
   bool finish_deferred_ = false;
+
+  tcp::socket socket_;
 
   // Strand only.
   std::unique_ptr<asio::steady_timer> close_timer_;  // made when a close starts
