@@ -637,18 +637,33 @@ session_actor spawn(caf::actor_system& sys, session_init init) {
 constexpr size_t sessions_per_job = 128;
 
 session_fanout::~session_fanout() {
-  if (!woken_.empty())
-    launch(nullptr, woken_.front()->home_system());
+  if (!empty()) {
+    auto first = added_ > pushed_ ? waiting_[pushed_ % lookahead].core : woken_.front();
+    launch(nullptr, first->home_system());
+  }
 }
 
 void session_fanout::add(const session_actor& session, const caf::message& msg) {
   // Every session_actor is a session_core (spawn_session makes nothing else).
   auto core = static_cast<compact_actor*>(caf::actor_cast<caf::abstract_actor*>(session));
-  if (core->enqueue_unscheduled(caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, msg)))
-    woken_.push_back(core);
+  core->prefetch_mailbox();
+  if (added_ - pushed_ == lookahead)
+    push_next();
+  waiting_[added_ % lookahead] = {core, msg};
+  ++added_;
+}
+
+void session_fanout::push_next() {
+  auto& w = waiting_[pushed_ % lookahead];
+  ++pushed_;
+  if (w.core->enqueue_unscheduled(caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, std::move(w.msg))))
+    woken_.push_back(w.core);
+  w = {};
 }
 
 void session_fanout::launch(caf::execution_unit* host, caf::actor_system& sys) {
+  while (pushed_ < added_)
+    push_next();
   // A session's own part an event touches: the actor's fields, then session_event_state.
   batch_job::launch(woken_, sessions_per_job, host, sys, sizeof(compact_actor) + sizeof(session_event_state));
 }

@@ -7,6 +7,7 @@
 #include <caf/fwd.hpp>
 #include <caf/message.hpp>
 
+#include <array>
 #include <vector>
 
 namespace herald {
@@ -42,9 +43,21 @@ public:
   ~session_fanout();
   void add(const session_actor& session, const caf::message& msg);
   void launch(caf::execution_unit* host, caf::actor_system& sys);
-  bool empty() const { return woken_.empty(); }
+  bool empty() const { return woken_.empty() && added_ == pushed_; }
 
 private:
+  // Mailboxes are filled a few sessions behind add(): each session's mailbox
+  // starts loading into the cache when it is added and is written when its
+  // turn comes, so the loads of several cold mailboxes overlap.
+  static constexpr size_t lookahead = 8;
+  struct waiting {
+    class compact_actor* core = nullptr;
+    caf::message msg;
+  };
+  void push_next();
+  std::array<waiting, lookahead> waiting_;
+  size_t added_ = 0;
+  size_t pushed_ = 0;
   std::vector<class compact_actor*> woken_;
 };
 
