@@ -168,7 +168,7 @@ def main():
             for key, _, fmt in METRICS:
                 vals = [r[key] for r in rows if key in r and r[key] >= 0]
                 cells.append(fmt.format(statistics.median(vals)) if vals else "n/a")
-            lines.append(f"| {kind} | {n} | " + " | ".join(cells) + " |")
+            lines.append(f"| {kind} | {int(n)} | " + " | ".join(cells) + " |")
     table = "\n".join(lines) + "\n"
     with open(os.path.join(outdir, stamp + ".md"), "w") as f:
         f.write(table)
