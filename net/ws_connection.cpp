@@ -8,7 +8,9 @@
 #include <cerrno>
 #include <cstring>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
+#include <unistd.h>
 #include <utility>
 
 namespace herald::net {
@@ -33,18 +35,28 @@ constexpr int max_reads_per_wakeup = 16;
 constexpr size_t copy_limit = 16 * 1024;
 thread_local char send_buffer[copy_limit];
 
+// glibc's send and writev are thread cancellation points: each call switches
+// cancellation on and off around the system call. Herald never cancels a
+// thread, so its socket writes (one per session in a fan-out) go to the
+// kernel directly.
+ssize_t sys_writev(int fd, const iovec* iov, int n) { return ::syscall(SYS_writev, fd, iov, n); }
+
+ssize_t sys_send(int fd, const void* data, size_t size) {
+  return ::syscall(SYS_sendto, fd, data, size, MSG_NOSIGNAL | MSG_DONTWAIT, nullptr, 0);
+}
+
 ssize_t gather_write(int fd, const iovec* iov, int n) {
   size_t total = 0;
   for (int i = 0; i < n; ++i)
     total += iov[i].iov_len;
   if (n == 1 || total > copy_limit)
-    return ::writev(fd, iov, n);
+    return sys_writev(fd, iov, n);
   char* p = send_buffer;
   for (int i = 0; i < n; ++i) {
     std::memcpy(p, iov[i].iov_base, iov[i].iov_len);
     p += iov[i].iov_len;
   }
-  return ::send(fd, send_buffer, total, MSG_NOSIGNAL | MSG_DONTWAIT);
+  return sys_send(fd, send_buffer, total);
 }
 
 bool valid_close_code(uint16_t c) {
