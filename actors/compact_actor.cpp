@@ -84,15 +84,14 @@ void batch_job::prefetch_object(const compact_actor* a) const {
 }
 
 caf::resumable::resume_result batch_job::resume(caf::execution_unit* host, size_t max_throughput) {
-  if (next_ == 0 && object_bytes_ > 0 && !actors_.empty())
-    prefetch_object(actors_[0]);
+  if (object_bytes_ > 0)
+    for (size_t i = next_; i < std::min(next_ + 2, actors_.size()); ++i)
+      prefetch_object(actors_[i]);
   for (; next_ < actors_.size(); ++next_) {
     if (object_bytes_ > 0) {
       if (next_ + 2 < actors_.size())
         prefetch_object(actors_[next_ + 2]);
       if (next_ + 1 < actors_.size()) {
-        if (next_ == 0)
-          prefetch_object(actors_[1]);
         actors_[next_ + 1]->prefetch_message();
         actors_[next_ + 1]->prefetch();
       }

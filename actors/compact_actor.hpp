@@ -76,12 +76,23 @@ public:
   void intrusive_ptr_add_ref_impl() override;
   void intrusive_ptr_release_impl() override;
 
-  // Starts loading what an enqueue writes: the reference count and the
-  // mailbox (a cache hint only).
+  // --- cache hints (they only start loads) ------------------------------------
+  // What an enqueue writes: the reference count and the mailbox.
   void prefetch_mailbox() const {
     __builtin_prefetch(ctrl(), 1);
     __builtin_prefetch(&inbox_, 1);
   }
+  // The newest message waiting: the element and the message it holds span
+  // two cache lines.
+  void prefetch_message() const {
+    if (auto m = static_cast<const char*>(inbox_.newest())) {
+      __builtin_prefetch(m);
+      __builtin_prefetch(m + CAF_CACHE_LINE_SIZE);
+    }
+  }
+  // A batch job runs this actor next (its object is in the cache already):
+  // what its next message will touch beyond the object.
+  virtual void prefetch() const {}
 
   // Messages waiting (approximate while others enqueue).
   size_t mailbox_size() const { return queued_.load(std::memory_order_relaxed); }
@@ -95,21 +106,6 @@ protected:
   virtual void on_yield() {}
   // A handler threw; the actor ends with runtime_error after this.
   virtual void on_exception(std::exception_ptr) {}
-
-public:
-  // A batch job runs this actor next (its object is in the cache already):
-  // start fetching what its next message will touch beyond it. Only a hint.
-  virtual void prefetch() const {}
-  // Starts loading the newest message waiting: the element and the message
-  // it holds span two cache lines (a hint only).
-  void prefetch_message() const {
-    if (auto m = static_cast<const char*>(inbox_.newest())) {
-      __builtin_prefetch(m);
-      __builtin_prefetch(m + CAF_CACHE_LINE_SIZE);
-    }
-  }
-
-protected:
 
   // Ends the actor after the current message: what waits is dropped
   // (requests among it are answered with an error), monitors get down_msg.
