@@ -53,6 +53,9 @@ struct options {
   int expect = 0;
   int latency_count = 0;
   double timeout = 120;
+  // Raw bodies only: a "pad" string of this many bytes, so a peer's frames
+  // can be made as large as Herald's event frames (about 165 bytes).
+  int pad_bytes = 0;
 };
 
 int64_t realtime_ns() {
@@ -435,7 +438,8 @@ struct loadgen {
       body = "{\"broadcast\":true,\"event\":\"bench\",\"data\":{\"t\":" + std::to_string(t) +
              ",\"n\":" + std::to_string(n) + "}}";
     else
-      body = "{\"t\":" + std::to_string(t) + ",\"n\":" + std::to_string(n) + "}";
+      body = "{\"t\":" + std::to_string(t) + ",\"n\":" + std::to_string(n) +
+             (opt.pad_bytes > 0 ? ",\"pad\":\"" + std::string(size_t(opt.pad_bytes), 'x') + "\"" : "") + "}";
     std::string req = "POST " + opt.publish_path + " HTTP/1.1\r\nHost: " + opt.host +
                       "\r\nContent-Type: application/json\r\nContent-Length: " +
                       std::to_string(body.size()) + "\r\n";
@@ -669,7 +673,7 @@ void usage() {
                "  [--publish-body herald|raw] [--api-key K] [--clients N] [--source-ips K]\n"
                "  [--pid SERVER_PID] [--no-welcome] [--latency-rate R] [--latency-seconds S]\n"
                "  [--burst M] [--burst-parallel C] [--pings K] [--no-ping]\n"
-               "  [--listen-only --expect K --latency-count L [--timeout S]]\n");
+               "  [--listen-only --expect K --latency-count L [--timeout S]] [--pad-bytes B]\n");
   std::exit(2);
 }
 
@@ -703,6 +707,7 @@ int main(int argc, char** argv) {
     else if (a == "--expect") o.expect = std::stoi(next());
     else if (a == "--latency-count") o.latency_count = std::stoi(next());
     else if (a == "--timeout") o.timeout = std::stod(next());
+    else if (a == "--pad-bytes") o.pad_bytes = std::stoi(next());
     else usage();
   }
   rlimit rl;
