@@ -2,6 +2,7 @@
 // The two doors between a session actor and its socket. Neither side sees the
 // other's framework: net/ implements frame_sink (Asio), actors/ implements
 // session_port (CAF). Both are thread-safe.
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -69,6 +70,11 @@ class session_port;
 
 class frame_sink {
 public:
+  // A cache hint for fan-outs: an implementation keeps what send() touches
+  // within its first `hot_bytes`, and is made with make_shared (its counts
+  // sit just before it), so a session can load those lines ahead of its turn.
+  static constexpr size_t hot_bytes = 192;
+
   virtual ~frame_sink() = default;
   // Unique for the life of the process; tells a stale detach from a current one.
   virtual uint64_t id() const = 0;

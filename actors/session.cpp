@@ -613,15 +613,13 @@ void session_core::on_yield() {
     flush(this);
 }
 
-// An event's path: the resume buffer's next slot, then the connection (its
-// shared_ptr's counts sit just before it, its write side in its first lines).
+// An event's path: the resume buffer's next slot, then the connection's
+// shared_ptr counts and the part a send touches (frame_sink::hot_bytes).
 void session_core::prefetch() const {
   state.buffer.prefetch_next();
-  if (auto p = reinterpret_cast<const char*>(state.sink_hint)) {
-    __builtin_prefetch(p - 16, 1);
-    __builtin_prefetch(p + 48, 1);
-    __builtin_prefetch(p + 112, 1);
-  }
+  if (auto p = reinterpret_cast<const char*>(state.sink_hint))
+    for (ptrdiff_t at = -16; at < ptrdiff_t{frame_sink::hot_bytes}; at += 64)
+      __builtin_prefetch(p + at, 1);
 }
 
 void session_core::on_exception(std::exception_ptr eptr) {

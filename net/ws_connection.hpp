@@ -80,8 +80,8 @@ private:
   // our side of the close and reconnect.
   void tell_session(uint16_t code, bool resumable);
 
-  // The fields a write touches come first: a fan-out fetches the first
-  // lines of each connection ahead of its turn.
+  // The fields a write touches come first, within frame_sink::hot_bytes:
+  // a fan-out loads those lines of each connection ahead of its turn.
   uint64_t id_;
   int fd_;
   const connection_limits& limits_;  // the server's, which outlives every connection
