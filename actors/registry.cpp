@@ -3,6 +3,7 @@
 #include "actors/channel_policy.hpp"
 #include "actors/inbox_protocol.hpp"
 #include "actors/session.hpp"
+#include "actors/session_roster.hpp"
 #include "config/log.hpp"
 #include "persistence/cluster_link.hpp"
 
@@ -25,23 +26,19 @@ constexpr int64_t cork_window_ns = 300'000;
 // A publish within this long of the previous drain counts as part of a stream.
 constexpr int64_t stream_gap_ns = 20'000'000;
 
-// The few channels one session is in (user channel excluded).
-struct channel_names {
-  std::vector<std::string> names;
-  void add(const std::string& n) {
-    if (std::find(names.begin(), names.end(), n) == names.end())
-      names.push_back(n);
-  }
-  void remove(const std::string& n) {
-    names.erase(std::remove(names.begin(), names.end(), n), names.end());
-  }
+// One of the few channels a session is in (user channel excluded), and
+// where the session sits in that channel's roster.
+struct channel_seat {
+  std::string name;
+  uint32_t at = 0;
 };
 
 struct session_entry {
   session_actor handle;
   std::string user;
-  channel_names channels;
+  std::vector<channel_seat> channels;
   bool attached = true;
+  uint32_t roster_at = 0;  // where it sits in registry_state::roster
 };
 
 struct pending_publish {
@@ -64,8 +61,9 @@ struct registry_state {
   inbox_actor inbox;  // invalid: no durable inbox
   std::shared_ptr<persistence::cluster_link> cluster;  // null: a single node
   std::unordered_map<session_id, session_entry> sessions;
+  session_roster roster;  // the same sessions, packed for broadcasts, heartbeats and shutdown
   std::unordered_map<std::string, user_entry> users;  // offline users stay for presence.retain
-  std::unordered_map<std::string, ids> channels;
+  std::unordered_map<std::string, session_roster> channels;
   uint64_t users_online = 0;
   uint64_t attached = 0;
   uint64_t evicted_stale = 0;
@@ -90,6 +88,33 @@ int64_t ns(std::chrono::milliseconds d) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
 }
 
+channel_seat* seat_in(session_entry& e, const std::string& channel) {
+  for (auto& seat : e.channels)
+    if (seat.name == channel)
+      return &seat;
+  return nullptr;
+}
+
+void join_channel(self_ptr self, session_id id, session_entry& e, const std::string& channel) {
+  if (seat_in(e, channel))
+    return;
+  auto at = self->state.channels[channel].add(id, e.handle, e.attached);
+  e.channels.push_back({channel, at});
+}
+
+void leave_channel(self_ptr self, session_id id, session_entry& e, const std::string& channel) {
+  auto& st = self->state;
+  auto seat = seat_in(e, channel);
+  if (!seat)
+    return;
+  auto ch = st.channels.find(channel);
+  if (auto moved = ch->second.remove(seat->at))
+    seat_in(st.sessions.at(*moved), channel)->at = seat->at;
+  if (ch->second.size() == 0)
+    st.channels.erase(ch);
+  e.channels.erase(e.channels.begin() + (seat - e.channels.data()));
+}
+
 void seen(self_ptr self, user_entry& u) {
   u.last_seen_ns = now_ns(self);
   u.last_seen_wall = std::chrono::system_clock::now();
@@ -99,8 +124,11 @@ void set_attached(self_ptr self, session_entry& e, bool attached) {
   if (e.attached == attached)
     return;
   e.attached = attached;
-  auto& u = self->state.users[e.user];
   auto& st = self->state;
+  st.roster.set_attached(e.roster_at, attached);
+  for (auto& seat : e.channels)
+    st.channels.at(seat.name).set_attached(seat.at, attached);
+  auto& u = st.users[e.user];
   if (attached) {
     ++st.attached;
     if (u.attached++ == 0)
@@ -157,10 +185,7 @@ void spawn_fresh(self_ptr self, connect_request& req) {
   session_entry entry;
   entry.user = init.user;
   entry.attached = false;
-  for (auto& c : init.channels) {
-    entry.channels.add(c);
-    st.channels[c].insert(init.id);
-  }
+  auto channels = init.channels;
   auto id = init.id;
   auto user = init.user;
   // The entry exists before the session starts, so an event published the
@@ -169,8 +194,11 @@ void spawn_fresh(self_ptr self, connect_request& req) {
   u.sessions.insert(id);
   seen(self, u);
   auto& e = st.sessions.emplace(id, std::move(entry)).first->second;
-  set_attached(self, e, true);
   e.handle = spawn_session(self, std::move(init));
+  e.roster_at = st.roster.add(id, e.handle, false);
+  for (auto& c : channels)
+    join_channel(self, id, e, c);
+  set_attached(self, e, true);
   // Supervision: however the session ends (quit, failure), the registry
   // hears of it with the session's id and reason.
   caf::actor_cast<caf::abstract_actor*>(e.handle)->attach_functor(
@@ -189,27 +217,23 @@ void remove_session(self_ptr self, session_id id) {
     return;
   auto& e = it->second;
   set_attached(self, e, false);
-  for (auto& c : e.channels.names) {
-    auto ch = st.channels.find(c);
-    if (ch != st.channels.end()) {
-      ch->second.erase(id);
-      if (ch->second.empty())
-        st.channels.erase(ch);
-    }
-  }
+  while (!e.channels.empty())
+    leave_channel(self, id, e, e.channels.back().name);
   auto& u = st.users[e.user];
   u.sessions.erase(id);
+  if (auto moved = st.roster.remove(e.roster_at))
+    st.sessions.at(*moved).roster_at = e.roster_at;
   st.sessions.erase(it);
 }
 
-// Calls f(entry) for every session a publish targets.
+// Calls f(handle, attached) for every session a publish targets.
 template <class F>
 void for_targets(self_ptr self, const publish_request& req, F f) {
   auto& st = self->state;
   auto visit = [&](session_id id) {
     auto it = st.sessions.find(id);
     if (it != st.sessions.end())
-      f(it->second);
+      f(it->second.handle, it->second.attached);
   };
   switch (req.target) {
     case publish_target::user:
@@ -219,12 +243,12 @@ void for_targets(self_ptr self, const publish_request& req, F f) {
       break;
     case publish_target::channel:
       if (auto ch = st.channels.find(req.name); ch != st.channels.end())
-        for (auto& id : ch->second)
-          visit(id);
+        for (auto& m : ch->second.members())
+          f(m.handle, m.attached);
       break;
     case publish_target::broadcast:
-      for (auto& [id, e] : st.sessions)
-        f(e);
+      for (auto& m : st.roster.members())
+        f(m.handle, m.attached);
       break;
   }
 }
@@ -285,9 +309,9 @@ void drain(self_ptr self) {
     // list or the drain share).
     auto msg = caf::make_message(event_atom::value, event_list{std::move(events)}, share);
     uint64_t live = 0;
-    for_targets(self, batch[i].req, [&](session_entry& e) {
-      fanout.add(e.handle, msg);
-      live += e.attached;
+    for_targets(self, batch[i].req, [&](const session_actor& handle, bool attached) {
+      fanout.add(handle, msg);
+      live += attached;
     });
     for (auto k = i; k < end; ++k)
       reached[k].delivered = live;
@@ -507,22 +531,11 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
       },
       [=](join_atom, session_id id, const std::string& channel) {
         ++self->state.meter.processed;
-        for_session(self, id, [&](session_entry& e) {
-          e.channels.add(channel);
-          self->state.channels[channel].insert(id);
-        });
+        for_session(self, id, [&](session_entry& e) { join_channel(self, id, e, channel); });
       },
       [=](leave_atom, session_id id, const std::string& channel) {
         ++self->state.meter.processed;
-        for_session(self, id, [&](session_entry& e) {
-          e.channels.remove(channel);
-          auto ch = self->state.channels.find(channel);
-          if (ch != self->state.channels.end()) {
-            ch->second.erase(id);
-            if (ch->second.empty())
-              self->state.channels.erase(ch);
-          }
-        });
+        for_session(self, id, [&](session_entry& e) { leave_channel(self, id, e, channel); });
       },
       [=](status_atom, session_id id, bool attached) {
         ++self->state.meter.processed;
@@ -538,9 +551,9 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         if (st.shutting_down)
           return;
         // Each session pings its client, or evicts itself when silent.
-        for (auto& [id, e] : st.sessions)
-          if (e.attached)
-            self->send(e.handle, heartbeat_atom::value);
+        for (auto& m : st.roster.members())
+          if (m.attached)
+            self->send(m.handle, heartbeat_atom::value);
         prune_presence(self);
         self->delayed_send(self, st.limits.session.heartbeat_interval, tick_atom::value);
       },
@@ -549,8 +562,8 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         auto& st = self->state;
         st.shutting_down = true;
         log::info("registry", "shutting down " + std::to_string(st.sessions.size()) + " sessions");
-        for (auto& [id, e] : st.sessions)
-          self->send(e.handle, shutdown_atom::value);
+        for (auto& m : st.roster.members())
+          self->send(m.handle, shutdown_atom::value);
       },
   };
 }

@@ -195,6 +195,38 @@ TEST_CASE("subscribe and unsubscribe change what a channel publish reaches") {
   CHECK(f.stats().channels == 0);
 }
 
+TEST_CASE("a channel publish reaches exactly its members after others left it or closed, in any order") {
+  registry_fixture f;
+  std::vector<std::shared_ptr<recording_sink>> s;
+  for (int i = 0; i < 6; ++i)
+    s.push_back(f.connect("u" + std::to_string(i), {"news", i % 2 ? "odd" : "even"}));
+  // Leave from the middle and the front, close one: each gap is filled by the last member.
+  f.say(s[2], R"({"type":"unsubscribe","channel":"news"})");
+  f.say(s[0], R"({"type":"unsubscribe","channel":"news"})");
+  s[3]->port->on_closed(s[3]->id(), close_code::normal, false);
+  f.run();
+  f.say(s[5], R"({"type":"unsubscribe","channel":"odd"})");
+  CHECK(f.publish(publish_target::channel, "news") == 3);  // 1, 4, 5
+  CHECK(f.publish(publish_target::channel, "odd") == 1);   // 1
+  CHECK(f.publish(publish_target::channel, "even") == 3);  // 0, 2, 4
+  CHECK(f.publish(publish_target::broadcast, "") == 5);
+  std::vector<size_t> events;
+  for (auto& sink : s)
+    events.push_back(sink->of_type("event").size());
+  CHECK(events == std::vector<size_t>{2, 3, 2, 0, 3, 2});
+  // Rejoining after a leave is counted once.
+  f.say(s[0], R"({"type":"subscribe","channel":"news"})");
+  f.say(s[0], R"({"type":"subscribe","channel":"news"})");
+  CHECK(f.publish(publish_target::channel, "news") == 4);
+  CHECK(f.stats().channels == 3);
+  // A session waiting for resume keeps its seat but is not counted as reached.
+  s[1]->port->on_closed(s[1]->id(), close_code::abnormal, true);
+  f.run();
+  CHECK(f.publish(publish_target::channel, "news") == 3);
+  CHECK(f.publish(publish_target::channel, "odd") == 0);
+  CHECK(f.stats().sessions == 5);
+}
+
 TEST_CASE("presence: unknown, connected, then offline with last_seen kept") {
   registry_fixture f;
   auto never = f.presence("ghost");
