@@ -22,19 +22,24 @@ namespace herald {
 
 namespace {
 
+// Holds the session weakly: the session holds its connection, and the
+// registry (its supervisor) is what keeps a session alive.
 class actor_session_port final : public session_port {
 public:
-  explicit actor_session_port(session_actor actor) : actor_(std::move(actor)) {}
-  void on_text(std::string text) override {
-    caf::anon_send(actor_, inbound_atom::value, std::move(text));
-  }
-  void on_touch() override { caf::anon_send(actor_, touch_atom::value); }
+  explicit actor_session_port(const session_actor& actor) : actor_(actor.address()) {}
+  void on_text(std::string text) override { tell(inbound_atom::value, std::move(text)); }
+  void on_touch() override { tell(touch_atom::value); }
   void on_closed(uint64_t sink_id, uint16_t code, bool resumable) override {
-    caf::anon_send(actor_, detach_atom::value, sink_id, code, resumable);
+    tell(detach_atom::value, sink_id, code, resumable);
   }
 
 private:
-  session_actor actor_;
+  template <class... Ts>
+  void tell(Ts&&... xs) {
+    if (auto actor = caf::actor_cast<session_actor>(actor_))
+      caf::anon_send(actor, std::forward<Ts>(xs)...);
+  }
+  caf::actor_addr actor_;
 };
 
 //  Session life:
@@ -80,8 +85,9 @@ struct session_event_state {
   // Durable inbox: while the replay is being read, live events wait in
   // `held`; events the replay delivered are not delivered again live.
   bool loading_inbox = false;
-  std::weak_ptr<frame_sink> sink;
-  const frame_sink* sink_hint = nullptr;  // where `sink` lives, for prefetch only (never dereferenced)
+  // Held while attached: an event's write needs no reference count taken
+  // (the connection's port holds the session only weakly).
+  sink_ptr sink;
   resume_buffer buffer;
   // Event frames held back while more messages wait in this actor's
   // mailbox, so the events of several registry drains leave in one socket
@@ -171,7 +177,7 @@ void flush(self_ptr self) {
   st.unsent = {};
   if (!st.attached)
     return;
-  if (auto s = st.sink.lock()) {
+  if (auto& s = st.sink) {
     auto now = steady_now_ns();
     latency_histogram::batch observed{publish_to_write()};
     for (auto& f : frames)
@@ -187,7 +193,7 @@ void hold_event(self_ptr self, uint64_t seq, shared_bytes tail, int64_t made_ns,
   // A lone event with nothing held and nothing else waiting (a fan-out's
   // usual case) goes out at once, without a batch to build.
   if (lone && st.unsent.empty() && self->mailbox_empty()) {
-    if (auto s = st.sink.lock()) {
+    if (auto& s = st.sink) {
       publish_to_write().observe_ns(steady_now_ns() - made_ns);
       s->send(std::move(f));
     }
@@ -204,7 +210,7 @@ void send_text(self_ptr self, std::string text) {
   if (!self->state.attached)
     return;
   flush(self);
-  if (auto s = self->state.sink.lock())
+  if (auto& s = self->state.sink)
     s->send(out_frame::owned(std::move(text)));
 }
 
@@ -240,7 +246,6 @@ void attach_sink(self_ptr self, const sink_ptr& sink) {
   auto& st = self->state;
   st.unsent = {};  // meant for an earlier socket; the resume replays them from the buffer
   st.sink = sink;
-  st.sink_hint = sink.get();
   st.sink_id = sink->id();
   st.attached = true;
   ++st.generation;
@@ -250,10 +255,11 @@ void attach_sink(self_ptr self, const sink_ptr& sink) {
 // Ends the session for good (no resume).
 void close_and_quit(self_ptr self, uint16_t code, const std::string& reason, bool abort) {
   flush(self);
-  if (self->state.attached)
-    if (auto s = self->state.sink.lock())
-      s->close(code, reason, abort);
-  self->state.attached = false;
+  auto& st = self->state;
+  if (st.attached && st.sink)
+    st.sink->close(code, reason, abort);
+  st.attached = false;
+  st.sink.reset();
   self->quit();
 }
 
@@ -427,7 +433,6 @@ void on_detach(self_ptr self, uint64_t sink_id, uint16_t code, bool resumable) {
     return;  // an older socket of a resumed session
   st.attached = false;
   st.sink.reset();
-  st.sink_hint = nullptr;
   st.unsent = {};  // kept in the resume buffer
   if (!resumable || st.init.limits->resume_window.count() == 0) {
     log::debug(component(self), "closed (" + std::to_string(code) + ")");
@@ -454,8 +459,8 @@ void on_heartbeat(self_ptr self) {
     return close_and_quit(self, close_code::stale, "stale: no inbound frame", true);
   }
   flush(self);
-  if (auto s = st.sink.lock())
-    s->ping();
+  if (st.sink)
+    st.sink->ping();
 }
 
 bool on_attach(self_ptr self, const sink_ptr& sink, uint64_t last_seq) {
@@ -463,9 +468,8 @@ bool on_attach(self_ptr self, const sink_ptr& sink, uint64_t last_seq) {
   auto& st = self->state;
   if (!sink || !st.buffer.covers(last_seq, st.seq))
     return false;
-  if (st.attached)
-    if (auto old = st.sink.lock())
-      old->close(close_code::replaced, "session resumed on another connection", false);
+  if (st.attached && st.sink)
+    st.sink->close(close_code::replaced, "session resumed on another connection", false);
   attach_sink(self, sink);
   touch(self);
   auto missed = st.buffer.after(last_seq);
@@ -505,9 +509,8 @@ actor_info on_info(self_ptr self) {
   for (auto& c : channel_list(self))
     out.channels.push_back(c.get<std::string>());
   out.last_seen = std::chrono::system_clock::now() - std::chrono::nanoseconds(now_ns(self) - st.last_inbound_ns);
-  if (st.attached)
-    if (auto s = st.sink.lock())
-      out.outbound = s->queued_frames() + st.unsent.size();
+  if (st.attached && st.sink)
+    out.outbound = st.sink->queued_frames() + st.unsent.size();
   return out;
 }
 
@@ -617,15 +620,17 @@ void session_core::on_yield() {
 // shared_ptr counts and the part a send touches (frame_sink::hot_bytes).
 void session_core::prefetch() const {
   state.buffer.prefetch_next();
-  if (auto p = reinterpret_cast<const char*>(state.sink_hint))
+  if (auto p = reinterpret_cast<const char*>(state.sink.get()))
     for (ptrdiff_t at = -16; at < ptrdiff_t{frame_sink::hot_bytes}; at += 64)
       __builtin_prefetch(p + at, 1);
 }
 
 void session_core::on_exception(std::exception_ptr eptr) {
   log::error(component(this), "handler failed, closing the session: " + exception_text(eptr));
-  if (auto s = state.sink.lock())
-    s->close(close_code::internal_error, "internal error", false);
+  if (state.sink)
+    state.sink->close(close_code::internal_error, "internal error", false);
+  state.attached = false;
+  state.sink.reset();
 }
 
 session_actor spawn(caf::actor_system& sys, session_init init) {
@@ -673,8 +678,8 @@ void session_fanout::launch(caf::execution_unit* host, caf::actor_system& sys) {
   batch_job::launch(woken_, sessions_per_job, host, sys, sizeof(compact_actor) + sizeof(session_event_state));
 }
 
-std::shared_ptr<session_port> make_session_port(session_actor actor) {
-  return std::make_shared<actor_session_port>(std::move(actor));
+std::shared_ptr<session_port> make_session_port(const session_actor& actor) {
+  return std::make_shared<actor_session_port>(actor);
 }
 
 session_actor spawn_session(caf::actor_system& sys, session_init init) { return spawn(sys, std::move(init)); }

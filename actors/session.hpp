@@ -26,8 +26,9 @@ struct session_init {
   inbox_actor inbox;
 };
 
-// A session_port that forwards a connection's traffic to a session actor.
-std::shared_ptr<session_port> make_session_port(session_actor actor);
+// A session_port that forwards a connection's traffic to a session actor
+// while it lives (it does not keep the actor alive).
+std::shared_ptr<session_port> make_session_port(const session_actor& actor);
 
 // Delivers messages to many sessions: each mailbox gets an element that
 // points at the one message; the sessions that were idle are scheduled by
