@@ -3,6 +3,7 @@
 #include "actors/channel_policy.hpp"
 #include "actors/compact_actor.hpp"
 #include "actors/exception_text.hpp"
+#include "actors/fanout_element.hpp"
 #include "actors/latency_histogram.hpp"
 #include "actors/rate_window.hpp"
 #include "actors/resume_buffer.hpp"
@@ -666,7 +667,7 @@ void session_fanout::add(const session_actor& session, const caf::message& msg) 
 void session_fanout::push_next() {
   auto& w = waiting_[pushed_ % lookahead];
   ++pushed_;
-  if (w.core->enqueue_unscheduled(caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, std::move(w.msg))))
+  if (w.core->enqueue_unscheduled(make_fanout_element(std::move(w.msg))))
     woken_.push_back(w.core);
   w = {};
 }

@@ -164,6 +164,9 @@ struct loadgen {
   std::vector<client> clients;
   std::vector<publisher> pubs;
   std::vector<double> latencies_ms;
+  // Per publish (by its n) of the fixed-rate phase: its last frame's latency,
+  // i.e. how long the whole fan-out took.
+  std::vector<double> fanout_done_ms;
   std::vector<double> ping_ms;
   bool record_latency = false;
   int64_t frames_total = 0;
@@ -273,8 +276,13 @@ struct loadgen {
           on_passive_burst_frame();
         return;
       }
-      if (record_latency)
-        latencies_ms.push_back(double(rx_ns - t) / 1e6);
+      if (record_latency) {
+        double ms = double(rx_ns - t) / 1e6;
+        latencies_ms.push_back(ms);
+        if (size_t(seqno) >= fanout_done_ms.size())
+          fanout_done_ms.resize(size_t(seqno) + 64, -1);
+        fanout_done_ms[size_t(seqno)] = std::max(fanout_done_ms[size_t(seqno)], ms);
+      }
       return;
     }
     if (c.ping_sent > 0 && n < 200 && memmem(p, n, "pong", 4)) {
@@ -548,6 +556,17 @@ struct loadgen {
     out["latency_max_ms"] = latencies_ms.empty() ? -1 : latencies_ms.back();
     out["latency_p10_ms"] = percentile(latencies_ms, 0.10);
     out["latency_p90_ms"] = percentile(latencies_ms, 0.90);
+    std::vector<double> done;
+    for (auto ms : fanout_done_ms)
+      if (ms >= 0)
+        done.push_back(ms);
+    if (getenv("LOADGEN_DUMP_FANOUTS"))
+      for (auto ms : fanout_done_ms)
+        if (ms >= 0)
+          fprintf(stderr, "fanout_done_ms %.3f\n", ms);
+    out["fanout_done_p50_ms"] = percentile(done, 0.50);
+    out["fanout_done_p90_ms"] = percentile(done, 0.90);
+    out["fanout_done_max_ms"] = done.empty() ? -1 : done.back();
 
     // --- burst ----------------------------------------------------------------
     int64_t frames_before = received_total();
