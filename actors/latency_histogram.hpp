@@ -5,11 +5,12 @@
 // thread add to it, /metrics reads it. Each thread counts in a part of its
 // own (plain stores, no atomic read-modify-write on the write path, which
 // runs once per frame); a read sums the parts.
+#include "actors/per_thread_parts.hpp"
+
 #include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <thread>
 
 namespace herald {
 
@@ -46,24 +47,14 @@ public:
   };
   snapshot read() const;
 
-  latency_histogram();
-  ~latency_histogram();
-  latency_histogram(const latency_histogram&) = delete;
-  latency_histogram& operator=(const latency_histogram&) = delete;
-
 private:
   // Written by one thread only; read by any.
   struct part {
     std::array<std::atomic<uint64_t>, bounds.size() + 1> buckets{};
     std::atomic<uint64_t> sum_ns{0};
-    std::atomic<uint64_t> count{0};
-    std::thread::id owner;
-    part* next = nullptr;
   };
   static std::size_t bucket_of(int64_t ns);
-  part& local();
-  const uint64_t instance_;  // tells a thread's cached part apart from one of an earlier histogram
-  std::atomic<part*> parts_{nullptr};
+  per_thread_parts<part> parts_;
 };
 
 // The process's one publish-to-write histogram.

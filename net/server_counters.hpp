@@ -1,6 +1,9 @@
 #pragma once
-// Counters owned by net/ and read by the HTTP API. Plain atomics: they are
-// written from every I/O thread and never guard other state.
+// Counters owned by net/ and read by the HTTP API. Written from every I/O
+// thread and never guarding other state: plain atomics, and per-thread
+// counters for the ones bumped on every write or read.
+#include "actors/per_thread_parts.hpp"
+
 #include <atomic>
 #include <cstdint>
 
@@ -9,9 +12,9 @@ namespace herald::net {
 struct server_counters {
   std::atomic<uint64_t> active_connections{0};   // WebSocket sockets open now
   std::atomic<uint64_t> total_connections{0};    // WebSocket upgrades since start
-  std::atomic<uint64_t> total_messages{0};       // frames written to clients since start
-  std::atomic<uint64_t> socket_writes{0};        // gathered writes that carried them
-  std::atomic<uint64_t> messages_in{0};          // frames read from clients since start
+  thread_counter total_messages;                 // frames written to clients since start
+  thread_counter socket_writes;                  // gathered writes that carried them
+  thread_counter messages_in;                    // frames read from clients since start
   std::atomic<uint64_t> slow_consumer_closes{0}; // closed 1013: outbound queue overflow
   std::atomic<uint64_t> rejected_full{0};        // upgrades refused at max_connections
 };
