@@ -79,6 +79,27 @@ caf::mailbox_element_ptr make_fanout_element(caf::message msg) {
   return caf::mailbox_element_ptr{new fanout_element(std::move(msg))};
 }
 
+void trim_fanout_elements(size_t keep) {
+  fanout_element* kept = nullptr;
+  size_t count = 0;
+  auto sort_out = [&](fanout_element* list) {
+    while (list) {
+      auto next = list->next_spare();
+      if (count < keep) {
+        list->next = kept;
+        kept = list;
+        ++count;
+      } else {
+        fanout_element::destroy(list);
+      }
+      list = next;
+    }
+  };
+  sort_out(spares.head);
+  sort_out(given_back.exchange(nullptr, std::memory_order_acquire));
+  spares.head = kept;
+}
+
 size_t fanout_elements_allocated() { return allocated.load(std::memory_order_relaxed); }
 
 } // namespace herald

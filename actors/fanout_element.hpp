@@ -7,9 +7,9 @@
 // (malloc handed them out from its arenas' bins and consolidated those bins
 // whenever a large allocation came along).
 //
-// Elements waiting for reuse stay allocated: at most as many as were ever in
-// mailboxes at once (sessions × delivery.batches_in_flight), which is also
-// what malloc's free lists would keep after such a peak.
+// Elements waiting for reuse stay allocated until trimmed: the registry keeps
+// one per session once no drain is in flight, so a burst (up to sessions ×
+// delivery.batches_in_flight elements at once) leaves nothing extra behind.
 #include <caf/mailbox_element.hpp>
 
 #include <cstddef>
@@ -18,6 +18,10 @@ namespace herald {
 
 // An asynchronous message without a sender holding `msg`.
 caf::mailbox_element_ptr make_fanout_element(caf::message msg);
+
+// Frees the calling thread's waiting elements beyond `keep` (those given
+// back by other threads included). Call on the thread that makes elements.
+void trim_fanout_elements(size_t keep);
 
 // Elements allocated so far (reused ones are not counted again).
 size_t fanout_elements_allocated();

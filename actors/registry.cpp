@@ -465,9 +465,12 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
 
       [=](drained_atom) {
         ++self->state.meter.processed;
-        --self->state.drains_in_flight;
-        if (!self->state.pending.empty())
+        auto& st = self->state;
+        --st.drains_in_flight;
+        if (!st.pending.empty())
           schedule_drain(self, true);  // these have waited already
+        else if (st.drains_in_flight == 0)
+          session_fanout::trim_spare_elements(st.roster.size());  // a burst's extra elements go
       },
       [=](resync_atom) {
         ++self->state.meter.processed;

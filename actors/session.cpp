@@ -672,6 +672,8 @@ void session_fanout::push_next() {
   w = {};
 }
 
+void session_fanout::trim_spare_elements(size_t keep) { trim_fanout_elements(keep); }
+
 void session_fanout::launch(caf::execution_unit* host, caf::actor_system& sys) {
   while (pushed_ < added_)
     push_next();
