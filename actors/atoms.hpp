@@ -24,6 +24,7 @@ using detach_atom = caf::atom_constant<caf::atom("h_detach")>;
 using expire_atom = caf::atom_constant<caf::atom("h_expire")>;
 using drain_atom = caf::atom_constant<caf::atom("h_drain")>;
 using drained_atom = caf::atom_constant<caf::atom("h_drained")>;
+using trim_atom = caf::atom_constant<caf::atom("h_trim")>;
 
 using append_atom = caf::atom_constant<caf::atom("h_append")>;
 using load_atom = caf::atom_constant<caf::atom("h_load")>;

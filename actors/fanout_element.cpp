@@ -12,6 +12,7 @@ class fanout_element;
 // empties it at once (exchange), so a pop never races a push for one node.
 std::atomic<fanout_element*> given_back{nullptr};
 std::atomic<size_t> allocated{0};
+std::atomic<size_t> freed{0};
 
 class fanout_element final : public caf::mailbox_element {
 public:
@@ -44,8 +45,11 @@ public:
 
   fanout_element* next_spare() const { return static_cast<fanout_element*>(next); }
 
-  // Only a thread's spare list really frees elements (at thread exit).
-  static void destroy(fanout_element* e) { delete e; }
+  // Only a thread's spare list really frees elements (trim, thread exit).
+  static void destroy(fanout_element* e) {
+    delete e;
+    freed.fetch_add(1, std::memory_order_relaxed);
+  }
 
 private:
   caf::message msg_;
@@ -79,25 +83,23 @@ caf::mailbox_element_ptr make_fanout_element(caf::message msg) {
   return caf::mailbox_element_ptr{new fanout_element(std::move(msg))};
 }
 
-void trim_fanout_elements(size_t keep) {
-  fanout_element* kept = nullptr;
-  size_t count = 0;
-  auto sort_out = [&](fanout_element* list) {
-    while (list) {
-      auto next = list->next_spare();
-      if (count < keep) {
-        list->next = kept;
-        kept = list;
-        ++count;
-      } else {
-        fanout_element::destroy(list);
-      }
-      list = next;
-    }
-  };
-  sort_out(spares.head);
-  sort_out(given_back.exchange(nullptr, std::memory_order_acquire));
-  spares.head = kept;
+size_t fanout_elements_alive() {
+  return allocated.load(std::memory_order_relaxed) - freed.load(std::memory_order_relaxed);
+}
+
+bool trim_fanout_elements(size_t keep, size_t at_most) {
+  auto alive = fanout_elements_alive;
+  // From the top of the spares: no walk past the ones that stay.
+  for (; at_most > 0 && alive() > keep; --at_most) {
+    if (!spares.head)
+      spares.head = given_back.exchange(nullptr, std::memory_order_acquire);
+    auto e = spares.head;
+    if (!e)
+      return false;  // the rest is in use
+    spares.head = e->next_spare();
+    fanout_element::destroy(e);
+  }
+  return alive() > keep && (spares.head || given_back.load(std::memory_order_relaxed));
 }
 
 size_t fanout_elements_allocated() { return allocated.load(std::memory_order_relaxed); }

@@ -3,6 +3,7 @@
 // thread writes only a part of its own (a plain load and store), and a reader
 // adds the parts up. For counters bumped once per frame on the write path,
 // where a locked add would cost more than the work it counts.
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <thread>
@@ -35,15 +36,18 @@ public:
 
   // The calling thread's part (made on its first use).
   Part& local() {
-    // The instance number, not the address: a new object may live where an
-    // earlier one did.
-    thread_local uint64_t cached_instance = 0;
-    thread_local Part* cached = nullptr;
-    if (cached_instance != instance_) {
-      cached = &find_or_add(std::this_thread::get_id());
-      cached_instance = instance_;
-    }
-    return *cached;
+    // Each thread remembers its parts of a few objects (of this Part type),
+    // by instance number, not address: a new object may live where an
+    // earlier one did. Objects made one after another get different slots.
+    struct slot {
+      uint64_t instance = 0;
+      Part* part = nullptr;
+    };
+    thread_local std::array<slot, 8> cache;
+    auto& s = cache[instance_ % cache.size()];
+    if (s.instance != instance_)
+      s = {instance_, &find_or_add(std::this_thread::get_id())};
+    return *s.part;
   }
 
   template <class F>

@@ -74,6 +74,7 @@ struct registry_state {
   bool drain_scheduled = false;
   int64_t last_drain_ns = INT64_MIN / 2;
   uint32_t drains_in_flight = 0;  // drains some session has not yet taken
+  bool trim_scheduled = false;    // a trim_atom is on its way
 };
 
 using self_ptr = registry_actor::stateful_pointer<registry_state>;
@@ -251,6 +252,18 @@ void for_targets(self_ptr self, const publish_request& req, F f) {
         f(m.handle, m.attached);
       break;
   }
+}
+
+// Once no drain has run for this long, the registry frees the fan-out
+// elements beyond one per session, at most trim_slice per message.
+constexpr int64_t trim_after_ns = 1'000'000'000;
+constexpr size_t trim_slice = 2048;
+
+void schedule_trim(self_ptr self, int64_t in_ns = trim_after_ns) {
+  if (self->state.trim_scheduled)
+    return;
+  self->state.trim_scheduled = true;
+  self->delayed_send(self, std::chrono::nanoseconds(in_ns), trim_atom::value);
 }
 
 // Lives while any session still holds its share of one drain; its end
@@ -470,7 +483,21 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         if (!st.pending.empty())
           schedule_drain(self, true);  // these have waited already
         else if (st.drains_in_flight == 0)
-          session_fanout::trim_spare_elements(st.roster.size());  // a burst's extra elements go
+          schedule_trim(self);
+      },
+      [=](trim_atom) {
+        ++self->state.meter.processed;
+        auto& st = self->state;
+        st.trim_scheduled = false;
+        if (st.drains_in_flight > 0)
+          return;  // the drain's `drained` schedules the next try
+        if (auto idle = now_ns(self) - st.last_drain_ns; idle < trim_after_ns)
+          return schedule_trim(self, trim_after_ns - idle);
+        // One slice per message, so whatever else arrives is not held up.
+        if (session_fanout::trim_spare_elements(st.roster.size(), trim_slice)) {
+          st.trim_scheduled = true;
+          self->send(self, trim_atom::value);
+        }
       },
       [=](resync_atom) {
         ++self->state.meter.processed;

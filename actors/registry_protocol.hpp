@@ -36,6 +36,7 @@ using registry_actor = caf::typed_actor<
     caf::reacts_to<tick_atom>,
     caf::reacts_to<drain_atom>,    // deliver the publishes corked since the last drain
     caf::reacts_to<drained_atom>,  // every session has taken one drain's events
+    caf::reacts_to<trim_atom>,     // idle: free spare fan-out elements, a slice at a time
     caf::reacts_to<gone_atom, session_id, caf::error>,  // a session ended (and why)
     caf::reacts_to<resync_atom>, // Redis (re)connected: write this node's presence again
     caf::reacts_to<shutdown_atom>>;

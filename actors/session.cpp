@@ -672,7 +672,9 @@ void session_fanout::push_next() {
   w = {};
 }
 
-void session_fanout::trim_spare_elements(size_t keep) { trim_fanout_elements(keep); }
+bool session_fanout::trim_spare_elements(size_t keep, size_t at_most) {
+  return trim_fanout_elements(keep, at_most);
+}
 
 void session_fanout::launch(caf::execution_unit* host, caf::actor_system& sys) {
   while (pushed_ < added_)

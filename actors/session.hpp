@@ -45,9 +45,10 @@ public:
   void add(const session_actor& session, const caf::message& msg);
   void launch(caf::execution_unit* host, caf::actor_system& sys);
   bool empty() const { return woken_.empty() && added_ == pushed_; }
-  // Mailbox elements are reused (actors/fanout_element.hpp): frees the ones
-  // this thread keeps beyond `keep`. Call on the thread that runs fan-outs.
-  static void trim_spare_elements(size_t keep);
+  // Mailbox elements are reused (actors/fanout_element.hpp): frees up to
+  // `at_most` waiting ones while more than `keep` exist; true when more could
+  // be freed. Call on the thread that runs fan-outs.
+  static bool trim_spare_elements(size_t keep, size_t at_most);
 
 private:
   // Mailboxes are filled a few sessions behind add(): each session's mailbox

@@ -84,13 +84,15 @@ TEST_CASE("fan-out elements let go of on other threads come back whole") {
     CHECK(again[size_t(i)]->content().get_as<int>(0) == i);
 }
 
-TEST_CASE("trimming keeps as many waiting elements as asked and frees the rest") {
+TEST_CASE("trimming keeps as many waiting elements as asked and frees the rest, a slice at a time") {
   trim_fanout_elements(0);
   std::vector<caf::mailbox_element_ptr> in_use;
   for (int i = 0; i < 300; ++i)
     in_use.push_back(make_fanout_element(caf::make_message(i)));
   std::thread([&in_use] { in_use.clear(); }).join();  // given back by another thread
-  trim_fanout_elements(100);
+  CHECK(trim_fanout_elements(100, 150));        // 50 of the 200 extra are left
+  CHECK_FALSE(trim_fanout_elements(100, 150));  // now they are gone too
+  CHECK_FALSE(trim_fanout_elements(100));
   auto made = fanout_elements_allocated();
   for (int i = 0; i < 300; ++i)
     in_use.push_back(make_fanout_element(caf::make_message(i)));

@@ -34,3 +34,20 @@ TEST_CASE("per-thread parts of a new object never reuse the parts of an earlier 
     CHECK(c->load() == 1);
   }
 }
+
+TEST_CASE("counters bumped in turn keep their own sums, more of them than a thread caches") {
+  std::vector<std::unique_ptr<thread_counter>> counters;
+  for (int i = 0; i < 11; ++i)
+    counters.push_back(std::make_unique<thread_counter>());
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t)
+    threads.emplace_back([&counters] {
+      for (int round = 0; round < 1000; ++round)
+        for (size_t i = 0; i < counters.size(); ++i)
+          *counters[i] += i + 1;
+    });
+  for (auto& t : threads)
+    t.join();
+  for (size_t i = 0; i < counters.size(); ++i)
+    CHECK(counters[i]->load() == 3 * 1000 * (i + 1));
+}

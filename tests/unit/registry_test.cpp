@@ -1,3 +1,4 @@
+#include "actors/fanout_element.hpp"
 #include "actors/registry.hpp"
 #include "test_support.hpp"
 
@@ -182,6 +183,28 @@ TEST_CASE("a fan-out schedules its idle sessions as one job; a later drain joins
     CHECK(sinks[i]->of_type("event").size() == 2);
     CHECK(sinks[i]->batch_writes == writes_before[i] + 1);  // both events in one write
   }
+}
+
+TEST_CASE("after a second without drains the registry frees fan-out elements beyond one per session") {
+  registry_fixture f;
+  auto a = f.connect("u1");
+  auto b = f.connect("u2");
+  auto c = f.connect("u3");
+  // Five drains wait in every mailbox at once: fifteen elements.
+  for (int i = 0; i < 5; ++i) {
+    f.send_publish(publish_target::broadcast, "");
+    f.sched.advance_time(50ms);  // past the cork window, running nothing
+    f.run_registry_only();
+  }
+  CHECK(fanout_elements_alive() >= 15);
+  f.run();
+  CHECK(a->of_type("event").size() == 5);
+  CHECK(fanout_elements_alive() >= 15);  // given back, kept for reuse
+  f.advance(2s);
+  f.run();
+  CHECK(fanout_elements_alive() <= 3);
+  CHECK(f.publish(publish_target::broadcast, "") == 3);  // and fan-outs go on as before
+  CHECK(c->of_type("event").size() == 6);
 }
 
 TEST_CASE("subscribe and unsubscribe change what a channel publish reaches") {
