@@ -33,11 +33,10 @@ struct channel_seat {
   uint32_t at = 0;
 };
 
+// A session's handle and attached flag live in registry_state::roster.
 struct session_entry {
-  session_actor handle;
   std::string user;
   std::vector<channel_seat> channels;
-  bool attached = true;
   uint32_t roster_at = 0;  // where it sits in registry_state::roster
 };
 
@@ -99,7 +98,8 @@ channel_seat* seat_in(session_entry& e, const std::string& channel) {
 void join_channel(self_ptr self, session_id id, session_entry& e, const std::string& channel) {
   if (seat_in(e, channel))
     return;
-  auto at = self->state.channels[channel].add(id, e.handle, e.attached);
+  auto& m = self->state.roster.at(e.roster_at);
+  auto at = self->state.channels[channel].add(id, m.handle, m.attached);
   e.channels.push_back({channel, at});
 }
 
@@ -122,10 +122,9 @@ void seen(self_ptr self, user_entry& u) {
 }
 
 void set_attached(self_ptr self, session_entry& e, bool attached) {
-  if (e.attached == attached)
-    return;
-  e.attached = attached;
   auto& st = self->state;
+  if (st.roster.at(e.roster_at).attached == attached)
+    return;
   st.roster.set_attached(e.roster_at, attached);
   for (auto& seat : e.channels)
     st.channels.at(seat.name).set_attached(seat.at, attached);
@@ -185,7 +184,6 @@ void spawn_fresh(self_ptr self, connect_request& req) {
     init.inbox = st.inbox;
   session_entry entry;
   entry.user = init.user;
-  entry.attached = false;
   auto channels = init.channels;
   auto id = init.id;
   auto user = init.user;
@@ -195,14 +193,14 @@ void spawn_fresh(self_ptr self, connect_request& req) {
   u.sessions.insert(id);
   seen(self, u);
   auto& e = st.sessions.emplace(id, std::move(entry)).first->second;
-  e.handle = spawn_session(self, std::move(init));
-  e.roster_at = st.roster.add(id, e.handle, false);
+  auto handle = spawn_session(self, std::move(init));
+  e.roster_at = st.roster.add(id, handle, false);
   for (auto& c : channels)
     join_channel(self, id, e, c);
   set_attached(self, e, true);
   // Supervision: however the session ends (quit, failure), the registry
   // hears of it with the session's id and reason.
-  caf::actor_cast<caf::abstract_actor*>(e.handle)->attach_functor(
+  caf::actor_cast<caf::abstract_actor*>(handle)->attach_functor(
       [registry = self->address(), id](const caf::error& reason) {
         if (auto r = caf::actor_cast<registry_actor>(registry))
           caf::anon_send(r, gone_atom::value, id, reason);
@@ -233,8 +231,10 @@ void for_targets(self_ptr self, const publish_request& req, F f) {
   auto& st = self->state;
   auto visit = [&](session_id id) {
     auto it = st.sessions.find(id);
-    if (it != st.sessions.end())
-      f(it->second.handle, it->second.attached);
+    if (it != st.sessions.end()) {
+      auto& m = st.roster.at(it->second.roster_at);
+      f(m.handle, m.attached);
+    }
   };
   switch (req.target) {
     case publish_target::user:
@@ -375,8 +375,9 @@ caf::typed_response_promise<presence_info> answer_presence(self_ptr self, const 
   out.last_seen = u.last_seen_wall;
   std::vector<session_actor> live;
   for (auto id : u.sessions)
-    if (auto e = self->state.sessions.find(id); e != self->state.sessions.end() && e->second.attached)
-      live.push_back(e->second.handle);
+    if (auto e = self->state.sessions.find(id); e != self->state.sessions.end())
+      if (auto& m = self->state.roster.at(e->second.roster_at); m.attached)
+        live.push_back(m.handle);
   if (live.empty()) {
     rp.deliver(out);
     return rp;
@@ -431,7 +432,7 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
           spawn_fresh(self, req);
           return;
         }
-        auto target = it->second.handle;
+        auto target = st.roster.at(it->second.roster_at).handle;
         auto sink = req.sink;
         self->request(target, std::chrono::seconds(5), attach_atom::value, sink, req.last_seq)
             .then(
@@ -528,11 +529,12 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         if (!user.empty()) {
           if (auto u = st.users.find(user); u != st.users.end())
             for (auto id : u->second.sessions)
-              match.emplace_back(id, st.sessions[id].handle);
+              if (auto e = st.sessions.find(id); e != st.sessions.end())
+                match.emplace_back(id, st.roster.at(e->second.roster_at).handle);
         } else {
-          match.reserve(st.sessions.size());
-          for (auto& [id, e] : st.sessions)
-            match.emplace_back(id, e.handle);
+          match.reserve(st.roster.size());
+          for (auto& m : st.roster.members())
+            match.emplace_back(m.id, m.handle);
         }
         // Only the requested page needs ordering.
         auto end = std::min<size_t>(match.size(), size_t(offset + limit));

@@ -38,6 +38,8 @@ public:
 
   void set_attached(uint32_t at, bool attached) { members_[at].attached = attached; }
 
+  const member& at(uint32_t i) const { return members_[i]; }
+
   const std::vector<member>& members() const { return members_; }
   size_t size() const { return members_.size(); }
 
