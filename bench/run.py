@@ -38,7 +38,14 @@ METRICS = [
     ("ping_p50_ms", "ping p50 ms", "{:.3f}"),
     ("ping_p99_ms", "ping p99 ms", "{:.3f}"),
     ("lost_frames", "lost", "{:.0f}"),
+    ("event_frame_bytes", "frame bytes", "{:.0f}"),
 ]
+
+# Herald's broadcast frame is the contract's envelope (~160 bytes with the
+# bench's data); the peers broadcast the body they are given. Unless told
+# otherwise, that body is padded so every server delivers frames of the same
+# size as Herald's (measured in Herald's runs; this when Herald is not run).
+HERALD_FRAME_BYTES = 160
 
 
 def free_port():
@@ -114,7 +121,7 @@ class Server:
         self.log.close()
 
 
-def run_once(kind, clients, opts):
+def run_once(kind, clients, opts, frame_bytes):
     port = free_port()
     server = Server(kind, port)
     try:
@@ -122,6 +129,8 @@ def run_once(kind, clients, opts):
                "--clients", str(clients), "--pid", str(server.proc.pid),
                "--burst", str(opts.burst), "--latency-rate", str(opts.latency_rate),
                "--latency-seconds", str(opts.latency_seconds)] + server.args
+        if kind != "herald" and frame_bytes:
+            cmd += ["--frame-bytes", str(frame_bytes)]
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         if out.returncode != 0:
             print(f"  {kind} N={clients}: loadgen failed: {out.stderr.strip()[-300:]}", file=sys.stderr)
@@ -139,13 +148,18 @@ def main():
     ap.add_argument("--burst", type=int, default=200)
     ap.add_argument("--latency-rate", type=int, default=10)
     ap.add_argument("--latency-seconds", type=float, default=3)
+    ap.add_argument("--peer-frames", choices=["match", "raw"], default="match",
+                    help="match: peers broadcast frames as large as Herald's; raw: the bare bench body")
     opts = ap.parse_args()
 
     results = []
     for n in [int(x) for x in opts.clients.split(",")]:
+        frame_bytes = HERALD_FRAME_BYTES if opts.peer_frames == "match" else 0
         for kind in opts.servers.split(","):
             for r in range(opts.repeats):
-                res = run_once(kind, n, opts)
+                res = run_once(kind, n, opts, frame_bytes)
+                if res and kind == "herald" and opts.peer_frames == "match" and res.get("event_frame_bytes", -1) > 0:
+                    frame_bytes = round(res["event_frame_bytes"])
                 print(f"{kind:7} N={n:6} run {r + 1}: " + (json.dumps(res) if res else "failed"), flush=True)
                 if res:
                     results.append({"server": kind, "clients": n, **res})
@@ -156,7 +170,8 @@ def main():
     with open(os.path.join(outdir, stamp + ".json"), "w") as f:
         json.dump(results, f, indent=1)
     lines = [f"Medians of {opts.repeats} runs; server on core 0, load generator on core 1; "
-             f"burst {opts.burst} broadcasts from 4 publishers; latency at {opts.latency_rate}/s.", "",
+             f"burst {opts.burst} broadcasts from 4 publishers; latency at {opts.latency_rate}/s; "
+             f"peers' frames: {'as large as Herald' if opts.peer_frames == 'match' else 'the bare body'}.", "",
              "| server | N | " + " | ".join(m[1] for m in METRICS) + " |",
              "|---|---|" + "---|" * len(METRICS)]
     for n in sorted({r["clients"] for r in results}):
