@@ -73,6 +73,12 @@ struct registry_state {
   bool drain_scheduled = false;
   int64_t last_drain_ns = INT64_MIN / 2;
   uint32_t drains_in_flight = 0;  // drains some session has not yet taken
+  // Whether publishes arrived while drains were in flight, since the last
+  // moment none was; `streaming` keeps the answer of the last such spell.
+  // A publisher that waits for each answer before the next publish never
+  // adds to it, so its publishes are not corked.
+  bool published_while_busy = false;
+  bool streaming = false;
   bool trim_scheduled = false;    // a trim_atom is on its way
 };
 
@@ -351,10 +357,14 @@ void for_session(self_ptr self, session_id id, F f) {
 void enqueue(self_ptr self, publish_request req, caf::typed_response_promise<publish_outcome> promise) {
   auto& st = self->state;
   st.pending.push_back({std::move(req), std::move(promise)});
-  // Idle: deliver at once. Under a stream of publishes: wait a moment so
-  // the publishes of the next fraction of a millisecond travel together
-  // (one message per session, one socket write per batch).
-  schedule_drain(self, now_ns(self) - st.last_drain_ns > stream_gap_ns);
+  // Idle: deliver at once. Under a stream of publishes from several
+  // publishers: wait a moment so the publishes of the next fraction of a
+  // millisecond travel together (one message per session, one socket write
+  // per batch).
+  if (st.drains_in_flight > 0)
+    st.published_while_busy = true;
+  bool idle = now_ns(self) - st.last_drain_ns > stream_gap_ns || (st.drains_in_flight == 0 && !st.streaming);
+  schedule_drain(self, idle);
 }
 
 // A connected user's sessions report frames to the registry at most once a
@@ -480,7 +490,10 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
       [=](drained_atom) {
         ++self->state.meter.processed;
         auto& st = self->state;
-        --st.drains_in_flight;
+        if (--st.drains_in_flight == 0) {
+          st.streaming = st.published_while_busy;
+          st.published_while_busy = false;
+        }
         if (!st.pending.empty())
           schedule_drain(self, true);  // these have waited already
         else if (st.drains_in_flight == 0)

@@ -163,6 +163,45 @@ TEST_CASE("at delivery.batches_in_flight, publishes wait unanswered until every 
   }
 }
 
+TEST_CASE("a publisher that waits for each answer is not corked; publishes arriving during a drain are") {
+  registry_fixture f;
+  auto a = f.connect("u1", {"news"});
+  auto b = f.connect("u2", {"news"});
+  f.send_publish(publish_target::channel, "news");
+  f.run();
+  REQUIRE(f.answers().size() == 1);
+  // The next publish, right after the answer (no time passes), with every
+  // session done: delivered at once, not held for the cork window.
+  f.send_publish(publish_target::channel, "news");
+  f.run_registry_only();
+  CHECK(f.answers().size() == 1);
+  // Another while the sessions have not taken that drain yet: corked.
+  f.send_publish(publish_target::channel, "news");
+  f.run_registry_only();
+  CHECK(f.answers().empty());
+  f.run();  // the sessions take the drain; the corked publish still waits for its moment
+  CHECK(f.answers().empty());
+  // A publish came while that drain was in flight: the next one is corked
+  // too, though every session is done by now, and they travel together.
+  f.send_publish(publish_target::channel, "news");
+  f.run_registry_only();
+  CHECK(f.answers().empty());
+  f.sched.advance_time(1ms);
+  f.run();
+  CHECK(f.answers().size() == 2);
+  // That drain's flight saw no other publish: back to delivering at once.
+  f.send_publish(publish_target::channel, "news");
+  f.run_registry_only();
+  CHECK(f.answers().size() == 1);
+  f.run();
+  for (auto& sink : {a, b}) {
+    auto events = sink->of_type("event");
+    REQUIRE(events.size() == 5);
+    for (size_t i = 0; i < 5; ++i)
+      CHECK(events[i]["seq"] == i + 1);
+  }
+}
+
 TEST_CASE("a fan-out schedules its idle sessions as one job; a later drain joins them in one write") {
   registry_fixture f;
   std::vector<std::shared_ptr<recording_sink>> sinks;
