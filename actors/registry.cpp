@@ -363,8 +363,8 @@ void enqueue(self_ptr self, publish_request req, caf::typed_response_promise<pub
   // per batch).
   if (st.drains_in_flight > 0)
     st.published_while_busy = true;
-  bool idle = now_ns(self) - st.last_drain_ns > stream_gap_ns || (st.drains_in_flight == 0 && !st.streaming);
-  schedule_drain(self, idle);
+  bool at_once = now_ns(self) - st.last_drain_ns > stream_gap_ns || (st.drains_in_flight == 0 && !st.streaming);
+  schedule_drain(self, at_once);
 }
 
 // A connected user's sessions report frames to the registry at most once a
