@@ -67,17 +67,30 @@ void asio_coordinator::take_back() {
 }
 
 void asio_coordinator::enqueue(caf::resumable* ptr) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  jobs_.push_back(ptr);
-  if (runners_ < target_threads_)
-    post_runner_locked();
+  boost::asio::io_context* where = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    jobs_.push_back(ptr);
+    if (runners_ < target_threads_)
+      where = count_runner_locked();
+  }
+  // Posted after unlocking: the post wakes an I/O thread, which on a busy
+  // core may run at once and would only block on mutex_ again. A runner
+  // counted but not yet posted keeps take_back() waiting, so `where` lives.
+  if (where)
+    boost::asio::post(*where, runner{this, where});
 }
 
-void asio_coordinator::post_runner_locked() {
+boost::asio::io_context* asio_coordinator::count_runner_locked() {
   auto where = target_ ? target_ : &own_;
   ++runners_;
   if (target_)
     ++runners_on_lent_;
+  return where;
+}
+
+void asio_coordinator::post_runner_locked() {
+  auto where = count_runner_locked();
   boost::asio::post(*where, runner{this, where});
 }
 

@@ -57,6 +57,8 @@ private:
   // whatever the network queued meanwhile, so a large fan-out never holds
   // up reads, writes and HTTP answers for its whole length.
   void post_runner_locked();
+  // Counts a runner about to be posted; returns where it goes.
+  boost::asio::io_context* count_runner_locked();
   void run_slice(boost::asio::io_context* where);
 
   caf::detail::thread_safe_actor_clock clock_;
