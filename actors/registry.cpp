@@ -231,16 +231,20 @@ void remove_session(self_ptr self, session_id id) {
   st.sessions.erase(it);
 }
 
+// A live session's handle and attached flag; null for an unknown id.
+const session_roster::member* member_of(self_ptr self, session_id id) {
+  auto& st = self->state;
+  auto it = st.sessions.find(id);
+  return it == st.sessions.end() ? nullptr : &st.roster.at(it->second.roster_at);
+}
+
 // Calls f(handle, attached) for every session a publish targets.
 template <class F>
 void for_targets(self_ptr self, const publish_request& req, F f) {
   auto& st = self->state;
   auto visit = [&](session_id id) {
-    auto it = st.sessions.find(id);
-    if (it != st.sessions.end()) {
-      auto& m = st.roster.at(it->second.roster_at);
-      f(m.handle, m.attached);
-    }
+    if (auto m = member_of(self, id))
+      f(m->handle, m->attached);
   };
   switch (req.target) {
     case publish_target::user:
@@ -385,9 +389,8 @@ caf::typed_response_promise<presence_info> answer_presence(self_ptr self, const 
   out.last_seen = u.last_seen_wall;
   std::vector<session_actor> live;
   for (auto id : u.sessions)
-    if (auto e = self->state.sessions.find(id); e != self->state.sessions.end())
-      if (auto& m = self->state.roster.at(e->second.roster_at); m.attached)
-        live.push_back(m.handle);
+    if (auto m = member_of(self, id); m && m->attached)
+      live.push_back(m->handle);
   if (live.empty()) {
     rp.deliver(out);
     return rp;
@@ -542,8 +545,8 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         if (!user.empty()) {
           if (auto u = st.users.find(user); u != st.users.end())
             for (auto id : u->second.sessions)
-              if (auto e = st.sessions.find(id); e != st.sessions.end())
-                match.emplace_back(id, st.roster.at(e->second.roster_at).handle);
+              if (auto m = member_of(self, id))
+                match.emplace_back(id, m->handle);
         } else {
           match.reserve(st.roster.size());
           for (auto& m : st.roster.members())
