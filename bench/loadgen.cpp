@@ -53,10 +53,9 @@ struct options {
   int expect = 0;
   int latency_count = 0;
   double timeout = 120;
-  // Raw bodies only: a "pad" string of this many bytes, so a peer's frames
-  // can be made as large as Herald's event frames (about 165 bytes).
-  int pad_bytes = 0;
-  int frame_bytes = 0;  // raw bodies padded to this many bytes (the frame a peer broadcasts)
+  // Raw bodies only: padded with a "pad" string to this many bytes, so a
+  // peer's frames are as large as Herald's event frames (~160 bytes).
+  int frame_bytes = 0;
 };
 
 int64_t realtime_ns() {
@@ -466,12 +465,9 @@ struct loadgen {
              ",\"n\":" + std::to_string(n) + "}}";
     else {
       body = "{\"t\":" + std::to_string(t) + ",\"n\":" + std::to_string(n);
-      size_t pad = size_t(std::max(0, opt.pad_bytes));
       constexpr size_t pad_overhead = 10;  // ,"pad":"…"} around the padding
-      if (opt.frame_bytes > 0 && size_t(opt.frame_bytes) >= body.size() + pad_overhead)
-        pad = size_t(opt.frame_bytes) - body.size() - pad_overhead;
-      if (pad > 0)
-        body += ",\"pad\":\"" + std::string(pad, 'x') + "\"";
+      if (opt.frame_bytes > 0 && size_t(opt.frame_bytes) > body.size() + pad_overhead)
+        body += ",\"pad\":\"" + std::string(size_t(opt.frame_bytes) - body.size() - pad_overhead, 'x') + "\"";
       body += "}";
     }
     std::string req = "POST " + opt.publish_path + " HTTP/1.1\r\nHost: " + opt.host +
@@ -718,7 +714,7 @@ void usage() {
                "  [--publish-body herald|raw] [--api-key K] [--clients N] [--source-ips K]\n"
                "  [--pid SERVER_PID] [--no-welcome] [--latency-rate R] [--latency-seconds S]\n"
                "  [--burst M] [--burst-parallel C] [--pings K] [--no-ping]\n"
-               "  [--listen-only --expect K --latency-count L [--timeout S]] [--pad-bytes B | --frame-bytes B]\n");
+               "  [--listen-only --expect K --latency-count L [--timeout S]] [--frame-bytes B]\n");
   std::exit(2);
 }
 
@@ -752,7 +748,6 @@ int main(int argc, char** argv) {
     else if (a == "--expect") o.expect = std::stoi(next());
     else if (a == "--latency-count") o.latency_count = std::stoi(next());
     else if (a == "--timeout") o.timeout = std::stod(next());
-    else if (a == "--pad-bytes") o.pad_bytes = std::stoi(next());
     else if (a == "--frame-bytes") o.frame_bytes = std::stoi(next());
     else usage();
   }
