@@ -1,6 +1,7 @@
 #pragma once
 // Which channels a client may join (CONTRACT §3): names are 1–200 bytes;
-// "user:…" and "broadcast" are reserved; the token's `channels` claim lists
+// "user:…", "broadcast" and "herald.…" (the server's own, joined only by an
+// exact entry) are reserved; names must be UTF-8; the token's `channels` claim lists
 // allowed names, an entry ending in '*' allowing every name with that prefix.
 #include <string>
 #include <vector>

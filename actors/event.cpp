@@ -1,10 +1,15 @@
 #include "actors/event.hpp"
 #include "actors/registry_types.hpp"
+#include "config/text.hpp"
 #include "config/time_format.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <sys/random.h>
+
+#include <cerrno>
 #include <charconv>
+#include <system_error>
 #include <cstring>
 #include <random>
 
@@ -45,20 +50,37 @@ event_frame restore_event(std::string id, std::string tail, persistence::inbox_p
   return event_frame{std::move(d)};
 }
 
+// From the kernel's CSPRNG (getrandom), a block at a time per thread: ids and
+// resume tokens cannot be predicted from ones a client has seen.
 uint64_t random_u64() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  return rng();
+  thread_local uint64_t block[64];
+  thread_local size_t left = 0;
+  if (left == 0) {
+    size_t got = 0;
+    while (got < sizeof block) {
+      auto n = ::getrandom(reinterpret_cast<char*>(block) + got, sizeof block - got, 0);
+      if (n > 0)
+        got += static_cast<size_t>(n);
+      else if (errno != EINTR)
+        throw std::system_error(errno, std::generic_category(), "getrandom");
+    }
+    left = 64;
+  }
+  return block[--left];
 }
 
-std::string make_id(const char* prefix) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
+std::string random_hex(size_t words) {
   static const char* hex = "0123456789abcdef";
-  std::string out = prefix;
-  auto n = rng();
-  for (int i = 0; i < 16; ++i, n >>= 4)
-    out += hex[n & 15];
+  std::string out;
+  for (size_t w = 0; w < words; ++w) {
+    auto n = random_u64();
+    for (int i = 0; i < 16; ++i, n >>= 4)
+      out += hex[n & 15];
+  }
   return out;
 }
+
+std::string make_id(const char* prefix) { return prefix + random_hex(1); }
 
 event_frame make_event(const std::string& channel, const std::string& event,
                        const std::string& data_json) {
@@ -68,11 +90,11 @@ event_frame make_event(const std::string& channel, const std::string& event,
   std::string tail;
   tail.reserve(64 + channel.size() + event.size() + data_json.size());
   tail += ",\"id\":";
-  tail += nlohmann::json(d->id).dump();
+  tail += json_text(d->id);
   tail += ",\"channel\":";
-  tail += nlohmann::json(channel).dump();
+  tail += json_text(channel);
   tail += ",\"event\":";
-  tail += nlohmann::json(event).dump();
+  tail += json_text(event);
   tail += ",\"data\":";
   tail += data_json;
   tail += ",\"ts\":\"";

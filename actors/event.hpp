@@ -44,8 +44,10 @@ event_frame make_event(const std::string& channel, const std::string& event,
 // `{"type":"event","seq":<seq>` inline, then the shared tail.
 out_frame event_out_frame(uint64_t seq, shared_bytes tail);
 
+// Random values from the kernel's CSPRNG.
 // A random id with a prefix, e.g. "e-3f9a…" (16 hex digits).
 std::string make_id(const char* prefix);
 uint64_t random_u64();
+std::string random_hex(size_t words);  // 16 hex digits per word
 
 } // namespace herald

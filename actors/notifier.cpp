@@ -1,4 +1,5 @@
 #include "actors/notifier.hpp"
+#include "config/text.hpp"
 
 #include "actors/actor_info.hpp"
 #include "actors/delivery_policy.hpp"
@@ -187,7 +188,7 @@ job_outcome classify(const config::sink_config& sink, const http_response& r) {
     return {job_outcome::kind::delivered, {}, 0};
   if (r.status == 429) {
     int64_t after_s = 1;
-    auto body = nlohmann::json::parse(r.body, nullptr, false);
+    auto body = parse_json(r.body);
     if (body.is_object() && body.contains("parameters") && body["parameters"].is_object() &&
         body["parameters"].contains("retry_after") && body["parameters"]["retry_after"].is_number())
       after_s = body["parameters"]["retry_after"].get<int64_t>();
@@ -197,27 +198,26 @@ job_outcome classify(const config::sink_config& sink, const http_response& r) {
     return {job_outcome::kind::rate_limited, "HTTP 429", std::max<int64_t>(1, after_s) * 1000};
   }
   if (r.status == 0)
-    return {job_outcome::kind::failed, r.error.empty() ? "no answer" : r.error, 0};
+    return {job_outcome::kind::failed, r.error.empty() ? "no answer" : utf8_clean(r.error), 0};
   auto error = "HTTP " + std::to_string(r.status);
   if (!r.body.empty())
-    error += ": " + r.body.substr(0, 200);
+    error += ": " + utf8_cut(r.body, 200);
   return {job_outcome::kind::failed, error, 0};
 }
 
 http_request request_for(const config::sink_config& sink, const persistence::job& j) {
   http_request req;
   req.timeout = sink.timeout;
-  auto data = nlohmann::json::parse(j.data, nullptr, false);
+  auto data = parse_json(j.data);
   if (data.is_discarded())
     data = nlohmann::json::object();
   if (sink.kind == "telegram") {
     req.url = sink.base_url + "/bot" + sink.token + "/sendMessage";
-    req.body = nlohmann::json{{"chat_id", j.to}, {"text", j.text}}.dump();
+    req.body = json_text(nlohmann::json{{"chat_id", j.to}, {"text", j.text}});
   } else {
     req.url = sink.url;
-    req.body = nlohmann::json{{"job_id", j.id}, {"sink", j.sink},         {"to", j.to},
-                              {"text", j.text}, {"data", data},           {"attempt", j.attempts + 1}}
-                   .dump();
+    req.body = json_text(nlohmann::json{{"job_id", j.id}, {"sink", j.sink},         {"to", j.to},
+                              {"text", j.text}, {"data", data},           {"attempt", j.attempts + 1}});
   }
   return req;
 }

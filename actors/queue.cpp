@@ -1,4 +1,5 @@
 #include "actors/queue.hpp"
+#include "config/text.hpp"
 
 #include "actors/delivery_policy.hpp"
 #include "actors/event.hpp"
@@ -382,7 +383,7 @@ dlq_actor::behavior_type dlq_behavior(dlq_ptr self, std::shared_ptr<persistence:
                                    {"to", j.to},             {"attempts", j.attempts},
                                    {"last_error", j.last_error}, {"failed_at_ms", j.failed_at_ms}};
         if (self->state.alert)
-          self->state.alert("dlq.job_dead", data.dump());
+          self->state.alert("dlq.job_dead", json_text(data));
       },
       [=](info_atom) {
         auto& st = self->state;

@@ -36,6 +36,7 @@ struct channel_seat {
 // A session's handle and attached flag live in registry_state::roster.
 struct session_entry {
   std::string user;
+  std::string resume_token;
   std::vector<channel_seat> channels;
   uint32_t roster_at = 0;  // where it sits in registry_state::roster
 };
@@ -181,6 +182,7 @@ void spawn_fresh(self_ptr self, connect_request& req) {
     init.id = random_u64();
   while (st.sessions.count(init.id) || init.id == 0);
   init.user = req.user.empty() ? "anon:" + format_session_id(init.id) : req.user;
+  init.resume_token = random_hex(2);
   init.allowed = std::move(req.allowed);
   init.channels = std::move(req.channels);
   init.sink = std::move(req.sink);
@@ -190,6 +192,7 @@ void spawn_fresh(self_ptr self, connect_request& req) {
     init.inbox = st.inbox;
   session_entry entry;
   entry.user = init.user;
+  entry.resume_token = init.resume_token;
   auto channels = init.channels;
   auto id = init.id;
   auto user = init.user;
@@ -421,6 +424,23 @@ caf::typed_response_promise<presence_info> answer_presence(self_ptr self, const 
 
 bool anonymous(const std::string& user) { return user.rfind("anon:", 0) == 0; }
 
+bool same_secret(const std::string& a, const std::string& b) {
+  if (a.size() != b.size())  // both are random_hex(2): the length is no secret
+    return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+// A named user resumes their own sessions; an anonymous client must show the
+// resume_token its welcome gave (CONTRACT §7): a session id alone is not enough.
+bool may_resume(const connect_request& req, const session_entry& target) {
+  if (!req.user.empty())
+    return target.user == req.user;
+  return anonymous(target.user) && same_secret(req.resume_token, target.resume_token);
+}
+
 registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits limits,
                                                 inbox_actor inbox,
                                                 std::shared_ptr<persistence::cluster_link> cluster) {
@@ -440,8 +460,7 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         }
         auto resume = parse_session_id(req.resume_id);
         auto it = resume ? st.sessions.find(*resume) : st.sessions.end();
-        if (it == st.sessions.end() || (!req.user.empty() && it->second.user != req.user) ||
-            (req.user.empty() && it->second.user.rfind("anon:", 0) != 0)) {
+        if (it == st.sessions.end() || !may_resume(req, it->second)) {
           spawn_fresh(self, req);
           return;
         }

@@ -26,6 +26,7 @@ struct connect_request {
   std::vector<std::string> allowed;  // the token's channel patterns
   std::vector<std::string> channels; // joined at once (already checked)
   std::string resume_id;             // session_id to resume, if any
+  std::string resume_token;          // the welcome's resume_token: anonymous resumes need it
   uint64_t last_seq = 0;
 };
 

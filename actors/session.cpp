@@ -1,4 +1,5 @@
 #include "actors/session.hpp"
+#include "config/text.hpp"
 
 #include "actors/channel_policy.hpp"
 #include "actors/compact_actor.hpp"
@@ -72,6 +73,7 @@ bool remove_channel(std::vector<std::string>& list, const std::string& c) {
 struct session_identity {
   session_id id = 0;
   std::string user;
+  std::string resume_token;
   std::vector<std::string> allowed;
   std::shared_ptr<const session_limits> limits;
   registry_actor registry;
@@ -133,7 +135,7 @@ class session_core final : public compact_actor {
 public:
   // Runs before the actor is scheduled: nothing else sees its state yet.
   session_core(caf::actor_config& cfg, session_init init) : compact_actor(cfg), first_sink_(std::move(init.sink)) {
-    state.init = {init.id, std::move(init.user), std::move(init.allowed), std::move(init.limits),
+    state.init = {init.id, std::move(init.user), std::move(init.resume_token), std::move(init.allowed), std::move(init.limits),
                   std::move(init.registry), std::move(init.inbox)};
     for (auto& c : init.channels)
       add_channel(state.channels, c);
@@ -215,7 +217,7 @@ void send_text(self_ptr self, std::string text) {
     s->send(out_frame::owned(std::move(text)));
 }
 
-void send_json(self_ptr self, const nlohmann::json& j) { send_text(self, j.dump()); }
+void send_json(self_ptr self, const nlohmann::json& j) { send_text(self, json_text(j)); }
 
 void send_error(self_ptr self, const char* code, const std::string& message) {
   send_json(self, {{"type", "error"}, {"code", code}, {"message", message}});
@@ -231,6 +233,7 @@ nlohmann::json channel_list(self_ptr self) {
 void send_welcome(self_ptr self, bool resumed) {
   send_json(self, {{"type", "welcome"},
                    {"session_id", format_session_id(self->state.init.id)},
+                   {"resume_token", self->state.init.resume_token},
                    {"user", self->state.init.user},
                    {"channels", channel_list(self)},
                    {"heartbeat_ms", self->state.init.limits->heartbeat_interval.count()},
@@ -383,7 +386,7 @@ void handle_frame(self_ptr self, const std::string& text) {
   // The frame clients send most often, in the form they send it: no parse.
   if (text == R"({"type":"ping"})")
     return send_pong(self);
-  auto j = nlohmann::json::parse(text, nullptr, false);
+  auto j = parse_json(text);
   if (j.is_discarded())
     return send_error(self, "bad_json", "the frame is not valid JSON");
   if (!j.is_object() || !j.contains("type") || !j["type"].is_string())
@@ -410,22 +413,34 @@ void handle_frame(self_ptr self, const std::string& text) {
   send_error(self, "unknown_type", "unknown frame type \"" + type + "\"");
 }
 
-void on_inbound(self_ptr self, const std::string& text) {
+// Counts an inbound frame (text or control) against session.max_frames_per_sec;
+// false when it is dropped (and the session perhaps closed).
+bool admit_frame(self_ptr self) {
   ++self->state.meter.processed;
   touch(self);
   switch (self->state.rate.on_frame(self->state.last_inbound_ns)) {
     case rate_verdict::accept:
-      break;
+      return true;
     case rate_verdict::reject_first:
-      return send_error(self, "rate_limited", "over session.max_frames_per_sec; frames are dropped");
+      send_error(self, "rate_limited", "over session.max_frames_per_sec; frames are dropped");
+      return false;
     case rate_verdict::reject:
-      return;
+      return false;
     case rate_verdict::disconnect:
       log::info(component(self), "closing: over the frame rate limit for too long");
-      return close_and_quit(self, close_code::policy_violation, "rate limit exceeded", false);
+      close_and_quit(self, close_code::policy_violation, "rate limit exceeded", false);
+      return false;
   }
-  handle_frame(self, text);
+  return false;
 }
+
+void on_inbound(self_ptr self, const std::string& text) {
+  if (admit_frame(self))
+    handle_frame(self, text);
+}
+
+// A ping or pong: it keeps the session fresh only while within the rate limit.
+void on_control_frame(self_ptr self) { admit_frame(self); }
 
 void on_detach(self_ptr self, uint64_t sink_id, uint16_t code, bool resumable) {
   ++self->state.meter.processed;
@@ -561,10 +576,8 @@ void session_core::handle(caf::mailbox_element& x) {
         return on_inbound(self, c.get_as<std::string>(1));
       break;
     case atom_key(touch_atom::value):
-      if (c.match_elements<touch_atom>()) {
-        ++state.meter.processed;
-        return touch(self);
-      }
+      if (c.match_elements<touch_atom>())
+        return on_control_frame(self);
       break;
     case atom_key(detach_atom::value):
       if (c.match_elements<detach_atom, uint64_t, uint16_t, bool>())

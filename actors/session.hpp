@@ -15,6 +15,7 @@ namespace herald {
 struct session_init {
   session_id id = 0;
   std::string user;
+  std::string resume_token;  // told in welcome; an anonymous resume must show it
   std::vector<std::string> allowed;   // the token's channel patterns
   std::vector<std::string> channels;  // joined at start (the user channel is implicit)
   sink_ptr sink;

@@ -23,7 +23,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("HERALD_BUILD_DIR", os.path.join(ROOT, "build"))
 PEERS = os.path.join(ROOT, "bench", "peers")
-SECRET = "bench-secret"
+SECRET = "bench-secret-0123456789abcdef0123456789"
 
 METRICS = [
     ("connect_per_s", "connects/s", "{:.0f}"),

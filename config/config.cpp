@@ -1,4 +1,5 @@
 #include "config/config.hpp"
+#include "config/text.hpp"
 #include "config/log.hpp"
 
 #include <nlohmann/json.hpp>
@@ -43,11 +44,17 @@ std::vector<section> schema(herald_config& c) {
         {"shutdown_grace", &c.server.shutdown_grace},
         {"max_body_bytes", &c.server.max_body_bytes},
         {"close_timeout", &c.server.close_timeout},
-        {"http_idle_timeout", &c.server.http_idle_timeout}}},
+        {"http_idle_timeout", &c.server.http_idle_timeout},
+        {"max_json_depth", &c.server.max_json_depth},
+        {"max_pending", &c.server.max_pending},
+        {"request_timeout", &c.server.request_timeout},
+        {"max_connections_per_ip", &c.server.max_connections_per_ip},
+        {"allowed_origins", &c.server.allowed_origins}}},
       {"auth",
        {{"jwt_secret", &c.auth.jwt_secret, true},
         {"required", &c.auth.required},
-        {"api_keys", &c.auth.api_keys, true}}},
+        {"api_keys", &c.auth.api_keys, true},
+        {"leeway", &c.auth.leeway}}},
       {"heartbeat", {{"interval", &c.heartbeat.interval}, {"stale_after", &c.heartbeat.stale_after}}},
       {"session",
        {{"outbound_queue_max", &c.session.outbound_queue_max},
@@ -55,7 +62,8 @@ std::vector<section> schema(herald_config& c) {
         {"rate_limit_close_after", &c.session.rate_limit_close_after},
         {"resume_window", &c.session.resume_window},
         {"resume_buffer", &c.session.resume_buffer},
-        {"max_channels", &c.session.max_channels}}},
+        {"max_channels", &c.session.max_channels},
+        {"max_per_user", &c.session.max_per_user}}},
       {"presence", {{"retain", &c.presence.retain}, {"max_users", &c.presence.max_users}}},
       {"delivery", {{"inbox_max", &c.delivery.inbox_max}, {"inbox_ttl", &c.delivery.inbox_ttl},
                     {"ack_required", &c.delivery.ack_required},
@@ -87,7 +95,7 @@ std::vector<section> schema(herald_config& c) {
 std::vector<field> sink_fields(sink_config& s) {
   return {{"name", &s.name},
           {"kind", &s.kind},
-          {"url", &s.url},
+          {"url", &s.url, true},  // Slack-style URLs carry a token
           {"base_url", &s.base_url},
           {"token", &s.token, true},
           {"rate_per_sec", &s.rate_per_sec},
@@ -102,7 +110,7 @@ struct config_error {
   std::string problem;
 };
 
-std::string quoted(const std::string& s) { return nlohmann::json(s).dump(); }
+std::string quoted(const std::string& s) { return json_text(nlohmann::json(s)); }
 
 // ---- TOML values → fields ---------------------------------------------------
 
@@ -189,7 +197,7 @@ std::optional<std::string> assign_text(const field& f, const std::string& text) 
       // A JSON array, or a comma-separated list.
       std::vector<std::string> out;
       if (!t.empty() && t.front() == '[') {
-        auto j = nlohmann::json::parse(t, nullptr, false);
+        auto j = parse_json(t);
         if (!j.is_array()) return quoted(t) + " is not a JSON array of strings";
         for (auto& item : j) {
           if (!item.is_string()) return quoted(t) + " is not a JSON array of strings";
@@ -325,8 +333,19 @@ std::optional<config_error> validate(const herald_config& c) {
   if ((err = check_positive("server.shutdown_grace", c.server.shutdown_grace))) return err;
   if ((err = check_positive("server.close_timeout", c.server.close_timeout))) return err;
   if ((err = check_positive("server.http_idle_timeout", c.server.http_idle_timeout))) return err;
+  if ((err = check_range("server.max_json_depth", c.server.max_json_depth, 2, 10'000))) return err;
+  if ((err = check_range("server.max_pending", c.server.max_pending, 1, 10'000'000))) return err;
+  if ((err = check_positive("server.request_timeout", c.server.request_timeout))) return err;
+  if ((err = check_range("server.max_connections_per_ip", c.server.max_connections_per_ip, 0, 10'000'000))) return err;
+  for (auto& o : c.server.allowed_origins)
+    if (o.empty() || o.size() > 255 || !valid_utf8(o) || o.find_first_of(" \t\r\n,") != std::string::npos)
+      return config_error{"server.allowed_origins", "each entry is an origin such as \"https://app.example.com\""};
   if (c.auth.required && c.auth.jwt_secret.empty())
     return config_error{"auth.jwt_secret", "is empty while auth.required = true (set it or HERALD_AUTH_JWT_SECRET)"};
+  if (!c.auth.jwt_secret.empty() && c.auth.jwt_secret.size() < 32)
+    return config_error{"auth.jwt_secret", "is shorter than 32 bytes: an HS256 secret that short can be guessed offline"};
+  if (c.auth.leeway.count() < 0 || c.auth.leeway > std::chrono::hours(1))
+    return config_error{"auth.leeway", "must be between 0s and 1h"};
   for (auto& k : c.auth.api_keys)
     if (k.empty()) return config_error{"auth.api_keys", "contains an empty key"};
   if ((err = check_positive("heartbeat.interval", c.heartbeat.interval))) return err;
@@ -336,6 +355,7 @@ std::optional<config_error> validate(const herald_config& c) {
   if ((err = check_positive("session.rate_limit_close_after", c.session.rate_limit_close_after))) return err;
   if ((err = check_range("session.resume_buffer", c.session.resume_buffer, 0, 1'000'000))) return err;
   if ((err = check_range("session.max_channels", c.session.max_channels, 1, 100'000))) return err;
+  if ((err = check_range("session.max_per_user", c.session.max_per_user, 1, 1'000'000))) return err;
   if (c.session.resume_window.count() < 0) return config_error{"session.resume_window", "must not be negative"};
   if ((err = check_positive("presence.retain", c.presence.retain))) return err;
   if ((err = check_range("presence.max_users", c.presence.max_users, 1, 100'000'000))) return err;
@@ -484,7 +504,7 @@ std::string to_json(const herald_config& cfg) {
     for (auto& f : sink_fields(sink)) obj[f.key] = field_json(f);
     out["sinks"].push_back(obj);
   }
-  return out.dump(2);
+  return json_text(out, 2);
 }
 
 } // namespace herald::config

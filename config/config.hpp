@@ -22,12 +22,18 @@ struct server_section {
   int64_t max_body_bytes = 1 << 20;  // HTTP request bodies; larger → 413
   duration close_timeout = 2s;       // wait for the peer's close reply, then drop TCP
   duration http_idle_timeout = 60s;  // idle keep-alive HTTP connections are closed
+  int64_t max_json_depth = 64;       // nesting of any JSON Herald reads; deeper → refused
+  int64_t max_pending = 1024;        // connections before their first request/upgrade; full → oldest closed
+  duration request_timeout = 10s;    // a request's line and headers must arrive within this
+  int64_t max_connections_per_ip = 0;  // open TCP connections per client address; 0 = no limit
+  std::vector<std::string> allowed_origins;  // non-empty: other Origins get 403 (upgrade and API)
 };
 
 struct auth_section {
   std::string jwt_secret;
   bool required = true;
   std::vector<std::string> api_keys;
+  duration leeway = 60s;  // clock skew allowed on a token's exp and nbf
 };
 
 struct heartbeat_section {
@@ -42,6 +48,7 @@ struct session_section {
   duration resume_window = 2min;
   int64_t resume_buffer = 256;
   int64_t max_channels = 100;  // channels one session may be in; over → error too_many_channels
+  int64_t max_per_user = 16;   // sessions (live or resumable) of one user; over → the oldest closed 4008
 };
 
 struct presence_section {

@@ -1,4 +1,5 @@
 #include "config/log.hpp"
+#include "config/text.hpp"
 #include "config/time_format.hpp"
 
 #include <atomic>
@@ -37,7 +38,7 @@ void write(level lv, std::string_view component, std::string_view message) {
   line += " [";
   line += component;
   line += "] ";
-  line += message;
+  line += escape_controls(message);  // one event, one line, whatever a client sent
   line += '\n';
   auto rc = ::write(STDERR_FILENO, line.data(), line.size());
   (void)rc;

@@ -5,7 +5,7 @@
 //   client.connect();
 //
 // - Reconnects with exponential backoff and jitter after anything but our own close().
-// - Resumes the session (session_id + last_seq) so missed events are replayed without gaps.
+// - Resumes the session (session_id + resume_token + last_seq) so missed events are replayed without gaps.
 // - Keeps exactly one ping timer, cleared on close and on page unload.
 // - `token` may be a string or a function returning a string or a promise (asked again on every reconnect).
 // In Node, pass the `ws` package as `WebSocket`; timers can be passed in too (tests count them).
@@ -91,6 +91,7 @@
       if (this.options.channels.length) params.set("channels", this.options.channels.join(","));
       if (this.sessionId) {
         params.set("session_id", this.sessionId);
+        if (this.resumeToken) params.set("resume_token", this.resumeToken);
         params.set("last_seq", String(this.lastSeq));
       }
       const sep = this.options.url.includes("?") ? "&" : "?";
@@ -116,6 +117,7 @@
         case "welcome":
           if (!msg.resumed) this.lastSeq = 0; // a fresh session counts from 1 again
           this.sessionId = msg.session_id;
+          this.resumeToken = msg.resume_token;
           this.attempt = 0;
           this.startPing(msg.heartbeat_ms);
           this.emit("welcome", msg);

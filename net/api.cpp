@@ -1,4 +1,5 @@
 #include "net/api.hpp"
+#include "config/text.hpp"
 
 #include "actors/channel_policy.hpp"
 #include "actors/event.hpp"
@@ -13,12 +14,12 @@ namespace herald::net {
 using nlohmann::json;
 
 api_response json_error(int status, const std::string& message) {
-  return {status, json{{"error", message}}.dump()};
+  return {status, json_text(json{{"error", message}})};
 }
 
 namespace {
 
-api_response json_ok(const json& j, int status = 200) { return {status, j.dump()}; }
+api_response json_ok(const json& j, int status = 200) { return {status, json_text(j)}; }
 
 bool same_key(const std::string& a, const std::string& b) {
   if (a.size() != b.size())
@@ -121,9 +122,9 @@ void api::handle(const api_request& req, std::function<void(api_response)> respo
 }
 
 void api::publish(const api_request& req, std::function<void(api_response)> respond) {
-  auto body = json::parse(req.body, nullptr, false);
+  auto body = parse_json(req.body);
   if (body.is_discarded())
-    return respond(json_error(400, "body is not valid JSON"));
+    return respond(json_error(400, "body is not valid JSON or nests deeper than server.max_json_depth"));
   if (!body.is_object())
     return respond(json_error(400, "body must be a JSON object"));
   publish_request pr;
@@ -167,7 +168,7 @@ void api::publish(const api_request& req, std::function<void(api_response)> resp
     return respond(json_error(400, "\"event\" must be a non-empty string of at most 200 bytes"));
   std::string data = "{}";
   if (auto it = body.find("data"); it != body.end())
-    data = it->dump();
+    data = json_text(*it);
   pr.event = make_event(channel, ev->get<std::string>(), data);
   auto id = pr.event.id();
   bool clustered = !registry_.node_id().empty();

@@ -1,6 +1,7 @@
 // Monitoring routes of CONTRACT §4: /api/v1/actors (the live actor tree) and
 // /metrics (Prometheus text format, every name starting herald_).
 #include "actors/latency_histogram.hpp"
+#include "config/text.hpp"
 #include "actors/queue_protocol.hpp"
 #include "config/time_format.hpp"
 #include "net/api.hpp"
@@ -91,13 +92,12 @@ void api::actors(const api_request& req, std::function<void(api_response)> respo
                         {"processed", 0}, {"per_second", 0}, {"failures", 0}, {"restarts", 0},
                         {"state", redis_state}, {"last_error", nullptr},
                         {"latency_ms", latency >= 0 ? json(double(latency) / 1000.0) : json(nullptr)}});
-      respond({200, json{{"node_id", node.empty() ? json(nullptr) : json(node)},
+      respond({200, json_text(json{{"node_id", node.empty() ? json(nullptr) : json(node)},
                          {"total_sessions", page->total_sessions},
                          {"limit", limit},
                          {"offset", offset},
                          {"user", user.empty() ? json(nullptr) : json(user)},
-                         {"actors", list}}
-                        .dump()});
+                         {"actors", list}})});
     };
     if (queue)
       queue->actors(finish);

@@ -1,6 +1,7 @@
 // The outbound-notification routes of CONTRACT §4: /notify, /queue/stats,
 // /dlq, and the opt-in registry (/optin/{sink}/{to}).
 #include "actors/event.hpp"
+#include "config/text.hpp"
 #include "actors/queue_protocol.hpp"
 #include "config/time_format.hpp"
 #include "net/api.hpp"
@@ -15,7 +16,7 @@ using nlohmann::json;
 
 namespace {
 
-api_response ok(const json& j, int status = 200) { return {status, j.dump()}; }
+api_response ok(const json& j, int status = 200) { return {status, json_text(j)}; }
 
 const config::sink_config* find_sink(const config::herald_config& cfg, const std::string& name) {
   for (auto& s : cfg.sinks)
@@ -41,7 +42,7 @@ std::vector<std::string> split(const std::string& rest) {
 }
 
 json job_json(const persistence::job& j) {
-  auto data = json::parse(j.data, nullptr, false);
+  auto data = parse_json(j.data);
   json failed_at = nullptr;
   if (j.failed_at_ms > 0)
     failed_at = rfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(j.failed_at_ms)));
@@ -149,7 +150,7 @@ bool api::handle_queue(const api_request& req, std::function<void(api_response)>
 }
 
 void api::notify(const api_request& req, std::function<void(api_response)> respond) {
-  auto body = json::parse(req.body, nullptr, false);
+  auto body = parse_json(req.body);
   if (body.is_discarded())
     return respond(json_error(400, "body is not valid JSON"));
   if (!body.is_object())
@@ -174,7 +175,7 @@ void api::notify(const api_request& req, std::function<void(api_response)> respo
   if (auto it = body.find("data"); it != body.end()) {
     if (!it->is_object())
       return respond(json_error(400, "\"data\" must be an object"));
-    data = it->dump();
+    data = json_text(*it);
   }
   persistence::job j;
   j.id = make_id("j-");

@@ -139,6 +139,7 @@ private:
     cr.allowed = std::move(decision_.allowed);
     cr.channels = std::move(decision_.channels);
     cr.resume_id = std::move(decision_.resume_id);
+    cr.resume_token = std::move(decision_.resume_token);
     cr.last_seq = decision_.last_seq;
     ctx_.registry.connect(std::move(cr));
   }

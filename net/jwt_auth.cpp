@@ -1,4 +1,5 @@
 #include "net/jwt_auth.hpp"
+#include "config/text.hpp"
 
 #include <jwt.h>
 #include <nlohmann/json.hpp>
@@ -35,14 +36,19 @@ std::string base64url_decode(const std::string& in) {
 
 } // namespace
 
-token_result verify_token(const std::string& token, const std::string& secret, int64_t now_s) {
+bool reserved_subject(const std::string& sub) {
+  return sub.rfind("anon:", 0) == 0 || sub.rfind("console:", 0) == 0;
+}
+
+token_result verify_token(const std::string& token, const std::string& secret, int64_t now_s,
+                          int64_t leeway_s) {
   if (token.empty())
     return {std::nullopt, "missing token"};
   if (secret.empty())
     return {std::nullopt, "tokens cannot be checked: auth.jwt_secret is empty"};
   // libjwt takes the algorithm from the token's own header; read it first so
   // an unsigned ("alg":"none") or differently signed token is refused outright.
-  auto header = nlohmann::json::parse(base64url_decode(token.substr(0, token.find('.'))), nullptr, false);
+  auto header = parse_json(base64url_decode(token.substr(0, token.find('.'))));
   if (!header.is_object() || !header.contains("alg") || !header["alg"].is_string())
     return {std::nullopt, "malformed token"};
   if (header["alg"].get<std::string>() != "HS256")
@@ -56,7 +62,7 @@ token_result verify_token(const std::string& token, const std::string& secret, i
   char* grants = jwt_get_grants_json(jwt.get(), nullptr);
   if (!grants)
     return {std::nullopt, "token has no claims"};
-  auto claims = nlohmann::json::parse(grants, nullptr, false);
+  auto claims = parse_json(grants);
   std::free(grants);
   if (!claims.is_object())
     return {std::nullopt, "token claims are not a JSON object"};
@@ -67,8 +73,15 @@ token_result verify_token(const std::string& token, const std::string& secret, i
   if (exp != claims.end()) {
     if (!exp->is_number())
       return {std::nullopt, "token \"exp\" is not a number"};
-    if (exp->get<double>() <= static_cast<double>(now_s))
+    if (exp->get<double>() + static_cast<double>(leeway_s) <= static_cast<double>(now_s))
       return {std::nullopt, "token expired"};
+  }
+  auto nbf = claims.find("nbf");
+  if (nbf != claims.end()) {
+    if (!nbf->is_number())
+      return {std::nullopt, "token \"nbf\" is not a number"};
+    if (nbf->get<double>() - static_cast<double>(leeway_s) > static_cast<double>(now_s))
+      return {std::nullopt, "token not valid yet (nbf)"};
   }
   token_claims out;
   out.sub = sub->get<std::string>();
@@ -97,7 +110,7 @@ std::string sign_token(const std::string& sub, const std::vector<std::string>& c
   if (jwt_new(&raw) != 0)
     return {};
   std::unique_ptr<jwt_t, decltype(&jwt_free)> jwt(raw, &jwt_free);
-  auto grants = nlohmann::json{{"sub", sub}, {"channels", channels}, {"exp", exp_s}}.dump();
+  auto grants = json_text(nlohmann::json{{"sub", sub}, {"channels", channels}, {"exp", exp_s}});
   if (jwt_add_grants_json(jwt.get(), grants.c_str()) != 0 ||
       jwt_set_alg(jwt.get(), JWT_ALG_HS256, reinterpret_cast<const unsigned char*>(secret.data()),
                   int(secret.size())) != 0)

@@ -1,4 +1,5 @@
 #include "net/monitor_feed.hpp"
+#include "config/text.hpp"
 
 #include "actors/event.hpp"
 #include "net/jwt_auth.hpp"
@@ -70,7 +71,7 @@ void monitor_feed::publish_once() {
   publish_request req;
   req.target = publish_target::channel;
   req.name = monitor_channel;
-  req.event = make_event(monitor_channel, "snapshot", snapshot.dump());
+  req.event = make_event(monitor_channel, "snapshot", json_text(snapshot));
   req.local_only = true;
   registry_.publish(std::move(req), [](std::optional<publish_outcome>) {});
 }

@@ -3,7 +3,10 @@
 #include "actors/channel_policy.hpp"
 #include "net/jwt_auth.hpp"
 
+#include "config/text.hpp"
+
 #include <algorithm>
+#include <set>
 #include <sstream>
 
 namespace herald::net {
@@ -70,7 +73,9 @@ upgrade_decision decide_upgrade(std::string_view query, std::string_view authori
 
   upgrade_decision d;
   if (!token.empty() || settings.auth_required) {
-    auto checked = verify_token(token, settings.jwt_secret, now_s);
+    auto checked = verify_token(token, settings.jwt_secret, now_s, settings.leeway_s);
+    if (checked.claims && reserved_subject(checked.claims->sub))
+      return refuse(401, "token \"sub\" may not start with \"anon:\" or \"console:\"");
     if (!checked.claims && !settings.console_secret.empty()) {
       auto console = verify_token(token, settings.console_secret, now_s);
       if (console.claims && console.claims->sub.rfind("console:", 0) == 0)
@@ -92,25 +97,28 @@ upgrade_decision decide_upgrade(std::string_view query, std::string_view authori
   }
   if (auto it = params.find("view"); it != params.end())
     wanted.push_back(it->second);
+  std::set<std::string_view> seen;
   for (auto& name : wanted) {
-    if (std::find(d.channels.begin(), d.channels.end(), name) != d.channels.end())
+    if (!seen.insert(name).second)
       continue;
+    if (seen.size() > settings.max_channels)  // checked as we go: a long list costs nothing
+      return refuse(400, "more channels than session.max_channels");
     switch (check_channel(d.allowed, name)) {
       case channel_check::ok:
         d.channels.push_back(name);
         break;
       case channel_check::bad_name:
-        return refuse(400, "bad channel name (1 to 200 bytes)");
+        return refuse(400, "bad channel name (1 to 200 bytes of UTF-8)");
       case channel_check::reserved:
       case channel_check::forbidden:
-        return refuse(403, "channel not allowed: " + name);
+        return refuse(403, "channel not allowed: " + utf8_clean(name));
     }
   }
-  if (d.channels.size() > settings.max_channels)
-    return refuse(400, "more channels than session.max_channels");
 
   if (auto it = params.find("session_id"); it != params.end())
     d.resume_id = it->second;
+  if (auto it = params.find("resume_token"); it != params.end())
+    d.resume_token = it->second;
   if (auto it = params.find("last_seq"); it != params.end()) {
     auto& v = it->second;
     if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos)

@@ -15,6 +15,7 @@ struct upgrade_settings {
   uint64_t max_channels = 100;
   // Per-process secret of console tokens (sub "console:…", channel herald.monitor only).
   std::string console_secret;
+  int64_t leeway_s = 60;  // auth.leeway
 };
 
 struct upgrade_decision {
@@ -24,6 +25,7 @@ struct upgrade_decision {
   std::vector<std::string> allowed;
   std::vector<std::string> channels;
   std::string resume_id;
+  std::string resume_token;
   uint64_t last_seq = 0;
 };
 

@@ -1,5 +1,7 @@
 #include "net/ws_codec.hpp"
 
+#include "config/text.hpp"
+
 #include <cstring>
 
 namespace herald::ws {
@@ -35,7 +37,7 @@ std::string close_payload(uint16_t code, std::string_view reason) {
   std::string payload;
   payload += static_cast<char>(code >> 8);
   payload += static_cast<char>(code & 0xff);
-  payload.append(reason.substr(0, 123));
+  payload += utf8_cut(reason, 123);
   return payload;
 }
 
@@ -43,43 +45,6 @@ std::string encode_close(uint16_t code, std::string_view reason) {
   return encode_frame(opcode::close, close_payload(code, reason));
 }
 
-bool valid_utf8(std::string_view s) {
-  auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  size_t i = 0, n = s.size();
-  while (i < n) {
-    unsigned char c = p[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len;
-    uint32_t cp;
-    if ((c & 0xe0) == 0xc0) {
-      len = 2;
-      cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      len = 3;
-      cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > n)
-      return false;
-    for (size_t k = 1; k < len; ++k) {
-      if ((p[i + k] & 0xc0) != 0x80)
-        return false;
-      cp = (cp << 6) | (p[i + k] & 0x3f);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-      return false;
-    i += len;
-  }
-  return true;
-}
 
 size_t parser::fail(uint16_t code, const char* reason) {
   error_ = code;
@@ -110,6 +75,8 @@ size_t parser::parse(const char* data, size_t len, std::vector<message>& out) {
     } else if (plen == 127) {
       if (avail < 10)
         break;
+      if (f[2] & 0x80)  // RFC 6455 §5.2: the most significant bit must be 0
+        return fail(1002, "bad frame length");
       plen = 0;
       for (int i = 0; i < 8; ++i)
         plen = (plen << 8) | f[2 + i];
@@ -136,7 +103,9 @@ size_t parser::parse(const char* data, size_t len, std::vector<message>& out) {
       return fail(1002, "continuation without a message");
     if (op == opcode::text && in_message_)
       return fail(1002, "new message inside a fragmented one");
-    if (!control && (op == opcode::cont && partial_ ? partial_->size() : 0) + plen > max_)
+    // Written so that no sum can wrap: `have` is at most max_ here.
+    uint64_t have = (op == opcode::cont && partial_) ? partial_->size() : 0;
+    if (!control && (plen > max_ || have > max_ - plen))
       return fail(1009, "message larger than server.max_message_bytes");
     hlen += 4;
     if (avail < hlen || avail - hlen < plen)

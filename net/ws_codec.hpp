@@ -4,6 +4,8 @@
 // (after Beast has parsed the upgrade request) so that it can encode an
 // event's header once, share payload bytes between sessions and coalesce
 // every frame queued for a socket into one write.
+#include "config/text.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -26,7 +28,7 @@ std::string encode_close(uint16_t code, std::string_view reason);
 // The payload of a close frame: the code, then the reason cut to fit 125 bytes.
 std::string close_payload(uint16_t code, std::string_view reason);
 
-bool valid_utf8(std::string_view s);
+using herald::valid_utf8;
 
 // A complete message (text, reassembled from fragments) or a control frame.
 struct message {

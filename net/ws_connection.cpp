@@ -103,8 +103,11 @@ void ws_connection::bind(std::shared_ptr<session_port> port) {
       for (auto& m : msgs)
         if (!self->handle(m))
           return;
-      if (self->parser_.error())
+      if (self->parser_.error()) {
+        self->reading_ = false;  // nobody reads the peer's answer: do not wait for it
+        self->partial_.reset();
         return self->start_close(self->parser_.error(), self->parser_.error_reason(), false);
+      }
     }
     self->do_read();
   });
@@ -327,6 +330,7 @@ void ws_connection::write_batch(std::vector<wire_frame> batch) {
 // True when a finish waited for the descriptor: the caller posts it.
 bool ws_connection::drop_writer_locked() {
   writer_ = false;
+  pong_waiting_ = false;  // the queue is written out, the pong with it
   direct_ = false;
   return std::exchange(finish_deferred_, false);
 }
@@ -439,6 +443,7 @@ void ws_connection::on_async_written(boost::system::error_code ec) {
     std::lock_guard<spin_lock> lock(wmutex_);
     if (wqueue_.empty() || wclosed_) {
       writer_ = false;
+      pong_waiting_ = false;
       return;
     }
     batch.swap(wqueue_);
@@ -490,6 +495,13 @@ void ws_connection::on_readable(boost::system::error_code ec) {
     for (auto& m : msgs)
       if (!handle(m))
         return;
+    // The parser never keeps more than one frame header plus a message's
+    // bytes unparsed; more means a bug there, and must not become memory.
+    if (partial_ && partial_->size() > limits_.max_message_bytes + 14) {
+      reading_ = false;
+      partial_.reset();
+      return start_close(close_code::too_big, "message too big", false);
+    }
     if (parser_.error()) {
       log::debug("net", "connection " + std::to_string(id_) + ": " + std::string(parser_.error_reason()));
       reading_ = false;
@@ -511,9 +523,19 @@ bool ws_connection::handle(ws::message& m) {
         port_->on_text(std::move(m.payload));
       return true;
     case ws::opcode::ping: {
-      std::vector<wire_frame> pong;
-      pong.push_back(control_frame(ws::opcode::pong, m.payload));
-      submit(std::move(pong), false);
+      // At most one pong waits to be written (RFC 6455 §5.5.3 lets us answer
+      // only the latest ping): a client that pings and never reads cannot
+      // grow the queue. The session counts pings in its frame rate limit.
+      bool answer;
+      {
+        std::lock_guard<spin_lock> lock(wmutex_);
+        answer = !std::exchange(pong_waiting_, true);
+      }
+      if (answer) {
+        std::vector<wire_frame> pong;
+        pong.push_back(control_frame(ws::opcode::pong, m.payload));
+        submit(std::move(pong), false);
+      }
       if (port_)
         port_->on_touch();
       return true;

@@ -97,6 +97,7 @@ private:
   bool data_closed_ = false;  // a close frame is queued: no more data frames
   bool wclosed_ = false;      // the socket is finished: nothing more is written
   bool finish_deferred_ = false;
+  bool pong_waiting_ = false;  // a pong is queued and not yet written
 
   tcp::socket socket_;
 

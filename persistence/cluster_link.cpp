@@ -1,4 +1,5 @@
 #include "persistence/cluster_link.hpp"
+#include "config/text.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -45,11 +46,11 @@ std::string bus_message::encode() const {
                    {"id", event_id}, {"tail", tail}};
   if (!pos.empty())
     j["p"] = pos.to_string();
-  return j.dump();
+  return json_text(j);
 }
 
 std::optional<bus_message> bus_message::decode(const std::string& payload) {
-  auto j = nlohmann::json::parse(payload, nullptr, false);
+  auto j = parse_json(payload);
   if (!j.is_object() || j.value("v", 0) != 1)
     return std::nullopt;
   auto str = [&](const char* k) -> const std::string* {

@@ -10,7 +10,7 @@ const path = require("node:path");
 const http = require("node:http");
 
 const BIN = process.env.HERALD_BIN || path.join(__dirname, "..", "..", "build", "herald");
-const SECRET = "client-test-secret";
+const SECRET = "client-test-secret-0123456789abcdef";
 const API_KEY = "client-test-key";
 
 function freePort() {

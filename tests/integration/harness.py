@@ -21,7 +21,7 @@ import jwt
 
 HERALD_BIN = os.environ.get("HERALD_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "herald")
-SECRET = "integration-secret"
+SECRET = "integration-secret-0123456789abcdef"
 API_KEY = "test-api-key"
 
 

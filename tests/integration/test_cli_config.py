@@ -75,7 +75,7 @@ class CliConfigTest(unittest.TestCase):
 
     def test_embedded_config_runs_without_a_file(self):
         empty_dir = tempfile.mkdtemp()
-        r = run(["--check-config", ""], env={"HERALD_AUTH_JWT_SECRET": "x"}, cwd=empty_dir)
+        r = run(["--check-config", ""], env={"HERALD_AUTH_JWT_SECRET": "x0123456789abcdef0123456789abcdef"}, cwd=empty_dir)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(json.loads(r.stdout)["storage"]["backend"], "sqlite")
 

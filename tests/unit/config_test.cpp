@@ -20,7 +20,7 @@ load_result load_text(const std::string& text, std::map<std::string, std::string
   return r;
 }
 
-const std::string secret = "[auth]\njwt_secret = \"k\"\n";
+const std::string secret = "[auth]\njwt_secret = \"k0123456789abcdef0123456789abcdef\"\n";
 
 } // namespace
 
@@ -40,6 +40,7 @@ TEST_CASE("durations parse and print in their largest whole unit") {
 
 TEST_CASE("defaults are the contract's") {
   auto r = load_text(secret);
+  INFO(r.error);
   REQUIRE(r.config);
   auto& c = *r.config;
   CHECK(c.server.listen == "127.0.0.1:8080");
@@ -96,7 +97,7 @@ TEST_CASE("every kind of config error names the file, the key and the problem") 
 TEST_CASE("environment overrides every kind of key") {
   auto r = load_text(secret + "[[sinks]]\nname = \"telegram\"\nkind = \"telegram\"\n",
                      {{"HERALD_SERVER_LISTEN", "127.0.0.1:9000"},
-                      {"HERALD_AUTH_JWT_SECRET", "from-env"},
+                      {"HERALD_AUTH_JWT_SECRET", "from-env-0123456789abcdef0123456789abcdef"},
                       {"HERALD_AUTH_REQUIRED", "false"},
                       {"HERALD_AUTH_API_KEYS", "a,b"},
                       {"HERALD_SESSION_RESUME_BUFFER", "7"},
@@ -105,7 +106,7 @@ TEST_CASE("environment overrides every kind of key") {
   REQUIRE(r.config);
   CHECK(r.config->server.listen == "127.0.0.1:9000");
   CHECK(r.config->listen_port() == 9000);
-  CHECK(r.config->auth.jwt_secret == "from-env");
+  CHECK(r.config->auth.jwt_secret == "from-env-0123456789abcdef0123456789abcdef");
   CHECK_FALSE(r.config->auth.required);
   CHECK(r.config->auth.api_keys == std::vector<std::string>{"a", "b"});
   CHECK(r.config->session.resume_buffer == 7);
@@ -126,7 +127,7 @@ TEST_CASE("the effective config prints as JSON with durations as strings and sec
 }
 
 TEST_CASE("the embedded config is valid once a secret is given") {
-  auto r = load("", {{"HERALD_AUTH_JWT_SECRET", "x"}});
+  auto r = load("", {{"HERALD_AUTH_JWT_SECRET", "x0123456789abcdef0123456789abcdef"}});
   REQUIRE(r.config);
   CHECK(r.config->storage.backend == "sqlite");
   auto without = load("", {});
