@@ -4,6 +4,7 @@
 #include "actors/registry_client.hpp"
 #include "config/config.hpp"
 #include "config/log.hpp"
+#include "config/text.hpp"
 #include "net/server.hpp"
 #include "net/http_client.hpp"
 #include "net/monitor_feed.hpp"
@@ -16,6 +17,7 @@
 #include "persistence/store_worker.hpp"
 #include "net/asio_coordinator.hpp"
 
+#include <sys/resource.h>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/atom.hpp>
@@ -117,8 +119,29 @@ herald::registry_limits registry_limits_from(const herald::config::herald_config
   r.store_timeout = c.redis.command_timeout + std::chrono::milliseconds(250);
   r.presence_retain = c.presence.retain;
   r.presence_max_users = static_cast<uint64_t>(c.presence.max_users);
+  r.max_per_user = static_cast<uint64_t>(c.session.max_per_user);
   r.batches_in_flight = static_cast<uint32_t>(c.delivery.batches_in_flight);
   return r;
+}
+
+// Every socket is a descriptor: raise the soft limit to the hard one, and say
+// when even that is below what server.max_connections asks for.
+void raise_open_file_limit(const herald::config::herald_config& cfg) {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+    return;
+  auto before = rl.rlim_cur;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+      rl.rlim_cur = before;
+  }
+  herald::log::info("main", "open-file limit " + std::to_string(rl.rlim_cur) + " (was " +
+                                std::to_string(before) + ", hard " + std::to_string(rl.rlim_max) + ")");
+  auto wanted = static_cast<rlim_t>(cfg.server.max_connections) + 64;
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < wanted)
+    herald::log::warn("main", "server.max_connections (" + std::to_string(cfg.server.max_connections) +
+                                  ") is above the open-file limit; connections past it are refused");
 }
 
 int run(const herald::config::herald_config& cfg, const std::string& source) {
@@ -126,6 +149,11 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
   log::level lv;
   log::parse_level(cfg.log.level, lv);
   log::set_level(lv);
+  set_max_json_depth(static_cast<size_t>(cfg.server.max_json_depth));
+  raise_open_file_limit(cfg);
+  if (cfg.auth.api_keys.empty() && cfg.listen_host() != "127.0.0.1" && cfg.listen_host() != "::1")
+    log::warn("main", "auth.api_keys is empty and server.listen is not loopback: anyone who reaches "
+                      "this port can publish and notify");
 
   // Signals are taken synchronously by this thread; every thread started
   // below inherits the mask.

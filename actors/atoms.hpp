@@ -16,6 +16,7 @@ using status_atom = caf::atom_constant<caf::atom("h_status")>;
 using evicted_atom = caf::atom_constant<caf::atom("h_evicted")>;
 using tick_atom = caf::atom_constant<caf::atom("h_tick")>;
 using shutdown_atom = caf::atom_constant<caf::atom("h_shutdown")>;
+using kick_atom = caf::atom_constant<caf::atom("h_kick")>;
 using inbound_atom = caf::atom_constant<caf::atom("h_inbound")>;
 using event_atom = caf::atom_constant<caf::atom("h_event")>;
 using heartbeat_atom = caf::atom_constant<caf::atom("h_beat")>;

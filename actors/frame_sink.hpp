@@ -63,6 +63,7 @@ constexpr uint16_t internal_error = 1011;
 constexpr uint16_t try_again_later = 1013;
 constexpr uint16_t stale = 4001;      // evicted: no inbound frame for heartbeat.stale_after
 constexpr uint16_t replaced = 4002;   // the session was resumed on another socket
+constexpr uint16_t too_many_sessions = 4008;  // the user opened more than session.max_per_user
 } // namespace close_code
 
 // What a session calls on its client's connection.

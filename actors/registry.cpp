@@ -37,6 +37,7 @@ struct channel_seat {
 struct session_entry {
   std::string user;
   std::string resume_token;
+  uint64_t born = 0;  // registry_state::sessions_made when it was made: smaller is older
   std::vector<channel_seat> channels;
   uint32_t roster_at = 0;  // where it sits in registry_state::roster
 };
@@ -61,6 +62,7 @@ struct registry_state {
   inbox_actor inbox;  // invalid: no durable inbox
   std::shared_ptr<persistence::cluster_link> cluster;  // null: a single node
   std::unordered_map<session_id, session_entry> sessions;
+  uint64_t sessions_made = 0;
   session_roster roster;  // the same sessions, packed for broadcasts, heartbeats and shutdown
   std::unordered_map<std::string, user_entry> users;  // offline users stay for presence.retain
   std::unordered_map<std::string, session_roster> channels;
@@ -175,8 +177,33 @@ void prune_presence(self_ptr self) {
   }
 }
 
+void remove_session(self_ptr self, session_id id);
+
+// A named user at session.max_per_user: the oldest session (live or
+// resumable) is closed 4008 and forgotten now, so the count stays exact.
+void make_room_for(self_ptr self, const std::string& user) {
+  auto& st = self->state;
+  auto u = st.users.find(user);
+  if (u == st.users.end() || u->second.sessions.size() < st.limits.max_per_user)
+    return;
+  session_id oldest = 0;
+  uint64_t oldest_born = UINT64_MAX;
+  for (auto id : u->second.sessions)
+    if (auto it = st.sessions.find(id); it != st.sessions.end() && it->second.born < oldest_born) {
+      oldest = id;
+      oldest_born = it->second.born;
+    }
+  if (oldest == 0)
+    return;
+  auto handle = st.roster.at(st.sessions[oldest].roster_at).handle;
+  self->send(handle, kick_atom::value, close_code::too_many_sessions);
+  remove_session(self, oldest);
+}
+
 void spawn_fresh(self_ptr self, connect_request& req) {
   auto& st = self->state;
+  if (!req.user.empty())
+    make_room_for(self, req.user);
   session_init init;
   do
     init.id = random_u64();
@@ -193,6 +220,7 @@ void spawn_fresh(self_ptr self, connect_request& req) {
   session_entry entry;
   entry.user = init.user;
   entry.resume_token = init.resume_token;
+  entry.born = ++st.sessions_made;
   auto channels = init.channels;
   auto id = init.id;
   auto user = init.user;
@@ -229,6 +257,10 @@ void remove_session(self_ptr self, session_id id) {
     leave_channel(self, id, e, e.channels.back().name);
   auto& u = st.users[e.user];
   u.sessions.erase(id);
+  // An anonymous user is one session: nobody asks for its presence later,
+  // so it is not kept for presence.retain (anonymous churn cannot fill the map).
+  if (u.sessions.empty() && e.user.rfind("anon:", 0) == 0)
+    st.users.erase(e.user);
   if (auto moved = st.roster.remove(e.roster_at))
     st.sessions.at(*moved).roster_at = e.roster_at;
   st.sessions.erase(it);

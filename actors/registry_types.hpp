@@ -112,6 +112,8 @@ struct registry_limits {
   std::chrono::milliseconds store_timeout{6000};
   std::chrono::milliseconds presence_retain{24 * 3600 * 1000};
   uint64_t presence_max_users = 1000000;
+  // Sessions of one named user, live or resumable; a new one closes the oldest (4008).
+  uint64_t max_per_user = 16;
   // Drains whose events some session has not yet taken from its mailbox.
   // At the bound, publishes wait (and so do their answers): publishers
   // cannot outrun the sessions.

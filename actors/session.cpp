@@ -257,6 +257,11 @@ void attach_sink(self_ptr self, const sink_ptr& sink) {
 }
 
 // Ends the session for good (no resume).
+std::string kick_reason(uint16_t code) {
+  return code == close_code::too_many_sessions ? "too many sessions for this user (session.max_per_user)"
+                                               : "closed by the server";
+}
+
 void close_and_quit(self_ptr self, uint16_t code, const std::string& reason, bool abort) {
   flush(self);
   auto& st = self->state;
@@ -595,6 +600,12 @@ void session_core::handle(caf::mailbox_element& x) {
       if (c.match_elements<shutdown_atom>()) {
         ++state.meter.processed;
         return close_and_quit(self, close_code::going_away, "server shutting down", false);
+      }
+      break;
+    case atom_key(kick_atom::value):
+      if (c.match_elements<kick_atom, uint16_t>()) {
+        ++state.meter.processed;
+        return close_and_quit(self, c.get_as<uint16_t>(1), kick_reason(c.get_as<uint16_t>(1)), false);
       }
       break;
     case atom_key(replay_atom::value):

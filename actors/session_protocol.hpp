@@ -25,6 +25,7 @@ using session_actor = caf::typed_actor<
     caf::reacts_to<heartbeat_atom>,                            // ping, or evict if silent past stale_after
     caf::replies_to<attach_atom, sink_ptr, uint64_t>::with<bool>,  // resume on a new socket
     caf::reacts_to<shutdown_atom>,                             // close 1001 and quit
+    caf::reacts_to<kick_atom, uint16_t>,                       // close with this code and quit (no resume)
     // From the inbox: the user's stored events for a fresh session.
     caf::reacts_to<replay_atom, std::vector<event_frame>>,
     caf::replies_to<info_atom>::with<actor_info>,              // for /api/v1/actors

@@ -8,6 +8,8 @@
 #include "net/upgrade.hpp"
 
 #include <nlohmann/json.hpp>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 namespace herald::net {
 
@@ -21,13 +23,13 @@ namespace {
 
 api_response json_ok(const json& j, int status = 200) { return {status, json_text(j)}; }
 
+// Compares digests, not the keys: the time taken says nothing about either
+// key's length or content.
 bool same_key(const std::string& a, const std::string& b) {
-  if (a.size() != b.size())
-    return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i)
-    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
+  unsigned char da[SHA256_DIGEST_LENGTH], db[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(a.data()), a.size(), da);
+  SHA256(reinterpret_cast<const unsigned char*>(b.data()), b.size(), db);
+  return CRYPTO_memcmp(da, db, sizeof da) == 0;
 }
 
 constexpr const char* prefix = "/api/v1/";
@@ -36,7 +38,8 @@ constexpr const char* prefix = "/api/v1/";
 
 api::api(const config::herald_config& cfg, registry_client& registry, server_counters& counters,
          queue_client* queue)
-    : cfg_(cfg), registry_(registry), counters_(counters), queue_(queue) {}
+    : cfg_(cfg), registry_(registry), counters_(counters), queue_(queue),
+      metrics_cache_(std::make_shared<metrics_cache>()) {}
 
 bool api::authorized(const api_request& req) const {
   if (cfg_.auth.api_keys.empty())
@@ -52,10 +55,13 @@ bool api::authorized(const api_request& req) const {
 
 void api::handle(const api_request& req, std::function<void(api_response)> respond) {
   const std::string& p = req.path;
+  // Checked where it enters (CONTRACT §7); no answer echoes the raw path.
+  if (!valid_utf8(p) || !valid_utf8(req.query))
+    return respond(json_error(400, "the request target is not valid UTF-8"));
   auto method_is = [&](const char* m) {
     if (req.method == m)
       return true;
-    respond(json_error(405, std::string("use ") + m + " for " + p));
+    respond(json_error(405, std::string("use ") + m));
     return false;
   };
   if (p == "/api/v1/websocket/health") {
@@ -102,7 +108,7 @@ void api::handle(const api_request& req, std::function<void(api_response)> respo
                      p.rfind("/api/v1/dlq/", 0) == 0 || p.rfind("/api/v1/optin/", 0) == 0;
   bool known = queue_route || p == "/api/v1/publish" || p.rfind("/api/v1/presence/", 0) == 0;
   if (!known)
-    return respond(json_error(404, "no such route: " + p));
+    return respond(json_error(404, "no such route"));
   if (!authorized(req))
     return respond(json_error(401, "missing or wrong API key (Authorization: Bearer <key>)"));
   if (queue_route) {
@@ -114,9 +120,11 @@ void api::handle(const api_request& req, std::function<void(api_response)> respo
       publish(req, std::move(respond));
     return;
   }
-  auto user = parse_query("u=" + p.substr(std::string("/api/v1/presence/").size()))["u"];
+  auto user = decode_path_segment(p.substr(std::string("/api/v1/presence/").size()));
   if (user.empty())
     return respond(json_error(404, "no user given"));
+  if (!valid_utf8(user) || user.size() > 200)
+    return respond(json_error(400, "the user must be 1 to 200 bytes of UTF-8"));
   if (method_is("GET"))
     presence(user, std::move(respond));
 }
@@ -144,9 +152,9 @@ void api::publish(const api_request& req, std::function<void(api_response)> resp
     auto name = it->get<std::string>();
     auto check = check_channel_name(name);
     if (check == channel_check::bad_name)
-      return respond(json_error(400, "\"channel\" must be 1 to 200 bytes"));
+      return respond(json_error(400, "\"channel\" must be 1 to 200 bytes of UTF-8"));
     if (check == channel_check::reserved)
-      return respond(json_error(400, "\"" + name + "\" is reserved: use \"user\" or \"broadcast\""));
+      return respond(json_error(400, "\"" + name + "\" is reserved: use \"user\" or \"broadcast\" (herald.… is the server's)"));
     pr.target = publish_target::channel;
     pr.name = channel = name;
     ++targets;

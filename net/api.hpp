@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <functional>
+#include <mutex>
+#include <vector>
 #include <string>
 
 namespace herald::net {
@@ -52,17 +54,30 @@ private:
   api_response console_file(const std::string& path) const;  // console_files.cpp
 
 public:
+  // Connection-gate figures for /metrics (set once, before serving).
+  void set_gate(std::shared_ptr<class connection_gate> gate) { gate_ = std::move(gate); }
   // Console tokens are signed with this (set once, before serving).
   void set_console_secret(std::string secret) { console_secret_ = std::move(secret); }
 
 private:
   std::string console_secret_;
+  std::shared_ptr<class connection_gate> gate_;
 
   const config::herald_config& cfg_;
   registry_client& registry_;
   server_counters& counters_;
   queue_client* queue_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  // /metrics is open: it is rendered at most once a second, whoever asks.
+  struct metrics_cache {
+    std::mutex m;
+    std::string text;
+    std::chrono::steady_clock::time_point at;
+    bool rendering = false;
+    std::vector<std::function<void(api_response)>> waiting;
+  };
+  std::shared_ptr<metrics_cache> metrics_cache_;
+  void render_metrics(std::function<void(std::string)> done);
 };
 
 } // namespace herald::net

@@ -1,7 +1,9 @@
 // Monitoring routes of CONTRACT §4: /api/v1/actors (the live actor tree) and
 // /metrics (Prometheus text format, every name starting herald_).
 #include "actors/latency_histogram.hpp"
+#include "config/contain.hpp"
 #include "config/text.hpp"
+#include "net/connection_gate.hpp"
 #include "actors/queue_protocol.hpp"
 #include "config/time_format.hpp"
 #include "net/api.hpp"
@@ -16,6 +18,10 @@
 #include <sstream>
 
 namespace herald::net {
+
+namespace {
+const std::string prom_content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
 
 using nlohmann::json;
 
@@ -107,17 +113,44 @@ void api::actors(const api_request& req, std::function<void(api_response)> respo
 }
 
 void api::metrics(std::function<void(api_response)> respond) {
-  // Three answers to gather (registry, actors, queue): each fills its part.
+  static constexpr auto fresh_for = std::chrono::seconds(1);
+  auto cache = metrics_cache_;
+  {
+    std::lock_guard<std::mutex> lock(cache->m);
+    if (!cache->text.empty() && std::chrono::steady_clock::now() - cache->at < fresh_for)
+      return respond({200, cache->text, prom_content_type});
+    cache->waiting.push_back(std::move(respond));
+    if (cache->rendering)
+      return;  // answered with the render in flight
+    cache->rendering = true;
+  }
+  render_metrics([cache](std::string text) {
+    std::vector<std::function<void(api_response)>> waiting;
+    {
+      std::lock_guard<std::mutex> lock(cache->m);
+      cache->text = text;
+      cache->at = std::chrono::steady_clock::now();
+      cache->rendering = false;
+      waiting.swap(cache->waiting);
+    }
+    for (auto& r : waiting)
+      r({200, text, prom_content_type});
+  });
+}
+
+// Costs O(1) in sessions: counters, the registry's totals, and the mailboxes
+// of the long-lived actors (no session is listed, so no session id leaks).
+void api::render_metrics(std::function<void(std::string)> done) {
+  // Three answers to gather (registry, queue actors, queue stats).
   struct parts {
     std::mutex m;
     int left = 3;
     std::optional<registry_stats> registry;
-    std::optional<actors_page> page;
     std::vector<actor_info> queue_actors;
     std::optional<queue_stats> queue;
   };
   auto p = std::make_shared<parts>();
-  auto render = [this, p, respond] {
+  auto render = [this, p, done] {
     prom out;
     auto& c = counters_;
     out.family("herald_connections", "gauge", "WebSocket connections open now.");
@@ -156,13 +189,22 @@ void api::metrics(std::function<void(api_response)> respond) {
     out.sample("herald_publish_to_write_seconds_sum", h.sum_seconds);
     out.sample("herald_publish_to_write_seconds_count", double(h.count));
 
+    out.family("herald_contained_failures_total", "counter",
+               "Exceptions contained at a thread or callback boundary (each ended one request or tick).");
+    out.sample("herald_contained_failures_total", double(contained_failures().load()));
+    if (gate_) {
+      out.family("herald_pending_connections", "gauge", "Connections that have not sent their first request yet.");
+      out.sample("herald_pending_connections", double(gate_->pending()));
+      out.family("herald_pending_evicted_total", "counter", "Pending connections closed to make room (server.max_pending).");
+      out.sample("herald_pending_evicted_total", double(gate_->evicted()));
+      out.family("herald_refused_per_ip_total", "counter", "Connections refused at server.max_connections_per_ip.");
+      out.sample("herald_refused_per_ip_total", double(gate_->refused_per_ip()));
+    }
     std::vector<actor_info> all = p->queue_actors;
-    if (p->page)
-      all.insert(all.end(), p->page->actors.begin(), p->page->actors.end());
     std::sort(all.begin(), all.end(), [](auto& a, auto& b) { return a.mailbox > b.mailbox; });
     if (all.size() > 20)
       all.resize(20);
-    out.family("herald_actor_mailbox", "gauge", "Messages waiting in an actor's mailbox (the 20 fullest).");
+    out.family("herald_actor_mailbox", "gauge", "Messages waiting in a long-lived actor's mailbox (the 20 fullest).");
     for (auto& a : all)
       out.sample("herald_actor_mailbox", double(a.mailbox), "actor=\"" + label(a.name) + "\",kind=\"" + a.kind + "\"");
     if (p->queue) {
@@ -198,7 +240,7 @@ void api::metrics(std::function<void(api_response)> respond) {
       if (lat >= 0)
         out.sample("herald_redis_latency_seconds", double(lat) / 1e6);
     }
-    respond({200, out.str(), "text/plain; version=0.0.4; charset=utf-8"});
+    done(out.str());
   };
   auto one_done = [p, render] {
     bool last;
@@ -216,23 +258,17 @@ void api::metrics(std::function<void(api_response)> respond) {
     }
     one_done();
   });
-  registry_.actors("", 100, 0, [p, one_done, queue = queue_](std::optional<actors_page> page) {
+  if (!queue_) {
+    one_done();
+    return one_done();  // no queue: its two parts are empty
+  }
+  queue_->actors([p, one_done](std::vector<actor_info> infos) {
     {
       std::lock_guard<std::mutex> lock(p->m);
-      p->page = std::move(page);
+      p->queue_actors = std::move(infos);
     }
-    if (!queue)
-      return one_done();
-    queue->actors([p, one_done](std::vector<actor_info> infos) {
-      {
-        std::lock_guard<std::mutex> lock(p->m);
-        p->queue_actors = std::move(infos);
-      }
-      one_done();
-    });
+    one_done();
   });
-  if (!queue_)
-    return one_done();
   queue_->stats([p, one_done](std::optional<queue_stats> st) {
     {
       std::lock_guard<std::mutex> lock(p->m);

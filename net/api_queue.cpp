@@ -25,8 +25,7 @@ const config::sink_config* find_sink(const config::herald_config& cfg, const std
   return nullptr;
 }
 
-// A path segment, percent-decoded.
-std::string decoded(const std::string& segment) { return parse_query("x=" + segment)["x"]; }
+std::string decoded(const std::string& segment) { return decode_path_segment(segment); }
 
 std::vector<std::string> split(const std::string& rest) {
   std::vector<std::string> out;
@@ -65,14 +64,14 @@ bool api::handle_queue(const api_request& req, std::function<void(api_response)>
   auto no_answer = [respond] { respond(json_error(503, "the queue did not answer")); };
   if (p == "/api/v1/notify") {
     if (req.method != "POST")
-      respond(json_error(405, "use POST for " + p));
+      respond(json_error(405, "use POST"));
     else
       notify(req, respond);
     return true;
   }
   if (p == "/api/v1/queue/stats") {
     if (req.method != "GET")
-      return respond(json_error(405, "use GET for " + p)), true;
+      return respond(json_error(405, "use GET")), true;
     queue_->stats([respond, no_answer](std::optional<queue_stats> st) {
       if (!st)
         return no_answer();
@@ -82,7 +81,7 @@ bool api::handle_queue(const api_request& req, std::function<void(api_response)>
   }
   if (p == "/api/v1/dlq") {
     if (req.method != "GET")
-      return respond(json_error(405, "use GET for " + p)), true;
+      return respond(json_error(405, "use GET")), true;
     uint64_t limit = 100;
     auto q = parse_query(req.query);
     if (auto it = q.find("limit"); it != q.end()) {
@@ -118,17 +117,17 @@ bool api::handle_queue(const api_request& req, std::function<void(api_response)>
     };
     if (parts.size() == 2 && parts[1] == "retry") {
       if (req.method != "POST")
-        return respond(json_error(405, "use POST for " + p)), true;
+        return respond(json_error(405, "use POST")), true;
       queue_->dlq_retry(id, answer("retried"));
       return true;
     }
     if (parts.size() == 1) {
       if (req.method != "DELETE")
-        return respond(json_error(405, "use DELETE for " + p)), true;
+        return respond(json_error(405, "use DELETE")), true;
       queue_->dlq_delete(id, answer("deleted"));
       return true;
     }
-    respond(json_error(404, "no such route: " + p));
+    respond(json_error(404, "no such route"));
     return true;
   }
   // /api/v1/optin/{sink}/{to}
@@ -136,10 +135,12 @@ bool api::handle_queue(const api_request& req, std::function<void(api_response)>
   if (parts.size() != 2 || parts[0].empty() || parts[1].empty())
     return respond(json_error(404, "use /api/v1/optin/{sink}/{to}")), true;
   auto sink = decoded(parts[0]), to = decoded(parts[1]);
+  if (!valid_utf8(sink) || !valid_utf8(to) || to.size() > 500)
+    return respond(json_error(400, "sink and to must be UTF-8 (to: at most 500 bytes)")), true;
   if (!find_sink(cfg_, sink))
     return respond(json_error(404, "no sink named " + sink)), true;
   if (req.method != "PUT" && req.method != "DELETE")
-    return respond(json_error(405, "use PUT or DELETE for " + p)), true;
+    return respond(json_error(405, "use PUT or DELETE")), true;
   bool on = req.method == "PUT";
   queue_->optin(sink, to, on, [respond, sink, to, on](std::optional<bool> done) {
     if (!done || !*done)

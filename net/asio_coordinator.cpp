@@ -1,4 +1,5 @@
 #include "net/asio_coordinator.hpp"
+#include "config/contain.hpp"
 
 #include <caf/detail/set_thread_name.hpp>
 #include <caf/execution_unit.hpp>
@@ -135,7 +136,7 @@ void asio_coordinator::start() {
   own_thread_ = std::thread([this] {
     caf::detail::set_thread_name("caf.asio");
     system().thread_started();
-    own_.run();
+    run_contained("caf.asio", [this] { own_.run(); });
     system().thread_terminates();
   });
   clock_thread_ = std::thread([this] {

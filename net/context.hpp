@@ -2,10 +2,14 @@
 // What every HTTP session needs from the server that accepted it.
 #include "actors/registry_client.hpp"
 #include "net/api.hpp"
+#include "net/connection_gate.hpp"
 #include "net/server_counters.hpp"
 #include "net/upgrade.hpp"
 
 #include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace herald::net {
 
@@ -18,6 +22,9 @@ struct server_context {
   uint64_t max_connections = 200000;
   uint64_t max_body_bytes = 1 << 20;
   std::chrono::milliseconds http_idle_timeout{60000};
+  std::chrono::milliseconds request_timeout{10000};  // line + headers of a request
+  std::vector<std::string> allowed_origins;           // server.allowed_origins
+  std::shared_ptr<connection_gate> gate;              // pending and per-IP limits
   size_t io_threads = 1;  // threads running the io_context (1: no strands needed)
 };
 

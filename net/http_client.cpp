@@ -1,4 +1,5 @@
 #include "net/http_client.hpp"
+#include "config/contain.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -150,7 +151,7 @@ struct http_client::impl {
 http_client::http_client() : impl_(new impl) {
   impl_->tls.set_default_verify_paths();
   impl_->tls.set_verify_mode(asio::ssl::verify_peer);
-  impl_->thread = std::thread([this] { impl_->io.run(); });
+  impl_->thread = std::thread([this] { run_contained("http-client", [this] { impl_->io.run(); }); });
 }
 
 http_client::~http_client() { stop(); }

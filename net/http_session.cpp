@@ -1,6 +1,7 @@
 #include "net/http_session.hpp"
 
 #include "config/log.hpp"
+#include "config/text.hpp"
 #include "net/ws_connection.hpp"
 
 #include <boost/asio/post.hpp>
@@ -9,6 +10,9 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <optional>
 
 namespace herald::net {
@@ -38,25 +42,61 @@ std::string accept_key(beast::string_view key) {
   return std::string(reinterpret_cast<char*>(out), static_cast<size_t>(n));
 }
 
+std::string error_body(const std::string& message) {
+  return json_text(nlohmann::json{{"error", message}});
+}
+
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
-  http_session(tcp::socket socket, server_context& ctx) : stream_(std::move(socket)), ctx_(ctx) {}
+  http_session(tcp::socket socket, server_context& ctx, connection_gate::ip_slot slot)
+      : stream_(std::move(socket)), ctx_(ctx), slot_(std::move(slot)) {}
+  ~http_session() { ctx_.gate->finished(pending_); }
 
-  void run() { do_read(); }
+  void run() {
+    // Pending until the first request is read: if max_pending are waiting
+    // already, the one that has waited longest makes room.
+    pending_ = ctx_.gate->waiting([weak = weak_from_this(), ex = stream_.get_executor()] {
+      boost::asio::post(ex, [weak] {
+        if (auto self = weak.lock())
+          self->close();
+      });
+    });
+    do_read();
+  }
 
 private:
   void do_read() {
     parser_.emplace();
     parser_->body_limit(ctx_.max_body_bytes);
     parser_->header_limit(header_limit);
-    stream_.expires_after(ctx_.http_idle_timeout);
+    // The first request must come within request_timeout; later ones on a
+    // kept-alive connection may idle up to http_idle_timeout first.
+    stream_.expires_after(pending_ ? ctx_.request_timeout : ctx_.http_idle_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
                        self->on_read(ec);
                      });
   }
 
+  // A browser request from a page of another origin: refused unless listed in
+  // server.allowed_origins (CSRF: backends and curl send no Origin). The
+  // node's own origin (the console it serves) is always allowed.
+  bool origin_allowed(const http::request<http::string_body>& req, bool only_when_listed) const {
+    auto origin = req[http::field::origin];
+    if (origin.empty())
+      return true;
+    if (only_when_listed && ctx_.allowed_origins.empty())
+      return true;
+    auto& list = ctx_.allowed_origins;
+    if (std::find(list.begin(), list.end(), std::string(origin)) != list.end())
+      return true;
+    auto host = std::string(req[http::field::host]);
+    return !host.empty() && (origin == "http://" + host || origin == "https://" + host);
+  }
+
   void on_read(beast::error_code ec) {
+    ctx_.gate->finished(pending_);
+    pending_.reset();
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
         ec == boost::asio::error::operation_aborted || ec == boost::asio::error::connection_reset)
       return close();
@@ -72,8 +112,13 @@ private:
     auto q = target.find('?');
     std::string path = target.substr(0, q);
     std::string query = q == std::string::npos ? "" : target.substr(q + 1);
-    if (path == "/ws")
+    if (path == "/ws") {
+      if (!origin_allowed(req, true))
+        return reply(403, R"({"error":"Origin not in server.allowed_origins"})", false);
       return upgrade(req, query);
+    }
+    if (path.rfind("/api/v1/", 0) == 0 && !origin_allowed(req, false))
+      return reply(403, R"({"error":"cross-site request refused: Origin not in server.allowed_origins"})", keep_alive_);
     if (path.rfind("/api/v1/", 0) == 0 || path == "/metrics" || path == "/console" ||
         path.rfind("/console/", 0) == 0) {
       api_request ar;
@@ -107,7 +152,7 @@ private:
                    .count();
     decision_ = decide_upgrade(query, req[http::field::authorization], ctx_.upgrade, now);
     if (decision_.status != 101)
-      return reply(decision_.status, nlohmann_error(decision_.error), false);
+      return reply(decision_.status, error_body(decision_.error), false);
     if (++ctx_.counters.active_connections > ctx_.max_connections) {
       --ctx_.counters.active_connections;
       ++ctx_.counters.rejected_full;
@@ -133,6 +178,7 @@ private:
     auto leftover = beast::buffers_to_string(buffer_.data());
     auto conn = std::make_shared<ws_connection>(stream_.release_socket(), std::move(leftover),
                                                 ctx_.limits, ctx_.counters);
+    conn->hold(std::move(slot_));
     connect_request cr;
     cr.sink = conn;
     cr.user = std::move(decision_.user);
@@ -144,23 +190,16 @@ private:
     ctx_.registry.connect(std::move(cr));
   }
 
-  static std::string nlohmann_error(const std::string& message) {
-    std::string out = "{\"error\":\"";
-    for (char c : message) {
-      if (c == '"' || c == '\\')
-        out += '\\';
-      if (static_cast<unsigned char>(c) >= 0x20)
-        out += c;
-    }
-    return out + "\"}";
-  }
-
   void reply(int status, std::string body, bool keep_alive,
              const std::string& content_type = "application/json") {
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(status), 11);
     res->set(http::field::server, "herald");
     res->set(http::field::content_type, content_type);
+    res->set("X-Content-Type-Options", "nosniff");
+    res->set(http::field::cache_control, "no-store");
+    if (content_type.rfind("text/html", 0) == 0)
+      res->set("Content-Security-Policy", "frame-ancestors 'none'");
     res->keep_alive(keep_alive);
     res->body() = std::move(body);
     res->prepare_payload();
@@ -185,12 +224,14 @@ private:
   std::optional<http::request_parser<http::string_body>> parser_;
   bool keep_alive_ = false;
   upgrade_decision decision_;
+  connection_gate::ip_slot slot_;
+  connection_gate::ticket pending_;
 };
 
 } // namespace
 
-void serve_http(tcp::socket socket, server_context& ctx) {
-  std::make_shared<http_session>(std::move(socket), ctx)->run();
+void serve_http(tcp::socket socket, server_context& ctx, connection_gate::ip_slot slot) {
+  std::make_shared<http_session>(std::move(socket), ctx, std::move(slot))->run();
 }
 
 } // namespace herald::net

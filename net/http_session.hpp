@@ -9,7 +9,9 @@
 
 namespace herald::net {
 
-// Starts serving `socket` (whose executor must be a strand).
-void serve_http(boost::asio::ip::tcp::socket socket, server_context& ctx);
+// Starts serving `socket` (whose executor must be a strand); `slot` is its
+// place in the per-IP count, kept for as long as the socket is open.
+void serve_http(boost::asio::ip::tcp::socket socket, server_context& ctx,
+                connection_gate::ip_slot slot);
 
 } // namespace herald::net

@@ -2,6 +2,8 @@
 // A thread that runs `tick` at once and then every `every` until stop():
 // for the work that waits on answers (node reports, the console feed), so
 // it blocks no I/O thread and no actor.
+#include "config/contain.hpp"
+
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -33,7 +35,7 @@ private:
     std::unique_lock<std::mutex> lock(mutex_);
     while (!stopping_) {
       lock.unlock();
-      tick_();
+      contain("periodic", tick_);
       lock.lock();
       wake_.wait_for(lock, every_, [&] { return stopping_; });
     }

@@ -1,4 +1,5 @@
 #include "net/server.hpp"
+#include "config/contain.hpp"
 
 #include "config/cores.hpp"
 #include "config/log.hpp"
@@ -61,6 +62,12 @@ struct server::impl {
     ctx.max_connections = static_cast<uint64_t>(c.server.max_connections);
     ctx.max_body_bytes = static_cast<uint64_t>(c.server.max_body_bytes);
     ctx.http_idle_timeout = c.server.http_idle_timeout;
+    ctx.request_timeout = c.server.request_timeout;
+    ctx.allowed_origins = c.server.allowed_origins;
+    ctx.upgrade.leeway_s = std::chrono::duration_cast<std::chrono::seconds>(c.auth.leeway).count();
+    ctx.gate = std::make_shared<connection_gate>(static_cast<uint64_t>(c.server.max_pending),
+                                                 static_cast<uint64_t>(c.server.max_connections_per_ip));
+    routes.set_gate(ctx.gate);
     ctx.io_threads = thread_count_for(c);
   }
 
@@ -91,7 +98,11 @@ server::~server() { stop(); }
 void server::start(asio_coordinator* actors) {
   impl_->acceptor->run();
   for (size_t i = 0; i < impl_->thread_count; ++i)
-    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+    impl_->threads.emplace_back([this] {
+      // A handler that throws ends its own request or connection (Asio has
+      // already unwound it); the thread goes back to running the others.
+      run_contained("net", [this] { impl_->ioc.run(); });
+    });
   impl_->actors = actors;
   if (actors)
     actors->lend(impl_->ioc, impl_->thread_count);

@@ -20,10 +20,10 @@ int hex_value(char c) {
   return -1;
 }
 
-std::string percent_decode(std::string_view s) {
+std::string percent_decode(std::string_view s, bool plus_is_space = true) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
+    if (s[i] == '+' && plus_is_space) {
       out += ' ';
     } else if (s[i] == '%' && i + 2 < s.size() &&
                hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
@@ -44,6 +44,8 @@ upgrade_decision refuse(int status, std::string error) {
 }
 
 } // namespace
+
+std::string decode_path_segment(std::string_view segment) { return percent_decode(segment, false); }
 
 std::map<std::string, std::string> parse_query(std::string_view query) {
   std::map<std::string, std::string> out;

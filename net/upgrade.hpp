@@ -33,6 +33,9 @@ struct upgrade_decision {
 upgrade_decision decide_upgrade(std::string_view query, std::string_view authorization,
                                 const upgrade_settings& settings, int64_t now_s);
 
+// A path segment, percent-decoded ('+' and '&' are themselves, unlike in a query).
+std::string decode_path_segment(std::string_view segment);
+
 // Splits and percent-decodes a query string; a repeated key keeps its last value.
 std::map<std::string, std::string> parse_query(std::string_view query);
 

@@ -35,6 +35,8 @@ public:
   void ping() override;
   size_t queued_frames() override;
   void close(uint16_t code, std::string reason, bool abort) override;
+  // Keeps `slot` (the connection's place in the per-IP count) while it lives.
+  void hold(std::shared_ptr<void> slot) { slot_ = std::move(slot); }
 
 private:
   // Frames on the wire are out_frames with their header written in place.
@@ -118,6 +120,7 @@ private:
   bool finished_ = false;
   uint16_t close_code_ = close_code::abnormal;
   bool resumable_ = true;
+  std::shared_ptr<void> slot_;
 };
 
 } // namespace herald::net

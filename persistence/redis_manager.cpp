@@ -1,4 +1,5 @@
 #include "persistence/redis_manager.hpp"
+#include "config/contain.hpp"
 
 #include "persistence/store.hpp"
 
@@ -34,9 +35,9 @@ void redis_manager::on_message(message_fn fn) { on_message_ = std::move(fn); }
 void redis_manager::on_connected(std::function<void()> fn) { on_connected_ = std::move(fn); }
 
 void redis_manager::start() {
-  command_thread_ = std::thread([this] { command_loop(); });
+  command_thread_ = std::thread([this] { run_contained("redis", [this] { command_loop(); }); });
   if (!channels_.empty())
-    subscriber_thread_ = std::thread([this] { subscriber_loop(); });
+    subscriber_thread_ = std::thread([this] { run_contained("redis", [this] { subscriber_loop(); }); });
   else
     subscriber_up_ = true;
 }
@@ -103,7 +104,7 @@ void redis_manager::fail_queued(const std::string& why) {
   }
   for (auto& r : failed)
     if (r.done)
-      r.done(false, {}, why);
+      contain("redis", [&] { r.done(false, {}, why); });
 }
 
 bool redis_manager::backoff(int attempt, bool fail_requests) {
@@ -192,13 +193,13 @@ void redis_manager::command_loop() {
                                       std::make_move_iterator(replies.begin() + long(at + r.commands.size())));
         at += r.commands.size();
         if (r.done)
-          r.done(true, std::move(mine), {});
+          contain("redis", [&] { r.done(true, std::move(mine), {}); });
       }
     } catch (const store_error& e) {
       conn.reset();
       for (auto& r : batch)
         if (r.done)
-          r.done(false, {}, e.what());
+          contain("redis", [&] { r.done(false, {}, e.what()); });
       set_command_up(false, e.what());
     }
   }
@@ -237,7 +238,7 @@ void redis_manager::subscriber_loop() {
         if (r->elements[2].integer == int64_t(channels_.size()))
           subscriber_up_ = true;
       } else if (what == "message" && on_message_) {
-        on_message_(r->elements[1].str, r->elements[2].str);
+        contain("redis", [&] { on_message_(r->elements[1].str, r->elements[2].str); });
       }
     } catch (const store_error&) {
       conn.reset();

@@ -3,6 +3,9 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <filesystem>
 
 namespace herald::persistence {
@@ -180,6 +183,10 @@ sqlite_store::sqlite_store(const std::string& path, inbox_limits limits)
     std::filesystem::create_directories(dir, ec);
   if (ec)
     throw store_error("sqlite: cannot create folder " + dir.string() + ": " + ec.message());
+  // The file holds users' events: readable by Herald's user alone. SQLite
+  // gives its -wal and -shm files the database file's mode.
+  if (int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0)
+    ::close(fd);
   if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                       nullptr) != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";

@@ -1,4 +1,5 @@
 #include "persistence/store_worker.hpp"
+#include "config/contain.hpp"
 
 #include <vector>
 
@@ -10,7 +11,7 @@ constexpr size_t max_batch = 512;
 
 store_worker::store_worker(std::unique_ptr<store> s, size_t queue_max)
     : store_(std::move(s)), backend_(store_->backend()), queue_max_(queue_max) {
-  thread_ = std::thread([this] { loop(); });
+  thread_ = std::thread([this] { run_contained("store", [this] { loop(); }); });
 }
 
 store_worker::~store_worker() { stop(); }
@@ -95,7 +96,7 @@ void store_worker::run_batch(std::deque<store_job>& batch) {
     if (!ok[i])
       all_ok = false;
     if (batch[i].done)
-      batch[i].done(ok[i] != 0, errors[i]);
+      contain("store", [&] { batch[i].done(ok[i] != 0, errors[i]); });
   }
   healthy_ = all_ok;
 }

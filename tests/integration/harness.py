@@ -55,12 +55,14 @@ def make_config(overrides, sinks=()):
     return "\n".join(lines) + "\n"
 
 
-def token(sub, channels=None, exp=None, secret=SECRET, alg="HS256"):
+def token(sub, channels=None, exp=None, secret=SECRET, alg="HS256", nbf=None):
     claims = {"sub": sub}
     if channels is not None:
         claims["channels"] = channels
     if exp is not None:
         claims["exp"] = exp
+    if nbf is not None:
+        claims["nbf"] = nbf
     return jwt.encode(claims, None if alg == "none" else secret, algorithm=alg)
 
 

@@ -22,10 +22,31 @@ class AuthTest(ServerTestCase):
         self.assertEqual(self.refused(), 401)
         self.assertEqual(self.refused("token=not.a.jwt"), 401)
         self.assertEqual(self.refused("token=" + token("u1", secret="wrong")), 401)
-        self.assertEqual(self.refused("token=" + token("u1", exp=int(time.time()) - 10)), 401)
+        self.assertEqual(self.refused("token=" + token("u1", exp=int(time.time()) - 120)), 401)
         self.assertEqual(self.refused("token=" + token("u1", alg="none")), 401)
         self.assertEqual(self.refused("token=" + token("u1", alg="HS512")), 401)
         self.assertEqual(self.refused(headers={"Authorization": "Bearer junk"}), 401)
+
+    def test_leeway_nbf_and_reserved_subjects(self):
+        # CONTRACT §7: exp and nbf with auth.leeway (60 s) of skew; anon:/console: are the server's.
+        now = int(time.time())
+        ws = RawWS(self.h.port, "token=" + token("u1", exp=now - 10))
+        self.assertEqual(ws.recv()["type"], "welcome")
+        ws.close()
+        self.assertEqual(self.refused("token=" + token("u1", nbf=now + 3600)), 401)
+        ws = RawWS(self.h.port, "token=" + token("u1", nbf=now + 10))
+        self.assertEqual(ws.recv()["type"], "welcome")
+        ws.close()
+        self.assertEqual(self.refused("token=" + token("anon:s-0011223344556677")), 401)
+        self.assertEqual(self.refused("token=" + token("console:x", channels=["herald.monitor"])), 401)
+
+    def test_server_channels_need_an_exact_grant(self):
+        # herald.monitor carries the console's feed: a wildcard does not reach it.
+        self.assertEqual(self.refused("token=" + token("u1", channels=["*"]) + "&view=herald.monitor"), 403)
+        self.assertEqual(self.refused("token=" + token("u1", channels=["herald.*"]) + "&view=herald.monitor"), 403)
+
+    def test_channel_names_must_be_utf8(self):
+        self.assertEqual(self.refused("token=" + token("u1", channels=["team-*"]) + "&view=team-%ff"), 400)
 
     def test_channels_not_in_the_token_get_403(self):
         t = token("u1", channels=["admin", "team-*"])
