@@ -99,8 +99,9 @@ class session_port {
 public:
   virtual ~session_port() = default;
   virtual void on_text(std::string text) = 0;
-  // A control frame (ping or pong) arrived: the client is alive.
-  virtual void on_touch() = 0;
+  // `frames` control frames (pings, pongs) arrived in one read: the client
+  // is alive, and they count toward session.max_frames_per_sec.
+  virtual void on_touch(uint32_t frames) = 0;
   // The socket is gone. `code` is the close code involved (1006 when none);
   // `resumable` says whether the session should wait for a resume.
   virtual void on_closed(uint64_t sink_id, uint16_t code, bool resumable) = 0;

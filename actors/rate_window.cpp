@@ -2,7 +2,7 @@
 
 namespace herald {
 
-rate_verdict rate_window::on_frame(int64_t now_ns) {
+rate_verdict rate_window::on_frame(int64_t now_ns, uint64_t frames) {
   if (window_start_ == INT64_MIN || now_ns - window_start_ >= window_ns) {
     // A window with no over-limit frame between two over-limit ones breaks the streak.
     window_start_ = now_ns;
@@ -10,7 +10,8 @@ rate_verdict rate_window::on_frame(int64_t now_ns) {
     if (last_over_window_ == INT64_MIN || now_ns - last_over_window_ >= 2 * window_ns)
       over_since_ = -1;
   }
-  if (++count_ <= per_sec_)
+  count_ += frames;
+  if (count_ <= per_sec_)
     return rate_verdict::accept;
   bool first_in_window = last_over_window_ != window_start_;
   last_over_window_ = window_start_;

@@ -18,8 +18,8 @@ public:
   rate_window(uint64_t per_sec = 0, int64_t close_after_ns = 0)
       : per_sec_(per_sec), close_after_ns_(close_after_ns) {}
 
-  // Counts one frame arriving at `now_ns` (monotonic).
-  rate_verdict on_frame(int64_t now_ns);
+  // Counts `frames` (one by default) arriving at `now_ns` (monotonic).
+  rate_verdict on_frame(int64_t now_ns, uint64_t frames = 1);
 
 private:
   static constexpr int64_t window_ns = 1'000'000'000;

@@ -3,6 +3,7 @@
 
 #include "actors/channel_policy.hpp"
 #include "actors/compact_actor.hpp"
+#include "actors/client_frame.hpp"
 #include "actors/exception_text.hpp"
 #include "actors/fanout_element.hpp"
 #include "actors/latency_histogram.hpp"
@@ -30,7 +31,7 @@ class actor_session_port final : public session_port {
 public:
   explicit actor_session_port(const session_actor& actor) : actor_(actor.address()) {}
   void on_text(std::string text) override { tell(inbound_atom::value, std::move(text)); }
-  void on_touch() override { tell(touch_atom::value); }
+  void on_touch(uint32_t frames) override { tell(touch_atom::value, frames); }
   void on_closed(uint64_t sink_id, uint16_t code, bool resumable) override {
     tell(detach_atom::value, sink_id, code, resumable);
   }
@@ -388,42 +389,27 @@ void send_pong(self_ptr self) {
 }
 
 void handle_frame(self_ptr self, const std::string& text) {
-  // The frame clients send most often, in the form they send it: no parse.
-  if (text == R"({"type":"ping"})")
-    return send_pong(self);
-  auto j = parse_json(text);
-  if (j.is_discarded())
-    return send_error(self, "bad_json", "the frame is not valid JSON");
-  if (!j.is_object() || !j.contains("type") || !j["type"].is_string())
-    return send_error(self, "bad_frame", "a frame is a JSON object with a string \"type\"");
-  auto type = j["type"].get<std::string>();
-  auto string_field = [&](const char* key) -> const std::string* {
-    auto it = j.find(key);
-    return it != j.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
-  };
-  if (type == "ping")
-    return send_pong(self);  // the frame already counted as a sign of life
-  if (type == "subscribe" || type == "unsubscribe") {
-    auto channel = string_field("channel");
-    if (!channel)
-      return send_error(self, "bad_frame", type + " needs a string \"channel\"");
-    return type == "subscribe" ? handle_subscribe(self, *channel) : handle_unsubscribe(self, *channel);
+  auto frame = decode_client_frame(text);
+  switch (frame.type) {
+    case client_frame::kind::ping:
+      return send_pong(self);  // the frame already counted as a sign of life
+    case client_frame::kind::subscribe:
+      return handle_subscribe(self, frame.arg);
+    case client_frame::kind::unsubscribe:
+      return handle_unsubscribe(self, frame.arg);
+    case client_frame::kind::ack:
+      return handle_ack(self, frame.arg);
+    case client_frame::kind::invalid:
+      return send_error(self, frame.error_code.c_str(), frame.error_message);
   }
-  if (type == "ack") {
-    auto id = string_field("id");
-    if (!id)
-      return send_error(self, "bad_frame", "ack needs a string \"id\"");
-    return handle_ack(self, *id);
-  }
-  send_error(self, "unknown_type", "unknown frame type \"" + type + "\"");
 }
 
-// Counts an inbound frame (text or control) against session.max_frames_per_sec;
+// Counts inbound frames (text or control) against session.max_frames_per_sec;
 // false when it is dropped (and the session perhaps closed).
-bool admit_frame(self_ptr self) {
+bool admit_frames(self_ptr self, uint32_t frames) {
   ++self->state.meter.processed;
   touch(self);
-  switch (self->state.rate.on_frame(self->state.last_inbound_ns)) {
+  switch (self->state.rate.on_frame(self->state.last_inbound_ns, frames)) {
     case rate_verdict::accept:
       return true;
     case rate_verdict::reject_first:
@@ -440,12 +426,12 @@ bool admit_frame(self_ptr self) {
 }
 
 void on_inbound(self_ptr self, const std::string& text) {
-  if (admit_frame(self))
+  if (admit_frames(self, 1))
     handle_frame(self, text);
 }
 
-// A ping or pong: it keeps the session fresh only while within the rate limit.
-void on_control_frame(self_ptr self) { admit_frame(self); }
+// Pings and pongs of one read: counted like text frames (CONTRACT §7).
+void on_control_frames(self_ptr self, uint32_t frames) { admit_frames(self, frames); }
 
 void on_detach(self_ptr self, uint64_t sink_id, uint16_t code, bool resumable) {
   ++self->state.meter.processed;
@@ -581,8 +567,8 @@ void session_core::handle(caf::mailbox_element& x) {
         return on_inbound(self, c.get_as<std::string>(1));
       break;
     case atom_key(touch_atom::value):
-      if (c.match_elements<touch_atom>())
-        return on_control_frame(self);
+      if (c.match_elements<touch_atom, uint32_t>())
+        return on_control_frames(self, c.get_as<uint32_t>(1));
       break;
     case atom_key(detach_atom::value):
       if (c.match_elements<detach_atom, uint64_t, uint16_t, bool>())

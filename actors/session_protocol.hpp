@@ -18,7 +18,7 @@ using sink_ptr = std::shared_ptr<frame_sink>;
 using session_actor = caf::typed_actor<
     // From the connection.
     caf::reacts_to<inbound_atom, std::string>,                // a text frame
-    caf::reacts_to<touch_atom>,                                // a control frame
+    caf::reacts_to<touch_atom, uint32_t>,                      // control frames of one read
     caf::reacts_to<detach_atom, uint64_t, uint16_t, bool>,    // sink id, close code, resumable
     // From the registry.
     caf::reacts_to<event_atom, event_list, drain_share>,

@@ -15,7 +15,8 @@ connection_gate::ip_slot connection_gate::admit(const boost::asio::ip::address& 
   }
   ++count;
   std::weak_ptr<connection_gate> gate = shared_from_this();
-  return std::shared_ptr<void>(nullptr, [gate, key](void*) {
+  // Points at the gate only to be non-null; the deleter gives the place back.
+  return std::shared_ptr<void>(static_cast<void*>(this), [gate, key](void*) {
     if (auto g = gate.lock()) {
       std::lock_guard<std::mutex> lock(g->mutex_);
       auto it = g->per_ip_.find(key);

@@ -2,6 +2,7 @@
 
 #include "config/log.hpp"
 #include "config/text.hpp"
+#include "net/http_request.hpp"
 #include "net/ws_connection.hpp"
 
 #include <boost/asio/post.hpp>
@@ -108,25 +109,18 @@ private:
       return reply(400, R"({"error":"malformed HTTP request"})", false);
     auto& req = parser_->get();
     keep_alive_ = req.keep_alive();
-    auto target = std::string(req.target());
-    auto q = target.find('?');
-    std::string path = target.substr(0, q);
-    std::string query = q == std::string::npos ? "" : target.substr(q + 1);
+    bool cross_site_ok = origin_allowed(req, false), upgrade_origin_ok = origin_allowed(req, true);
+    auto ar = to_api_request(req);
+    const auto& path = ar.path;
     if (path == "/ws") {
-      if (!origin_allowed(req, true))
+      if (!upgrade_origin_ok)
         return reply(403, R"({"error":"Origin not in server.allowed_origins"})", false);
-      return upgrade(req, query);
+      return upgrade(req, ar.query);
     }
-    if (path.rfind("/api/v1/", 0) == 0 && !origin_allowed(req, false))
+    if (path.rfind("/api/v1/", 0) == 0 && !cross_site_ok)
       return reply(403, R"({"error":"cross-site request refused: Origin not in server.allowed_origins"})", keep_alive_);
     if (path.rfind("/api/v1/", 0) == 0 || path == "/metrics" || path == "/console" ||
         path.rfind("/console/", 0) == 0) {
-      api_request ar;
-      ar.method = std::string(req.method_string());
-      ar.path = path;
-      ar.query = query;
-      ar.authorization = std::string(req[http::field::authorization]);
-      ar.body = std::move(req.body());
       ctx_.routes.handle(ar, [self = shared_from_this()](api_response r) {
         // The answer may come from an actor thread: hop back onto the strand.
         boost::asio::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable {

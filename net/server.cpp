@@ -49,7 +49,7 @@ struct server::impl {
       : cfg(c),
         ioc(static_cast<int>(thread_count_for(c))),
         routes(c, registry, counters, queue),
-        ctx{registry, routes, counters, {}, {}, 0, 0, {}},
+        ctx{registry, routes, counters, {}, {}, 0, 0, {}, {}, {}, {}, 1},
         thread_count(thread_count_for(c)) {
     ctx.limits.max_message_bytes = static_cast<uint64_t>(c.server.max_message_bytes);
     ctx.limits.outbound_queue_max = static_cast<uint64_t>(c.session.outbound_queue_max);

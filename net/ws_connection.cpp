@@ -103,6 +103,7 @@ void ws_connection::bind(std::shared_ptr<session_port> port) {
       for (auto& m : msgs)
         if (!self->handle(m))
           return;
+      self->report_control_frames();
       if (self->parser_.error()) {
         self->reading_ = false;  // nobody reads the peer's answer: do not wait for it
         self->partial_.reset();
@@ -495,6 +496,7 @@ void ws_connection::on_readable(boost::system::error_code ec) {
     for (auto& m : msgs)
       if (!handle(m))
         return;
+    report_control_frames();
     // The parser never keeps more than one frame header plus a message's
     // bytes unparsed; more means a bug there, and must not become memory.
     if (partial_ && partial_->size() > limits_.max_message_bytes + 14) {
@@ -512,6 +514,16 @@ void ws_connection::on_readable(boost::system::error_code ec) {
       break;
   }
   do_read();
+}
+
+// One message per read for all its pings and pongs, however many: a ping
+// flood costs the session one message per read, not one per frame.
+void ws_connection::report_control_frames() {
+  if (control_frames_ == 0)
+    return;
+  if (port_)
+    port_->on_touch(control_frames_);
+  control_frames_ = 0;
 }
 
 // Returns false when the connection stops reading.
@@ -536,13 +548,11 @@ bool ws_connection::handle(ws::message& m) {
         pong.push_back(control_frame(ws::opcode::pong, m.payload));
         submit(std::move(pong), false);
       }
-      if (port_)
-        port_->on_touch();
+      ++control_frames_;
       return true;
     }
     case ws::opcode::pong:
-      if (port_)
-        port_->on_touch();
+      ++control_frames_;
       return true;
     case ws::opcode::close: {
       reading_ = false;

@@ -73,6 +73,7 @@ private:
   void do_read();
   void on_readable(boost::system::error_code ec);
   bool handle(ws::message& m);
+  void report_control_frames();
   void start_close(uint16_t code, std::string_view reason, bool resumable);
   void abort_close(uint16_t code, std::string_view reason, bool resumable);
   // Closes the socket and tells the session, once; waits for a writer
@@ -115,6 +116,7 @@ private:
   };
   std::unique_ptr<async_write_state> async_;
   bool reading_ = false;
+  uint32_t control_frames_ = 0;  // pings and pongs of this read, not yet told to the session
   bool close_sent_ = false;  // our close frame is queued or out
   bool close_written_ = false;
   bool finished_ = false;

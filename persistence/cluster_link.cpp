@@ -49,9 +49,25 @@ std::string bus_message::encode() const {
   return json_text(j);
 }
 
+namespace {
+
+// The tail goes into every recipient's frame as it is: it must be the
+// members of a JSON object after a comma (",\"id\":…"), nothing else.
+bool well_formed_tail(const std::string& tail) {
+  if (tail.size() < 2 || tail[0] != ',')
+    return false;
+  auto whole = parse_json("{" + tail.substr(1) + "}");
+  return whole.is_object();
+}
+
+} // namespace
+
 std::optional<bus_message> bus_message::decode(const std::string& payload) {
   auto j = parse_json(payload);
-  if (!j.is_object() || j.value("v", 0) != 1)
+  if (!j.is_object())
+    return std::nullopt;
+  auto v = j.find("v");
+  if (v == j.end() || !v->is_number_integer() || *v != 1)
     return std::nullopt;
   auto str = [&](const char* k) -> const std::string* {
     auto it = j.find(k);
@@ -59,6 +75,8 @@ std::optional<bus_message> bus_message::decode(const std::string& payload) {
   };
   auto o = str("o"), k = str("k"), n = str("n"), id = str("id"), tail = str("tail");
   if (!o || !k || !n || !id || !tail || k->size() != 1 || std::string("ucb").find((*k)[0]) == std::string::npos)
+    return std::nullopt;
+  if (n->size() > 256 || id->size() > 64 || !well_formed_tail(*tail))
     return std::nullopt;
   bus_message m{*o, (*k)[0], *n, *id, *tail, {}};
   if (auto p = str("p")) {

@@ -5,6 +5,7 @@
 #include <hiredis/hiredis.h>
 
 #include <cerrno>
+#include <memory>
 #include <cstring>
 #include <poll.h>
 
@@ -49,6 +50,29 @@ redis_reply convert(const redisReply* r) {
   }
   return out;
 }
+
+} // namespace
+
+std::vector<redis_reply> decode_replies(const std::string& bytes, bool& protocol_error) {
+  std::unique_ptr<redisReader, decltype(&redisReaderFree)> reader(redisReaderCreate(), &redisReaderFree);
+  std::vector<redis_reply> out;
+  protocol_error = !reader || redisReaderFeed(reader.get(), bytes.data(), bytes.size()) != REDIS_OK;
+  while (!protocol_error) {
+    void* raw = nullptr;
+    if (redisReaderGetReply(reader.get(), &raw) != REDIS_OK) {
+      protocol_error = true;
+      break;
+    }
+    if (!raw)
+      break;
+    auto* r = static_cast<redisReply*>(raw);
+    out.push_back(convert(r));
+    freeReplyObject(r);
+  }
+  return out;
+}
+
+namespace {
 
 // Takes ownership of a hiredis reply and converts it.
 redis_reply take(void* raw) {

@@ -24,6 +24,12 @@ struct redis_endpoint {
   std::string display() const;  // host:port/db, without the password
 };
 
+// The replies in `bytes` (RESP as a server sends it), in order, through
+// hiredis's reader; `protocol_error` says the bytes stopped being RESP.
+// Incomplete trailing bytes are ignored. For tests and the fuzzer; a
+// connection reads the same way.
+std::vector<redis_reply> decode_replies(const std::string& bytes, bool& protocol_error);
+
 class redis_connection {
 public:
   // Connects, authenticates and selects the db; throws store_error.

@@ -66,6 +66,10 @@ def token(sub, channels=None, exp=None, secret=SECRET, alg="HS256", nbf=None):
     return jwt.encode(claims, None if alg == "none" else secret, algorithm=alg)
 
 
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer")
+
+
 class Herald:
     def __init__(self, sinks=(), **overrides):
         # Keys are "section.key" passed as section__key to stay valid Python names.
@@ -98,7 +102,7 @@ class Herald:
         raise RuntimeError("herald did not start:\n" + self.log_text())
 
     def log_text(self):
-        with open(self.log_path) as f:
+        with open(self.log_path, errors="replace") as f:
             return f.read()
 
     def stop(self, sig=signal.SIGTERM, timeout=15):
@@ -112,6 +116,12 @@ class Herald:
                 raise
         if getattr(self, "log", None):
             self.log.close()
+        # Under the sanitizer build (./dev test's second pass) any report fails the test.
+        text = self.log_text() if self.proc else ""
+        for marker in SANITIZER_MARKERS:
+            if marker in text:
+                at = text.index(marker)
+                raise AssertionError("sanitizer report from herald:\n" + text[max(0, at - 2000):at + 6000])
         return self.proc.returncode
 
     def __enter__(self):

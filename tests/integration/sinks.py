@@ -16,6 +16,7 @@ class SinkServer:
         self.always_fail = set()    # paths answering 500
         self.slow = {}              # path → seconds to wait before answering
         self.telegram_429 = 0       # how many sendMessage calls still get 429
+        self.raw = {}               # path → (status, body bytes): answered exactly so
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -30,7 +31,7 @@ class SinkServer:
                 except ValueError:
                     body = raw.decode(errors="replace")
                 status, answer = owner._answer(self.path, body)
-                data = json.dumps(answer).encode()
+                data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
@@ -58,6 +59,8 @@ class SinkServer:
                     return 429, {"ok": False, "error_code": 429, "description": "Too Many Requests",
                                  "parameters": {"retry_after": 1}}
                 return 200, {"ok": True, "result": {"message_id": len(self.requests)}}
+            if path in self.raw:
+                return self.raw[path]
             if path in self.always_fail:
                 return 500, {"error": "down"}
             if self.fail_first.get(path, 0) > 0:

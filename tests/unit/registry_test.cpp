@@ -369,7 +369,7 @@ TEST_CASE("a protocol pong (any control frame) also keeps a session alive") {
   registry_fixture f;
   auto a = f.connect("u1");
   for (int s = 0; s < 6; ++s) {
-    a->port->on_touch();
+    a->port->on_touch(1);
     f.run();
     f.advance(1s);
   }

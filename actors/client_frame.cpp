@@ -1,0 +1,59 @@
+#include "actors/client_frame.hpp"
+
+#include "config/text.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace herald {
+
+namespace {
+
+client_frame invalid(const char* code, std::string message) {
+  client_frame f;
+  f.error_code = code;
+  f.error_message = std::move(message);
+  return f;
+}
+
+client_frame with_arg(client_frame::kind k, std::string arg) {
+  client_frame f;
+  f.type = k;
+  f.arg = std::move(arg);
+  return f;
+}
+
+} // namespace
+
+client_frame decode_client_frame(std::string_view text) {
+  // The frame clients send most often, in the form they send it: no parse.
+  if (text == R"({"type":"ping"})")
+    return with_arg(client_frame::kind::ping, {});
+  auto j = parse_json(text);
+  if (j.is_discarded())
+    return invalid("bad_json", "the frame is not valid JSON (or nests deeper than server.max_json_depth)");
+  if (!j.is_object() || !j.contains("type") || !j["type"].is_string())
+    return invalid("bad_frame", "a frame is a JSON object with a string \"type\"");
+  auto type = j["type"].get<std::string>();
+  auto string_field = [&](const char* key) -> const std::string* {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
+  };
+  if (type == "ping")
+    return with_arg(client_frame::kind::ping, {});
+  if (type == "subscribe" || type == "unsubscribe") {
+    auto channel = string_field("channel");
+    if (!channel)
+      return invalid("bad_frame", type + " needs a string \"channel\"");
+    return with_arg(type == "subscribe" ? client_frame::kind::subscribe : client_frame::kind::unsubscribe,
+                    *channel);
+  }
+  if (type == "ack") {
+    auto id = string_field("id");
+    if (!id)
+      return invalid("bad_frame", "ack needs a string \"id\"");
+    return with_arg(client_frame::kind::ack, *id);
+  }
+  return invalid("unknown_type", "unknown frame type \"" + utf8_cut(type, 64) + "\"");
+}
+
+} // namespace herald
