@@ -4,6 +4,7 @@
 #include "persistence/store_worker.hpp"
 
 #include "actors/clock.hpp"
+#include "actors/guarded.hpp"
 
 #include <caf/all.hpp>
 
@@ -63,7 +64,7 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
     self->quit(msg.reason);
   });
   return {
-      [=](append_atom, const std::string& user, event_frame& ev) -> caf::typed_response_promise<event_frame> {
+      guarded(self, [=](append_atom, const std::string& user, event_frame& ev) -> caf::typed_response_promise<event_frame> {
         ++self->state.meter.processed;
         auto& st = self->state;
         auto promise = self->make_response_promise<event_frame>();
@@ -87,8 +88,8 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
           st.appends.emplace(ticket, promise);
         }
         return promise;
-      },
-      [=](stored_atom, uint64_t ticket, event_frame& ev) {
+      }),
+      guarded(self, [=](stored_atom, uint64_t ticket, event_frame& ev) {
         ++self->state.meter.processed;
         auto& st = self->state;
         auto it = st.appends.find(ticket);
@@ -98,8 +99,8 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
           ++st.store_failures;
         it->second.deliver(std::move(ev));
         st.appends.erase(it);
-      },
-      [=](load_atom, const std::string& user, session_actor& who) {
+      }),
+      guarded(self, [=](load_atom, const std::string& user, session_actor& who) {
         ++self->state.meter.processed;
         auto& st = self->state;
         // Cursor moves still coalescing go first (the worker keeps order),
@@ -127,8 +128,8 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
           log::warn("inbox", "store queue full: inbox of " + user + " not read");
           self->send(who, replay_atom::value, std::vector<event_frame>{});
         }
-      },
-      [=](cursor_atom, const std::string& user, persistence::inbox_pos pos) {
+      }),
+      guarded(self, [=](cursor_atom, const std::string& user, persistence::inbox_pos pos) {
         ++self->state.meter.processed;
         auto& st = self->state;
         auto& c = st.dirty_cursors[user];
@@ -137,16 +138,16 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
           st.flush_scheduled = true;
           self->delayed_send(self, cursor_flush_every, flush_atom::value);
         }
-      },
-      [=](info_atom) {
+      }),
+      guarded(self, [=](info_atom) -> caf::result<actor_info> {
         auto& st = self->state;
         auto out = metered_info("inbox", "inbox", "", self->mailbox().size(), st.meter);
         out.failures = st.store_failures;
         out.state = st.worker->healthy() ? "running" : "store failing";
         return out;
-      },
-      [=](flush_atom) { ++self->state.meter.processed; flush_cursors(self); },
-      [=](tick_atom) {
+      }),
+      guarded(self, [=](flush_atom) { ++self->state.meter.processed; flush_cursors(self); }),
+      guarded(self, [=](tick_atom) {
         ++self->state.meter.processed;
         self->state.worker->post({[](persistence::store& s) { s.expire(wall_ms()); },
                                   [](bool ok, const std::string& error) {
@@ -154,7 +155,7 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
                                       log::warn("inbox", "expiring old events failed: " + error);
                                   }});
         self->delayed_send(self, expire_every, tick_atom::value);
-      },
+      }),
   };
 }
 

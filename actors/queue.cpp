@@ -1,11 +1,11 @@
 #include "actors/queue.hpp"
-#include "config/text.hpp"
-
-#include "actors/delivery_policy.hpp"
-#include "actors/event.hpp"
-#include "config/log.hpp"
 
 #include "actors/clock.hpp"
+#include "actors/delivery_policy.hpp"
+#include "actors/event.hpp"
+#include "actors/guarded.hpp"
+#include "config/log.hpp"
+#include "config/text.hpp"
 
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
@@ -207,7 +207,7 @@ queue_actor::behavior_type queue_behavior(self_ptr self, queue_init init) {
   });
   self->delayed_send(self, st.init.limits.poll_interval, tick_atom::value);
   return {
-      [=](notify_atom, persistence::job& j, bool require_opt_in) -> caf::typed_response_promise<notify_result> {
+      guarded(self, [=](notify_atom, persistence::job& j, bool require_opt_in) -> caf::typed_response_promise<notify_result> {
         ++self->state.meter.processed;
         auto promise = self->make_response_promise<notify_result>();
         auto id = j.id;
@@ -231,8 +231,8 @@ queue_actor::behavior_type queue_behavior(self_ptr self, queue_init init) {
                      promise.deliver(notify_result{503, {}, "job not stored: " + why});
                    });
         return promise;
-      },
-      [=](optin_atom, const std::string& sink, const std::string& to, bool on) -> caf::typed_response_promise<bool> {
+      }),
+      guarded(self, [=](optin_atom, const std::string& sink, const std::string& to, bool on) -> caf::typed_response_promise<bool> {
         ++self->state.meter.processed;
         auto promise = self->make_response_promise<bool>();
         store_call(self, *self->state.init.store,
@@ -243,8 +243,8 @@ queue_actor::behavior_type queue_behavior(self_ptr self, queue_init init) {
                    [promise](bool) mutable { promise.deliver(true); },
                    [promise](const std::string&) mutable { promise.deliver(false); });
         return promise;
-      },
-      [=](stats_atom) -> caf::typed_response_promise<queue_stats> {
+      }),
+      guarded(self, [=](stats_atom) -> caf::typed_response_promise<queue_stats> {
         ++self->state.meter.processed;
         auto promise = self->make_response_promise<queue_stats>();
         store_call(self, *self->state.init.store, [](persistence::store& s) { return s.job_count(wall_ms()); },
@@ -259,8 +259,8 @@ queue_actor::behavior_type queue_behavior(self_ptr self, queue_init init) {
                      promise.deliver(caf::make_error(caf::sec::runtime_error, why));
                    });
         return promise;
-      },
-      [=](want_atom, const std::string& sink, uint32_t room, const std::string& breaker) {
+      }),
+      guarded(self, [=](want_atom, const std::string& sink, uint32_t room, const std::string& breaker) {
         ++self->state.meter.processed;
         auto it = self->state.sinks.find(sink);
         if (it == self->state.sinks.end())
@@ -270,8 +270,8 @@ queue_actor::behavior_type queue_behavior(self_ptr self, queue_init init) {
           log::info("queue", "sink " + sink + ": circuit breaker " + breaker);
         it->second.status.breaker = breaker;
         claim(self, sink);
-      },
-      [=](done_atom, const std::string& sink, persistence::job& j, job_outcome& outcome) {
+      }),
+      guarded(self, [=](done_atom, const std::string& sink, persistence::job& j, job_outcome& outcome) {
         ++self->state.meter.processed;
         auto& st = self->state;
         st.dispatched.erase(j.id);
@@ -293,8 +293,8 @@ queue_actor::behavior_type queue_behavior(self_ptr self, queue_init init) {
             postpone(self, j, outcome.retry_after_ms, outcome.error);
             break;
         }
-      },
-      [=](info_atom) {
+      }),
+      guarded(self, [=](info_atom) -> caf::result<actor_info> {
         auto& st = self->state;
         auto out = metered_info("queue", "queue", "", self->mailbox().size(), st.meter);
         out.failures = st.counters.failed;
@@ -308,22 +308,22 @@ queue_actor::behavior_type queue_behavior(self_ptr self, queue_init init) {
         out.state = failed_sinks ? std::to_string(failed_sinks) + " sink(s) failed" : "running";
         out.outbound = st.dispatched.size();
         return out;
-      },
-      [=](actors_atom) {
+      }),
+      guarded(self, [=](actors_atom) -> caf::result<std::vector<notifier_actor>> {
         std::vector<notifier_actor> out;
         for (auto& [name, slot] : self->state.sinks)
           if (!slot.status.failed && slot.notifier)
             out.push_back(slot.notifier);
         return out;
-      },
-      [=](wake_atom, const std::string& sink) { ++self->state.meter.processed; claim(self, sink); },
-      [=](tick_atom) {
+      }),
+      guarded(self, [=](wake_atom, const std::string& sink) { ++self->state.meter.processed; claim(self, sink); }),
+      guarded(self, [=](tick_atom) {
         ++self->state.meter.processed;
         for (auto& [name, slot] : self->state.sinks)
           claim(self, name);
         self->delayed_send(self, self->state.init.limits.poll_interval, tick_atom::value);
-      },
-      [=](continue_atom, continuation& k) { ++self->state.meter.processed; k(); },
+      }),
+      guarded(self, [=](continue_atom, continuation& k) { ++self->state.meter.processed; k(); }),
   };
 }
 
@@ -342,7 +342,7 @@ dlq_actor::behavior_type dlq_behavior(dlq_ptr self, std::shared_ptr<persistence:
   self->state.store = std::move(store);
   self->state.alert = std::move(alert);
   return {
-      [=](list_atom, uint64_t limit) -> caf::typed_response_promise<std::vector<persistence::job>> {
+      guarded(self, [=](list_atom, uint64_t limit) -> caf::typed_response_promise<std::vector<persistence::job>> {
         ++self->state.meter.processed;
         auto promise = self->make_response_promise<std::vector<persistence::job>>();
         store_call(self, *self->state.store, [limit](persistence::store& s) { return s.dlq_list(size_t(limit)); },
@@ -351,8 +351,8 @@ dlq_actor::behavior_type dlq_behavior(dlq_ptr self, std::shared_ptr<persistence:
                      promise.deliver(caf::make_error(caf::sec::runtime_error, why));
                    });
         return promise;
-      },
-      [=](retry_atom, const std::string& id) -> caf::typed_response_promise<bool> {
+      }),
+      guarded(self, [=](retry_atom, const std::string& id) -> caf::typed_response_promise<bool> {
         ++self->state.meter.processed;
         auto promise = self->make_response_promise<bool>();
         store_call(self, *self->state.store,
@@ -366,8 +366,8 @@ dlq_actor::behavior_type dlq_behavior(dlq_ptr self, std::shared_ptr<persistence:
                      promise.deliver(caf::make_error(caf::sec::runtime_error, why));
                    });
         return promise;
-      },
-      [=](delete_atom, const std::string& id) -> caf::typed_response_promise<bool> {
+      }),
+      guarded(self, [=](delete_atom, const std::string& id) -> caf::typed_response_promise<bool> {
         ++self->state.meter.processed;
         auto promise = self->make_response_promise<bool>();
         store_call(self, *self->state.store, [id](persistence::store& s) { return s.dlq_delete(id); },
@@ -376,23 +376,23 @@ dlq_actor::behavior_type dlq_behavior(dlq_ptr self, std::shared_ptr<persistence:
                      promise.deliver(caf::make_error(caf::sec::runtime_error, why));
                    });
         return promise;
-      },
-      [=](dead_atom, persistence::job& j) {
+      }),
+      guarded(self, [=](dead_atom, persistence::job& j) {
         ++self->state.meter.processed;
         auto data = nlohmann::json{{"job_id", j.id},         {"sink", j.sink},
                                    {"to", j.to},             {"attempts", j.attempts},
                                    {"last_error", j.last_error}, {"failed_at_ms", j.failed_at_ms}};
         if (self->state.alert)
           self->state.alert("dlq.job_dead", json_text(data));
-      },
-      [=](info_atom) {
+      }),
+      guarded(self, [=](info_atom) -> caf::result<actor_info> {
         auto& st = self->state;
         auto out = metered_info("dlq", "dlq", "", self->mailbox().size(), st.meter);
         out.state = "running";
         return out;
-      },
-      [=](join_atom, queue_actor& queue) { ++self->state.meter.processed; self->state.queue = queue; },
-      [=](continue_atom, continuation& k) { ++self->state.meter.processed; k(); },
+      }),
+      guarded(self, [=](join_atom, queue_actor& queue) { ++self->state.meter.processed; self->state.queue = queue; }),
+      guarded(self, [=](continue_atom, continuation& k) { ++self->state.meter.processed; k(); }),
   };
 }
 

@@ -1,6 +1,7 @@
 #include "actors/registry.hpp"
 
 #include "actors/channel_policy.hpp"
+#include "actors/guarded.hpp"
 #include "actors/inbox_protocol.hpp"
 #include "actors/session.hpp"
 #include "actors/session_roster.hpp"
@@ -483,7 +484,7 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
   self->delayed_send(self, limits.session.heartbeat_interval, tick_atom::value);
   log::debug("registry", "started");
   return {
-      [=](connect_atom, connect_request& req) {
+      guarded(self, [=](connect_atom, connect_request& req) {
         ++self->state.meter.processed;
         auto& st = self->state;
         if (st.shutting_down) {
@@ -505,8 +506,8 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
                     spawn_fresh(self, req);
                 },
                 [=](caf::error&) mutable { spawn_fresh(self, req); });
-      },
-      [=](publish_atom, publish_request& req) -> caf::typed_response_promise<publish_outcome> {
+      }),
+      guarded(self, [=](publish_atom, publish_request& req) -> caf::typed_response_promise<publish_outcome> {
         ++self->state.meter.processed;
         auto& st = self->state;
         auto promise = self->make_response_promise<publish_outcome>();
@@ -528,9 +529,9 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         }
         enqueue(self, std::move(req), promise);
         return promise;
-      },
-      [=](drain_atom) { ++self->state.meter.processed; drain(self); },
-      [=](gone_atom, session_id id, const caf::error& reason) {
+      }),
+      guarded(self, [=](drain_atom) { ++self->state.meter.processed; drain(self); }),
+      guarded(self, [=](gone_atom, session_id id, const caf::error& reason) {
         ++self->state.meter.processed;
         auto& st = self->state;
         if (reason && reason != caf::exit_reason::normal && reason != caf::exit_reason::user_shutdown) {
@@ -539,9 +540,9 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
           st.meter.last_error = "session " + format_session_id(id) + ": " + caf::to_string(reason);
         }
         remove_session(self, id);
-      },
+      }),
 
-      [=](drained_atom) {
+      guarded(self, [=](drained_atom) {
         ++self->state.meter.processed;
         auto& st = self->state;
         if (--st.drains_in_flight == 0) {
@@ -552,8 +553,8 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
           schedule_drain(self, true);  // these have waited already
         else if (st.drains_in_flight == 0)
           schedule_trim(self);
-      },
-      [=](trim_atom) {
+      }),
+      guarded(self, [=](trim_atom) {
         ++self->state.meter.processed;
         auto& st = self->state;
         st.trim_scheduled = false;
@@ -566,8 +567,8 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
           st.trim_scheduled = true;
           self->send(self, trim_atom::value);
         }
-      },
-      [=](resync_atom) {
+      }),
+      guarded(self, [=](resync_atom) {
         ++self->state.meter.processed;
         auto& st = self->state;
         if (!st.cluster)
@@ -578,19 +579,19 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         for (auto& [user, u] : st.users)
           if (u.attached > 0)
             st.cluster->set_presence(user, u.attached, now);
-      },
-      [=](info_atom) {
+      }),
+      guarded(self, [=](info_atom) -> caf::result<actor_info> {
         auto& st = self->state;
         auto out = metered_info("registry", "registry", "", self->mailbox().size(), st.meter);
         out.state = st.shutting_down ? "stopping" : "running";
         return out;
-      },
-      [=](members_atom, const std::string& channel) -> uint64_t {
+      }),
+      guarded(self, [=](members_atom, const std::string& channel) -> caf::result<uint64_t> {
         ++self->state.meter.processed;
         auto it = self->state.channels.find(channel);
         return it == self->state.channels.end() ? 0 : it->second.size();
-      },
-      [=](actors_atom, const std::string& user, uint64_t limit, uint64_t offset) {
+      }),
+      guarded(self, [=](actors_atom, const std::string& user, uint64_t limit, uint64_t offset) -> caf::result<session_page> {
         auto& st = self->state;
         std::vector<std::pair<session_id, session_actor>> match;
         if (!user.empty()) {
@@ -612,8 +613,8 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         for (size_t i = size_t(offset); i < match.size() && page.sessions.size() < limit; ++i)
           page.sessions.push_back(match[i].second);
         return page;
-      },
-      [=](stats_atom) {
+      }),
+      guarded(self, [=](stats_atom) -> caf::result<registry_stats> {
         ++self->state.meter.processed;
         auto& st = self->state;
         registry_stats out;
@@ -623,28 +624,28 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         out.channels = st.channels.size();
         out.evicted_stale = st.evicted_stale;
         return out;
-      },
-      [=](presence_atom, const std::string& user) -> caf::typed_response_promise<presence_info> {
+      }),
+      guarded(self, [=](presence_atom, const std::string& user) -> caf::typed_response_promise<presence_info> {
         ++self->state.meter.processed;
         return answer_presence(self, user);
-      },
-      [=](join_atom, session_id id, const std::string& channel) {
+      }),
+      guarded(self, [=](join_atom, session_id id, const std::string& channel) {
         ++self->state.meter.processed;
         for_session(self, id, [&](session_entry& e) { join_channel(self, id, e, channel); });
-      },
-      [=](leave_atom, session_id id, const std::string& channel) {
+      }),
+      guarded(self, [=](leave_atom, session_id id, const std::string& channel) {
         ++self->state.meter.processed;
         for_session(self, id, [&](session_entry& e) { leave_channel(self, id, e, channel); });
-      },
-      [=](status_atom, session_id id, bool attached) {
+      }),
+      guarded(self, [=](status_atom, session_id id, bool attached) {
         ++self->state.meter.processed;
         for_session(self, id, [&](session_entry& e) {
           set_attached(self, e, attached);
           seen(self, self->state.users[e.user]);
         });
-      },
-      [=](evicted_atom, session_id) { ++self->state.meter.processed; ++self->state.evicted_stale; },
-      [=](tick_atom) {
+      }),
+      guarded(self, [=](evicted_atom, session_id) { ++self->state.meter.processed; ++self->state.evicted_stale; }),
+      guarded(self, [=](tick_atom) {
         ++self->state.meter.processed;
         auto& st = self->state;
         if (st.shutting_down)
@@ -655,15 +656,15 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
             self->send(m.handle, heartbeat_atom::value);
         prune_presence(self);
         self->delayed_send(self, st.limits.session.heartbeat_interval, tick_atom::value);
-      },
-      [=](shutdown_atom) {
+      }),
+      guarded(self, [=](shutdown_atom) {
         ++self->state.meter.processed;
         auto& st = self->state;
         st.shutting_down = true;
         log::info("registry", "shutting down " + std::to_string(st.sessions.size()) + " sessions");
         for (auto& m : st.roster.members())
           self->send(m.handle, shutdown_atom::value);
-      },
+      }),
   };
 }
 

@@ -51,13 +51,12 @@ std::string bus_message::encode() const {
 
 namespace {
 
-// The tail goes into every recipient's frame as it is: it must be the
-// members of a JSON object after a comma (",\"id\":…"), nothing else.
+// The tail goes into every recipient's frame as it is: it must be the rest
+// of a JSON object after its first member (",\"id\":…}"), nothing else.
 bool well_formed_tail(const std::string& tail) {
   if (tail.size() < 2 || tail[0] != ',')
     return false;
-  auto whole = parse_json("{" + tail.substr(1) + "}");
-  return whole.is_object();
+  return parse_json("{" + tail.substr(1)).is_object();
 }
 
 } // namespace

@@ -1,4 +1,5 @@
 // JWT verification: the token text, then a clock and a leeway from the input.
+#include "config/text.hpp"
 #include "net/jwt_auth.hpp"
 
 #include <cstdlib>

@@ -19,3 +19,11 @@ TEST_CASE("channel names and the token's patterns") {
   CHECK(check_channel({"*"}, std::string(201, 'a')) == channel_check::bad_name);
   CHECK(check_channel({"*"}, std::string(200, 'a')) == channel_check::ok);
 }
+
+TEST_CASE("herald.* channels are the server's: only an exact grant joins, nobody publishes") {
+  CHECK(check_channel_name("herald.monitor") == channel_check::reserved);
+  CHECK(check_channel({"*"}, "herald.monitor") == channel_check::reserved);
+  CHECK(check_channel({"herald.*"}, "herald.monitor") == channel_check::reserved);
+  CHECK(check_channel({"herald.monitor"}, "herald.monitor") == channel_check::ok);
+  CHECK(check_channel({"team-*"}, "team-\xff") == channel_check::bad_name);
+}

@@ -30,3 +30,16 @@ TEST_CASE("bad tokens are refused with a reason") {
   auto stripped = good.substr(0, good.rfind('.') + 1);
   CHECK_FALSE(verify_token(stripped, "k", 0).claims);
 }
+
+TEST_CASE("nbf and exp are checked with the leeway") {
+  auto nbf = make_token(R"({"sub":"u1","nbf":5000})", "k");
+  CHECK(verify_token(nbf, "k", 1000, 60).error == "token not valid yet (nbf)");  // an hour ahead
+  CHECK(verify_token(nbf, "k", 4950, 60).claims);                              // within the leeway
+  auto exp = make_token(R"({"sub":"u1","exp":1000})", "k");
+  CHECK(verify_token(exp, "k", 1030, 60).claims);
+  CHECK(verify_token(exp, "k", 1061, 60).error == "token expired");
+  CHECK(verify_token(make_token(R"({"sub":"u1","nbf":"soon"})", "k"), "k", 0).error == "token \"nbf\" is not a number");
+  CHECK(reserved_subject("anon:s-1"));
+  CHECK(reserved_subject("console:x"));
+  CHECK_FALSE(reserved_subject("anonymous"));
+}

@@ -31,3 +31,9 @@ TEST_CASE("a client over the limit for close_after is disconnected; a pause rese
   CHECK(calm.on_frame(5000 * ms) == rate_verdict::accept);  // quiet for 3 s
   CHECK(calm.on_frame(5100 * ms) == rate_verdict::reject_first);
 }
+
+TEST_CASE("frames of one read count together") {
+  rate_window w(10, 1'000'000'000);
+  CHECK(w.on_frame(0, 10) == rate_verdict::accept);
+  CHECK(w.on_frame(1, 5) == rate_verdict::reject_first);
+}

@@ -101,3 +101,23 @@ TEST_CASE("UTF-8 validation") {
   CHECK_FALSE(valid_utf8("\xed\xa0\x80"));    // surrogate
   CHECK_FALSE(valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
 }
+
+TEST_CASE("a 64-bit continuation length cannot wrap the size check (H2)") {
+  parser p(65536);
+  std::vector<message> out;
+  auto first = client_frame(0x01, "x");
+  std::string wrap = "\x80\xff";
+  wrap += std::string(8, '\xff');
+  wrap += std::string(4, '\0');
+  auto all = first + wrap + std::string(1000, 'z');
+  p.parse(all.data(), all.size(), out);
+  CHECK(p.error() == 1002);  // the length's top bit is set: not a length at all
+  parser q(65536);
+  std::string near_max = "\x80\xff";
+  near_max += '\x7f';
+  near_max += std::string(7, '\xff');
+  near_max += std::string(4, '\0');
+  auto all2 = first + near_max;
+  q.parse(all2.data(), all2.size(), out);
+  CHECK(q.error() == 1009);  // 1 byte kept + 2^63-1 is over the limit, without wrapping
+}
