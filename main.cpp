@@ -121,6 +121,7 @@ herald::registry_limits registry_limits_from(const herald::config::herald_config
   r.presence_max_users = static_cast<uint64_t>(c.presence.max_users);
   r.max_per_user = static_cast<uint64_t>(c.session.max_per_user);
   r.batches_in_flight = static_cast<uint32_t>(c.delivery.batches_in_flight);
+  r.publish_backlog_max = static_cast<uint64_t>(c.delivery.publish_backlog_max);
   return r;
 }
 

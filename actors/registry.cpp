@@ -74,6 +74,7 @@ struct registry_state {
   // Corking: publishes wait here until the drain message behind them runs,
   // so a burst reaches each session as one message and one socket write.
   std::vector<pending_publish> pending;
+  uint64_t backlog_refused = 0;
   bool drain_scheduled = false;
   int64_t last_drain_ns = INT64_MIN / 2;
   uint32_t drains_in_flight = 0;  // drains some session has not yet taken
@@ -396,6 +397,15 @@ void for_session(self_ptr self, session_id id, F f) {
 
 void enqueue(self_ptr self, publish_request req, caf::typed_response_promise<publish_outcome> promise) {
   auto& st = self->state;
+  if (st.pending.size() >= st.limits.publish_backlog_max) {
+    // Sessions are not taking events as fast as they come (a flood from the
+    // bus, say): refuse rather than hold an unbounded backlog.
+    if (st.backlog_refused++ % 1000 == 0)
+      log::warn("registry", "publish backlog at delivery.publish_backlog_max: publishes refused (" +
+                                std::to_string(st.backlog_refused) + " so far)");
+    promise.deliver(caf::make_error(caf::sec::runtime_error, "delivery.publish_backlog_max reached"));
+    return;
+  }
   st.pending.push_back({std::move(req), std::move(promise)});
   // Idle: deliver at once. Under a stream of publishes from several
   // publishers: wait a moment so the publishes of the next fraction of a

@@ -118,6 +118,9 @@ struct registry_limits {
   // At the bound, publishes wait (and so do their answers): publishers
   // cannot outrun the sessions.
   uint32_t batches_in_flight = 16;
+  // Publishes waiting behind them at most; more are refused (503) or, from
+  // the bus, dropped and counted.
+  uint64_t publish_backlog_max = 100000;
 };
 
 } // namespace herald

@@ -67,7 +67,8 @@ std::vector<section> schema(herald_config& c) {
       {"presence", {{"retain", &c.presence.retain}, {"max_users", &c.presence.max_users}}},
       {"delivery", {{"inbox_max", &c.delivery.inbox_max}, {"inbox_ttl", &c.delivery.inbox_ttl},
                     {"ack_required", &c.delivery.ack_required},
-                    {"batches_in_flight", &c.delivery.batches_in_flight}}},
+                    {"batches_in_flight", &c.delivery.batches_in_flight},
+                    {"publish_backlog_max", &c.delivery.publish_backlog_max}}},
       {"storage", {{"backend", &c.storage.backend}, {"path", &c.storage.path},
                    {"queue_max", &c.storage.queue_max}}},
       {"redis",
@@ -227,13 +228,36 @@ std::string env_name(std::string a, const std::string& b) {
 
 // ---- TOML document → config ---------------------------------------------------
 
+// toml11 quotes the offending line, which may be a secret's: keep its message
+// and the line number only, on one line (the contract wants one).
+std::string syntax_error_without_text(const std::string& what) {
+  std::string message = what.substr(0, what.find('\n'));
+  std::string line;
+  for (size_t at = what.find('\n'); at != std::string::npos; at = what.find('\n', at + 1)) {
+    auto rest = what.substr(at + 1, what.find('\n', at + 1) - at - 1);
+    auto bar = rest.find(" | ");
+    auto digits = rest.substr(0, bar);
+    if (bar != std::string::npos && digits.find_first_not_of(' ') != std::string::npos &&
+        digits.find_first_not_of(" 0123456789") == std::string::npos) {
+      line = digits.substr(digits.find_first_not_of(' '));
+      break;
+    }
+  }
+  return line.empty() ? message : message + " (line " + line + ")";
+}
+
+// A secret's value never appears in an error about it.
+std::string problem_with(const field& f, const std::string& problem) {
+  return f.secret ? "has the wrong form (the value is a secret and is not shown)" : problem;
+}
+
 std::optional<config_error> apply_fields(const std::string& prefix, std::vector<field>& fields,
                                          const toml::table& table) {
   for (auto& [key, value] : table) {
     auto it = std::find_if(fields.begin(), fields.end(),
                            [&](const field& f) { return key == f.key; });
     if (it == fields.end()) return config_error{prefix + key, "unknown key"};
-    if (auto problem = assign_toml(*it, value)) return config_error{prefix + key, *problem};
+    if (auto problem = assign_toml(*it, value)) return config_error{prefix + key, problem_with(*it, *problem)};
   }
   return std::nullopt;
 }
@@ -274,7 +298,7 @@ std::optional<config_error> apply_env(herald_config& cfg,
       if (it == env.end()) continue;
       if (auto problem = assign_text(f, it->second)) {
         source = name + " (environment)";
-        return config_error{std::string(s.name) + "." + f.key, *problem};
+        return config_error{std::string(s.name) + "." + f.key, problem_with(f, *problem)};
       }
     }
   }
@@ -287,7 +311,7 @@ std::optional<config_error> apply_env(herald_config& cfg,
       if (it == env.end()) continue;
       if (auto problem = assign_text(f, it->second)) {
         source = name + " (environment)";
-        return config_error{"sinks." + sink.name + "." + f.key, *problem};
+        return config_error{"sinks." + sink.name + "." + f.key, problem_with(f, *problem)};
       }
     }
   }
@@ -362,6 +386,7 @@ std::optional<config_error> validate(const herald_config& c) {
   if ((err = check_range("delivery.inbox_max", c.delivery.inbox_max, 1, 10'000'000))) return err;
   if ((err = check_positive("delivery.inbox_ttl", c.delivery.inbox_ttl))) return err;
   if ((err = check_range("delivery.batches_in_flight", c.delivery.batches_in_flight, 1, 1000))) return err;
+  if ((err = check_range("delivery.publish_backlog_max", c.delivery.publish_backlog_max, 1, 100'000'000))) return err;
   static const std::set<std::string> backends{"sqlite", "redis", "memory"};
   if (!backends.count(c.storage.backend))
     return config_error{"storage.backend", quoted(c.storage.backend) + " is not one of \"sqlite\", \"redis\", \"memory\""};
@@ -399,7 +424,7 @@ std::optional<config_error> validate(const herald_config& c) {
       return config_error{p + "kind", quoted(s.kind) + " is not \"webhook\" or \"telegram\""};
     if (s.kind == "webhook" && s.url.rfind("http://", 0) != 0 && s.url.rfind("https://", 0) != 0)
       return config_error{p + "url", "a webhook sink needs an http:// or https:// url"};
-    if (s.kind == "telegram" && s.base_url.rfind("http", 0) != 0)
+    if (s.kind == "telegram" && s.base_url.rfind("http://", 0) != 0 && s.base_url.rfind("https://", 0) != 0)
       return config_error{p + "base_url", "must be an http:// or https:// url"};
     if (s.rate_per_sec < 1 || s.rate_per_sec > 1'000'000)
       return config_error{p + "rate_per_sec", std::to_string(s.rate_per_sec) + " is out of range [1, 1000000]"};
@@ -447,11 +472,7 @@ load_result load(const std::string& path, const std::map<std::string, std::strin
     auto doc = toml::parse(in, source);
     if (auto err = apply_document(cfg, doc)) return {std::nullopt, source + ": " + err->key + ": " + err->problem};
   } catch (const std::exception& e) {
-    std::string what = e.what();
-    // toml11 reports on several lines; keep the first, the contract wants one line.
-    for (auto& ch : what)
-      if (ch == '\n') ch = ' ';
-    return {std::nullopt, source + ": (syntax): " + what};
+    return {std::nullopt, source + ": (syntax): " + syntax_error_without_text(e.what())};
   }
   if (auto err = apply_env(cfg, env, source)) return {std::nullopt, source + ": " + err->key + ": " + err->problem};
   if (auto err = validate(cfg)) return {std::nullopt, source + ": " + err->key + ": " + err->problem};

@@ -61,6 +61,7 @@ struct delivery_section {
   duration inbox_ttl = 24h;
   bool ack_required = false;  // true: only a client's ack moves the inbox cursor
   int64_t batches_in_flight = 16; // publish batches handed to sessions, not yet taken by all; more wait
+  int64_t publish_backlog_max = 100000;  // publishes waiting behind them; more → 503 (bus: dropped)
 };
 
 struct storage_section {

@@ -168,7 +168,7 @@ void http_client::post(http_request req, std::function<void(http_response)> done
   url_parts url;
   if (!parse_url(req.url, url)) {
     http_response bad;
-    bad.error = "not an http(s) URL: " + req.url;
+    bad.error = "not an http(s) URL (the URL is not shown: it may carry a token)";
     return done(std::move(bad));
   }
   asio::post(impl_->io, [this, url, req = std::move(req), done = std::move(done)]() mutable {

@@ -133,3 +133,17 @@ TEST_CASE("the embedded config is valid once a secret is given") {
   auto without = load("", {});
   CHECK(without.error.find("<embedded config>: auth.jwt_secret") == 0);
 }
+
+TEST_CASE("errors never show a secret's value") {
+  auto r = load_text("[auth]\njwt_secret = \"supersecretvalue0123456789abcdefgh\n");
+  REQUIRE_FALSE(r.config);
+  CHECK(r.error.find("supersecret") == std::string::npos);
+  CHECK(r.error.find("(line 2)") != std::string::npos);
+  auto env = load_text(secret, {{"HERALD_AUTH_API_KEYS", "[\"topsecret-key\""}});
+  REQUIRE_FALSE(env.config);
+  CHECK(env.error.find("auth.api_keys") != std::string::npos);
+  CHECK(env.error.find("topsecret") == std::string::npos);
+  auto tls = load_text(secret + "[[sinks]]\nname = \"s\"\nkind = \"webhook\"\nurl = 5\n");
+  REQUIRE_FALSE(tls.config);
+  CHECK(tls.error.find("sinks[0].url") != std::string::npos);
+}

@@ -11,9 +11,10 @@ namespace {
 struct registry_fixture : deterministic_system {
   registry_actor registry;
 
-  explicit registry_fixture(uint32_t batches_in_flight = 16) {
+  explicit registry_fixture(uint32_t batches_in_flight = 16, uint64_t publish_backlog_max = 100000) {
     registry_limits limits;
     limits.batches_in_flight = batches_in_flight;
+    limits.publish_backlog_max = publish_backlog_max;
     limits.session.heartbeat_interval = 1s;
     limits.session.stale_after = 3s;
     limits.session.resume_window = 30s;
@@ -161,6 +162,25 @@ TEST_CASE("at delivery.batches_in_flight, publishes wait unanswered until every 
     for (size_t i = 0; i < 3; ++i)
       CHECK(events[i]["seq"] == i + 1);
   }
+}
+
+TEST_CASE("past delivery.publish_backlog_max waiting publishes, more are refused with an error") {
+  registry_fixture f{1, 1};
+  auto a = f.connect("u1", {"news"});
+  f.send_publish(publish_target::channel, "news");
+  f.run_registry_only();
+  CHECK(f.answers().size() == 1);  // drained; the session has not taken it yet
+  f.send_publish(publish_target::channel, "news");  // waits: the one drain allowed is open
+  f.send_publish(publish_target::channel, "news");  // over the backlog of 1
+  f.sched.advance_time(std::chrono::milliseconds(50));
+  f.run_registry_only();
+  bool refused = false;
+  f.self->receive([&](caf::error& e) { refused = e == caf::sec::runtime_error; },
+                  caf::after(std::chrono::seconds(0)) >> [] {});
+  CHECK(refused);
+  f.run();
+  CHECK(f.answers().size() == 1);  // the waiting one went out once the session took the first
+  CHECK(a->of_type("event").size() == 2);
 }
 
 TEST_CASE("a publisher that waits for each answer is not corked; publishes arriving during a drain are") {
