@@ -50,13 +50,15 @@ std::string error_body(const std::string& message) {
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
   http_session(tcp::socket socket, server_context& ctx, connection_gate::ip_slot slot)
-      : stream_(std::move(socket)), ctx_(ctx), slot_(std::move(slot)) {}
-  ~http_session() { ctx_.gate->finished(pending_); }
+      : stream_(std::move(socket)), ctx_(ctx), gate_(ctx.gate), slot_(std::move(slot)) {}
+  // May run after the server is gone (handlers destroyed with the io_context at
+  // shutdown): touches only what it owns (ASan found the server's gate freed).
+  ~http_session() { gate_->finished(pending_); }
 
   void run() {
     // Pending until the first request is read: if max_pending are waiting
     // already, the one that has waited longest makes room.
-    pending_ = ctx_.gate->waiting([weak = weak_from_this(), ex = stream_.get_executor()] {
+    pending_ = gate_->waiting([weak = weak_from_this(), ex = stream_.get_executor()] {
       boost::asio::post(ex, [weak] {
         if (auto self = weak.lock())
           self->close();
@@ -96,7 +98,7 @@ private:
   }
 
   void on_read(beast::error_code ec) {
-    ctx_.gate->finished(pending_);
+    gate_->finished(pending_);
     pending_.reset();
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
         ec == boost::asio::error::operation_aborted || ec == boost::asio::error::connection_reset)
@@ -218,6 +220,7 @@ private:
   std::optional<http::request_parser<http::string_body>> parser_;
   bool keep_alive_ = false;
   upgrade_decision decision_;
+  std::shared_ptr<connection_gate> gate_;
   connection_gate::ip_slot slot_;
   connection_gate::ticket pending_;
 };
