@@ -7,6 +7,7 @@
 // answered as an error, and the actor takes its next message.
 //
 //   return {guarded(self, [=](list_atom, uint64_t n) -> caf::result<jobs> { … }), …};
+//   self->request(…).then(guarded(self, [=](T& answer) { … }), guarded(self, [=](caf::error&) { … }));
 //
 // A handler that answers returns caf::result<T> or a typed_response_promise
 // (never a bare T: there is no T to answer with after a failure).
@@ -68,6 +69,18 @@ std::string note_failure(Self* self, std::exception_ptr eptr) {
 template <class Self, class F, class R, class C, class... Ts>
 auto guard_with(Self* self, F f, R (C::*)(Ts...) const) {
   return [self, f](Ts... xs) -> R {
+    try {
+      return f(std::forward<Ts>(xs)...);
+    } catch (...) {
+      return failed_answer<R>::make(self, note_failure(self, std::current_exception()));
+    }
+  };
+}
+
+// The same for a mutable lambda (response handlers that move their captures).
+template <class Self, class F, class R, class C, class... Ts>
+auto guard_with(Self* self, F f, R (C::*)(Ts...)) {
+  return [self, f](Ts... xs) mutable -> R {
     try {
       return f(std::forward<Ts>(xs)...);
     } catch (...) {

@@ -454,14 +454,14 @@ caf::typed_response_promise<presence_info> answer_presence(self_ptr self, const 
   for (auto& s : live)
     self->request(s, std::chrono::seconds(1), seen_atom::value)
         .then(
-            [g, one_done](int64_t wall_ns) {
+            guarded(self, [g, one_done](int64_t wall_ns) {
               auto t = std::chrono::system_clock::time_point(
                   std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(wall_ns)));
               if (!g->out.last_seen || t > *g->out.last_seen)
                 g->out.last_seen = t;
               one_done();
-            },
-            [one_done](caf::error&) { one_done(); });
+            }),
+            guarded(self, [one_done](caf::error&) { one_done(); }));
   return rp;
 }
 
@@ -511,11 +511,11 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         auto sink = req.sink;
         self->request(target, std::chrono::seconds(5), attach_atom::value, sink, req.last_seq)
             .then(
-                [=](bool ok) mutable {
+                guarded(self, [=](bool ok) mutable {
                   if (!ok)
                     spawn_fresh(self, req);
-                },
-                [=](caf::error&) mutable { spawn_fresh(self, req); });
+                }),
+                guarded(self, [=](caf::error&) mutable { spawn_fresh(self, req); }));
       }),
       guarded(self, [=](publish_atom, publish_request& req) -> caf::typed_response_promise<publish_outcome> {
         ++self->state.meter.processed;
@@ -526,15 +526,15 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
           // stored is stored; then live. Appends answer in order.
           self->request(st.inbox, st.limits.store_timeout, append_atom::value, req.name, req.event)
               .then(
-                  [=](event_frame& stored) mutable {
+                  guarded(self, [=](event_frame& stored) mutable {
                     req.event = std::move(stored);
                     enqueue(self, std::move(req), promise);
-                  },
-                  [=](caf::error& err) mutable {
+                  }),
+                  guarded(self, [=](caf::error& err) mutable {
                     log::warn("registry", "event " + req.event.id() + " for " + req.name +
                                               " delivered without storing: " + caf::to_string(err));
                     enqueue(self, std::move(req), promise);
-                  });
+                  }));
           return promise;
         }
         enqueue(self, std::move(req), promise);
