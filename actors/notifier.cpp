@@ -1,11 +1,11 @@
 #include "actors/notifier.hpp"
-#include "config/text.hpp"
 
 #include "actors/actor_info.hpp"
 #include "actors/delivery_policy.hpp"
 #include "actors/exception_text.hpp"
 #include "actors/queue_protocol.hpp"
 #include "config/log.hpp"
+#include "config/text.hpp"
 
 #include "actors/clock.hpp"
 

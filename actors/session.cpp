@@ -1,15 +1,15 @@
 #include "actors/session.hpp"
-#include "config/text.hpp"
 
 #include "actors/channel_policy.hpp"
-#include "actors/compact_actor.hpp"
 #include "actors/client_frame.hpp"
+#include "actors/compact_actor.hpp"
 #include "actors/exception_text.hpp"
 #include "actors/fanout_element.hpp"
 #include "actors/latency_histogram.hpp"
 #include "actors/rate_window.hpp"
 #include "actors/resume_buffer.hpp"
 #include "config/log.hpp"
+#include "config/text.hpp"
 #include "config/time_format.hpp"
 
 #include <caf/local_actor.hpp>
@@ -136,8 +136,8 @@ class session_core final : public compact_actor {
 public:
   // Runs before the actor is scheduled: nothing else sees its state yet.
   session_core(caf::actor_config& cfg, session_init init) : compact_actor(cfg), first_sink_(std::move(init.sink)) {
-    state.init = {init.id, std::move(init.user), std::move(init.resume_token), std::move(init.allowed), std::move(init.limits),
-                  std::move(init.registry), std::move(init.inbox)};
+    state.init = {init.id,       std::move(init.user),   std::move(init.resume_token), std::move(init.allowed),
+                  std::move(init.limits), std::move(init.registry), std::move(init.inbox)};
     for (auto& c : init.channels)
       add_channel(state.channels, c);
   }
@@ -257,12 +257,12 @@ void attach_sink(self_ptr self, const sink_ptr& sink) {
   sink->bind(make_session_port(self->handle()));
 }
 
-// Ends the session for good (no resume).
 std::string kick_reason(uint16_t code) {
   return code == close_code::too_many_sessions ? "too many sessions for this user (session.max_per_user)"
                                                : "closed by the server";
 }
 
+// Ends the session for good (no resume).
 void close_and_quit(self_ptr self, uint16_t code, const std::string& reason, bool abort) {
   flush(self);
   auto& st = self->state;

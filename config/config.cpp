@@ -1,6 +1,6 @@
 #include "config/config.hpp"
-#include "config/text.hpp"
 #include "config/log.hpp"
+#include "config/text.hpp"
 
 #include <nlohmann/json.hpp>
 #include <toml.hpp>

@@ -1,8 +1,8 @@
 #include "net/api.hpp"
-#include "config/text.hpp"
 
 #include "actors/channel_policy.hpp"
 #include "actors/event.hpp"
+#include "config/text.hpp"
 #include "config/time_format.hpp"
 #include "net/jwt_auth.hpp"
 #include "net/upgrade.hpp"

@@ -1,4 +1,5 @@
 #include "net/asio_coordinator.hpp"
+
 #include "config/contain.hpp"
 
 #include <caf/detail/set_thread_name.hpp>

@@ -1,4 +1,5 @@
 #include "net/http_client.hpp"
+
 #include "config/contain.hpp"
 
 #include <boost/asio/connect.hpp>

@@ -1,4 +1,5 @@
 #include "net/jwt_auth.hpp"
+
 #include "config/text.hpp"
 
 #include <jwt.h>

@@ -1,7 +1,7 @@
 #include "net/monitor_feed.hpp"
-#include "config/text.hpp"
 
 #include "actors/event.hpp"
+#include "config/text.hpp"
 #include "net/jwt_auth.hpp"
 #include "net/monitor_json.hpp"
 

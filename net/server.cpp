@@ -1,6 +1,6 @@
 #include "net/server.hpp"
-#include "config/contain.hpp"
 
+#include "config/contain.hpp"
 #include "config/cores.hpp"
 #include "config/log.hpp"
 #include "net/api.hpp"

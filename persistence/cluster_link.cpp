@@ -1,4 +1,5 @@
 #include "persistence/cluster_link.hpp"
+
 #include "config/text.hpp"
 
 #include <nlohmann/json.hpp>

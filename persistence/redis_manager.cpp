@@ -1,6 +1,6 @@
 #include "persistence/redis_manager.hpp"
-#include "config/contain.hpp"
 
+#include "config/contain.hpp"
 #include "persistence/store.hpp"
 
 #include <future>

@@ -1,4 +1,5 @@
 #include "persistence/store_worker.hpp"
+
 #include "config/contain.hpp"
 
 #include <vector>
