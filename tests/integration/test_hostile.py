@@ -152,23 +152,15 @@ class HostileRequestsTest(ServerTestCase):
         self.assertIn(b"herald_contained_failures_total", text)
         ws.close()
 
-    def test_log_lines_escape_what_clients_send(self):
-        # L8: a user name with a newline forged a log line.
-        forged = "x\n2026-01-01T00:00:00.000Z ERROR [registry] forged"
-        ws = RawWS(self.h.port, "token=" + token(forged))
-        ws.recv()
-        ws.close()
-        time.sleep(0.2)
-        self.assertNotIn("\n2026-01-01T00:00:00.000Z ERROR [registry] forged", self.h.log_text())
-
-
 class HostileSinkTest(unittest.TestCase):
 
     def test_a_sink_answer_that_is_not_utf8_leaves_the_queue_and_dlq_working(self):
         # M2: a 500 whose 200-byte cut split a character killed the DLQ actor.
         with SinkServer() as sink:
-            # A stray byte that is not UTF-8, and a 200-byte cut that splits an "é".
-            sink.raw["/bad"] = (500, b"x\xff" + "é".encode() * 150)
+            # A stray byte that is not UTF-8, a forged log line (L8), and a 200-byte
+            # cut that splits an "é".
+            forged = b"\n2026-01-01T00:00:00.000Z ERROR [registry] forged\n"
+            sink.raw["/bad"] = (500, b"x\xff" + forged + "é".encode() * 150)
             hook = {"name": "bad", "kind": "webhook", "url": sink.url("/bad"), "rate_per_sec": 100,
                     "timeout": "2s", "breaker_failures": 50, "breaker_cooldown": "30s"}
             with Herald(sinks=[hook], queue__base_delay="50ms", queue__max_delay="100ms",
@@ -183,6 +175,8 @@ class HostileSinkTest(unittest.TestCase):
                 self.assertEqual(status, 200, actors)
                 self.assertEqual(h.http("GET", "/api/v1/queue/stats")[0], 200)
                 self.assertIsNone(h.proc.poll())
+                self.assertIn("is dead", h.log_text())
+                self.assertNotIn("\n2026-01-01T00:00:00.000Z ERROR [registry] forged", h.log_text())
 
 
 class LimitsOfSection7Test(unittest.TestCase):
