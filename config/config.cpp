@@ -43,6 +43,7 @@ std::vector<section> schema(herald_config& c) {
         {"max_message_bytes", &c.server.max_message_bytes},
         {"shutdown_grace", &c.server.shutdown_grace},
         {"max_body_bytes", &c.server.max_body_bytes},
+        {"max_header_bytes", &c.server.max_header_bytes},
         {"close_timeout", &c.server.close_timeout},
         {"http_idle_timeout", &c.server.http_idle_timeout},
         {"max_json_depth", &c.server.max_json_depth},
@@ -354,6 +355,7 @@ std::optional<config_error> validate(const herald_config& c) {
   if ((err = check_range("server.max_connections", c.server.max_connections, 1, 10'000'000))) return err;
   if ((err = check_range("server.max_message_bytes", c.server.max_message_bytes, 128, 64 << 20))) return err;
   if ((err = check_range("server.max_body_bytes", c.server.max_body_bytes, 128, 256 << 20))) return err;
+  if ((err = check_range("server.max_header_bytes", c.server.max_header_bytes, 1024, 1 << 20))) return err;
   if ((err = check_positive("server.shutdown_grace", c.server.shutdown_grace))) return err;
   if ((err = check_positive("server.close_timeout", c.server.close_timeout))) return err;
   if ((err = check_positive("server.http_idle_timeout", c.server.http_idle_timeout))) return err;

@@ -23,8 +23,6 @@ namespace http = beast::http;
 
 namespace {
 
-constexpr size_t header_limit = 16 * 1024;
-
 bool contains_token(beast::string_view value, beast::string_view token) {
   std::string v(value), t(token);
   for (auto& c : v)
@@ -71,7 +69,7 @@ private:
   void do_read() {
     parser_.emplace();
     parser_->body_limit(ctx_.max_body_bytes);
-    parser_->header_limit(header_limit);
+    parser_->header_limit(static_cast<std::uint32_t>(ctx_.max_header_bytes));
     // The first request must come within request_timeout; later ones on a
     // kept-alive connection may idle up to http_idle_timeout first.
     stream_.expires_after(pending_ ? ctx_.request_timeout : ctx_.http_idle_timeout);
@@ -106,7 +104,7 @@ private:
     if (ec == http::error::body_limit)
       return reply(413, R"({"error":"request body larger than server.max_body_bytes"})", false);
     if (ec == http::error::header_limit)
-      return reply(431, R"({"error":"request headers too large"})", false);
+      return reply(431, R"({"error":"request headers larger than server.max_header_bytes"})", false);
     if (ec)  // not HTTP at all: answer once and hang up
       return reply(400, R"({"error":"malformed HTTP request"})", false);
     auto& req = parser_->get();

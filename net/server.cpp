@@ -49,7 +49,7 @@ struct server::impl {
       : cfg(c),
         ioc(static_cast<int>(thread_count_for(c))),
         routes(c, registry, counters, queue),
-        ctx{registry, routes, counters, {}, {}, 0, 0, {}, {}, {}, {}, 1},
+        ctx{registry, routes, counters, {}, {}, 0, 0, 0, {}, {}, {}, {}, 1},
         thread_count(thread_count_for(c)) {
     ctx.limits.max_message_bytes = static_cast<uint64_t>(c.server.max_message_bytes);
     ctx.limits.outbound_queue_max = static_cast<uint64_t>(c.session.outbound_queue_max);
@@ -61,6 +61,7 @@ struct server::impl {
     ctx.upgrade.max_channels = static_cast<uint64_t>(c.session.max_channels);
     ctx.max_connections = static_cast<uint64_t>(c.server.max_connections);
     ctx.max_body_bytes = static_cast<uint64_t>(c.server.max_body_bytes);
+    ctx.max_header_bytes = static_cast<uint64_t>(c.server.max_header_bytes);
     ctx.http_idle_timeout = c.server.http_idle_timeout;
     ctx.request_timeout = c.server.request_timeout;
     ctx.allowed_origins = c.server.allowed_origins;

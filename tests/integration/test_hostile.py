@@ -208,6 +208,14 @@ class LimitsOfSection7Test(unittest.TestCase):
             self.assertLess(time.time() - t0, 4)
             s.close()
 
+    def test_headers_over_max_header_bytes_get_431(self):
+        with Herald(server__max_header_bytes=2048) as h:
+            status, body = raw_http(h.port, b"GET /api/v1/websocket/health HTTP/1.1\r\nHost: x\r\nX-Pad: " +
+                                    b"a" * 4096 + b"\r\n\r\n")
+            self.assertEqual(status, 431)
+            self.assertIn("max_header_bytes", json.loads(body)["error"])
+            self.assertEqual(h.http("GET", "/api/v1/websocket/health", key=None)[0], 200)
+
     def test_connections_per_ip(self):
         with Herald(server__max_connections_per_ip=2) as h:
             a = RawWS(h.port, "token=" + token("a"))
