@@ -18,10 +18,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::abort();
   if (!r.claims && r.error.empty())
     std::abort();
-  // A token we sign ourselves always verifies.
+  // A token we sign ourselves always verifies. (libjwt's JSON library refuses
+  // "\u0000" in strings, so a sub with NUL cannot be signed: the first input
+  // this target found, kept in the corpus as jwt/sign_nul.)
   if (size > 8 && data[4] == 'S') {
     auto sub = token.substr(1, 200);
-    if (!sub.empty() && herald::valid_utf8(sub)) {
+    if (!sub.empty() && herald::valid_utf8(sub) && sub.find('\0') == std::string::npos) {
       auto t = herald::net::sign_token(sub, {"a", "b*"}, int64_t(clock) + 3600, secret);
       auto back = herald::net::verify_token(t, secret, int64_t(clock), 0);
       if (!back.claims || back.claims->sub != sub)
