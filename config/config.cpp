@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <toml.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -467,6 +468,13 @@ load_result load(const std::string& path, const std::map<std::string, std::strin
     std::stringstream ss;
     ss << in.rdbuf();
     text = ss.str();
+  }
+  // TOML is UTF-8. Checked here because toml11 3.7 reads past its buffer
+  // while reporting bad UTF-8 inside a literal string (found by fuzz_config).
+  if (!valid_utf8(text)) {
+    auto bad = utf8_valid_prefix(text).size();
+    auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
+    return {std::nullopt, source + ": (syntax): the file is not UTF-8 (line " + std::to_string(line) + ")"};
   }
   herald_config cfg;
   try {

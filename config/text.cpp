@@ -54,6 +54,18 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
+std::string_view utf8_valid_prefix(std::string_view s) {
+  auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t i = 0;
+  for (size_t n = s.size(); i < n;) {
+    auto len = sequence_at(p, i, n);
+    if (len == 0)
+      break;
+    i += len;
+  }
+  return s.substr(0, i);
+}
+
 std::string utf8_clean(std::string_view s) {
   std::string out;
   out.reserve(s.size());

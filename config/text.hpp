@@ -16,6 +16,9 @@ namespace herald {
 // Strict UTF-8: no overlongs, surrogates or code points above U+10FFFF.
 bool valid_utf8(std::string_view s);
 
+// The longest prefix of `s` that is valid UTF-8.
+std::string_view utf8_valid_prefix(std::string_view s);
+
 // `s` with every byte that does not start a valid sequence replaced by U+FFFD.
 std::string utf8_clean(std::string_view s);
 
