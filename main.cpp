@@ -11,6 +11,7 @@
 #include "net/node_reporter.hpp"
 #include "persistence/cluster_link.hpp"
 #include "persistence/memory_store.hpp"
+#include "persistence/redis_connection.hpp"
 #include "persistence/redis_manager.hpp"
 #include "persistence/redis_store.hpp"
 #include "persistence/sqlite_store.hpp"
@@ -151,6 +152,7 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
   log::parse_level(cfg.log.level, lv);
   log::set_level(lv);
   set_max_json_depth(static_cast<size_t>(cfg.server.max_json_depth));
+  persistence::set_max_reply_elements(static_cast<uint64_t>(cfg.redis.max_reply_elements));
   raise_open_file_limit(cfg);
   if (cfg.auth.api_keys.empty() && cfg.listen_host() != "127.0.0.1" && cfg.listen_host() != "::1")
     log::warn("main", "auth.api_keys is empty and server.listen is not loopback: anyone who reaches "

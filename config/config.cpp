@@ -81,7 +81,8 @@ std::vector<section> schema(herald_config& c) {
         {"node_id", &c.redis.node_id},
         {"node_ttl", &c.redis.node_ttl},
         {"health_interval", &c.redis.health_interval},
-        {"queue_max", &c.redis.queue_max}}},
+        {"queue_max", &c.redis.queue_max},
+        {"max_reply_elements", &c.redis.max_reply_elements}}},
       {"queue",
        {{"max_attempts", &c.queue.max_attempts},
         {"base_delay", &c.queue.base_delay},
@@ -402,6 +403,7 @@ std::optional<config_error> validate(const herald_config& c) {
   if ((err = check_positive("redis.command_timeout", c.redis.command_timeout))) return err;
   if ((err = check_positive("redis.health_interval", c.redis.health_interval))) return err;
   if ((err = check_range("redis.queue_max", c.redis.queue_max, 1, 10'000'000))) return err;
+  if ((err = check_range("redis.max_reply_elements", c.redis.max_reply_elements, 1024, 100'000'000))) return err;
   if (c.redis.node_ttl < std::chrono::seconds(1))
     return config_error{"redis.node_ttl", "must be at least 1s"};
   if (c.redis.node_id.size() > 64 ||

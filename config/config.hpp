@@ -80,6 +80,7 @@ struct redis_section {
   duration node_ttl = 15s;       // a node silent this long counts as gone (presence, stats)
   duration health_interval = 1s; // PING this often
   int64_t queue_max = 100000;    // Redis requests waiting at most; beyond → refused at once
+  int64_t max_reply_elements = 1000000;  // one reply array may declare at most this many; more → connection dropped
 };
 
 struct queue_section {

@@ -4,7 +4,9 @@
 
 #include <hiredis/hiredis.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <memory>
 #include <cstring>
 #include <poll.h>
@@ -53,8 +55,75 @@ redis_reply convert(const redisReply* r) {
 
 } // namespace
 
+namespace {
+
+// hiredis 0.14 allocates an array's element table from the count a reply
+// declares ("*2000000000\r\n" is 16 GB), and has no limit of its own (1.0 has
+// maxelements). These are its reply builders with that limit: past it the
+// reader fails with "out of memory" and the connection is dropped.
+std::atomic<uint64_t> reply_elements_limit{1'000'000};
+
+redisReply* new_reply(const redisReadTask* task, int type) {
+  auto* r = static_cast<redisReply*>(calloc(1, sizeof(redisReply)));
+  if (!r)
+    return nullptr;
+  r->type = type;
+  if (task->parent)
+    static_cast<redisReply*>(task->parent->obj)->element[task->idx] = r;
+  return r;
+}
+
+void* create_string(const redisReadTask* task, char* str, size_t len) {
+  auto* buf = static_cast<char*>(malloc(len + 1));
+  if (!buf)
+    return nullptr;
+  auto* r = new_reply(task, task->type);
+  if (!r) {
+    free(buf);
+    return nullptr;
+  }
+  memcpy(buf, str, len);
+  buf[len] = '\0';
+  r->str = buf;
+  r->len = len;
+  return r;
+}
+
+void* create_array(const redisReadTask* task, int elements) {
+  if (elements < 0 || uint64_t(elements) > reply_elements_limit.load(std::memory_order_relaxed))
+    return nullptr;
+  redisReply** table = nullptr;
+  if (elements > 0 && !(table = static_cast<redisReply**>(calloc(size_t(elements), sizeof(redisReply*)))))
+    return nullptr;
+  auto* r = new_reply(task, REDIS_REPLY_ARRAY);
+  if (!r) {
+    free(table);
+    return nullptr;
+  }
+  r->element = table;
+  r->elements = size_t(elements);
+  return r;
+}
+
+void* create_integer(const redisReadTask* task, long long value) {
+  auto* r = new_reply(task, REDIS_REPLY_INTEGER);
+  if (r)
+    r->integer = value;
+  return r;
+}
+
+void* create_nil(const redisReadTask* task) { return new_reply(task, REDIS_REPLY_NIL); }
+
+redisReplyObjectFunctions capped_functions{create_string, create_array, create_integer, create_nil,
+                                           freeReplyObject};
+
+} // namespace
+
+void set_max_reply_elements(uint64_t n) { reply_elements_limit.store(n); }
+
 std::vector<redis_reply> decode_replies(const std::string& bytes, bool& protocol_error) {
-  std::unique_ptr<redisReader, decltype(&redisReaderFree)> reader(redisReaderCreate(), &redisReaderFree);
+  std::unique_ptr<redisReader, decltype(&redisReaderFree)> reader(
+      redisReaderCreateWithFunctions(&capped_functions), &redisReaderFree);
   std::vector<redis_reply> out;
   protocol_error = !reader || redisReaderFeed(reader.get(), bytes.data(), bytes.size()) != REDIS_OK;
   while (!protocol_error) {
@@ -141,6 +210,7 @@ redis_connection::redis_connection(const redis_endpoint& where, std::chrono::mil
   try {
     if (ctx_->err)
       fail(ctx_->errstr);
+    ctx_->reader->fn = &capped_functions;
     redisSetTimeout(ctx_, to_timeval(command_timeout));
     redisEnableKeepAlive(ctx_);
     std::vector<redis_command> setup;

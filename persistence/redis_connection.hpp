@@ -30,6 +30,10 @@ struct redis_endpoint {
 // connection reads the same way.
 std::vector<redis_reply> decode_replies(const std::string& bytes, bool& protocol_error);
 
+// The most elements one reply array may declare (redis.max_reply_elements),
+// set once at start; a reply declaring more fails its connection.
+void set_max_reply_elements(uint64_t n);
+
 class redis_connection {
 public:
   // Connects, authenticates and selects the db; throws store_error.

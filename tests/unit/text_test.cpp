@@ -77,4 +77,13 @@ TEST_CASE("RESP replies decode through hiredis's reader") {
   CHECK(r[2].elements[1].is_error());
   persistence::decode_replies("?what\r\n", bad);
   CHECK(bad);
+  // hiredis 0.14 would calloc 16 GB for this header (found by fuzz_redis).
+  persistence::decode_replies("*2000000000\r\n", bad);
+  CHECK(bad);
+  persistence::set_max_reply_elements(3);
+  CHECK(persistence::decode_replies("*3\r\n:1\r\n:2\r\n:3\r\n", bad).size() == 1);
+  CHECK_FALSE(bad);
+  persistence::decode_replies("*4\r\n:1\r\n:2\r\n:3\r\n:4\r\n", bad);
+  CHECK(bad);
+  persistence::set_max_reply_elements(1000000);
 }
