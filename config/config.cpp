@@ -258,7 +258,7 @@ std::optional<config_error> apply_fields(const std::string& prefix, std::vector<
                                          const toml::table& table) {
   for (auto& [key, value] : table) {
     auto it = std::find_if(fields.begin(), fields.end(),
-                           [&](const field& f) { return key == f.key; });
+                           [&key = key](const field& f) { return key == f.key; });
     if (it == fields.end()) return config_error{prefix + key, "unknown key"};
     if (auto problem = assign_toml(*it, value)) return config_error{prefix + key, problem_with(*it, *problem)};
   }
@@ -282,7 +282,7 @@ std::optional<config_error> apply_document(herald_config& cfg, const toml::value
       continue;
     }
     auto it = std::find_if(sections.begin(), sections.end(),
-                           [&](const section& s) { return name == s.name; });
+                           [&name = name](const section& s) { return name == s.name; });
     if (it == sections.end()) return config_error{name, "unknown section"};
     if (!value.is_table()) return config_error{name, "expected a table"};
     if (auto err = apply_fields(name + ".", it->fields, value.as_table())) return err;
