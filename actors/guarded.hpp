@@ -21,7 +21,6 @@
 
 #include <exception>
 #include <string>
-#include <type_traits>
 #include <utility>
 
 namespace herald {
@@ -66,18 +65,8 @@ std::string note_failure(Self* self, std::exception_ptr eptr) {
   return why;
 }
 
-template <class Self, class F, class R, class C, class... Ts>
-auto guard_with(Self* self, F f, R (C::*)(Ts...) const) {
-  return [self, f](Ts... xs) -> R {
-    try {
-      return f(std::forward<Ts>(xs)...);
-    } catch (...) {
-      return failed_answer<R>::make(self, note_failure(self, std::current_exception()));
-    }
-  };
-}
-
-// The same for a mutable lambda (response handlers that move their captures).
+// The wrapper is mutable so that it serves both kinds of handler: a const
+// one ([=]) and a mutable one (response handlers that move their captures).
 template <class Self, class F, class R, class C, class... Ts>
 auto guard_with(Self* self, F f, R (C::*)(Ts...)) {
   return [self, f](Ts... xs) mutable -> R {
@@ -87,6 +76,11 @@ auto guard_with(Self* self, F f, R (C::*)(Ts...)) {
       return failed_answer<R>::make(self, note_failure(self, std::current_exception()));
     }
   };
+}
+
+template <class Self, class F, class R, class C, class... Ts>
+auto guard_with(Self* self, F f, R (C::*)(Ts...) const) {
+  return guard_with(self, std::move(f), static_cast<R (C::*)(Ts...)>(nullptr));
 }
 
 } // namespace detail
