@@ -141,6 +141,13 @@ class HostileRequestsTest(ServerTestCase):
         ws.shut()
         self.alive()
 
+    def test_the_open_file_limit_is_raised_and_logged_at_start(self):
+        self.assertIn("open-file limit", self.h.log_text())
+        with open(f"/proc/{self.h.proc.pid}/limits") as f:
+            line = next(l for l in f if l.startswith("Max open files"))
+        soft, hard = line.split()[3:5]
+        self.assertEqual(soft, hard)
+
     def test_metrics_is_cheap_and_names_no_session(self):
         ws = RawWS(self.h.port, "token=" + token("metered"))
         sid = ws.recv()["session_id"]
