@@ -8,9 +8,9 @@ namespace herald {
 
 namespace {
 
-client_frame invalid(const char* code, std::string message) {
+client_frame invalid(client_error code, std::string message) {
   client_frame f;
-  f.error_code = code;
+  f.error = code;
   f.error_message = std::move(message);
   return f;
 }
@@ -30,30 +30,30 @@ client_frame decode_client_frame(std::string_view text) {
     return with_arg(client_frame::kind::ping, {});
   auto j = parse_json(text);
   if (j.is_discarded())
-    return invalid("bad_json", "the frame is not valid JSON (or nests deeper than server.max_json_depth)");
+    return invalid(client_error::bad_json, "the frame is not valid JSON (or nests deeper than server.max_json_depth)");
   if (!j.is_object() || !j.contains("type") || !j["type"].is_string())
-    return invalid("bad_frame", "a frame is a JSON object with a string \"type\"");
+    return invalid(client_error::bad_frame, "a frame is a JSON object with a string \"type\"");
   auto type = j["type"].get<std::string>();
   auto string_field = [&](const char* key) -> const std::string* {
     auto it = j.find(key);
     return it != j.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
   };
-  if (type == "ping")
+  if (type == client_type::ping)
     return with_arg(client_frame::kind::ping, {});
-  if (type == "subscribe" || type == "unsubscribe") {
+  if (type == client_type::subscribe || type == client_type::unsubscribe) {
     auto channel = string_field("channel");
     if (!channel)
-      return invalid("bad_frame", type + " needs a string \"channel\"");
-    return with_arg(type == "subscribe" ? client_frame::kind::subscribe : client_frame::kind::unsubscribe,
+      return invalid(client_error::bad_frame, type + " needs a string \"channel\"");
+    return with_arg(type == client_type::subscribe ? client_frame::kind::subscribe : client_frame::kind::unsubscribe,
                     *channel);
   }
-  if (type == "ack") {
+  if (type == client_type::ack) {
     auto id = string_field("id");
     if (!id)
-      return invalid("bad_frame", "ack needs a string \"id\"");
+      return invalid(client_error::bad_frame, "ack needs a string \"id\"");
     return with_arg(client_frame::kind::ack, *id);
   }
-  return invalid("unknown_type", "unknown frame type \"" + utf8_cut(type, 64) + "\"");
+  return invalid(client_error::unknown_type, "unknown frame type \"" + utf8_cut(type, 64) + "\"");
 }
 
 } // namespace herald

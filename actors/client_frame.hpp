@@ -1,7 +1,9 @@
 #pragma once
-// What a client may send on its socket (CONTRACT §3), decoded from the text
+// What a client may send on its socket (client_protocol.hpp), decoded from the text
 // of one frame into a typed request, or into the error frame it earns.
 // Pure: no actor, no socket; the session acts on what this returns.
+#include "actors/client_protocol.hpp"
+
 #include <string>
 #include <string_view>
 
@@ -11,7 +13,7 @@ struct client_frame {
   enum class kind { ping, subscribe, unsubscribe, ack, invalid };
   kind type = kind::invalid;
   std::string arg;            // subscribe/unsubscribe: the channel; ack: the event id
-  std::string error_code;     // invalid: "bad_json", "bad_frame" or "unknown_type"
+  client_error error = client_error::bad_frame;  // invalid: bad_json, bad_frame or unknown_type
   std::string error_message;  // invalid: for the error frame
 };
 

@@ -2,6 +2,8 @@
 // The two doors between a session actor and its socket. Neither side sees the
 // other's framework: net/ implements frame_sink (Asio), actors/ implements
 // session_port (CAF). Both are thread-safe.
+#include "actors/client_protocol.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -47,24 +49,6 @@ struct out_frame {
     return f;
   }
 };
-
-// Close codes Herald sends (RFC 6455 §7.4 plus private 4xxx codes).
-namespace close_code {
-constexpr uint16_t normal = 1000;
-constexpr uint16_t going_away = 1001;
-constexpr uint16_t protocol_error = 1002;
-constexpr uint16_t unsupported_data = 1003;
-constexpr uint16_t no_status = 1005;
-constexpr uint16_t abnormal = 1006;
-constexpr uint16_t invalid_payload = 1007;
-constexpr uint16_t policy_violation = 1008;
-constexpr uint16_t too_big = 1009;
-constexpr uint16_t internal_error = 1011;
-constexpr uint16_t try_again_later = 1013;
-constexpr uint16_t stale = 4001;      // evicted: no inbound frame for heartbeat.stale_after
-constexpr uint16_t replaced = 4002;   // the session was resumed on another socket
-constexpr uint16_t too_many_sessions = 4008;  // the user opened more than session.max_per_user
-} // namespace close_code
 
 // What a session calls on its client's connection.
 class session_port;

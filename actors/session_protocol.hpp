@@ -15,13 +15,15 @@ namespace herald {
 
 using sink_ptr = std::shared_ptr<frame_sink>;
 
+// Dispatch tries these in order (runtime/typed_dispatch.hpp): the message
+// of a fan-out comes first.
 using session_actor = caf::typed_actor<
+    caf::reacts_to<event_atom, event_list, drain_share>,      // from the registry
     // From the connection.
     caf::reacts_to<inbound_atom, std::string>,                // a text frame
     caf::reacts_to<touch_atom, uint32_t>,                      // control frames of one read
     caf::reacts_to<detach_atom, uint64_t, uint16_t, bool>,    // sink id, close code, resumable
     // From the registry.
-    caf::reacts_to<event_atom, event_list, drain_share>,
     caf::reacts_to<heartbeat_atom>,                            // ping, or evict if silent past stale_after
     caf::replies_to<attach_atom, sink_ptr, uint64_t>::with<bool>,  // resume on a new socket
     caf::reacts_to<shutdown_atom>,                             // close 1001 and quit

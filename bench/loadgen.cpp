@@ -391,12 +391,28 @@ struct loadgen {
     }
   }
 
+  void reopen_publisher(publisher& p) {
+    auto i = size_t(&p - pubs.data());
+    if (p.fd >= 0)
+      ::close(p.fd);  // also leaves the epoll set
+    p.fd = open_socket(int(i), false);
+    int flags = fcntl(p.fd, F_GETFL);
+    fcntl(p.fd, F_SETFL, flags | O_NONBLOCK);
+    watch(p.fd, (1ull << 32) + i, EPOLLIN);
+  }
+
   void on_publisher_readable(publisher& p) {
     for (;;) {
       ssize_t r = ::recv(p.fd, buf, sizeof buf, 0);
       if (r <= 0) {
         if (r < 0 && errno == EAGAIN)
           return;
+        // A server may close a keep-alive connection that stayed idle (Herald:
+        // server.request_timeout before the first request): open another.
+        if (!p.busy && p.in.empty()) {
+          reopen_publisher(p);
+          return;
+        }
         std::fprintf(stderr, "publisher connection closed\n");
         std::exit(1);
       }
@@ -538,12 +554,8 @@ struct loadgen {
 
     // --- publishers ----------------------------------------------------------
     pubs.resize(size_t(std::max(1, opt.burst_parallel)));
-    for (size_t i = 0; i < pubs.size(); ++i) {
-      pubs[i].fd = open_socket(int(i), false);
-      int flags = fcntl(pubs[i].fd, F_GETFL);
-      fcntl(pubs[i].fd, F_SETFL, flags | O_NONBLOCK);
-      watch(pubs[i].fd, (1ull << 32) + i, EPOLLIN);
-    }
+    for (auto& p : pubs)
+      reopen_publisher(p);
 
     // --- fan-out latency at a fixed rate --------------------------------------
     int64_t n = 0;

@@ -83,7 +83,9 @@ class Server:
         pin = ["taskset", "-c", "0"]
         if kind == "herald":
             env.update(HERALD_AUTH_JWT_SECRET=SECRET, HERALD_SERVER_LISTEN=f"127.0.0.1:{port}",
-                       HERALD_LOG_LEVEL="warn")
+                       HERALD_LOG_LEVEL="warn",
+                       # every load-generator client is the user "bench"
+                       HERALD_SESSION_MAX_PER_USER="1000000")
             cmd = pin + [os.path.join(BUILD, "herald"), "--config", os.path.join(ROOT, "config", "herald.toml")]
             self.args = ["--path", "/ws?token=" + herald_token(), "--publish-path", "/api/v1/publish",
                          "--publish-body", "herald"]

@@ -50,11 +50,11 @@ TEST_CASE("client frames decode into typed requests or the error they earn") {
   CHECK(sub.type == client_frame::kind::subscribe);
   CHECK(sub.arg == "team-a");
   CHECK(decode_client_frame(R"({"type":"ack","id":"e-1"})").arg == "e-1");
-  CHECK(decode_client_frame("nope").error_code == "bad_json");
-  CHECK(decode_client_frame("[1]").error_code == "bad_frame");
-  CHECK(decode_client_frame(R"({"type":"ack"})").error_code == "bad_frame");
-  CHECK(decode_client_frame(R"({"type":"dance"})").error_code == "unknown_type");
-  CHECK(decode_client_frame(std::string(100, '[') + std::string(100, ']')).error_code == "bad_json");
+  CHECK(decode_client_frame("nope").error == herald::client_error::bad_json);
+  CHECK(decode_client_frame("[1]").error == herald::client_error::bad_frame);
+  CHECK(decode_client_frame(R"({"type":"ack"})").error == herald::client_error::bad_frame);
+  CHECK(decode_client_frame(R"({"type":"dance"})").error == herald::client_error::unknown_type);
+  CHECK(decode_client_frame(std::string(100, '[') + std::string(100, ']')).error == herald::client_error::bad_json);
 }
 
 TEST_CASE("a bus message whose tail is not JSON members, or whose v is not 1, is refused") {

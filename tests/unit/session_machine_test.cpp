@@ -1,0 +1,257 @@
+// The session's logic without an actor: a hand-driven clock and a record of
+// what it asks of the world.
+#include "actors/session_machine.hpp"
+#include "recording_sink.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace herald;
+using namespace herald::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct recorded_effects final : session_effects {
+  int64_t clock_ns = 1'000'000'000;
+  bool mailbox_waiting = false;
+  std::vector<std::string> joins, leaves;
+  std::vector<bool> attached_reports;
+  int evictions = 0;
+  int inbox_loads = 0;
+  std::vector<persistence::inbox_pos> cursors;
+  std::vector<std::pair<std::chrono::milliseconds, uint64_t>> expiries;
+  bool quit_called = false;
+
+  int64_t now_ns() const override { return clock_ns; }
+  bool more_waiting() const override { return mailbox_waiting; }
+  std::shared_ptr<session_port> port() override { return nullptr; }
+  void joined(const std::string& c) override { joins.push_back(c); }
+  void left(const std::string& c) override { leaves.push_back(c); }
+  void attached_changed(bool a) override { attached_reports.push_back(a); }
+  void evicted() override { ++evictions; }
+  void load_inbox() override { ++inbox_loads; }
+  void move_cursor(const persistence::inbox_pos& p) override { cursors.push_back(p); }
+  void expire_after(std::chrono::milliseconds d, uint64_t g) override {
+    expiries.emplace_back(d, g);
+  }
+  void quit() override { quit_called = true; }
+  void advance(std::chrono::nanoseconds d) { clock_ns += d.count(); }
+};
+
+session_limits test_limits() {
+  session_limits l;
+  l.resume_buffer = 4;
+  l.resume_window = 10s;
+  l.max_frames_per_sec = 3;
+  l.rate_limit_close_after = 2s;
+  l.max_channels = 2;
+  l.stale_after = 60s;
+  return l;
+}
+
+struct machine_fixture {
+  recorded_effects fx;
+  std::shared_ptr<recording_sink> sink = std::make_shared<recording_sink>();
+  session_machine m;
+
+  explicit machine_fixture(bool durable = false, session_limits limits = test_limits())
+      : m(identity(durable, limits), {"admin"}, fx) {
+    m.start(sink);
+  }
+  static session_identity identity(bool durable, const session_limits& limits) {
+    session_identity id;
+    id.id = 0x42;
+    id.user = "ann";
+    id.resume_token = "t0k";
+    id.allowed = {"admin", "team-*"};
+    id.limits = std::make_shared<const session_limits>(limits);
+    id.durable_inbox = durable;
+    return id;
+  }
+  std::vector<nlohmann::json> events() const { return sink->of_type("event"); }
+};
+
+event_frame stored(const std::string& channel, uint64_t at) {
+  return make_event(channel, "e", "{}").stored_at({at, 0});
+}
+
+} // namespace
+
+TEST_CASE("machine: start sends welcome with the channels and the resume token") {
+  machine_fixture f;
+  REQUIRE(f.sink->frames.size() == 1);
+  auto w = f.sink->json(0);
+  CHECK(w["type"] == "welcome");
+  CHECK(w["resume_token"] == "t0k");
+  CHECK(w["channels"] == nlohmann::json::array({"user:ann", "admin"}));
+  CHECK(f.fx.inbox_loads == 0);
+}
+
+TEST_CASE("machine: each error code of client_protocol.hpp, and subscriptions") {
+  machine_fixture f;
+  auto code_after = [&](const std::string& text) {
+    f.m.on_text(text);
+    auto last = f.sink->last();
+    return last["type"] == "error" ? last["code"].get<std::string>() : last["type"].get<std::string>();
+  };
+  CHECK(code_after("{") == "bad_json");
+  f.fx.advance(1s);
+  CHECK(code_after(R"({"type":"subscribe"})") == "bad_frame");
+  CHECK(code_after(R"({"type":"dance"})") == "unknown_type");
+  f.fx.advance(1s);
+  CHECK(code_after(R"({"type":"subscribe","channel":"secret"})") == "forbidden_channel");
+  CHECK(code_after(R"({"type":"subscribe","channel":"herald.x"})") == "forbidden_channel");
+  CHECK(code_after(R"({"type":"unsubscribe","channel":"user:ann"})") == "forbidden_channel");
+  f.fx.advance(1s);
+  CHECK(code_after(R"({"type":"subscribe","channel":"team-a"})") == "subscribed");
+  CHECK(code_after(R"({"type":"subscribe","channel":"team-b"})") == "too_many_channels");
+  CHECK(f.fx.joins == std::vector<std::string>{"team-a"});
+  f.fx.advance(1s);
+  CHECK(code_after(R"({"type":"unsubscribe","channel":"team-a"})") == "unsubscribed");
+  CHECK(f.fx.leaves == std::vector<std::string>{"team-a"});
+  CHECK(f.m.channels() == std::vector<std::string>{"admin"});
+}
+
+TEST_CASE("machine: over the frame rate one error, then silence, then 1008") {
+  machine_fixture f;
+  for (int i = 0; i < 3; ++i)
+    f.m.on_text(R"({"type":"ping"})");
+  CHECK(f.sink->of_type("pong").size() == 3);
+  f.m.on_text(R"({"type":"ping"})");
+  CHECK(f.sink->last()["code"] == "rate_limited");
+  auto frames = f.sink->frames.size();
+  f.m.on_control_frames(5);  // pings and pongs count too
+  CHECK(f.sink->frames.size() == frames);
+  for (int s = 1; s <= 3 && !f.fx.quit_called; ++s) {
+    f.fx.advance(1s);
+    f.m.on_control_frames(10);
+  }
+  CHECK(f.fx.quit_called);
+  CHECK(f.sink->closed_code == close_code::policy_violation);
+}
+
+TEST_CASE("machine: a durable session holds live events until the inbox replay, and sends each once") {
+  machine_fixture f(true);
+  CHECK(f.fx.inbox_loads == 1);
+  CHECK(f.m.loading_inbox());
+  auto old = stored("user:ann", 1);
+  auto a = stored("user:ann", 2);  // published live while the replay was read: held
+  auto b = stored("user:ann", 3);  // in the replay, its live copy still on its way
+  auto c = stored("user:ann", 4);
+  f.m.on_events({a});
+  CHECK(f.events().empty());
+  f.m.on_replay({old, a, b});
+  CHECK_FALSE(f.m.loading_inbox());
+  f.m.on_events({b});
+  f.m.on_events({c});
+  f.m.on_idle();  // the mailbox ran dry: what the batches held is written
+  auto evs = f.events();
+  REQUIRE(evs.size() == 4);
+  CHECK(evs[0]["id"] == old.id());
+  CHECK(evs[1]["id"] == a.id());
+  CHECK(evs[2]["id"] == b.id());
+  CHECK(evs[3]["id"] == c.id());
+  CHECK(evs[3]["seq"] == 4);
+  CHECK(f.fx.cursors.back() == persistence::inbox_pos{4, 0});
+}
+
+TEST_CASE("machine: with ack_required only an ack of a recent stored event moves the cursor") {
+  auto limits = test_limits();
+  limits.ack_required = true;
+  machine_fixture f(false, limits);
+  auto ev = stored("user:ann", 7);
+  f.m.on_events({ev});
+  CHECK(f.fx.cursors.empty());
+  f.m.on_text(R"({"type":"ack","id":"e-unknown"})");
+  CHECK(f.fx.cursors.empty());
+  f.m.on_text(R"({"type":"ack","id":")" + ev.id() + R"("})");
+  REQUIRE(f.fx.cursors.size() == 1);
+  CHECK(f.fx.cursors[0] == persistence::inbox_pos{7, 0});
+}
+
+TEST_CASE("machine: a lone event goes out at once; with messages waiting it waits for idle") {
+  machine_fixture f;
+  f.m.on_events({make_event("admin", "e", "{}")});
+  CHECK(f.events().size() == 1);
+  f.fx.mailbox_waiting = true;
+  f.m.on_events({make_event("admin", "e", "{}")});
+  f.m.on_events({make_event("admin", "e", "{}")});
+  CHECK(f.events().size() == 1);
+  f.m.on_idle();
+  CHECK(f.events().size() == 3);
+  CHECK(f.sink->batch_writes == 1);
+}
+
+TEST_CASE("machine: detach, resume within the window, and expiry of a stale timer") {
+  machine_fixture f;
+  f.m.on_events({make_event("admin", "e", "{}")});
+  f.m.on_detach(f.sink->id(), close_code::abnormal, true);
+  CHECK_FALSE(f.m.attached());
+  REQUIRE(f.fx.expiries.size() == 1);
+  CHECK(f.fx.expiries[0].first == 10s);
+  auto first_generation = f.fx.expiries[0].second;
+  f.m.on_events({make_event("admin", "e", "{}"), make_event("admin", "e", "{}")});
+
+  auto next = std::make_shared<recording_sink>();
+  CHECK_FALSE(f.m.on_attach(next, 99));  // a seq it never sent
+  CHECK(f.m.on_attach(next, 1));
+  CHECK(next->json(0)["resumed"] == true);
+  CHECK(next->json(1)["type"] == "session_restored");
+  CHECK(next->json(1)["replayed"] == 2);
+  CHECK(next->of_type("event").size() == 2);
+  CHECK(f.fx.attached_reports == std::vector<bool>{false, true});
+  f.m.on_expire(first_generation);  // the timer of the first detach
+  CHECK_FALSE(f.fx.quit_called);
+
+  f.m.on_detach(next->id(), close_code::abnormal, true);
+  f.m.on_expire(f.fx.expiries.back().second);
+  CHECK(f.fx.quit_called);
+}
+
+TEST_CASE("machine: a detach of an older socket is ignored; a clean close quits") {
+  machine_fixture f;
+  f.m.on_detach(f.sink->id() + 1000, close_code::abnormal, true);
+  CHECK(f.m.attached());
+  f.m.on_detach(f.sink->id(), close_code::normal, false);
+  CHECK(f.fx.quit_called);
+  CHECK(f.fx.expiries.empty());
+}
+
+TEST_CASE("machine: a heartbeat pings a live client and evicts a silent one") {
+  machine_fixture f;
+  f.fx.advance(59s);
+  f.m.on_heartbeat();
+  CHECK(f.sink->pings == 1);
+  f.m.on_text(R"({"type":"ping"})");
+  f.fx.advance(59s);
+  f.m.on_heartbeat();
+  CHECK(f.sink->pings == 2);
+  f.fx.advance(1s);
+  f.m.on_heartbeat();
+  CHECK(f.fx.evictions == 1);
+  CHECK(f.sink->closed_code == close_code::stale);
+  CHECK(f.fx.quit_called);
+}
+
+TEST_CASE("machine: kick and shutdown close with their codes") {
+  machine_fixture a;
+  a.m.on_kick(close_code::too_many_sessions);
+  CHECK(a.sink->closed_code == close_code::too_many_sessions);
+  CHECK(a.fx.quit_called);
+  machine_fixture b;
+  b.m.on_shutdown();
+  CHECK(b.sink->closed_code == close_code::going_away);
+  CHECK(b.fx.quit_called);
+}
+
+TEST_CASE("machine: info reports state, channels and frames waiting") {
+  machine_fixture f;
+  f.fx.mailbox_waiting = true;
+  f.m.on_events({make_event("admin", "e", "{}"), make_event("admin", "e", "{}")});
+  auto info = f.m.info(5);
+  CHECK(info.state == "attached");
+  CHECK(info.user == "ann");
+  CHECK(info.mailbox == 5);
+  CHECK(info.outbound == 2);
+  CHECK(info.channels == std::vector<std::string>{"user:ann", "admin"});
+}
