@@ -16,7 +16,7 @@
 #include "persistence/redis_store.hpp"
 #include "persistence/sqlite_store.hpp"
 #include "persistence/store_worker.hpp"
-#include "net/asio_coordinator.hpp"
+#include "runtime/asio_coordinator.hpp"
 
 #include <sys/resource.h>
 #include <caf/actor_system.hpp>
@@ -169,9 +169,9 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
 
   caf::actor_system_config caf_cfg;
   caf_cfg.set("scheduler.max-throughput", static_cast<size_t>(500));
-  // Actors run on the server's I/O threads (net/asio_coordinator.hpp), as
+  // Actors run on the server's I/O threads (runtime/asio_coordinator.hpp), as
   // many as the cores this process may use (server.threads).
-  net::asio_coordinator::install(caf_cfg);
+  asio_coordinator::install(caf_cfg);
   auto redis = open_redis(cfg);
   std::shared_ptr<persistence::store_worker> store;
   try {
@@ -207,7 +207,7 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
       http->stop();
       return 1;
     }
-    srv->start(net::asio_coordinator::of(sys));
+    srv->start(asio_coordinator::of(sys));
     net::monitor_feed feed{registry, &queue, srv->counters()};
     std::unique_ptr<net::node_reporter> reporter;
     if (redis.cluster)

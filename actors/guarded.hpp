@@ -4,7 +4,8 @@
 // owns (every session's roster entry, every job lease). A guarded handler
 // ends only the message it came with: the error is logged, counted on the
 // actor's meter (failures, last_error: /api/v1/actors) and, for a request,
-// answered as an error, and the actor takes its next message.
+// answered as an error, and the actor takes its next message. Every guarded
+// handler also counts its message on the meter (see metered() below).
 //
 //   return {guarded(self, [=](list_atom, uint64_t n) -> caf::result<jobs> { … }), …};
 //   self->request(…).then(guarded(self, [=](T& answer) { … }), guarded(self, [=](caf::error&) { … }));
@@ -20,6 +21,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include <exception>
+#include <type_traits>
 #include <string>
 #include <utility>
 
@@ -65,29 +67,50 @@ std::string note_failure(Self* self, std::exception_ptr eptr) {
   return why;
 }
 
-// The wrapper is mutable so that it serves both kinds of handler: a const
-// one ([=]) and a mutable one (response handlers that move their captures).
-template <class Self, class F, class R, class C, class... Ts>
-auto guard_with(Self* self, F f, R (C::*)(Ts...)) {
-  return [self, f](Ts... xs) mutable -> R {
-    try {
-      return f(std::forward<Ts>(xs)...);
-    } catch (...) {
-      return failed_answer<R>::make(self, note_failure(self, std::current_exception()));
-    }
-  };
+// Gives `wrap(f, args…)` the exact signature of `f`'s call operator, as
+// CAF needs to see which message a handler takes. The result is mutable so
+// that it serves both kinds of handler: a const one ([=]) and a mutable one
+// (response handlers that move their captures).
+template <class F, class Wrap, class R, class C, class... Ts>
+auto with_signature(F f, Wrap wrap, R (C::*)(Ts...)) {
+  return [f, wrap](Ts... xs) mutable -> R { return wrap(f, std::forward<Ts>(xs)...); };
 }
 
-template <class Self, class F, class R, class C, class... Ts>
-auto guard_with(Self* self, F f, R (C::*)(Ts...) const) {
-  return guard_with(self, std::move(f), static_cast<R (C::*)(Ts...)>(nullptr));
+template <class F, class Wrap, class R, class C, class... Ts>
+auto with_signature(F f, Wrap wrap, R (C::*)(Ts...) const) {
+  return with_signature(std::move(f), std::move(wrap), static_cast<R (C::*)(Ts...)>(nullptr));
+}
+
+template <class F, class Wrap>
+auto with_signature_of(F f, Wrap wrap) {
+  return with_signature(std::move(f), std::move(wrap), &F::operator());
 }
 
 } // namespace detail
 
+// Counts the message on the actor's meter (processed: /api/v1/actors, the
+// console), then runs the handler.
+template <class Self, class F>
+auto metered(Self* self, F f) {
+  return detail::with_signature_of(std::move(f), [self](auto& fn, auto&&... xs) -> decltype(auto) {
+    ++self->state.meter.processed;
+    return fn(std::forward<decltype(xs)>(xs)...);
+  });
+}
+
+// Counts the message like metered(), and contains a failure (see above).
 template <class Self, class F>
 auto guarded(Self* self, F f) {
-  return detail::guard_with(self, std::move(f), &F::operator());
+  return detail::with_signature_of(std::move(f), [self](auto& fn, auto&&... xs) {
+    using result = std::invoke_result_t<decltype(fn)&, decltype(xs)...>;
+    ++self->state.meter.processed;
+    try {
+      return fn(std::forward<decltype(xs)>(xs)...);
+    } catch (...) {
+      return detail::failed_answer<result>::make(self,
+                                                 detail::note_failure(self, std::current_exception()));
+    }
+  });
 }
 
 } // namespace herald

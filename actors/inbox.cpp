@@ -65,7 +65,6 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
   });
   return {
       guarded(self, [=](append_atom, const std::string& user, event_frame& ev) -> caf::typed_response_promise<event_frame> {
-        ++self->state.meter.processed;
         auto& st = self->state;
         auto promise = self->make_response_promise<event_frame>();
         auto ticket = st.next_ticket++;
@@ -90,7 +89,6 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
         return promise;
       }),
       guarded(self, [=](stored_atom, uint64_t ticket, event_frame& ev) {
-        ++self->state.meter.processed;
         auto& st = self->state;
         auto it = st.appends.find(ticket);
         if (it == st.appends.end())
@@ -101,7 +99,6 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
         st.appends.erase(it);
       }),
       guarded(self, [=](load_atom, const std::string& user, session_actor& who) {
-        ++self->state.meter.processed;
         auto& st = self->state;
         // Cursor moves still coalescing go first (the worker keeps order),
         // so a session that starts right after another got an event does
@@ -130,7 +127,6 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
         }
       }),
       guarded(self, [=](cursor_atom, const std::string& user, persistence::inbox_pos pos) {
-        ++self->state.meter.processed;
         auto& st = self->state;
         auto& c = st.dirty_cursors[user];
         c = std::max(c, pos);
@@ -146,9 +142,8 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
         out.state = st.worker->healthy() ? "running" : "store failing";
         return out;
       }),
-      guarded(self, [=](flush_atom) { ++self->state.meter.processed; flush_cursors(self); }),
+      guarded(self, [=](flush_atom) { flush_cursors(self); }),
       guarded(self, [=](tick_atom) {
-        ++self->state.meter.processed;
         self->state.worker->post({[](persistence::store& s) { s.expire(wall_ms()); },
                                   [](bool ok, const std::string& error) {
                                     if (!ok)

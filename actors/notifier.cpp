@@ -3,6 +3,7 @@
 #include "actors/actor_info.hpp"
 #include "actors/delivery_policy.hpp"
 #include "actors/exception_text.hpp"
+#include "actors/guarded.hpp"
 #include "actors/queue_protocol.hpp"
 #include "config/log.hpp"
 #include "config/text.hpp"
@@ -128,13 +129,11 @@ notifier_actor::behavior_type notifier_behavior(self_ptr self, notifier_init ini
   });
   pump(self);
   return {
-      [=](job_atom, persistence::job& j) {
-        ++self->state.meter.processed;
+      metered(self, [=](job_atom, persistence::job& j) {
         self->state.waiting.push_back(std::move(j));
         pump(self);
-      },
-      [=](sent_atom, const std::string& id, http_response& r) {
-        ++self->state.meter.processed;
+      }),
+      metered(self, [=](sent_atom, const std::string& id, http_response& r) {
         auto& st = self->state;
         auto it = st.on_wire.find(id);
         if (it == st.on_wire.end())
@@ -163,13 +162,12 @@ notifier_actor::behavior_type notifier_behavior(self_ptr self, notifier_init ini
         }
         report(self, std::move(j), std::move(outcome));
         pump(self);
-      },
-      [=](pump_atom) {
-        ++self->state.meter.processed;
+      }),
+      metered(self, [=](pump_atom) {
         self->state.pump_scheduled = false;
         pump(self);
-      },
-      [=](info_atom) {
+      }),
+      metered(self, [=](info_atom) {
         auto& st = self->state;
         auto out = metered_info("notifier " + st.init.sink.name, "notifier", "queue", self->mailbox().size(), st.meter);
         out.failures = st.failed;
@@ -177,7 +175,7 @@ notifier_actor::behavior_type notifier_behavior(self_ptr self, notifier_init ini
         out.state = std::string("breaker ") + to_string(st.breaker.state(wall_ms()));
         out.outbound = st.waiting.size() + st.on_wire.size();
         return out;
-      },
+      }),
   };
 }
 

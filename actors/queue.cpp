@@ -208,7 +208,6 @@ queue_actor::behavior_type queue_behavior(self_ptr self, queue_init init) {
   self->delayed_send(self, st.init.limits.poll_interval, tick_atom::value);
   return {
       guarded(self, [=](notify_atom, persistence::job& j, bool require_opt_in) -> caf::typed_response_promise<notify_result> {
-        ++self->state.meter.processed;
         auto promise = self->make_response_promise<notify_result>();
         auto id = j.id;
         auto sink = j.sink;
@@ -233,7 +232,6 @@ queue_actor::behavior_type queue_behavior(self_ptr self, queue_init init) {
         return promise;
       }),
       guarded(self, [=](optin_atom, const std::string& sink, const std::string& to, bool on) -> caf::typed_response_promise<bool> {
-        ++self->state.meter.processed;
         auto promise = self->make_response_promise<bool>();
         store_call(self, *self->state.init.store,
                    [sink, to, on](persistence::store& s) {
@@ -245,7 +243,6 @@ queue_actor::behavior_type queue_behavior(self_ptr self, queue_init init) {
         return promise;
       }),
       guarded(self, [=](stats_atom) -> caf::typed_response_promise<queue_stats> {
-        ++self->state.meter.processed;
         auto promise = self->make_response_promise<queue_stats>();
         store_call(self, *self->state.init.store, [](persistence::store& s) { return s.job_count(wall_ms()); },
                    [self, promise](persistence::job_counts c) mutable {
@@ -261,7 +258,6 @@ queue_actor::behavior_type queue_behavior(self_ptr self, queue_init init) {
         return promise;
       }),
       guarded(self, [=](want_atom, const std::string& sink, uint32_t room, const std::string& breaker) {
-        ++self->state.meter.processed;
         auto it = self->state.sinks.find(sink);
         if (it == self->state.sinks.end())
           return;
@@ -272,7 +268,6 @@ queue_actor::behavior_type queue_behavior(self_ptr self, queue_init init) {
         claim(self, sink);
       }),
       guarded(self, [=](done_atom, const std::string& sink, persistence::job& j, job_outcome& outcome) {
-        ++self->state.meter.processed;
         auto& st = self->state;
         st.dispatched.erase(j.id);
         switch (outcome.what) {
@@ -316,14 +311,13 @@ queue_actor::behavior_type queue_behavior(self_ptr self, queue_init init) {
             out.push_back(slot.notifier);
         return out;
       }),
-      guarded(self, [=](wake_atom, const std::string& sink) { ++self->state.meter.processed; claim(self, sink); }),
+      guarded(self, [=](wake_atom, const std::string& sink) { claim(self, sink); }),
       guarded(self, [=](tick_atom) {
-        ++self->state.meter.processed;
         for (auto& [name, slot] : self->state.sinks)
           claim(self, name);
         self->delayed_send(self, self->state.init.limits.poll_interval, tick_atom::value);
       }),
-      guarded(self, [=](continue_atom, continuation& k) { ++self->state.meter.processed; k(); }),
+      guarded(self, [=](continue_atom, continuation& k) { k(); }),
   };
 }
 
@@ -343,7 +337,6 @@ dlq_actor::behavior_type dlq_behavior(dlq_ptr self, std::shared_ptr<persistence:
   self->state.alert = std::move(alert);
   return {
       guarded(self, [=](list_atom, uint64_t limit) -> caf::typed_response_promise<std::vector<persistence::job>> {
-        ++self->state.meter.processed;
         auto promise = self->make_response_promise<std::vector<persistence::job>>();
         store_call(self, *self->state.store, [limit](persistence::store& s) { return s.dlq_list(size_t(limit)); },
                    [promise](std::vector<persistence::job> jobs) mutable { promise.deliver(std::move(jobs)); },
@@ -353,7 +346,6 @@ dlq_actor::behavior_type dlq_behavior(dlq_ptr self, std::shared_ptr<persistence:
         return promise;
       }),
       guarded(self, [=](retry_atom, const std::string& id) -> caf::typed_response_promise<bool> {
-        ++self->state.meter.processed;
         auto promise = self->make_response_promise<bool>();
         store_call(self, *self->state.store,
                    [id](persistence::store& s) { return s.dlq_retry(id, wall_ms()); },
@@ -368,7 +360,6 @@ dlq_actor::behavior_type dlq_behavior(dlq_ptr self, std::shared_ptr<persistence:
         return promise;
       }),
       guarded(self, [=](delete_atom, const std::string& id) -> caf::typed_response_promise<bool> {
-        ++self->state.meter.processed;
         auto promise = self->make_response_promise<bool>();
         store_call(self, *self->state.store, [id](persistence::store& s) { return s.dlq_delete(id); },
                    [promise](bool gone) mutable { promise.deliver(gone); },
@@ -378,7 +369,6 @@ dlq_actor::behavior_type dlq_behavior(dlq_ptr self, std::shared_ptr<persistence:
         return promise;
       }),
       guarded(self, [=](dead_atom, persistence::job& j) {
-        ++self->state.meter.processed;
         auto data = nlohmann::json{{"job_id", j.id},         {"sink", j.sink},
                                    {"to", j.to},             {"attempts", j.attempts},
                                    {"last_error", j.last_error}, {"failed_at_ms", j.failed_at_ms}};
@@ -391,8 +381,8 @@ dlq_actor::behavior_type dlq_behavior(dlq_ptr self, std::shared_ptr<persistence:
         out.state = "running";
         return out;
       }),
-      guarded(self, [=](join_atom, queue_actor& queue) { ++self->state.meter.processed; self->state.queue = queue; }),
-      guarded(self, [=](continue_atom, continuation& k) { ++self->state.meter.processed; k(); }),
+      guarded(self, [=](join_atom, queue_actor& queue) { self->state.queue = queue; }),
+      guarded(self, [=](continue_atom, continuation& k) { k(); }),
   };
 }
 

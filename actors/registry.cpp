@@ -495,7 +495,6 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
   log::debug("registry", "started");
   return {
       guarded(self, [=](connect_atom, connect_request& req) {
-        ++self->state.meter.processed;
         auto& st = self->state;
         if (st.shutting_down) {
           req.sink->close(close_code::going_away, "server shutting down", false);
@@ -518,7 +517,6 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
                 guarded(self, [=](caf::error&) mutable { spawn_fresh(self, req); }));
       }),
       guarded(self, [=](publish_atom, publish_request& req) -> caf::typed_response_promise<publish_outcome> {
-        ++self->state.meter.processed;
         auto& st = self->state;
         auto promise = self->make_response_promise<publish_outcome>();
         if (req.target == publish_target::user && st.inbox && !req.remote && !anonymous(req.name)) {
@@ -540,9 +538,8 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         enqueue(self, std::move(req), promise);
         return promise;
       }),
-      guarded(self, [=](drain_atom) { ++self->state.meter.processed; drain(self); }),
+      guarded(self, [=](drain_atom) { drain(self); }),
       guarded(self, [=](gone_atom, session_id id, const caf::error& reason) {
-        ++self->state.meter.processed;
         auto& st = self->state;
         if (reason && reason != caf::exit_reason::normal && reason != caf::exit_reason::user_shutdown) {
           log::warn("registry", "session " + format_session_id(id) + " failed: " + caf::to_string(reason));
@@ -553,7 +550,6 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
       }),
 
       guarded(self, [=](drained_atom) {
-        ++self->state.meter.processed;
         auto& st = self->state;
         if (--st.drains_in_flight == 0) {
           st.streaming = st.published_while_busy;
@@ -565,7 +561,6 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
           schedule_trim(self);
       }),
       guarded(self, [=](trim_atom) {
-        ++self->state.meter.processed;
         auto& st = self->state;
         st.trim_scheduled = false;
         if (st.drains_in_flight > 0)
@@ -579,7 +574,6 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         }
       }),
       guarded(self, [=](resync_atom) {
-        ++self->state.meter.processed;
         auto& st = self->state;
         if (!st.cluster)
           return;
@@ -597,7 +591,6 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         return out;
       }),
       guarded(self, [=](members_atom, const std::string& channel) -> caf::result<uint64_t> {
-        ++self->state.meter.processed;
         auto it = self->state.channels.find(channel);
         return it == self->state.channels.end() ? 0 : it->second.size();
       }),
@@ -625,7 +618,6 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         return page;
       }),
       guarded(self, [=](stats_atom) -> caf::result<registry_stats> {
-        ++self->state.meter.processed;
         auto& st = self->state;
         registry_stats out;
         out.sessions = st.sessions.size();
@@ -636,27 +628,22 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         return out;
       }),
       guarded(self, [=](presence_atom, const std::string& user) -> caf::typed_response_promise<presence_info> {
-        ++self->state.meter.processed;
         return answer_presence(self, user);
       }),
       guarded(self, [=](join_atom, session_id id, const std::string& channel) {
-        ++self->state.meter.processed;
         for_session(self, id, [&](session_entry& e) { join_channel(self, id, e, channel); });
       }),
       guarded(self, [=](leave_atom, session_id id, const std::string& channel) {
-        ++self->state.meter.processed;
         for_session(self, id, [&](session_entry& e) { leave_channel(self, id, e, channel); });
       }),
       guarded(self, [=](status_atom, session_id id, bool attached) {
-        ++self->state.meter.processed;
         for_session(self, id, [&](session_entry& e) {
           set_attached(self, e, attached);
           seen(self, self->state.users[e.user]);
         });
       }),
-      guarded(self, [=](evicted_atom, session_id) { ++self->state.meter.processed; ++self->state.evicted_stale; }),
+      guarded(self, [=](evicted_atom, session_id) { ++self->state.evicted_stale; }),
       guarded(self, [=](tick_atom) {
-        ++self->state.meter.processed;
         auto& st = self->state;
         if (st.shutting_down)
           return;
@@ -668,7 +655,6 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
         self->delayed_send(self, st.limits.session.heartbeat_interval, tick_atom::value);
       }),
       guarded(self, [=](shutdown_atom) {
-        ++self->state.meter.processed;
         auto& st = self->state;
         st.shutting_down = true;
         log::info("registry", "shutting down " + std::to_string(st.sessions.size()) + " sessions");

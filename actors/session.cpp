@@ -1,8 +1,7 @@
 #include "actors/session.hpp"
 
-#include "actors/compact_actor.hpp"
+#include "runtime/compact_actor.hpp"
 #include "actors/exception_text.hpp"
-#include "actors/fanout_element.hpp"
 #include "actors/session_machine.hpp"
 #include "config/log.hpp"
 #include "runtime/typed_dispatch.hpp"
@@ -139,7 +138,7 @@ private:
   void handle(caf::mailbox_element& x) override {
     ++machine.meter().processed;
     auto answer = [&](auto&& result) { reply(x, std::forward<decltype(result)>(result)); };
-    if (!runtime::dispatch<session_actor>(x.content(), handlers{*this}, answer))
+    if (!dispatch<session_actor>(x.content(), handlers{*this}, answer))
       unexpected(x);
   }
   void on_idle() override { machine.on_idle(); }
@@ -176,40 +175,11 @@ session_actor spawn(caf::actor_system& sys, session_init init) {
 // Sessions a scheduler job runs one after another.
 constexpr size_t sessions_per_job = 128;
 
-session_fanout::~session_fanout() {
-  if (!empty()) {
-    auto first = added_ > pushed_ ? waiting_[pushed_ % lookahead].core : woken_.front();
-    launch(nullptr, first->home_system());
-  }
-}
+session_fanout::session_fanout() : fanout(session_core::hot_object_bytes, sessions_per_job) {}
 
 void session_fanout::add(const session_actor& session, const caf::message& msg) {
-  // Every session_actor is a session_core (spawn_session makes nothing else).
-  auto core = static_cast<compact_actor*>(caf::actor_cast<caf::abstract_actor*>(session));
-  core->prefetch_mailbox();
-  if (added_ - pushed_ == lookahead)
-    push_next();
-  waiting_[added_ % lookahead] = {core, msg};
-  ++added_;
-}
-
-void session_fanout::push_next() {
-  auto& w = waiting_[pushed_ % lookahead];
-  ++pushed_;
-  if (w.core->enqueue_unscheduled(make_fanout_element(std::move(w.msg))))
-    woken_.push_back(w.core);
-  w = {};
-}
-
-bool session_fanout::trim_spare_elements(size_t keep, size_t at_most) {
-  return trim_fanout_elements(keep, at_most);
-}
-
-void session_fanout::launch(caf::execution_unit* host, caf::actor_system& sys) {
-  while (pushed_ < added_)
-    push_next();
-  // A session's own part an event touches: the actor's fields, then the machine's hot part.
-  batch_job::launch(woken_, sessions_per_job, host, sys, session_core::hot_object_bytes);
+  // Every session_actor is a session_core: spawn_session makes nothing else.
+  fanout::add(static_cast<compact_actor*>(caf::actor_cast<caf::abstract_actor*>(session)), msg);
 }
 
 std::shared_ptr<session_port> make_session_port(const session_actor& actor) {

@@ -4,11 +4,10 @@
 #include "actors/registry_protocol.hpp"
 #include "actors/session_protocol.hpp"
 
+#include "runtime/fanout.hpp"
+
 #include <caf/fwd.hpp>
 #include <caf/message.hpp>
-
-#include <array>
-#include <vector>
 
 namespace herald {
 
@@ -31,40 +30,11 @@ struct session_init {
 // while it lives (it does not keep the actor alive).
 std::shared_ptr<session_port> make_session_port(const session_actor& actor);
 
-// Delivers messages to many sessions: each mailbox gets an element that
-// points at the one message; the sessions that were idle are scheduled by
-// launch(), a hundred or so per scheduler job, so they run after the whole
-// fan-out and what arrives before they run (the next drains) joins the
-// messages waiting. Until launch() they do not run at all: the owner must
-// call it (the destructor does, for what is left).
-class session_fanout {
+// A fan-out to sessions (runtime/fanout.hpp), sized for a session's object.
+class session_fanout : public fanout {
 public:
-  session_fanout() = default;
-  session_fanout(const session_fanout&) = delete;
-  session_fanout& operator=(const session_fanout&) = delete;
-  ~session_fanout();
+  session_fanout();
   void add(const session_actor& session, const caf::message& msg);
-  void launch(caf::execution_unit* host, caf::actor_system& sys);
-  bool empty() const { return woken_.empty() && added_ == pushed_; }
-  // Mailbox elements are reused (actors/fanout_element.hpp): frees up to
-  // `at_most` waiting ones while more than `keep` exist; true when more could
-  // be freed. Call on the thread that runs fan-outs.
-  static bool trim_spare_elements(size_t keep, size_t at_most);
-
-private:
-  // Mailboxes are filled a few sessions behind add(): each session's mailbox
-  // starts loading into the cache when it is added and is written when its
-  // turn comes, so the loads of several cold mailboxes overlap.
-  static constexpr size_t lookahead = 8;
-  struct waiting {
-    class compact_actor* core = nullptr;
-    caf::message msg;
-  };
-  void push_next();
-  std::array<waiting, lookahead> waiting_;
-  size_t added_ = 0;
-  size_t pushed_ = 0;
-  std::vector<class compact_actor*> woken_;
 };
 
 session_actor spawn_session(caf::actor_system& sys, session_init init);

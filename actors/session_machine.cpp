@@ -2,7 +2,7 @@
 
 #include "actors/channel_policy.hpp"
 #include "actors/client_frame.hpp"
-#include "actors/latency_histogram.hpp"
+#include "runtime/latency_histogram.hpp"
 #include "config/log.hpp"
 #include "config/text.hpp"
 #include "config/time_format.hpp"

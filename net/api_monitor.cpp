@@ -1,6 +1,6 @@
 // Monitoring routes of CONTRACT §4: /api/v1/actors (the live actor tree) and
 // /metrics (Prometheus text format, every name starting herald_).
-#include "actors/latency_histogram.hpp"
+#include "runtime/latency_histogram.hpp"
 #include "config/contain.hpp"
 #include "config/text.hpp"
 #include "net/connection_gate.hpp"

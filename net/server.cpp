@@ -4,7 +4,7 @@
 #include "config/cores.hpp"
 #include "config/log.hpp"
 #include "net/api.hpp"
-#include "net/asio_coordinator.hpp"
+#include "runtime/io_lender.hpp"
 #include "net/context.hpp"
 #include "net/listener.hpp"
 
@@ -43,7 +43,7 @@ struct server::impl {
   std::shared_ptr<listener> acceptor;
   std::vector<std::thread> threads;
   size_t thread_count;
-  asio_coordinator* actors = nullptr;  // runs CAF's actors on our threads while set
+  io_lender* actors = nullptr;  // runs CAF's actors on our threads while set
 
   impl(const config::herald_config& c, registry_client& registry, queue_client* queue)
       : cfg(c),
@@ -96,7 +96,7 @@ server::server(const config::herald_config& cfg, registry_client& registry, queu
 
 server::~server() { stop(); }
 
-void server::start(asio_coordinator* actors) {
+void server::start(io_lender* actors) {
   impl_->acceptor->run();
   for (size_t i = 0; i < impl_->thread_count; ++i)
     impl_->threads.emplace_back([this] {

@@ -5,6 +5,7 @@
 #include "actors/registry_client.hpp"
 #include "config/config.hpp"
 #include "net/server_counters.hpp"
+#include "runtime/io_lender.hpp"
 
 #include <memory>
 
@@ -19,7 +20,7 @@ public:
 
   // Runs the I/O threads; with `actors` given, CAF's actors run on them too
   // until stop().
-  void start(class asio_coordinator* actors = nullptr);
+  void start(io_lender* actors = nullptr);
   uint16_t port() const;
   const server_counters& counters() const;
   // Closes the listening socket; open connections keep going.

@@ -2,7 +2,7 @@
 // Counters owned by net/ and read by the HTTP API. Written from every I/O
 // thread and never guarding other state: plain atomics, and per-thread
 // counters for the ones bumped on every write or read.
-#include "actors/per_thread_parts.hpp"
+#include "runtime/per_thread_parts.hpp"
 
 #include <atomic>
 #include <cstdint>

@@ -18,7 +18,7 @@
 #include <type_traits>
 #include <utility>
 
-namespace herald::runtime {
+namespace herald {
 
 namespace detail {
 
@@ -105,4 +105,4 @@ bool dispatch(caf::type_erased_tuple& content, Handlers&& handlers, Reply&& repl
   return detail::try_all(typename Handle::signatures{}, content, handlers, reply);
 }
 
-} // namespace herald::runtime
+} // namespace herald

@@ -1,6 +1,6 @@
 // The compact actor's mailbox: order, the waiting mark, closing, and pushes
 // from several threads at once.
-#include "actors/actor_inbox.hpp"
+#include "runtime/actor_inbox.hpp"
 
 #include <caf/make_message.hpp>
 #include <caf/message_id.hpp>

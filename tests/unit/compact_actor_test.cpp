@@ -1,8 +1,8 @@
 // The compact actor base (what every session is) and the scheduler that runs
 // actors on Asio's threads, each against a real CAF actor system.
 #include "actors/atoms.hpp"
-#include "actors/compact_actor.hpp"
-#include "net/asio_coordinator.hpp"
+#include "runtime/compact_actor.hpp"
+#include "runtime/asio_coordinator.hpp"
 #include "test_support.hpp"
 
 #include <caf/make_actor.hpp>
@@ -111,9 +111,9 @@ TEST_CASE("a handler that throws ends the actor with runtime_error") {
 
 TEST_CASE("asio_coordinator: actors run on a lent io_context's thread, and on its own thread before and after") {
   caf::actor_system_config cfg;
-  net::asio_coordinator::install(cfg);
+  asio_coordinator::install(cfg);
   caf::actor_system sys{cfg};
-  auto coordinator = net::asio_coordinator::of(sys);
+  auto coordinator = asio_coordinator::of(sys);
   REQUIRE(coordinator != nullptr);
   caf::scoped_actor self{sys};
   auto echo = spawn_echo(sys);

@@ -1,4 +1,4 @@
-#include "actors/fanout_element.hpp"
+#include "runtime/fanout_element.hpp"
 
 #include <caf/atom.hpp>
 #include <caf/make_message.hpp>

@@ -1,4 +1,4 @@
-#include "actors/latency_histogram.hpp"
+#include "runtime/latency_histogram.hpp"
 
 #include <doctest/doctest.h>
 

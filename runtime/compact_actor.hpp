@@ -7,7 +7,7 @@
 // CAF scheduler runs like any other. It has an address, is spawned in the
 // actor system, is monitored (down messages) and answers requests; a
 // subclass dispatches on the message itself.
-#include "actors/actor_inbox.hpp"
+#include "runtime/actor_inbox.hpp"
 
 #include <caf/abstract_actor.hpp>
 #include <caf/actor_clock.hpp>
@@ -18,45 +18,12 @@
 #include <caf/resumable.hpp>
 #include <caf/sec.hpp>
 
-#include <caf/ref_counted.hpp>
-
 #include <atomic>
 #include <vector>
 #include <cstdint>
 #include <exception>
 
 namespace herald {
-
-class compact_actor;
-
-// Runs several compact actors in one scheduler job: after a fan-out put a
-// message in thousands of mailboxes, the scheduler gets a few jobs instead
-// of one per actor, and what arrives meanwhile (the next drains) joins the
-// messages still waiting.
-class batch_job final : public caf::resumable, public caf::ref_counted {
-public:
-  // Takes over one scheduler reference of each actor. `object_bytes`: the
-  // size of the actors' own objects, fetched into the cache ahead of their
-  // turn (0: none).
-  explicit batch_job(std::vector<compact_actor*> actors, size_t object_bytes = 0)
-      : actors_(std::move(actors)), object_bytes_(object_bytes) {}
-  ~batch_job() override;
-  resume_result resume(caf::execution_unit* host, size_t max_throughput) override;
-  void intrusive_ptr_add_ref_impl() override { ref(); }
-  void intrusive_ptr_release_impl() override { deref(); }
-
-  // Schedules `actors` (each holding a scheduler reference) as jobs of at
-  // most `per_job` actors.
-  static void launch(std::vector<compact_actor*>& actors, size_t per_job, caf::execution_unit* host,
-                     caf::actor_system& sys, size_t object_bytes = 0);
-
-private:
-  void prefetch_object(const compact_actor* a) const;
-
-  std::vector<compact_actor*> actors_;
-  size_t object_bytes_;
-  size_t next_ = 0;
-};
 
 class compact_actor : public caf::monitorable_actor, public caf::resumable {
 public:

@@ -1,4 +1,4 @@
-#include "net/asio_coordinator.hpp"
+#include "runtime/asio_coordinator.hpp"
 
 #include "config/contain.hpp"
 
@@ -10,7 +10,7 @@
 
 #include <algorithm>
 
-namespace herald::net {
+namespace herald {
 
 // What an actor sees as its worker: scheduling another actor from inside an
 // actor goes through the coordinator like any other.
@@ -169,4 +169,4 @@ void asio_coordinator::stop() {
     clock_thread_.join();
 }
 
-} // namespace herald::net
+} // namespace herald

@@ -5,7 +5,7 @@
 // thread add to it, /metrics reads it. Each thread counts in a part of its
 // own (plain stores, no atomic read-modify-write on the write path, which
 // runs once per frame); a read sums the parts.
-#include "actors/per_thread_parts.hpp"
+#include "runtime/per_thread_parts.hpp"
 
 #include <array>
 #include <atomic>

@@ -1,4 +1,4 @@
-#include "actors/fanout_element.hpp"
+#include "runtime/fanout_element.hpp"
 
 #include <atomic>
 

@@ -10,6 +10,8 @@
 // Detached actors (the registry) keep their own threads, as with any CAF
 // scheduler. Actors never block (DESIGN: blocking work has threads of its
 // own), so running them on I/O threads keeps those threads responsive.
+#include "runtime/io_lender.hpp"
+
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/detail/thread_safe_actor_clock.hpp>
@@ -24,9 +26,9 @@
 #include <mutex>
 #include <thread>
 
-namespace herald::net {
+namespace herald {
 
-class asio_coordinator final : public caf::scheduler::abstract_coordinator {
+class asio_coordinator final : public caf::scheduler::abstract_coordinator, public io_lender {
 public:
   explicit asio_coordinator(caf::actor_system& sys);
   ~asio_coordinator() override;
@@ -36,11 +38,8 @@ public:
   // The system's scheduler, if it is one of these.
   static asio_coordinator* of(caf::actor_system& sys);
 
-  // From now on actors run on `ioc`'s threads (at most `threads` at once).
-  void lend(boost::asio::io_context& ioc, size_t threads);
-  // Back on the own thread; returns once no actor runs on the lent
-  // io_context any more and none waits there.
-  void take_back();
+  void lend(boost::asio::io_context& ioc, size_t threads) override;
+  void take_back() override;
 
   void enqueue(caf::resumable* ptr) override;
   caf::detail::thread_safe_actor_clock& clock() noexcept override { return clock_; }
@@ -76,4 +75,4 @@ private:
   std::condition_variable lent_idle_;
 };
 
-} // namespace herald::net
+} // namespace herald

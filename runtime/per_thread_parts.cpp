@@ -1,4 +1,4 @@
-#include "actors/per_thread_parts.hpp"
+#include "runtime/per_thread_parts.hpp"
 
 namespace herald::detail {
 
