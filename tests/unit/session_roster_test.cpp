@@ -1,4 +1,4 @@
-#include "actors/session_roster.hpp"
+#include "actors/registry/session_roster.hpp"
 
 #include <doctest/doctest.h>
 
