@@ -5,10 +5,10 @@
 #include "config/config.hpp"
 #include "config/log.hpp"
 #include "config/text.hpp"
-#include "net/server.hpp"
 #include "net/http_client.hpp"
 #include "net/monitor_feed.hpp"
 #include "net/node_reporter.hpp"
+#include "net/server.hpp"
 #include "persistence/cluster_link.hpp"
 #include "persistence/memory_store.hpp"
 #include "persistence/redis_connection.hpp"
@@ -18,10 +18,10 @@
 #include "persistence/store_worker.hpp"
 #include "runtime/asio_coordinator.hpp"
 
-#include <sys/resource.h>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/atom.hpp>
+#include <sys/resource.h>
 
 #include <csignal>
 #include <cstdio>
@@ -36,14 +36,16 @@ constexpr const char* default_config_path = "config/herald.toml";
 void usage(std::ostream& out) {
   out << "usage: herald [--config FILE]     run (default: " << default_config_path
       << ", or the embedded config when that file does not exist)\n"
-         "       herald --check-config FILE run every start-up check, print the effective config as JSON\n"
+         "       herald --check-config FILE run every start-up check, print the effective config "
+         "as JSON\n"
          "       herald --version\n";
 }
 
 // Start-up checks beyond the config's own validation.
 std::string startup_problem(const herald::config::herald_config& cfg, const std::string& source) {
   std::string why;
-  if (cfg.storage.backend == "redis" && !herald::persistence::redis_endpoint::parse(cfg.redis.url, why))
+  if (cfg.storage.backend == "redis" &&
+      !herald::persistence::redis_endpoint::parse(cfg.redis.url, why))
     return source + ": redis.url: " + why;
   return {};
 }
@@ -65,15 +67,15 @@ redis_parts open_redis(const herald::config::herald_config& cfg) {
     return {};
   std::string why;
   redis_options o;
-  o.endpoint = *redis_endpoint::parse(cfg.redis.url, why);  // checked by startup_problem
+  o.endpoint = *redis_endpoint::parse(cfg.redis.url, why); // checked by startup_problem
   o.connect_timeout = cfg.redis.connect_timeout;
   o.command_timeout = cfg.redis.command_timeout;
   o.health_interval = cfg.redis.health_interval;
   o.queue_max = static_cast<size_t>(cfg.redis.queue_max);
   auto manager = std::make_shared<redis_manager>(o);
   auto node = cfg.redis.node_id.empty() ? herald::make_id("n-") : cfg.redis.node_id;
-  auto cluster = std::make_shared<cluster_link>(*manager, cfg.redis.key_prefix, node, cfg.redis.node_ttl,
-                                                cfg.presence.retain);
+  auto cluster = std::make_shared<cluster_link>(*manager, cfg.redis.key_prefix, node,
+                                                cfg.redis.node_ttl, cfg.presence.retain);
   return {manager, cluster};
 }
 
@@ -92,8 +94,9 @@ std::unique_ptr<herald::persistence::store> open_store(const herald::config::her
   if (cfg.storage.backend == "sqlite")
     return std::make_unique<sqlite_store>(cfg.storage.path, inbox_limits_from(cfg));
   if (cfg.storage.backend == "redis")
-    return std::make_unique<redis_store>(*redis.manager, cfg.redis.key_prefix, inbox_limits_from(cfg),
-                                         redis.cluster->node_id(), sink_names(cfg));
+    return std::make_unique<redis_store>(*redis.manager, cfg.redis.key_prefix,
+                                         inbox_limits_from(cfg), redis.cluster->node_id(),
+                                         sink_names(cfg));
   return std::make_unique<memory_store>(inbox_limits_from(cfg));
 }
 
@@ -102,8 +105,8 @@ std::string storage_banner(const herald::config::herald_config& cfg, const redis
     return "sqlite " + cfg.storage.path;
   if (cfg.storage.backend == "memory")
     return "memory (nothing survives a restart)";
-  return "redis " + redis.manager->options().endpoint.display() + " prefix \"" + cfg.redis.key_prefix +
-         "\", node " + redis.cluster->node_id();
+  return "redis " + redis.manager->options().endpoint.display() + " prefix \"" +
+         cfg.redis.key_prefix + "\", node " + redis.cluster->node_id();
 }
 
 herald::registry_limits registry_limits_from(const herald::config::herald_config& c) {
@@ -116,7 +119,8 @@ herald::registry_limits registry_limits_from(const herald::config::herald_config
   r.session.rate_limit_close_after = c.session.rate_limit_close_after;
   r.session.max_channels = static_cast<uint64_t>(c.session.max_channels);
   r.session.ack_required = c.delivery.ack_required;
-  // A user publish waits for its inbox write at most this long (CONTRACT: never past command_timeout).
+  // A user publish waits for its inbox write at most this long (CONTRACT: never past
+  // command_timeout).
   r.store_timeout = c.redis.command_timeout + std::chrono::milliseconds(250);
   r.presence_retain = c.presence.retain;
   r.presence_max_users = static_cast<uint64_t>(c.presence.max_users);
@@ -139,11 +143,13 @@ void raise_open_file_limit(const herald::config::herald_config& cfg) {
       rl.rlim_cur = before;
   }
   herald::log::info("main", "open-file limit " + std::to_string(rl.rlim_cur) + " (was " +
-                                std::to_string(before) + ", hard " + std::to_string(rl.rlim_max) + ")");
+                                std::to_string(before) + ", hard " + std::to_string(rl.rlim_max) +
+                                ")");
   auto wanted = static_cast<rlim_t>(cfg.server.max_connections) + 64;
   if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < wanted)
-    herald::log::warn("main", "server.max_connections (" + std::to_string(cfg.server.max_connections) +
-                                  ") is above the open-file limit; connections past it are refused");
+    herald::log::warn("main",
+                      "server.max_connections (" + std::to_string(cfg.server.max_connections) +
+                          ") is above the open-file limit; connections past it are refused");
 }
 
 int run(const herald::config::herald_config& cfg, const std::string& source) {
@@ -155,8 +161,9 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
   persistence::set_max_reply_elements(static_cast<uint64_t>(cfg.redis.max_reply_elements));
   raise_open_file_limit(cfg);
   if (cfg.auth.api_keys.empty() && cfg.listen_host() != "127.0.0.1" && cfg.listen_host() != "::1")
-    log::warn("main", "auth.api_keys is empty and server.listen is not loopback: anyone who reaches "
-                      "this port can publish and notify");
+    log::warn("main",
+              "auth.api_keys is empty and server.listen is not loopback: anyone who reaches "
+              "this port can publish and notify");
 
   // Signals are taken synchronously by this thread; every thread started
   // below inherits the mask.
@@ -186,7 +193,8 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
     registry_client registry{sys, registry_limits_from(cfg), store, redis.cluster};
     auto http = std::make_shared<net::http_client>();
     // A job that enters the DLQ raises dlq.job_dead on channel "admin".
-    queue_client queue{sys, cfg, store, http, [&registry](const std::string& event, const std::string& data) {
+    queue_client queue{sys, cfg, store, http,
+                       [&registry](const std::string& event, const std::string& data) {
                          publish_request req;
                          req.target = publish_target::channel;
                          req.name = "admin";
@@ -237,17 +245,19 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
       reporter->stop();
     registry.shutdown();
     // Leave a margin of the grace period for stopping threads and actors.
-    auto wait_until = deadline - std::min<std::chrono::milliseconds>(grace / 2, std::chrono::milliseconds(1000));
-    while (srv->counters().active_connections.load() > 0 && std::chrono::steady_clock::now() < wait_until)
+    auto wait_until =
+        deadline - std::min<std::chrono::milliseconds>(grace / 2, std::chrono::milliseconds(1000));
+    while (srv->counters().active_connections.load() > 0 &&
+           std::chrono::steady_clock::now() < wait_until)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     srv->stop();
     registry.stop();
     queue.stop();
-    http->stop();  // requests still in flight end; their jobs' leases run out and they are retried
+    http->stop(); // requests still in flight end; their jobs' leases run out and they are retried
     sys.await_all_actors_done();
     srv.reset();
   }
-  store->stop();  // runs what is still queued (cursor moves), closes the file
+  store->stop(); // runs what is still queued (cursor moves), closes the file
   if (redis.manager) {
     redis.cluster->leave();
     redis.manager->stop();

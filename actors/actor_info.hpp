@@ -42,26 +42,26 @@ struct actor_meter : rate_meter {
 };
 
 struct actor_info {
-  std::string name;    // e.g. "registry", "session s-…", "notifier ops-webhook"
-  std::string kind;    // registry, session, inbox, queue, notifier, dlq
-  std::string parent;  // the supervisor's name; empty for roots
+  std::string name;   // e.g. "registry", "session s-…", "notifier ops-webhook"
+  std::string kind;   // registry, session, inbox, queue, notifier, dlq
+  std::string parent; // the supervisor's name; empty for roots
   uint64_t mailbox = 0;
   uint64_t processed = 0;
   double per_second = 0;
   uint64_t failures = 0;
   uint64_t restarts = 0;
-  std::string state;   // e.g. "running", "attached", "detached", breaker state for notifiers
+  std::string state; // e.g. "running", "attached", "detached", breaker state for notifiers
   std::string last_error;
   // Sessions only.
   std::string user;
   std::vector<std::string> channels;
   std::optional<std::chrono::system_clock::time_point> last_seen;
-  uint64_t outbound = 0;  // frames queued for the socket
+  uint64_t outbound = 0; // frames queued for the socket
 };
 
 // The part every actor fills the same way.
-inline actor_info metered_info(std::string name, std::string kind, std::string parent, uint64_t mailbox,
-                               rate_meter& meter) {
+inline actor_info metered_info(std::string name, std::string kind, std::string parent,
+                               uint64_t mailbox, rate_meter& meter) {
   actor_info out;
   out.name = std::move(name);
   out.kind = std::move(kind);
@@ -72,8 +72,8 @@ inline actor_info metered_info(std::string name, std::string kind, std::string p
   return out;
 }
 
-inline actor_info metered_info(std::string name, std::string kind, std::string parent, uint64_t mailbox,
-                               actor_meter& meter) {
+inline actor_info metered_info(std::string name, std::string kind, std::string parent,
+                               uint64_t mailbox, actor_meter& meter) {
   auto out = metered_info(std::move(name), std::move(kind), std::move(parent), mailbox,
                           static_cast<rate_meter&>(meter));
   out.failures = meter.failures;

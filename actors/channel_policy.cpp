@@ -8,7 +8,9 @@ namespace {
 
 // Channels of the server itself (the console's herald.monitor): no client may
 // publish to them, and only a token that names one exactly may join it.
-bool server_channel(const std::string& name) { return name.rfind("herald.", 0) == 0; }
+bool server_channel(const std::string& name) {
+  return name.rfind("herald.", 0) == 0;
+}
 
 } // namespace
 
@@ -41,6 +43,8 @@ channel_check check_channel(const std::vector<std::string>& patterns, const std:
   return channel_check::forbidden;
 }
 
-std::string user_channel(const std::string& user) { return "user:" + user; }
+std::string user_channel(const std::string& user) {
+  return "user:" + user;
+}
 
 } // namespace herald

@@ -30,7 +30,8 @@ client_frame decode_client_frame(std::string_view text) {
     return with_arg(client_frame::kind::ping, {});
   auto j = parse_json(text);
   if (j.is_discarded())
-    return invalid(client_error::bad_json, "the frame is not valid JSON (or nests deeper than server.max_json_depth)");
+    return invalid(client_error::bad_json,
+                   "the frame is not valid JSON (or nests deeper than server.max_json_depth)");
   if (!j.is_object() || !j.contains("type") || !j["type"].is_string())
     return invalid(client_error::bad_frame, "a frame is a JSON object with a string \"type\"");
   auto type = j["type"].get<std::string>();
@@ -44,7 +45,8 @@ client_frame decode_client_frame(std::string_view text) {
     auto channel = string_field("channel");
     if (!channel)
       return invalid(client_error::bad_frame, type + " needs a string \"channel\"");
-    return with_arg(type == client_type::subscribe ? client_frame::kind::subscribe : client_frame::kind::unsubscribe,
+    return with_arg(type == client_type::subscribe ? client_frame::kind::subscribe
+                                                   : client_frame::kind::unsubscribe,
                     *channel);
   }
   if (type == client_type::ack) {

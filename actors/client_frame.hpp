@@ -12,9 +12,9 @@ namespace herald {
 struct client_frame {
   enum class kind { ping, subscribe, unsubscribe, ack, invalid };
   kind type = kind::invalid;
-  std::string arg;            // subscribe/unsubscribe: the channel; ack: the event id
-  client_error error = client_error::bad_frame;  // invalid: bad_json, bad_frame or unknown_type
-  std::string error_message;  // invalid: for the error frame
+  std::string arg; // subscribe/unsubscribe: the channel; ack: the event id
+  client_error error = client_error::bad_frame; // invalid: bad_json, bad_frame or unknown_type
+  std::string error_message;                    // invalid: for the error frame
 };
 
 // Decodes one text frame. JSON nesting deeper than server.max_json_depth

@@ -26,16 +26,17 @@ void store_call(Self* self, persistence::store_worker& worker, Work work, Then t
   using result_type = decltype(work(std::declval<persistence::store&>()));
   auto result = std::make_shared<std::optional<result_type>>();
   auto me = caf::actor_cast<caf::actor>(self);
-  bool posted = worker.post(
-      {[result, work](persistence::store& s) { result->emplace(work(s)); },
-       [me, result, then, fail](bool ok, const std::string& error) {
-         caf::anon_send(me, continue_atom::value, continuation([result, then, fail, ok, error]() mutable {
-                          if (ok && *result)
-                            then(std::move(**result));
-                          else
-                            fail(ok ? std::string("no result") : error);
-                        }));
-       }});
+  bool posted =
+      worker.post({[result, work](persistence::store& s) { result->emplace(work(s)); },
+                   [me, result, then, fail](bool ok, const std::string& error) {
+                     caf::anon_send(me, continue_atom::value,
+                                    continuation([result, then, fail, ok, error]() mutable {
+                                      if (ok && *result)
+                                        then(std::move(**result));
+                                      else
+                                        fail(ok ? std::string("no result") : error);
+                                    }));
+                   }});
   if (!posted)
     fail("the store's queue is full (storage.queue_max)");
 }

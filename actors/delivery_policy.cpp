@@ -6,12 +6,14 @@ namespace herald {
 
 ms retry_delay(uint32_t attempt, ms base, ms max, double spread) {
   auto shift = std::min<uint32_t>(attempt == 0 ? 0 : attempt - 1, 30);
-  double plain = std::min<double>(double(base.count()) * double(1ull << shift), double(max.count()));
+  double plain =
+      std::min<double>(double(base.count()) * double(1ull << shift), double(max.count()));
   double jittered = plain * (0.8 + 0.4 * std::clamp(spread, 0.0, 1.0));
   return ms(int64_t(std::min<double>(jittered, double(max.count()))));
 }
 
-token_bucket::token_bucket(double rate, int64_t now_ms) : rate_(rate), tokens_(rate), last_ms_(now_ms) {}
+token_bucket::token_bucket(double rate, int64_t now_ms)
+    : rate_(rate), tokens_(rate), last_ms_(now_ms) {}
 
 void token_bucket::refill(int64_t now_ms) {
   if (now_ms > last_ms_) {
@@ -72,7 +74,9 @@ bool circuit_breaker::allow(int64_t now_ms) {
   return false;
 }
 
-void circuit_breaker::release() { probe_out_ = false; }
+void circuit_breaker::release() {
+  probe_out_ = false;
+}
 
 void circuit_breaker::on_success() {
   state_ = breaker_state::closed;

@@ -9,9 +9,9 @@
 
 #include <cerrno>
 #include <charconv>
-#include <system_error>
 #include <cstring>
 #include <random>
+#include <system_error>
 
 namespace herald {
 
@@ -41,7 +41,8 @@ event_frame event_frame::stored_at(persistence::inbox_pos pos) const {
   return restore_event(data->id, data->tail, pos, data->made_ns);
 }
 
-event_frame restore_event(std::string id, std::string tail, persistence::inbox_pos pos, int64_t made_ns) {
+event_frame restore_event(std::string id, std::string tail, persistence::inbox_pos pos,
+                          int64_t made_ns) {
   auto d = std::make_shared<event_data>();
   d->id = std::move(id);
   d->tail = std::move(tail);
@@ -80,7 +81,9 @@ std::string random_hex(size_t words) {
   return out;
 }
 
-std::string make_id(const char* prefix) { return prefix + random_hex(1); }
+std::string make_id(const char* prefix) {
+  return prefix + random_hex(1);
+}
 
 event_frame make_event(const std::string& channel, const std::string& event,
                        const std::string& data_json) {

@@ -34,7 +34,8 @@ struct event_frame {
 
 // An event as it was kept (inbox replay) or received from another node;
 // made_ns 0: made now.
-event_frame restore_event(std::string id, std::string tail, persistence::inbox_pos pos, int64_t made_ns = 0);
+event_frame restore_event(std::string id, std::string tail, persistence::inbox_pos pos,
+                          int64_t made_ns = 0);
 
 // Builds an event with a fresh id; `data_json` must be valid JSON text.
 event_frame make_event(const std::string& channel, const std::string& event,
@@ -48,6 +49,6 @@ out_frame event_out_frame(uint64_t seq, shared_bytes tail);
 // A random id with a prefix, e.g. "e-3f9a…" (16 hex digits).
 std::string make_id(const char* prefix);
 uint64_t random_u64();
-std::string random_hex(size_t words);  // 16 hex digits per word
+std::string random_hex(size_t words); // 16 hex digits per word
 
 } // namespace herald

@@ -25,13 +25,13 @@ using shared_bytes = std::shared_ptr<const std::string>;
 // so the connection frames it in place and queues this very object: nothing
 // is copied or allocated between the session and the socket.
 struct out_frame {
-  static constexpr size_t header_room = 10;  // the largest WebSocket header
+  static constexpr size_t header_room = 10; // the largest WebSocket header
   static constexpr size_t max_prefix = 48;
   char head[header_room + max_prefix];
-  uint8_t head_begin = header_room;  // the transport moves this back over its header
-  uint8_t head_end = header_room;    // end of the prefix
-  uint8_t transport_flags = 0;       // the transport's own marks
-  int64_t made_ns = 0;               // when its event was published (steady clock), 0: not an event
+  uint8_t head_begin = header_room; // the transport moves this back over its header
+  uint8_t head_end = header_room;   // end of the prefix
+  uint8_t transport_flags = 0;      // the transport's own marks
+  int64_t made_ns = 0;              // when its event was published (steady clock), 0: not an event
   std::string text;
   shared_bytes tail;
 

@@ -8,7 +8,8 @@
 // handler also counts its message on the meter (see metered() below).
 //
 //   return {guarded(self, [=](list_atom, uint64_t n) -> caf::result<jobs> { … }), …};
-//   self->request(…).then(guarded(self, [=](T& answer) { … }), guarded(self, [=](caf::error&) { … }));
+//   self->request(…).then(guarded(self, [=](T& answer) { … }), guarded(self, [=](caf::error&) { …
+//   }));
 //
 // A handler that answers returns caf::result<T> or a typed_response_promise
 // (never a bare T: there is no T to answer with after a failure).
@@ -21,33 +22,27 @@
 #include <caf/typed_response_promise.hpp>
 
 #include <exception>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 namespace herald {
 
 namespace detail {
 
-template <class R>
-struct failed_answer;
+template <class R> struct failed_answer;
 
-template <>
-struct failed_answer<void> {
-  template <class Self>
-  static void make(Self*, const std::string&) {}
+template <> struct failed_answer<void> {
+  template <class Self> static void make(Self*, const std::string&) {}
 };
 
-template <class... Ts>
-struct failed_answer<caf::result<Ts...>> {
-  template <class Self>
-  static caf::result<Ts...> make(Self*, const std::string& why) {
+template <class... Ts> struct failed_answer<caf::result<Ts...>> {
+  template <class Self> static caf::result<Ts...> make(Self*, const std::string& why) {
     return caf::make_error(caf::sec::runtime_error, why);
   }
 };
 
-template <class... Ts>
-struct failed_answer<caf::typed_response_promise<Ts...>> {
+template <class... Ts> struct failed_answer<caf::typed_response_promise<Ts...>> {
   template <class Self>
   static caf::typed_response_promise<Ts...> make(Self* self, const std::string& why) {
     auto promise = self->template make_response_promise<Ts...>();
@@ -56,8 +51,7 @@ struct failed_answer<caf::typed_response_promise<Ts...>> {
   }
 };
 
-template <class Self>
-std::string note_failure(Self* self, std::exception_ptr eptr) {
+template <class Self> std::string note_failure(Self* self, std::exception_ptr eptr) {
   auto why = exception_text(eptr);
   auto& meter = self->state.meter;
   ++meter.failures;
@@ -81,8 +75,7 @@ auto with_signature(F f, Wrap wrap, R (C::*)(Ts...) const) {
   return with_signature(std::move(f), std::move(wrap), static_cast<R (C::*)(Ts...)>(nullptr));
 }
 
-template <class F, class Wrap>
-auto with_signature_of(F f, Wrap wrap) {
+template <class F, class Wrap> auto with_signature_of(F f, Wrap wrap) {
   return with_signature(std::move(f), std::move(wrap), &F::operator());
 }
 
@@ -90,8 +83,7 @@ auto with_signature_of(F f, Wrap wrap) {
 
 // Counts the message on the actor's meter (processed: /api/v1/actors, the
 // console), then runs the handler.
-template <class Self, class F>
-auto metered(Self* self, F f) {
+template <class Self, class F> auto metered(Self* self, F f) {
   return detail::with_signature_of(std::move(f), [self](auto& fn, auto&&... xs) -> decltype(auto) {
     ++self->state.meter.processed;
     return fn(std::forward<decltype(xs)>(xs)...);
@@ -99,16 +91,15 @@ auto metered(Self* self, F f) {
 }
 
 // Counts the message like metered(), and contains a failure (see above).
-template <class Self, class F>
-auto guarded(Self* self, F f) {
+template <class Self, class F> auto guarded(Self* self, F f) {
   return detail::with_signature_of(std::move(f), [self](auto& fn, auto&&... xs) {
     using result = std::invoke_result_t<decltype(fn)&, decltype(xs)...>;
     ++self->state.meter.processed;
     try {
       return fn(std::forward<decltype(xs)>(xs)...);
     } catch (...) {
-      return detail::failed_answer<result>::make(self,
-                                                 detail::note_failure(self, std::current_exception()));
+      return detail::failed_answer<result>::make(
+          self, detail::note_failure(self, std::current_exception()));
     }
   });
 }

@@ -9,16 +9,16 @@
 namespace herald {
 
 struct http_request {
-  std::string url;  // http:// or https://
+  std::string url; // http:// or https://
   std::string body;
   std::string content_type = "application/json";
   std::chrono::milliseconds timeout{5000};
 };
 
 struct http_response {
-  int status = 0;     // 0: no answer (connection failed, timeout); `error` says why
+  int status = 0; // 0: no answer (connection failed, timeout); `error` says why
   std::string body;
-  std::string retry_after;  // the Retry-After header, if any
+  std::string retry_after; // the Retry-After header, if any
   std::string error;
 };
 

@@ -26,8 +26,7 @@ using inbox_actor = caf::typed_actor<
     // From the store thread (ticket, result).
     caf::reacts_to<stored_atom, uint64_t, event_frame>,
     // Own timers: write the coalesced cursors; drop expired events.
-    caf::reacts_to<flush_atom>,
-    caf::reacts_to<tick_atom>>;
+    caf::reacts_to<flush_atom>, caf::reacts_to<tick_atom>>;
 
 } // namespace herald
 

@@ -29,8 +29,12 @@ void collect_info(caf::actor_system& sys, std::vector<caf::actor> targets,
     };
     for (size_t i = 0; i < targets.size(); ++i)
       self->request(targets[i], std::chrono::seconds(1), info_atom::value)
-          .then([slots, i, finish](actor_info& info) { (*slots)[i] = std::move(info); finish(); },
-                [finish](caf::error&) { finish(); });
+          .then(
+              [slots, i, finish](actor_info& info) {
+                (*slots)[i] = std::move(info);
+                finish();
+              },
+              [finish](caf::error&) { finish(); });
   });
 }
 

@@ -20,7 +20,6 @@ namespace herald {
 
 namespace {
 
-
 struct notifier_state {
   static inline const char* name = "notifier";
   notifier_init init;
@@ -29,9 +28,9 @@ struct notifier_state {
   std::deque<persistence::job> waiting;
   std::unordered_map<std::string, persistence::job> on_wire;
   uint32_t capacity = 1;
-  int64_t paused_until_ms = 0;  // a 429 asked us to wait
+  int64_t paused_until_ms = 0; // a 429 asked us to wait
   bool pump_scheduled = false;
-  uint64_t failed = 0;  // failed requests since start
+  uint64_t failed = 0; // failed requests since start
   actor_meter meter;
 };
 
@@ -44,12 +43,13 @@ void pump_later(self_ptr self, int64_t in_ms) {
   if (st.pump_scheduled)
     return;
   st.pump_scheduled = true;
-  self->delayed_send(self, std::chrono::milliseconds(std::max<int64_t>(1, in_ms)), pump_atom::value);
+  self->delayed_send(self, std::chrono::milliseconds(std::max<int64_t>(1, in_ms)),
+                     pump_atom::value);
 }
 
 void report(self_ptr self, persistence::job j, job_outcome outcome) {
-  caf::anon_send(caf::actor_cast<queue_actor>(self->state.init.queue), done_atom::value, self->state.init.sink.name,
-                 std::move(j), std::move(outcome));
+  caf::anon_send(caf::actor_cast<queue_actor>(self->state.init.queue), done_atom::value,
+                 self->state.init.sink.name, std::move(j), std::move(outcome));
 }
 
 void send_one(self_ptr self, persistence::job j) {
@@ -105,13 +105,13 @@ void pump(self_ptr self) {
   if (state == breaker_state::closed && now >= st.paused_until_ms)
     room = busy < limit ? limit - busy : 0;
   else if (state == breaker_state::half_open && busy == 0)
-    room = 1;  // the probe
+    room = 1; // the probe
   else if (state == breaker_state::open)
     pump_later(self, st.breaker.reopens_at_ms() - now);
   if (now < st.paused_until_ms)
-    pump_later(self, st.paused_until_ms - now);  // ask again when the 429 pause is over
-  caf::anon_send(caf::actor_cast<queue_actor>(st.init.queue), want_atom::value, st.init.sink.name, room,
-                 std::string(to_string(state)));
+    pump_later(self, st.paused_until_ms - now); // ask again when the 429 pause is over
+  caf::anon_send(caf::actor_cast<queue_actor>(st.init.queue), want_atom::value, st.init.sink.name,
+                 room, std::string(to_string(state)));
 }
 
 notifier_actor::behavior_type notifier_behavior(self_ptr self, notifier_init init) {
@@ -119,63 +119,73 @@ notifier_actor::behavior_type notifier_behavior(self_ptr self, notifier_init ini
   st.init = std::move(init);
   auto rate = double(std::max<int64_t>(1, st.init.sink.rate_per_sec));
   st.bucket = token_bucket(rate, wall_ms());
-  st.breaker = circuit_breaker(uint32_t(st.init.sink.breaker_failures), st.init.sink.breaker_cooldown);
+  st.breaker =
+      circuit_breaker(uint32_t(st.init.sink.breaker_failures), st.init.sink.breaker_cooldown);
   st.capacity = uint32_t(std::clamp<int64_t>(st.init.sink.rate_per_sec, 1, 64));
   // A bug here ends this notifier only; the queue sees why and restarts it.
-  self->set_exception_handler([self](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
-    auto what = exception_text(eptr);
-    log::error("notifier " + self->state.init.sink.name, "failed: " + what);
-    return caf::make_error(caf::sec::runtime_error, what);
-  });
+  self->set_exception_handler(
+      [self](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
+        auto what = exception_text(eptr);
+        log::error("notifier " + self->state.init.sink.name, "failed: " + what);
+        return caf::make_error(caf::sec::runtime_error, what);
+      });
   pump(self);
   return {
-      metered(self, [=](job_atom, persistence::job& j) {
-        self->state.waiting.push_back(std::move(j));
-        pump(self);
-      }),
-      metered(self, [=](sent_atom, const std::string& id, http_response& r) {
-        auto& st = self->state;
-        auto it = st.on_wire.find(id);
-        if (it == st.on_wire.end())
-          return;
-        auto j = std::move(it->second);
-        st.on_wire.erase(it);
-        auto now = wall_ms();
-        auto outcome = classify(st.init.sink, r);
-        switch (outcome.what) {
-          case job_outcome::kind::delivered:
-            st.breaker.on_success();
-            break;
-          case job_outcome::kind::rate_limited:
-            st.breaker.release();
-            st.paused_until_ms = now + outcome.retry_after_ms;
-            log::warn("notifier " + st.init.sink.name,
-                      "rate limited by the sink for " + std::to_string(outcome.retry_after_ms) + " ms");
-            break;
-          default:
-            st.breaker.on_failure(now);
-            ++st.failed;
-            st.meter.last_error = outcome.error;
-            if (st.breaker.state(now) == breaker_state::open && st.breaker.consecutive_failures() > 0)
-              log::debug("notifier " + st.init.sink.name, "breaker open after: " + outcome.error);
-            break;
-        }
-        report(self, std::move(j), std::move(outcome));
-        pump(self);
-      }),
-      metered(self, [=](pump_atom) {
-        self->state.pump_scheduled = false;
-        pump(self);
-      }),
-      metered(self, [=](info_atom) {
-        auto& st = self->state;
-        auto out = metered_info("notifier " + st.init.sink.name, "notifier", "queue", self->mailbox().size(), st.meter);
-        out.failures = st.failed;
-        out.restarts = st.init.restarts;
-        out.state = std::string("breaker ") + to_string(st.breaker.state(wall_ms()));
-        out.outbound = st.waiting.size() + st.on_wire.size();
-        return out;
-      }),
+      metered(self,
+              [=](job_atom, persistence::job& j) {
+                self->state.waiting.push_back(std::move(j));
+                pump(self);
+              }),
+      metered(self,
+              [=](sent_atom, const std::string& id, http_response& r) {
+                auto& st = self->state;
+                auto it = st.on_wire.find(id);
+                if (it == st.on_wire.end())
+                  return;
+                auto j = std::move(it->second);
+                st.on_wire.erase(it);
+                auto now = wall_ms();
+                auto outcome = classify(st.init.sink, r);
+                switch (outcome.what) {
+                  case job_outcome::kind::delivered:
+                    st.breaker.on_success();
+                    break;
+                  case job_outcome::kind::rate_limited:
+                    st.breaker.release();
+                    st.paused_until_ms = now + outcome.retry_after_ms;
+                    log::warn("notifier " + st.init.sink.name,
+                              "rate limited by the sink for " +
+                                  std::to_string(outcome.retry_after_ms) + " ms");
+                    break;
+                  default:
+                    st.breaker.on_failure(now);
+                    ++st.failed;
+                    st.meter.last_error = outcome.error;
+                    if (st.breaker.state(now) == breaker_state::open &&
+                        st.breaker.consecutive_failures() > 0)
+                      log::debug("notifier " + st.init.sink.name,
+                                 "breaker open after: " + outcome.error);
+                    break;
+                }
+                report(self, std::move(j), std::move(outcome));
+                pump(self);
+              }),
+      metered(self,
+              [=](pump_atom) {
+                self->state.pump_scheduled = false;
+                pump(self);
+              }),
+      metered(self,
+              [=](info_atom) {
+                auto& st = self->state;
+                auto out = metered_info("notifier " + st.init.sink.name, "notifier", "queue",
+                                        self->mailbox().size(), st.meter);
+                out.failures = st.failed;
+                out.restarts = st.init.restarts;
+                out.state = std::string("breaker ") + to_string(st.breaker.state(wall_ms()));
+                out.outbound = st.waiting.size() + st.on_wire.size();
+                return out;
+              }),
   };
 }
 
@@ -190,7 +200,8 @@ job_outcome classify(const config::sink_config& sink, const http_response& r) {
     if (body.is_object() && body.contains("parameters") && body["parameters"].is_object() &&
         body["parameters"].contains("retry_after") && body["parameters"]["retry_after"].is_number())
       after_s = body["parameters"]["retry_after"].get<int64_t>();
-    else if (!r.retry_after.empty() && r.retry_after.find_first_not_of("0123456789") == std::string::npos &&
+    else if (!r.retry_after.empty() &&
+             r.retry_after.find_first_not_of("0123456789") == std::string::npos &&
              r.retry_after.size() < 7)
       after_s = std::stoll(r.retry_after);
     return {job_outcome::kind::rate_limited, "HTTP 429", std::max<int64_t>(1, after_s) * 1000};
@@ -214,8 +225,12 @@ http_request request_for(const config::sink_config& sink, const persistence::job
     req.body = json_text(nlohmann::json{{"chat_id", j.to}, {"text", j.text}});
   } else {
     req.url = sink.url;
-    req.body = json_text(nlohmann::json{{"job_id", j.id}, {"sink", j.sink},         {"to", j.to},
-                              {"text", j.text}, {"data", data},           {"attempt", j.attempts + 1}});
+    req.body = json_text(nlohmann::json{{"job_id", j.id},
+                                        {"sink", j.sink},
+                                        {"to", j.to},
+                                        {"text", j.text},
+                                        {"data", data},
+                                        {"attempt", j.attempts + 1}});
   }
   return req;
 }

@@ -3,8 +3,8 @@
 #include "actors/notifier_protocol.hpp"
 #include "config/config.hpp"
 
-#include <caf/fwd.hpp>
 #include <caf/actor.hpp>
+#include <caf/fwd.hpp>
 
 #include <memory>
 
@@ -13,8 +13,8 @@ namespace herald {
 struct notifier_init {
   config::sink_config sink;
   std::shared_ptr<http_port> http;
-  caf::actor queue;  // the supervisor, told of every outcome (queue_protocol.hpp)
-  uint64_t restarts = 0;  // how often this sink's notifier was restarted before
+  caf::actor queue;      // the supervisor, told of every outcome (queue_protocol.hpp)
+  uint64_t restarts = 0; // how often this sink's notifier was restarted before
 };
 
 notifier_actor spawn_notifier(caf::local_actor* parent, notifier_init init);

@@ -16,21 +16,22 @@ namespace herald {
 
 struct job_outcome {
   enum class kind {
-    delivered,     // 2xx
-    failed,        // other status, timeout, no connection: an attempt spent
-    rate_limited,  // 429: wait retry_after_ms, no attempt spent
-    held,          // not sent (breaker open): wait retry_after_ms, no attempt spent
+    delivered,    // 2xx
+    failed,       // other status, timeout, no connection: an attempt spent
+    rate_limited, // 429: wait retry_after_ms, no attempt spent
+    held,         // not sent (breaker open): wait retry_after_ms, no attempt spent
   };
   kind what = kind::failed;
   std::string error;
   int64_t retry_after_ms = 0;
 };
 
-using notifier_actor = caf::typed_actor<
-    caf::reacts_to<job_atom, persistence::job>,               // from the queue: deliver it
-    caf::reacts_to<sent_atom, std::string, http_response>,    // from the HTTP client: job id, answer
-    caf::reacts_to<pump_atom>,                                // own timer: send what may go now
-    caf::replies_to<info_atom>::with<actor_info>>;
+using notifier_actor =
+    caf::typed_actor<caf::reacts_to<job_atom, persistence::job>, // from the queue: deliver it
+                     caf::reacts_to<sent_atom, std::string, http_response>, // from the HTTP client:
+                                                                            // job id, answer
+                     caf::reacts_to<pump_atom>, // own timer: send what may go now
+                     caf::replies_to<info_atom>::with<actor_info>>;
 
 } // namespace herald
 

@@ -19,7 +19,6 @@ namespace herald {
 
 namespace {
 
-
 double jitter() {
   thread_local std::mt19937 rng{std::random_device{}()};
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
@@ -28,11 +27,11 @@ double jitter() {
 struct sink_slot {
   config::sink_config config;
   notifier_actor notifier;
-  std::deque<int64_t> restart_times;  // within restart_period
+  std::deque<int64_t> restart_times; // within restart_period
   sink_status status;
-  uint32_t wanted = 0;    // room the notifier has
-  bool claiming = false;  // a claim is at the store
-  bool claim_failing = false;  // logged once per outage, not per poll
+  uint32_t wanted = 0;        // room the notifier has
+  bool claiming = false;      // a claim is at the store
+  bool claim_failing = false; // logged once per outage, not per poll
 };
 
 struct queue_state {
@@ -40,7 +39,7 @@ struct queue_state {
   queue_init init;
   std::map<std::string, sink_slot> sinks;
   std::unordered_map<caf::actor_addr, std::string> by_addr;
-  std::unordered_map<std::string, persistence::job> dispatched;  // job id → the job, on a notifier
+  std::unordered_map<std::string, persistence::job> dispatched; // job id → the job, on a notifier
   queue_stats counters;
   actor_meter meter;
 };
@@ -50,7 +49,8 @@ using self_ptr = queue_actor::stateful_pointer<queue_state>;
 void claim(self_ptr self, const std::string& sink);
 
 void start_notifier(self_ptr self, sink_slot& slot) {
-  notifier_init ni{slot.config, self->state.init.http, caf::actor_cast<caf::actor>(self), slot.status.restarts};
+  notifier_init ni{slot.config, self->state.init.http, caf::actor_cast<caf::actor>(self),
+                   slot.status.restarts};
   slot.notifier = self->state.init.spawn_notifier(self, std::move(ni));
   self->monitor(slot.notifier);
   self->state.by_addr[slot.notifier.address()] = slot.config.name;
@@ -69,50 +69,57 @@ void retry_or_bury(self_ptr self, persistence::job j, const std::string& error) 
   auto now = wall_ms();
   if (attempts < uint32_t(q.max_attempts)) {
     auto at = now + retry_delay(attempts, q.base_delay, q.max_delay, jitter()).count();
-    store_call(self, *st.init.store,
-               [id = j.id, attempts, at, error](persistence::store& s) {
-                 s.job_reschedule(id, attempts, at, error);
-                 return true;
-               },
-               [](bool) {}, [id = j.id](const std::string& why) { log_store_failure("job " + id + " not rescheduled", why); });
+    store_call(
+        self, *st.init.store,
+        [id = j.id, attempts, at, error](persistence::store& s) {
+          s.job_reschedule(id, attempts, at, error);
+          return true;
+        },
+        [](bool) {},
+        [id = j.id](const std::string& why) {
+          log_store_failure("job " + id + " not rescheduled", why);
+        });
     return;
   }
   auto dlq_max = uint64_t(q.dlq_max);
   auto parked_at = now + q.max_delay.count();
-  store_call(self, *st.init.store,
-             [id = j.id, attempts, error, now, dlq_max, parked_at](persistence::store& s) {
-               if (s.job_bury(id, attempts, error, now, dlq_max))
-                 return true;
-               // The DLQ is full: the job is kept, parked for max_delay.
-               s.job_reschedule(id, attempts - 1, parked_at, error);
-               return false;
-             },
-             [self, j, attempts, error, now](bool buried) mutable {
-               if (!buried) {
-                 ++self->state.counters.dlq_refused;
-                 log::error("queue", "DLQ full (queue.dlq_max): job " + j.id + " kept, retried later");
-                 return;
-               }
-               log::warn("queue", "job " + j.id + " for " + j.sink + " is dead after " + std::to_string(attempts) +
-                                      " attempts: " + error);
-               j.attempts = attempts;
-               j.last_error = error;
-               j.failed_at_ms = now;
-               j.state = persistence::job_state::dead;
-               self->send(self->state.init.dlq, dead_atom::value, std::move(j));
-             },
-             [id = j.id](const std::string& why) { log_store_failure("job " + id + " not buried", why); });
+  store_call(
+      self, *st.init.store,
+      [id = j.id, attempts, error, now, dlq_max, parked_at](persistence::store& s) {
+        if (s.job_bury(id, attempts, error, now, dlq_max))
+          return true;
+        // The DLQ is full: the job is kept, parked for max_delay.
+        s.job_reschedule(id, attempts - 1, parked_at, error);
+        return false;
+      },
+      [self, j, attempts, error, now](bool buried) mutable {
+        if (!buried) {
+          ++self->state.counters.dlq_refused;
+          log::error("queue", "DLQ full (queue.dlq_max): job " + j.id + " kept, retried later");
+          return;
+        }
+        log::warn("queue", "job " + j.id + " for " + j.sink + " is dead after " +
+                               std::to_string(attempts) + " attempts: " + error);
+        j.attempts = attempts;
+        j.last_error = error;
+        j.failed_at_ms = now;
+        j.state = persistence::job_state::dead;
+        self->send(self->state.init.dlq, dead_atom::value, std::move(j));
+      },
+      [id = j.id](const std::string& why) { log_store_failure("job " + id + " not buried", why); });
 }
 
 // Puts a job back without spending an attempt (429, open breaker, crash).
 void postpone(self_ptr self, const persistence::job& j, int64_t wait_ms, const std::string& why) {
   auto at = wall_ms() + std::max<int64_t>(wait_ms, 0);
-  store_call(self, *self->state.init.store,
-             [id = j.id, attempts = j.attempts, at, why](persistence::store& s) {
-               s.job_reschedule(id, attempts, at, why);
-               return true;
-             },
-             [](bool) {}, [id = j.id](const std::string& e) { log_store_failure("job " + id + " not postponed", e); });
+  store_call(
+      self, *self->state.init.store,
+      [id = j.id, attempts = j.attempts, at, why](persistence::store& s) {
+        s.job_reschedule(id, attempts, at, why);
+        return true;
+      },
+      [](bool) {},
+      [id = j.id](const std::string& e) { log_store_failure("job " + id + " not postponed", e); });
 }
 
 void claim(self_ptr self, const std::string& sink) {
@@ -126,30 +133,32 @@ void claim(self_ptr self, const std::string& sink) {
   slot.claiming = true;
   auto n = size_t(slot.wanted);
   auto lease = st.init.limits.visibility_timeout.count();
-  store_call(self, *st.init.store,
-             [sink, n, lease](persistence::store& s) {
-               auto now = wall_ms();
-               return s.job_claim(sink, n, now, now + lease);
-             },
-             [self, sink](std::vector<persistence::job> jobs) {
-               auto& slot = self->state.sinks[sink];
-               slot.claiming = false;
-               if (slot.claim_failing)
-                 log::info("queue", "jobs for " + sink + " can be claimed again");
-               slot.claim_failing = false;
-               for (auto& j : jobs) {
-                 self->state.dispatched[j.id] = j;
-                 self->send(slot.notifier, job_atom::value, std::move(j));
-               }
-               slot.wanted -= std::min<uint32_t>(slot.wanted, uint32_t(jobs.size()));
-             },
-             [self, sink](const std::string& why) {
-               auto& slot = self->state.sinks[sink];
-               slot.claiming = false;
-               if (!slot.claim_failing)
-                 log::warn("queue", "jobs for " + sink + " cannot be claimed (retrying every poll_interval): " + why);
-               slot.claim_failing = true;
-             });
+  store_call(
+      self, *st.init.store,
+      [sink, n, lease](persistence::store& s) {
+        auto now = wall_ms();
+        return s.job_claim(sink, n, now, now + lease);
+      },
+      [self, sink](std::vector<persistence::job> jobs) {
+        auto& slot = self->state.sinks[sink];
+        slot.claiming = false;
+        if (slot.claim_failing)
+          log::info("queue", "jobs for " + sink + " can be claimed again");
+        slot.claim_failing = false;
+        for (auto& j : jobs) {
+          self->state.dispatched[j.id] = j;
+          self->send(slot.notifier, job_atom::value, std::move(j));
+        }
+        slot.wanted -= std::min<uint32_t>(slot.wanted, uint32_t(jobs.size()));
+      },
+      [self, sink](const std::string& why) {
+        auto& slot = self->state.sinks[sink];
+        slot.claiming = false;
+        if (!slot.claim_failing)
+          log::warn("queue", "jobs for " + sink +
+                                 " cannot be claimed (retrying every poll_interval): " + why);
+        slot.claim_failing = true;
+      });
 }
 
 queue_actor::behavior_type queue_behavior(self_ptr self, queue_init init) {
@@ -190,8 +199,9 @@ queue_actor::behavior_type queue_behavior(self_ptr self, queue_init init) {
       slot.restart_times.pop_front();
     if (slot.restart_times.size() > size_t(st.init.limits.restart_intensity)) {
       slot.status.failed = true;
-      log::error("queue", "notifier " + sink + " failed " + std::to_string(slot.restart_times.size()) +
-                              " times within queue.restart_period; not restarted, its jobs wait: " + reason);
+      log::error("queue",
+                 "notifier " + sink + " failed " + std::to_string(slot.restart_times.size()) +
+                     " times within queue.restart_period; not restarted, its jobs wait: " + reason);
       return;
     }
     ++slot.status.restarts;
@@ -207,116 +217,136 @@ queue_actor::behavior_type queue_behavior(self_ptr self, queue_init init) {
   });
   self->delayed_send(self, st.init.limits.poll_interval, tick_atom::value);
   return {
-      guarded(self, [=](notify_atom, persistence::job& j, bool require_opt_in) -> caf::typed_response_promise<notify_result> {
-        auto promise = self->make_response_promise<notify_result>();
-        auto id = j.id;
-        auto sink = j.sink;
-        store_call(self, *self->state.init.store,
-                   [j, require_opt_in](persistence::store& s) {
-                     if (require_opt_in && !s.optin_has(j.sink, j.to))
-                       return 403;
-                     s.job_add(j);
-                     return 202;
-                   },
-                   [self, promise, id, sink](int status) mutable {
-                     if (status == 403)
-                       promise.deliver(notify_result{403, {}, "recipient has not opted in to sink " + sink});
-                     else
-                       promise.deliver(notify_result{202, id, {}});
-                     claim(self, sink);
-                   },
-                   [promise, id](const std::string& why) mutable {
-                     log::error("queue", "job " + id + " not stored: " + why);
-                     promise.deliver(notify_result{503, {}, "job not stored: " + why});
-                   });
-        return promise;
-      }),
-      guarded(self, [=](optin_atom, const std::string& sink, const std::string& to, bool on) -> caf::typed_response_promise<bool> {
-        auto promise = self->make_response_promise<bool>();
-        store_call(self, *self->state.init.store,
-                   [sink, to, on](persistence::store& s) {
-                     s.optin_set(sink, to, on);
-                     return true;
-                   },
-                   [promise](bool) mutable { promise.deliver(true); },
-                   [promise](const std::string&) mutable { promise.deliver(false); });
-        return promise;
-      }),
-      guarded(self, [=](stats_atom) -> caf::typed_response_promise<queue_stats> {
-        auto promise = self->make_response_promise<queue_stats>();
-        store_call(self, *self->state.init.store, [](persistence::store& s) { return s.job_count(wall_ms()); },
-                   [self, promise](persistence::job_counts c) mutable {
-                     auto out = self->state.counters;
-                     out.now = c;
-                     for (auto& [name, slot] : self->state.sinks)
-                       out.sinks.push_back(slot.status);
-                     promise.deliver(out);
-                   },
-                   [promise](const std::string& why) mutable {
-                     promise.deliver(caf::make_error(caf::sec::runtime_error, why));
-                   });
-        return promise;
-      }),
-      guarded(self, [=](want_atom, const std::string& sink, uint32_t room, const std::string& breaker) {
-        auto it = self->state.sinks.find(sink);
-        if (it == self->state.sinks.end())
-          return;
-        it->second.wanted = room;
-        if (it->second.status.breaker != breaker)
-          log::info("queue", "sink " + sink + ": circuit breaker " + breaker);
-        it->second.status.breaker = breaker;
-        claim(self, sink);
-      }),
-      guarded(self, [=](done_atom, const std::string& sink, persistence::job& j, job_outcome& outcome) {
-        auto& st = self->state;
-        st.dispatched.erase(j.id);
-        switch (outcome.what) {
-          case job_outcome::kind::delivered:
-            ++st.counters.completed;
-            store_call(self, *st.init.store,
-                       [id = j.id](persistence::store& s) {
-                         s.job_finish(id);
-                         return true;
-                       },
-                       [](bool) {}, [id = j.id](const std::string& why) { log_store_failure("job " + id + " not finished", why); });
-            break;
-          case job_outcome::kind::failed:
-            retry_or_bury(self, std::move(j), outcome.error);
-            break;
-          case job_outcome::kind::rate_limited:
-          case job_outcome::kind::held:
-            postpone(self, j, outcome.retry_after_ms, outcome.error);
-            break;
-        }
-      }),
-      guarded(self, [=](info_atom) -> caf::result<actor_info> {
-        auto& st = self->state;
-        auto out = metered_info("queue", "queue", "", self->mailbox().size(), st.meter);
-        out.failures = st.counters.failed;
-        uint64_t failed_sinks = 0;
-        for (auto& [name, slot] : st.sinks) {
-          out.restarts += slot.status.restarts;
-          failed_sinks += slot.status.failed;
-          if (!slot.status.last_error.empty())
-            out.last_error = name + ": " + slot.status.last_error;
-        }
-        out.state = failed_sinks ? std::to_string(failed_sinks) + " sink(s) failed" : "running";
-        out.outbound = st.dispatched.size();
-        return out;
-      }),
-      guarded(self, [=](actors_atom) -> caf::result<std::vector<notifier_actor>> {
-        std::vector<notifier_actor> out;
-        for (auto& [name, slot] : self->state.sinks)
-          if (!slot.status.failed && slot.notifier)
-            out.push_back(slot.notifier);
-        return out;
-      }),
+      guarded(self,
+              [=](notify_atom, persistence::job& j,
+                  bool require_opt_in) -> caf::typed_response_promise<notify_result> {
+                auto promise = self->make_response_promise<notify_result>();
+                auto id = j.id;
+                auto sink = j.sink;
+                store_call(
+                    self, *self->state.init.store,
+                    [j, require_opt_in](persistence::store& s) {
+                      if (require_opt_in && !s.optin_has(j.sink, j.to))
+                        return 403;
+                      s.job_add(j);
+                      return 202;
+                    },
+                    [self, promise, id, sink](int status) mutable {
+                      if (status == 403)
+                        promise.deliver(
+                            notify_result{403, {}, "recipient has not opted in to sink " + sink});
+                      else
+                        promise.deliver(notify_result{202, id, {}});
+                      claim(self, sink);
+                    },
+                    [promise, id](const std::string& why) mutable {
+                      log::error("queue", "job " + id + " not stored: " + why);
+                      promise.deliver(notify_result{503, {}, "job not stored: " + why});
+                    });
+                return promise;
+              }),
+      guarded(self,
+              [=](optin_atom, const std::string& sink, const std::string& to,
+                  bool on) -> caf::typed_response_promise<bool> {
+                auto promise = self->make_response_promise<bool>();
+                store_call(
+                    self, *self->state.init.store,
+                    [sink, to, on](persistence::store& s) {
+                      s.optin_set(sink, to, on);
+                      return true;
+                    },
+                    [promise](bool) mutable { promise.deliver(true); },
+                    [promise](const std::string&) mutable { promise.deliver(false); });
+                return promise;
+              }),
+      guarded(self,
+              [=](stats_atom) -> caf::typed_response_promise<queue_stats> {
+                auto promise = self->make_response_promise<queue_stats>();
+                store_call(
+                    self, *self->state.init.store,
+                    [](persistence::store& s) { return s.job_count(wall_ms()); },
+                    [self, promise](persistence::job_counts c) mutable {
+                      auto out = self->state.counters;
+                      out.now = c;
+                      for (auto& [name, slot] : self->state.sinks)
+                        out.sinks.push_back(slot.status);
+                      promise.deliver(out);
+                    },
+                    [promise](const std::string& why) mutable {
+                      promise.deliver(caf::make_error(caf::sec::runtime_error, why));
+                    });
+                return promise;
+              }),
+      guarded(self,
+              [=](want_atom, const std::string& sink, uint32_t room, const std::string& breaker) {
+                auto it = self->state.sinks.find(sink);
+                if (it == self->state.sinks.end())
+                  return;
+                it->second.wanted = room;
+                if (it->second.status.breaker != breaker)
+                  log::info("queue", "sink " + sink + ": circuit breaker " + breaker);
+                it->second.status.breaker = breaker;
+                claim(self, sink);
+              }),
+      guarded(self,
+              [=](done_atom, const std::string& sink, persistence::job& j, job_outcome& outcome) {
+                auto& st = self->state;
+                st.dispatched.erase(j.id);
+                switch (outcome.what) {
+                  case job_outcome::kind::delivered:
+                    ++st.counters.completed;
+                    store_call(
+                        self, *st.init.store,
+                        [id = j.id](persistence::store& s) {
+                          s.job_finish(id);
+                          return true;
+                        },
+                        [](bool) {},
+                        [id = j.id](const std::string& why) {
+                          log_store_failure("job " + id + " not finished", why);
+                        });
+                    break;
+                  case job_outcome::kind::failed:
+                    retry_or_bury(self, std::move(j), outcome.error);
+                    break;
+                  case job_outcome::kind::rate_limited:
+                  case job_outcome::kind::held:
+                    postpone(self, j, outcome.retry_after_ms, outcome.error);
+                    break;
+                }
+              }),
+      guarded(self,
+              [=](info_atom) -> caf::result<actor_info> {
+                auto& st = self->state;
+                auto out = metered_info("queue", "queue", "", self->mailbox().size(), st.meter);
+                out.failures = st.counters.failed;
+                uint64_t failed_sinks = 0;
+                for (auto& [name, slot] : st.sinks) {
+                  out.restarts += slot.status.restarts;
+                  failed_sinks += slot.status.failed;
+                  if (!slot.status.last_error.empty())
+                    out.last_error = name + ": " + slot.status.last_error;
+                }
+                out.state =
+                    failed_sinks ? std::to_string(failed_sinks) + " sink(s) failed" : "running";
+                out.outbound = st.dispatched.size();
+                return out;
+              }),
+      guarded(self,
+              [=](actors_atom) -> caf::result<std::vector<notifier_actor>> {
+                std::vector<notifier_actor> out;
+                for (auto& [name, slot] : self->state.sinks)
+                  if (!slot.status.failed && slot.notifier)
+                    out.push_back(slot.notifier);
+                return out;
+              }),
       guarded(self, [=](wake_atom, const std::string& sink) { claim(self, sink); }),
-      guarded(self, [=](tick_atom) {
-        for (auto& [name, slot] : self->state.sinks)
-          claim(self, name);
-        self->delayed_send(self, self->state.init.limits.poll_interval, tick_atom::value);
-      }),
+      guarded(self,
+              [=](tick_atom) {
+                for (auto& [name, slot] : self->state.sinks)
+                  claim(self, name);
+                self->delayed_send(self, self->state.init.limits.poll_interval, tick_atom::value);
+              }),
       guarded(self, [=](continue_atom, continuation& k) { k(); }),
   };
 }
@@ -331,56 +361,73 @@ struct dlq_state {
 
 using dlq_ptr = dlq_actor::stateful_pointer<dlq_state>;
 
-dlq_actor::behavior_type dlq_behavior(dlq_ptr self, std::shared_ptr<persistence::store_worker> store,
-                                      std::function<void(const std::string&, const std::string&)> alert) {
+dlq_actor::behavior_type
+dlq_behavior(dlq_ptr self, std::shared_ptr<persistence::store_worker> store,
+             std::function<void(const std::string&, const std::string&)> alert) {
   self->state.store = std::move(store);
   self->state.alert = std::move(alert);
   return {
-      guarded(self, [=](list_atom, uint64_t limit) -> caf::typed_response_promise<std::vector<persistence::job>> {
-        auto promise = self->make_response_promise<std::vector<persistence::job>>();
-        store_call(self, *self->state.store, [limit](persistence::store& s) { return s.dlq_list(size_t(limit)); },
-                   [promise](std::vector<persistence::job> jobs) mutable { promise.deliver(std::move(jobs)); },
-                   [promise](const std::string& why) mutable {
-                     promise.deliver(caf::make_error(caf::sec::runtime_error, why));
-                   });
-        return promise;
-      }),
-      guarded(self, [=](retry_atom, const std::string& id) -> caf::typed_response_promise<bool> {
-        auto promise = self->make_response_promise<bool>();
-        store_call(self, *self->state.store,
-                   [id](persistence::store& s) { return s.dlq_retry(id, wall_ms()); },
-                   [self, promise](std::optional<persistence::job> j) mutable {
-                     if (j && self->state.queue)
-                       self->send(self->state.queue, wake_atom::value, j->sink);
-                     promise.deliver(bool(j));
-                   },
-                   [promise](const std::string& why) mutable {
-                     promise.deliver(caf::make_error(caf::sec::runtime_error, why));
-                   });
-        return promise;
-      }),
-      guarded(self, [=](delete_atom, const std::string& id) -> caf::typed_response_promise<bool> {
-        auto promise = self->make_response_promise<bool>();
-        store_call(self, *self->state.store, [id](persistence::store& s) { return s.dlq_delete(id); },
-                   [promise](bool gone) mutable { promise.deliver(gone); },
-                   [promise](const std::string& why) mutable {
-                     promise.deliver(caf::make_error(caf::sec::runtime_error, why));
-                   });
-        return promise;
-      }),
-      guarded(self, [=](dead_atom, persistence::job& j) {
-        auto data = nlohmann::json{{"job_id", j.id},         {"sink", j.sink},
-                                   {"to", j.to},             {"attempts", j.attempts},
-                                   {"last_error", j.last_error}, {"failed_at_ms", j.failed_at_ms}};
-        if (self->state.alert)
-          self->state.alert("dlq.job_dead", json_text(data));
-      }),
-      guarded(self, [=](info_atom) -> caf::result<actor_info> {
-        auto& st = self->state;
-        auto out = metered_info("dlq", "dlq", "", self->mailbox().size(), st.meter);
-        out.state = "running";
-        return out;
-      }),
+      guarded(self,
+              [=](list_atom,
+                  uint64_t limit) -> caf::typed_response_promise<std::vector<persistence::job>> {
+                auto promise = self->make_response_promise<std::vector<persistence::job>>();
+                store_call(
+                    self, *self->state.store,
+                    [limit](persistence::store& s) { return s.dlq_list(size_t(limit)); },
+                    [promise](std::vector<persistence::job> jobs) mutable {
+                      promise.deliver(std::move(jobs));
+                    },
+                    [promise](const std::string& why) mutable {
+                      promise.deliver(caf::make_error(caf::sec::runtime_error, why));
+                    });
+                return promise;
+              }),
+      guarded(self,
+              [=](retry_atom, const std::string& id) -> caf::typed_response_promise<bool> {
+                auto promise = self->make_response_promise<bool>();
+                store_call(
+                    self, *self->state.store,
+                    [id](persistence::store& s) { return s.dlq_retry(id, wall_ms()); },
+                    [self, promise](std::optional<persistence::job> j) mutable {
+                      if (j && self->state.queue)
+                        self->send(self->state.queue, wake_atom::value, j->sink);
+                      promise.deliver(bool(j));
+                    },
+                    [promise](const std::string& why) mutable {
+                      promise.deliver(caf::make_error(caf::sec::runtime_error, why));
+                    });
+                return promise;
+              }),
+      guarded(self,
+              [=](delete_atom, const std::string& id) -> caf::typed_response_promise<bool> {
+                auto promise = self->make_response_promise<bool>();
+                store_call(
+                    self, *self->state.store,
+                    [id](persistence::store& s) { return s.dlq_delete(id); },
+                    [promise](bool gone) mutable { promise.deliver(gone); },
+                    [promise](const std::string& why) mutable {
+                      promise.deliver(caf::make_error(caf::sec::runtime_error, why));
+                    });
+                return promise;
+              }),
+      guarded(self,
+              [=](dead_atom, persistence::job& j) {
+                auto data = nlohmann::json{{"job_id", j.id},
+                                           {"sink", j.sink},
+                                           {"to", j.to},
+                                           {"attempts", j.attempts},
+                                           {"last_error", j.last_error},
+                                           {"failed_at_ms", j.failed_at_ms}};
+                if (self->state.alert)
+                  self->state.alert("dlq.job_dead", json_text(data));
+              }),
+      guarded(self,
+              [=](info_atom) -> caf::result<actor_info> {
+                auto& st = self->state;
+                auto out = metered_info("dlq", "dlq", "", self->mailbox().size(), st.meter);
+                out.state = "running";
+                return out;
+              }),
       guarded(self, [=](join_atom, queue_actor& queue) { self->state.queue = queue; }),
       guarded(self, [=](continue_atom, continuation& k) { k(); }),
   };
@@ -388,7 +435,9 @@ dlq_actor::behavior_type dlq_behavior(dlq_ptr self, std::shared_ptr<persistence:
 
 } // namespace
 
-void set_dlq_queue(dlq_actor dlq, queue_actor queue) { caf::anon_send(dlq, join_atom::value, std::move(queue)); }
+void set_dlq_queue(dlq_actor dlq, queue_actor queue) {
+  caf::anon_send(dlq, join_atom::value, std::move(queue));
+}
 
 queue_actor spawn_queue(caf::actor_system& sys, queue_init init) {
   return sys.spawn(queue_behavior, std::move(init));

@@ -18,7 +18,8 @@ struct queue_init {
   std::shared_ptr<http_port> http;
   dlq_actor dlq;
   // How notifiers are made; tests put in one that fails on purpose.
-  std::function<notifier_actor(caf::local_actor*, notifier_init)> spawn_notifier = herald::spawn_notifier;
+  std::function<notifier_actor(caf::local_actor*, notifier_init)> spawn_notifier =
+      herald::spawn_notifier;
 };
 
 queue_actor spawn_queue(caf::actor_system& sys, queue_init init);

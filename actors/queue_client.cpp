@@ -20,7 +20,8 @@ struct queue_client::impl {
 };
 
 queue_client::queue_client(caf::actor_system& sys, const config::herald_config& cfg,
-                           std::shared_ptr<persistence::store_worker> store, std::shared_ptr<http_port> http,
+                           std::shared_ptr<persistence::store_worker> store,
+                           std::shared_ptr<http_port> http,
                            std::function<void(const std::string&, const std::string&)> alert)
     : impl_(new impl{sys, spawn_dlq(sys, store, std::move(alert)), {}}) {
   queue_init init;
@@ -37,28 +38,34 @@ queue_client::~queue_client() = default;
 
 void queue_client::notify(persistence::job j, bool require_opt_in,
                           std::function<void(std::optional<notify_result>)> done) {
-  ask<notify_result>(impl_->sys, impl_->queue, request_timeout, std::move(done), notify_atom::value, std::move(j), require_opt_in);
+  ask<notify_result>(impl_->sys, impl_->queue, request_timeout, std::move(done), notify_atom::value,
+                     std::move(j), require_opt_in);
 }
 
-void queue_client::optin(std::string sink, std::string to, bool on, std::function<void(std::optional<bool>)> done) {
-  ask<bool>(impl_->sys, impl_->queue, request_timeout, std::move(done), optin_atom::value, std::move(sink), std::move(to), on);
+void queue_client::optin(std::string sink, std::string to, bool on,
+                         std::function<void(std::optional<bool>)> done) {
+  ask<bool>(impl_->sys, impl_->queue, request_timeout, std::move(done), optin_atom::value,
+            std::move(sink), std::move(to), on);
 }
 
 void queue_client::stats(std::function<void(std::optional<queue_stats>)> done) {
   ask<queue_stats>(impl_->sys, impl_->queue, request_timeout, std::move(done), stats_atom::value);
 }
 
-void queue_client::dlq_list(uint64_t limit,
-                            std::function<void(std::optional<std::vector<persistence::job>>)> done) {
-  ask<std::vector<persistence::job>>(impl_->sys, impl_->dlq, request_timeout, std::move(done), list_atom::value, limit);
+void queue_client::dlq_list(
+    uint64_t limit, std::function<void(std::optional<std::vector<persistence::job>>)> done) {
+  ask<std::vector<persistence::job>>(impl_->sys, impl_->dlq, request_timeout, std::move(done),
+                                     list_atom::value, limit);
 }
 
 void queue_client::dlq_retry(std::string id, std::function<void(std::optional<bool>)> done) {
-  ask<bool>(impl_->sys, impl_->dlq, request_timeout, std::move(done), retry_atom::value, std::move(id));
+  ask<bool>(impl_->sys, impl_->dlq, request_timeout, std::move(done), retry_atom::value,
+            std::move(id));
 }
 
 void queue_client::dlq_delete(std::string id, std::function<void(std::optional<bool>)> done) {
-  ask<bool>(impl_->sys, impl_->dlq, request_timeout, std::move(done), delete_atom::value, std::move(id));
+  ask<bool>(impl_->sys, impl_->dlq, request_timeout, std::move(done), delete_atom::value,
+            std::move(id));
 }
 
 void queue_client::actors(std::function<void(std::vector<actor_info>)> done) {

@@ -31,10 +31,13 @@ public:
                std::function<void(const std::string&, const std::string&)> alert);
   ~queue_client();
 
-  void notify(persistence::job j, bool require_opt_in, std::function<void(std::optional<notify_result>)> done);
-  void optin(std::string sink, std::string to, bool on, std::function<void(std::optional<bool>)> done);
+  void notify(persistence::job j, bool require_opt_in,
+              std::function<void(std::optional<notify_result>)> done);
+  void optin(std::string sink, std::string to, bool on,
+             std::function<void(std::optional<bool>)> done);
   void stats(std::function<void(std::optional<queue_stats>)> done);
-  void dlq_list(uint64_t limit, std::function<void(std::optional<std::vector<persistence::job>>)> done);
+  void dlq_list(uint64_t limit,
+                std::function<void(std::optional<std::vector<persistence::job>>)> done);
   void dlq_retry(std::string id, std::function<void(std::optional<bool>)> done);
   void dlq_delete(std::string id, std::function<void(std::optional<bool>)> done);
   // The queue, its notifiers and the DLQ, for /api/v1/actors.

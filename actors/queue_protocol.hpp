@@ -12,7 +12,7 @@
 namespace herald {
 
 struct notify_result {
-  int status = 202;  // 202 stored; 403 not opted in; 503 not stored
+  int status = 202; // 202 stored; 403 not opted in; 503 not stored
   std::string job_id;
   std::string error;
 };
@@ -20,34 +20,33 @@ struct notify_result {
 struct sink_status {
   std::string name;
   uint64_t restarts = 0;
-  bool failed = false;  // restarted too often: its jobs wait
+  bool failed = false; // restarted too often: its jobs wait
   std::string last_error;
-  std::string breaker = "closed";  // as its notifier last reported
+  std::string breaker = "closed"; // as its notifier last reported
 };
 
 struct queue_stats {
   persistence::job_counts now;
-  uint64_t completed = 0;    // since start
-  uint64_t failed = 0;       // failed attempts since start
-  uint64_t dlq_refused = 0;  // deaths the full DLQ could not take (the job was kept)
+  uint64_t completed = 0;   // since start
+  uint64_t failed = 0;      // failed attempts since start
+  uint64_t dlq_refused = 0; // deaths the full DLQ could not take (the job was kept)
   std::vector<sink_status> sinks;
 };
 
 using queue_actor = caf::typed_actor<
     // From the HTTP API: store the job (answered once it is durable).
-    caf::replies_to<notify_atom, persistence::job, bool>::with<notify_result>,  // job, require_opt_in
-    caf::replies_to<optin_atom, std::string, std::string, bool>::with<bool>,    // sink, to, on
-    caf::replies_to<stats_atom>::with<queue_stats>,
-    caf::replies_to<info_atom>::with<actor_info>,
-    caf::replies_to<actors_atom>::with<std::vector<notifier_actor>>,  // its notifiers
+    caf::replies_to<notify_atom, persistence::job, bool>::with<notify_result>, // job,
+                                                                               // require_opt_in
+    caf::replies_to<optin_atom, std::string, std::string, bool>::with<bool>,   // sink, to, on
+    caf::replies_to<stats_atom>::with<queue_stats>, caf::replies_to<info_atom>::with<actor_info>,
+    caf::replies_to<actors_atom>::with<std::vector<notifier_actor>>, // its notifiers
     // From notifiers: room for n more jobs; what became of a job.
-    caf::reacts_to<want_atom, std::string, uint32_t, std::string>,  // sink, room, breaker state
+    caf::reacts_to<want_atom, std::string, uint32_t, std::string>, // sink, room, breaker state
     caf::reacts_to<done_atom, std::string, persistence::job, job_outcome>,
     // From the DLQ: a job of this sink is due again.
     caf::reacts_to<wake_atom, std::string>,
     // Own timer (due delayed jobs, stalled leases) and store results.
-    caf::reacts_to<tick_atom>,
-    caf::reacts_to<continue_atom, continuation>>;
+    caf::reacts_to<tick_atom>, caf::reacts_to<continue_atom, continuation>>;
 
 } // namespace herald
 

@@ -7,10 +7,10 @@
 namespace herald {
 
 enum class rate_verdict {
-  accept,        // within the limit
-  reject_first,  // over the limit, first time in this window: tell the client
-  reject,        // over the limit again in this window: drop silently
-  disconnect,    // over the limit continuously for close_after
+  accept,       // within the limit
+  reject_first, // over the limit, first time in this window: tell the client
+  reject,       // over the limit again in this window: drop silently
+  disconnect,   // over the limit continuously for close_after
 };
 
 class rate_window {
@@ -27,7 +27,7 @@ private:
   int64_t close_after_ns_;
   int64_t window_start_ = INT64_MIN;
   uint64_t count_ = 0;
-  int64_t over_since_ = -1;      // start of the first of the consecutive over-limit windows
+  int64_t over_since_ = -1; // start of the first of the consecutive over-limit windows
   int64_t last_over_window_ = INT64_MIN;
 };
 

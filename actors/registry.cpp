@@ -30,10 +30,10 @@ struct pending_publish {
 struct registry_state {
   static inline const char* name = "registry";
   registry_limits limits;
-  std::shared_ptr<const session_limits> session_limits_shared;  // handed to every session
+  std::shared_ptr<const session_limits> session_limits_shared; // handed to every session
   actor_meter meter;
-  inbox_actor inbox;                                   // invalid: no durable inbox
-  std::shared_ptr<persistence::cluster_link> cluster;  // null: a single node
+  inbox_actor inbox;                                  // invalid: no durable inbox
+  std::shared_ptr<persistence::cluster_link> cluster; // null: a single node
   membership members;
   presence_book presence;
   drain_scheduler drains;
@@ -168,7 +168,7 @@ void spawn_fresh(self_ptr self, connect_request& req) {
 }
 
 bool same_secret(const std::string& a, const std::string& b) {
-  if (a.size() != b.size())  // both are random_hex(2): the length is no secret
+  if (a.size() != b.size()) // both are random_hex(2): the length is no secret
     return false;
   unsigned char diff = 0;
   for (size_t i = 0; i < a.size(); ++i)
@@ -205,8 +205,7 @@ void on_connect(self_ptr self, connect_request& req) {
 // --- delivery --------------------------------------------------------------------
 
 // Calls f(handle, attached) for every session a publish targets.
-template <class F>
-void for_targets(self_ptr self, const publish_request& req, F f) {
+template <class F> void for_targets(self_ptr self, const publish_request& req, F f) {
   auto& st = self->state;
   auto each = [&](const session_roster* roster) {
     if (roster)
@@ -214,18 +213,18 @@ void for_targets(self_ptr self, const publish_request& req, F f) {
         f(m.handle, m.attached);
   };
   switch (req.target) {
-  case publish_target::user:
-    if (auto u = st.presence.find(req.name))
-      for (auto id : u->sessions)
-        if (auto m = st.members.member(id))
-          f(m->handle, m->attached);
-    break;
-  case publish_target::channel:
-    each(st.members.channel(req.name));
-    break;
-  case publish_target::broadcast:
-    each(&st.members.roster());
-    break;
+    case publish_target::user:
+      if (auto u = st.presence.find(req.name))
+        for (auto id : u->sessions)
+          if (auto m = st.members.member(id))
+            f(m->handle, m->attached);
+      break;
+    case publish_target::channel:
+      each(st.members.channel(req.name));
+      break;
+    case publish_target::broadcast:
+      each(&st.members.roster());
+      break;
   }
 }
 
@@ -262,8 +261,8 @@ bool same_target(const publish_request& a, const publish_request& b) {
 
 // Consecutive publishes to the same target, [from, end), travel as one list
 // shared by every session they reach; returns how many live sessions.
-uint64_t fan_out(self_ptr self, const std::vector<pending_publish>& batch, size_t from,
-                 size_t end, const drain_share& share, session_fanout& fanout) {
+uint64_t fan_out(self_ptr self, const std::vector<pending_publish>& batch, size_t from, size_t end,
+                 const drain_share& share, session_fanout& fanout) {
   auto events = std::make_shared<std::vector<event_frame>>();
   events->reserve(end - from);
   for (auto k = from; k < end; ++k)
@@ -286,7 +285,7 @@ void drain(self_ptr self) {
     return;
   auto batch = std::exchange(st.pending, {});
   drain_share share = std::make_shared<const drain_receipt>(caf::actor_cast<registry_actor>(self));
-  session_fanout fanout;  // the idle sessions run once every mailbox has the drain
+  session_fanout fanout; // the idle sessions run once every mailbox has the drain
   std::vector<publish_outcome> reached(batch.size());
   for (size_t i = 0, end = 0; i < batch.size(); i = end) {
     end = i + 1;
@@ -296,7 +295,7 @@ void drain(self_ptr self) {
     for (auto k = i; k < end; ++k)
       reached[k].delivered = live;
   }
-  share.reset();  // from now on only the sessions' shares keep the drain open
+  share.reset(); // from now on only the sessions' shares keep the drain open
   fanout.launch(self->context(), self->system());
   for (size_t i = 0; i < batch.size(); ++i) {
     reached[i].stored = batch[i].req.event.stored();
@@ -374,8 +373,7 @@ caf::typed_response_promise<publish_outcome> on_publish(self_ptr self, publish_r
 // A connected user's sessions report frames to the registry at most once a
 // second; their own clocks are exact, so they are asked (each answer, or
 // its failure, counts; the newest wins).
-caf::typed_response_promise<presence_info> answer_presence(self_ptr self,
-                                                           const std::string& user) {
+caf::typed_response_promise<presence_info> answer_presence(self_ptr self, const std::string& user) {
   auto& st = self->state;
   auto rp = self->make_response_promise<presence_info>();
   auto g = std::make_shared<presence_info>();
@@ -490,9 +488,9 @@ void on_status(self_ptr self, session_id id, bool attached) {
   self->state.presence.seen(e->user, now_ns(self));
 }
 
-registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits limits,
-                                                inbox_actor inbox,
-                                                std::shared_ptr<persistence::cluster_link> cluster) {
+registry_actor::behavior_type
+registry_behavior(self_ptr self, registry_limits limits, inbox_actor inbox,
+                  std::shared_ptr<persistence::cluster_link> cluster) {
   auto& st = self->state;
   st.limits = limits;
   st.session_limits_shared = std::make_shared<const session_limits>(limits.session);
@@ -505,40 +503,37 @@ registry_actor::behavior_type registry_behavior(self_ptr self, registry_limits l
   using presence_answer = caf::typed_response_promise<presence_info>;
   return {
       guarded(self, [=](connect_atom, connect_request& req) { on_connect(self, req); }),
-      guarded(self, [=](publish_atom, publish_request& req) -> publish_answer {
-        return on_publish(self, req);
-      }),
+      guarded(self,
+              [=](publish_atom, publish_request& req) -> publish_answer {
+                return on_publish(self, req);
+              }),
       guarded(self, [=](stats_atom) -> caf::result<registry_stats> { return stats_of(self); }),
       guarded(self, [=](info_atom) -> caf::result<actor_info> { return info_of(self); }),
-      guarded(self, [=](members_atom, const std::string& channel) -> caf::result<uint64_t> {
-        auto roster = self->state.members.channel(channel);
-        return roster ? roster->size() : 0;
-      }),
       guarded(self,
-              [=](actors_atom, const std::string& user, uint64_t limit,
-                  uint64_t offset) -> caf::result<session_page> {
-                return page_of(self, user, limit, offset);
+              [=](members_atom, const std::string& channel) -> caf::result<uint64_t> {
+                auto roster = self->state.members.channel(channel);
+                return roster ? roster->size() : 0;
               }),
-      guarded(self, [=](presence_atom, const std::string& user) -> presence_answer {
-        return answer_presence(self, user);
-      }),
-      guarded(self, [=](join_atom, session_id id, const std::string& channel) {
-        self->state.members.join(id, channel);
-      }),
-      guarded(self, [=](leave_atom, session_id id, const std::string& channel) {
-        self->state.members.leave(id, channel);
-      }),
-      guarded(self, [=](status_atom, session_id id, bool attached) {
-        on_status(self, id, attached);
-      }),
+      guarded(self,
+              [=](actors_atom, const std::string& user, uint64_t limit, uint64_t offset)
+                  -> caf::result<session_page> { return page_of(self, user, limit, offset); }),
+      guarded(self,
+              [=](presence_atom, const std::string& user) -> presence_answer {
+                return answer_presence(self, user);
+              }),
+      guarded(self, [=](join_atom, session_id id,
+                        const std::string& channel) { self->state.members.join(id, channel); }),
+      guarded(self, [=](leave_atom, session_id id,
+                        const std::string& channel) { self->state.members.leave(id, channel); }),
+      guarded(self,
+              [=](status_atom, session_id id, bool attached) { on_status(self, id, attached); }),
       guarded(self, [=](evicted_atom, session_id) { ++self->state.evicted_stale; }),
       guarded(self, [=](tick_atom) { on_tick(self); }),
       guarded(self, [=](drain_atom) { drain(self); }),
       guarded(self, [=](drained_atom) { on_drained(self); }),
       guarded(self, [=](trim_atom) { on_trim(self); }),
-      guarded(self, [=](gone_atom, session_id id, const caf::error& reason) {
-        on_session_gone(self, id, reason);
-      }),
+      guarded(self, [=](gone_atom, session_id id,
+                        const caf::error& reason) { on_session_gone(self, id, reason); }),
       guarded(self, [=](resync_atom) { resync_presence(self); }),
       guarded(self, [=](shutdown_atom) { on_shutdown(self); }),
   };

@@ -22,8 +22,7 @@ enum class registry_thread { own, scheduled };
 // `inbox` may be invalid: then nothing is stored. `cluster` may be null: a
 // single node (else presence changes are shared through it).
 registry_actor spawn_registry(caf::actor_system& sys, registry_limits limits,
-                              registry_thread thread = registry_thread::own,
-                              inbox_actor inbox = {},
+                              registry_thread thread = registry_thread::own, inbox_actor inbox = {},
                               std::shared_ptr<persistence::cluster_link> cluster = nullptr);
 
 } // namespace herald

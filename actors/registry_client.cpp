@@ -26,13 +26,14 @@ struct registry_client::impl {
 namespace {
 
 publish_target target_of(char k) {
-  return k == 'u' ? publish_target::user : k == 'c' ? publish_target::channel : publish_target::broadcast;
+  return k == 'u'   ? publish_target::user
+         : k == 'c' ? publish_target::channel
+                    : publish_target::broadcast;
 }
 
 char letter_of(publish_target t) {
   return t == publish_target::user ? 'u' : t == publish_target::channel ? 'c' : 'b';
 }
-
 
 } // namespace
 
@@ -40,7 +41,8 @@ registry_client::registry_client(caf::actor_system& sys, registry_limits limits,
                                  std::shared_ptr<persistence::store_worker> store,
                                  std::shared_ptr<persistence::cluster_link> cluster)
     : impl_(new impl{sys, store, cluster, store ? spawn_inbox(sys, store) : inbox_actor{}, {}}) {
-  impl_->registry = spawn_registry(sys, std::move(limits), registry_thread::own, impl_->inbox, cluster);
+  impl_->registry =
+      spawn_registry(sys, std::move(limits), registry_thread::own, impl_->inbox, cluster);
   if (cluster) {
     auto registry = impl_->registry;
     // Presence written while Redis was away is written again when it is back.
@@ -73,7 +75,8 @@ void registry_client::publish(publish_request req,
       if (!out)
         return done(out);
       auto& ev = out->event;
-      persistence::bus_message m{cluster->node_id(), target, name, ev.id(), ev.data->tail, ev.pos()};
+      persistence::bus_message m{cluster->node_id(), target,  name, ev.id(),
+                                 ev.data->tail,      ev.pos()};
       cluster->publish(m, [out, done](std::optional<uint64_t> nodes) mutable {
         out->nodes = nodes.value_or(0);
         out->event = {};
@@ -86,7 +89,8 @@ void registry_client::publish(publish_request req,
 }
 
 void registry_client::stats(std::function<void(std::optional<registry_stats>)> done) {
-  ask<registry_stats>(impl_->sys, impl_->registry, request_timeout, std::move(done), stats_atom::value);
+  ask<registry_stats>(impl_->sys, impl_->registry, request_timeout, std::move(done),
+                      stats_atom::value);
 }
 
 void registry_client::presence(std::string user,
@@ -96,22 +100,24 @@ void registry_client::presence(std::string user,
     done = [cluster, user, done = std::move(done)](std::optional<presence_info> local) {
       if (!local)
         return done(local);
-      cluster->presence(user, [local, done](std::optional<persistence::cluster_presence> others) mutable {
-        // Redis down: this node's own view is still an answer.
-        if (others) {
-          local->sessions += others->sessions;
-          local->connected = local->sessions > 0;
-          if (others->last_seen_ms >= 0) {
-            auto seen = std::chrono::system_clock::time_point(std::chrono::milliseconds(others->last_seen_ms));
-            if (!local->last_seen || *local->last_seen < seen)
-              local->last_seen = seen;
-          }
-        }
-        done(local);
-      });
+      cluster->presence(user,
+                        [local, done](std::optional<persistence::cluster_presence> others) mutable {
+                          // Redis down: this node's own view is still an answer.
+                          if (others) {
+                            local->sessions += others->sessions;
+                            local->connected = local->sessions > 0;
+                            if (others->last_seen_ms >= 0) {
+                              auto seen = std::chrono::system_clock::time_point(
+                                  std::chrono::milliseconds(others->last_seen_ms));
+                              if (!local->last_seen || *local->last_seen < seen)
+                                local->last_seen = seen;
+                            }
+                          }
+                          done(local);
+                        });
     };
-  ask<presence_info>(impl_->sys, impl_->registry, request_timeout, std::move(done), presence_atom::value,
-                    std::move(user));
+  ask<presence_info>(impl_->sys, impl_->registry, request_timeout, std::move(done),
+                     presence_atom::value, std::move(user));
 }
 
 void registry_client::actors(std::string user, uint64_t limit, uint64_t offset,
@@ -151,7 +157,9 @@ int64_t registry_client::redis_latency_us() const {
   return impl_->cluster ? impl_->cluster->redis_latency_us() : -1;
 }
 
-std::string registry_client::node_id() const { return impl_->cluster ? impl_->cluster->node_id() : ""; }
+std::string registry_client::node_id() const {
+  return impl_->cluster ? impl_->cluster->node_id() : "";
+}
 
 void registry_client::totals(std::function<void(std::optional<cluster_totals>)> done) {
   if (!impl_->cluster)
@@ -163,10 +171,14 @@ void registry_client::totals(std::function<void(std::optional<cluster_totals>)> 
   });
 }
 
-void registry_client::shutdown() { caf::anon_send(impl_->registry, shutdown_atom::value); }
+void registry_client::shutdown() {
+  caf::anon_send(impl_->registry, shutdown_atom::value);
+}
 
-void registry_client::members(std::string channel, std::function<void(std::optional<uint64_t>)> done) {
-  ask<uint64_t>(impl_->sys, impl_->registry, request_timeout, std::move(done), members_atom::value, std::move(channel));
+void registry_client::members(std::string channel,
+                              std::function<void(std::optional<uint64_t>)> done) {
+  ask<uint64_t>(impl_->sys, impl_->registry, request_timeout, std::move(done), members_atom::value,
+                std::move(channel));
 }
 
 bool registry_client::storage_healthy() const {

@@ -18,18 +18,18 @@ namespace herald {
 namespace persistence {
 class store_worker;
 class cluster_link;
-}
+} // namespace persistence
 
 // The registry, the inbox and a page of sessions, for /api/v1/actors.
 struct actors_page {
-  uint64_t total_sessions = 0;  // matching the filter
+  uint64_t total_sessions = 0; // matching the filter
   std::vector<actor_info> actors;
 };
 
 // The cluster's view next to this node's, for /stats.
 struct cluster_totals {
   uint64_t nodes = 0;
-  std::map<std::string, int64_t> sums;  // each node's reported counters, summed
+  std::map<std::string, int64_t> sums; // each node's reported counters, summed
 };
 
 class registry_client {
@@ -52,8 +52,8 @@ public:
   bool storage_healthy() const;
   // "disabled" (no Redis), "ok" or "down".
   const char* redis_state() const;
-  int64_t redis_latency_us() const;  // -1 when unknown or down
-  std::string node_id() const;       // empty without a cluster
+  int64_t redis_latency_us() const; // -1 when unknown or down
+  std::string node_id() const;      // empty without a cluster
   void totals(std::function<void(std::optional<cluster_totals>)> done);
   // `user` empty: every session; sessions ordered by id, `offset` skipped, at most `limit`.
   void actors(std::string user, uint64_t limit, uint64_t offset,

@@ -6,14 +6,14 @@
 #include "actors/session_protocol.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
-#include <caf/typed_actor.hpp>
 #include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
 namespace herald {
 
 // One page of the registry's sessions, for /api/v1/actors.
 struct session_page {
-  uint64_t total = 0;  // sessions matching the filter
+  uint64_t total = 0; // sessions matching the filter
   std::vector<session_actor> sessions;
 };
 
@@ -22,22 +22,22 @@ using registry_actor = caf::typed_actor<
     caf::reacts_to<connect_atom, connect_request>,
     // From the HTTP API.
     caf::replies_to<publish_atom, publish_request>::with<publish_outcome>,
-    caf::replies_to<stats_atom>::with<registry_stats>,
-    caf::replies_to<info_atom>::with<actor_info>,
-    caf::replies_to<members_atom, std::string>::with<uint64_t>,  // sessions in a channel
-    caf::replies_to<actors_atom, std::string, uint64_t, uint64_t>::with<session_page>,  // user filter, limit, offset
+    caf::replies_to<stats_atom>::with<registry_stats>, caf::replies_to<info_atom>::with<actor_info>,
+    caf::replies_to<members_atom, std::string>::with<uint64_t>, // sessions in a channel
+    caf::replies_to<actors_atom, std::string, uint64_t,
+                    uint64_t>::with<session_page>, // user filter, limit, offset
     caf::replies_to<presence_atom, std::string>::with<presence_info>,
     // From sessions (session id first).
     caf::reacts_to<join_atom, session_id, std::string>,
     caf::reacts_to<leave_atom, session_id, std::string>,
-    caf::reacts_to<status_atom, session_id, bool>,  // attached to a socket or not
+    caf::reacts_to<status_atom, session_id, bool>, // attached to a socket or not
     caf::reacts_to<evicted_atom, session_id>,
     // Timer and lifecycle.
     caf::reacts_to<tick_atom>,
-    caf::reacts_to<drain_atom>,    // deliver the publishes corked since the last drain
-    caf::reacts_to<drained_atom>,  // every session has taken one drain's events
-    caf::reacts_to<trim_atom>,     // idle: free spare fan-out elements, a slice at a time
-    caf::reacts_to<gone_atom, session_id, caf::error>,  // a session ended (and why)
+    caf::reacts_to<drain_atom>,   // deliver the publishes corked since the last drain
+    caf::reacts_to<drained_atom>, // every session has taken one drain's events
+    caf::reacts_to<trim_atom>,    // idle: free spare fan-out elements, a slice at a time
+    caf::reacts_to<gone_atom, session_id, caf::error>, // a session ended (and why)
     caf::reacts_to<resync_atom>, // Redis (re)connected: write this node's presence again
     caf::reacts_to<shutdown_atom>>;
 

@@ -34,17 +34,18 @@ enum class publish_target { user, channel, broadcast };
 
 // What a publisher learns.
 struct publish_outcome {
-  uint64_t delivered = 0;  // live sessions on this node that got it
-  bool stored = false;     // kept in the user's durable inbox
-  uint64_t nodes = 0;      // other nodes it was sent to (Redis)
-  event_frame event;       // as delivered (with its inbox position when stored)
+  uint64_t delivered = 0; // live sessions on this node that got it
+  bool stored = false;    // kept in the user's durable inbox
+  uint64_t nodes = 0;     // other nodes it was sent to (Redis)
+  event_frame event;      // as delivered (with its inbox position when stored)
 };
 
 // Answers a publisher exactly once: with the outcome when the registry
 // delivers, or with nothing if the request is dropped unanswered.
 class publish_reply {
 public:
-  explicit publish_reply(std::function<void(std::optional<publish_outcome>)> done) : done_(std::move(done)) {}
+  explicit publish_reply(std::function<void(std::optional<publish_outcome>)> done)
+      : done_(std::move(done)) {}
   publish_reply(const publish_reply&) = delete;
   publish_reply& operator=(const publish_reply&) = delete;
   ~publish_reply() {
@@ -64,7 +65,7 @@ private:
 
 struct publish_request {
   publish_target target = publish_target::broadcast;
-  std::string name;  // the user or channel; empty for broadcast
+  std::string name; // the user or channel; empty for broadcast
   event_frame event;
   // Optional: answered right when the registry delivers, without a reply
   // message that would queue behind the deliveries it just sent.
@@ -77,11 +78,11 @@ struct publish_request {
 };
 
 struct registry_stats {
-  uint64_t sessions = 0;       // session actors alive, resumable ones included
-  uint64_t attached = 0;       // sessions with a live socket
-  uint64_t users = 0;          // users with at least one live socket
-  uint64_t channels = 0;       // channels (user channels excluded) with at least one session
-  uint64_t evicted_stale = 0;  // sessions evicted for silence since start
+  uint64_t sessions = 0;      // session actors alive, resumable ones included
+  uint64_t attached = 0;      // sessions with a live socket
+  uint64_t users = 0;         // users with at least one live socket
+  uint64_t channels = 0;      // channels (user channels excluded) with at least one session
+  uint64_t evicted_stale = 0; // sessions evicted for silence since start
 };
 
 struct presence_info {

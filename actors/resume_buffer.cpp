@@ -2,15 +2,13 @@
 
 namespace herald {
 
-resume_buffer::~resume_buffer() { release_all(); }
+resume_buffer::~resume_buffer() {
+  release_all();
+}
 
 resume_buffer::resume_buffer(resume_buffer&& other) noexcept
-    : head_(other.head_),
-      tail_(other.tail_),
-      oldest_seq_(other.oldest_seq_),
-      capacity_(other.capacity_),
-      size_(other.size_),
-      head_at_(other.head_at_),
+    : head_(other.head_), tail_(other.tail_), oldest_seq_(other.oldest_seq_),
+      capacity_(other.capacity_), size_(other.size_), head_at_(other.head_at_),
       tail_used_(other.tail_used_) {
   other.head_ = other.tail_ = nullptr;
   other.size_ = 0;
@@ -74,7 +72,7 @@ void resume_buffer::push(uint64_t seq, shared_bytes tail) {
     tail_ = fresh;
     tail_used_ = 0;
   }
-  delete spare;  // emptied, but the newest chunk still has room
+  delete spare; // emptied, but the newest chunk still has room
   if (size_ == 0)
     oldest_seq_ = seq;
   tail_->slots[tail_used_++] = std::move(tail);

@@ -53,8 +53,8 @@ private:
   chunk* drop_oldest();
   void release_all();
 
-  chunk* head_ = nullptr;  // the oldest frames, from head_at_ on
-  chunk* tail_ = nullptr;  // the newest, up to tail_used_
+  chunk* head_ = nullptr; // the oldest frames, from head_at_ on
+  chunk* tail_ = nullptr; // the newest, up to tail_used_
   uint64_t oldest_seq_ = 0;
   uint32_t capacity_;
   uint32_t size_ = 0;

@@ -1,9 +1,9 @@
 #include "actors/session.hpp"
 
-#include "runtime/compact_actor.hpp"
 #include "actors/exception_text.hpp"
 #include "actors/session_machine.hpp"
 #include "config/log.hpp"
+#include "runtime/compact_actor.hpp"
 #include "runtime/typed_dispatch.hpp"
 
 #include <caf/actor_cast.hpp>
@@ -29,8 +29,7 @@ public:
   }
 
 private:
-  template <class... Ts>
-  void tell(Ts&&... xs) {
+  template <class... Ts> void tell(Ts&&... xs) {
     if (auto actor = caf::actor_cast<session_actor>(actor_))
       caf::anon_send(actor, std::forward<Ts>(xs)...);
   }
@@ -38,8 +37,12 @@ private:
 };
 
 session_identity identity_of(session_init& init) {
-  return {init.id, std::move(init.user), std::move(init.resume_token), std::move(init.allowed),
-          std::move(init.limits), static_cast<bool>(init.inbox)};
+  return {init.id,
+          std::move(init.user),
+          std::move(init.resume_token),
+          std::move(init.allowed),
+          std::move(init.limits),
+          static_cast<bool>(init.inbox)};
 }
 
 // The session actor: a thin shell around a session_machine. It turns
@@ -49,11 +52,8 @@ class session_core final : public compact_actor {
 public:
   // Runs before the actor is scheduled: nothing else sees its state yet.
   session_core(caf::actor_config& cfg, session_init init)
-      : compact_actor(cfg),
-        machine(identity_of(init), std::move(init.channels), effects_),
-        effects_(*this),
-        registry_(std::move(init.registry)),
-        inbox_(std::move(init.inbox)),
+      : compact_actor(cfg), machine(identity_of(init), std::move(init.channels), effects_),
+        effects_(*this), registry_(std::move(init.registry)), inbox_(std::move(init.inbox)),
         first_sink_(std::move(init.sink)) {}
   const char* name() const override { return "session"; }
 
@@ -61,9 +61,7 @@ public:
   // and the machine's hot part in one go (runtime/README.md, "Layout").
   session_machine machine;
 
-  session_actor handle() {
-    return caf::actor_cast<session_actor>(caf::strong_actor_ptr{ctrl()});
-  }
+  session_actor handle() { return caf::actor_cast<session_actor>(caf::strong_actor_ptr{ctrl()}); }
   static constexpr size_t hot_object_bytes = sizeof(compact_actor) + session_machine::hot_bytes();
 
 private:
@@ -99,9 +97,8 @@ private:
     void quit() override { self_.quit(); }
 
   private:
-    template <class... Ts>
-    void to_registry(Ts&&... xs) {
-      if (self_.registry_)  // none in some tests
+    template <class... Ts> void to_registry(Ts&&... xs) {
+      if (self_.registry_) // none in some tests
         self_.tell(self_.registry_, std::forward<Ts>(xs)...);
     }
     session_core& self_;
@@ -153,7 +150,7 @@ private:
   effects effects_;
   registry_actor registry_;
   inbox_actor inbox_;
-  sink_ptr first_sink_;  // the socket it starts on (none in tests of a detached start)
+  sink_ptr first_sink_; // the socket it starts on (none in tests of a detached start)
 };
 
 #pragma GCC diagnostic push
@@ -186,7 +183,9 @@ std::shared_ptr<session_port> make_session_port(const session_actor& actor) {
   return std::make_shared<actor_session_port>(actor);
 }
 
-session_actor spawn_session(caf::actor_system& sys, session_init init) { return spawn(sys, std::move(init)); }
+session_actor spawn_session(caf::actor_system& sys, session_init init) {
+  return spawn(sys, std::move(init));
+}
 
 session_actor spawn_session(caf::local_actor* parent, session_init init) {
   return spawn(parent->system(), std::move(init));

@@ -14,13 +14,13 @@ namespace herald {
 struct session_init {
   session_id id = 0;
   std::string user;
-  std::string resume_token;  // told in welcome; an anonymous resume must show it
-  std::vector<std::string> allowed;   // the token's channel patterns
-  std::vector<std::string> channels;  // joined at start (the user channel is implicit)
+  std::string resume_token;          // told in welcome; an anonymous resume must show it
+  std::vector<std::string> allowed;  // the token's channel patterns
+  std::vector<std::string> channels; // joined at start (the user channel is implicit)
   sink_ptr sink;
   // One object shared by every session of the registry.
   std::shared_ptr<const session_limits> limits = std::make_shared<const session_limits>();
-  registry_actor registry;            // may be invalid in tests
+  registry_actor registry; // may be invalid in tests
   // Set for a fresh session of a named user when the durable inbox is on:
   // after welcome it replays the inbox, and reports what reached the socket.
   inbox_actor inbox;

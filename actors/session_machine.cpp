@@ -2,10 +2,10 @@
 
 #include "actors/channel_policy.hpp"
 #include "actors/client_frame.hpp"
-#include "runtime/latency_histogram.hpp"
 #include "config/log.hpp"
 #include "config/text.hpp"
 #include "config/time_format.hpp"
+#include "runtime/latency_histogram.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -44,7 +44,9 @@ std::string kick_reason(uint16_t code) {
              : "closed by the server";
 }
 
-int64_t to_ns(std::chrono::nanoseconds d) { return d.count(); }
+int64_t to_ns(std::chrono::nanoseconds d) {
+  return d.count();
+}
 
 } // namespace
 
@@ -53,7 +55,8 @@ session_machine::session_machine(session_identity identity, std::vector<std::str
     : id_(std::move(identity)) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Winvalid-offsetof"
-  static_assert(offsetof(session_machine, hot_) == 0, "the hot part comes first (runtime/README.md)");
+  static_assert(offsetof(session_machine, hot_) == 0,
+                "the hot part comes first (runtime/README.md)");
 #pragma GCC diagnostic pop
   hot_.effects = &effects;
   hot_.buffer = resume_buffer(id_.limits->resume_buffer);
@@ -72,7 +75,9 @@ void session_machine::start(const sink_ptr& first_sink) {
     start_inbox_load();
 }
 
-std::string session_machine::component() const { return "session " + format_session_id(id_.id); }
+std::string session_machine::component() const {
+  return "session " + format_session_id(id_.id);
+}
 
 session_machine::hot_part::durable_state& session_machine::durable_part() {
   if (!hot_.durable)
@@ -129,8 +134,8 @@ void session_machine::send_text(std::string text) {
 }
 
 void session_machine::send_error(client_error code, const std::string& message) {
-  send_text(json_text(
-      {{"type", server_type::error}, {"code", code_text(code)}, {"message", message}}));
+  send_text(
+      json_text({{"type", server_type::error}, {"code", code_text(code)}, {"message", message}}));
 }
 
 std::vector<std::string> session_machine::channel_list() const {
@@ -158,7 +163,7 @@ void session_machine::send_pong() {
 // --- lifecycle -----------------------------------------------------------------
 
 void session_machine::attach_sink(const sink_ptr& sink) {
-  hot_.unsent = {};  // meant for an earlier socket; a resume replays them from the buffer
+  hot_.unsent = {}; // meant for an earlier socket; a resume replays them from the buffer
   hot_.sink = sink;
   sink_id_ = sink->id();
   hot_.attached = true;
@@ -176,14 +181,16 @@ void session_machine::close_and_quit(uint16_t code, const std::string& reason, b
   hot_.effects->quit();
 }
 
-void session_machine::on_kick(uint16_t code) { close_and_quit(code, kick_reason(code), false); }
+void session_machine::on_kick(uint16_t code) {
+  close_and_quit(code, kick_reason(code), false);
+}
 
 void session_machine::on_detach(uint64_t sink_id, uint16_t code, bool resumable) {
   if (!hot_.attached || sink_id != sink_id_)
-    return;  // an older socket of a resumed session
+    return; // an older socket of a resumed session
   hot_.attached = false;
   hot_.sink.reset();
-  hot_.unsent = {};  // kept in the resume buffer
+  hot_.unsent = {}; // kept in the resume buffer
   if (!resumable || id_.limits->resume_window.count() == 0) {
     log::debug(component(), "closed (" + std::to_string(code) + ")");
     return hot_.effects->quit();
@@ -269,7 +276,7 @@ void session_machine::on_events(const std::vector<event_frame>& events) {
     if (ev.stored()) {
       auto& d = durable_part();
       if (d.replayed_ids.erase(ev.id()))
-        continue;  // the inbox replay already sent it
+        continue; // the inbox replay already sent it
       d.recent_stored.emplace_back(ev.id(), ev.pos());
       if (d.recent_stored.size() > id_.limits->resume_buffer)
         d.recent_stored.erase(d.recent_stored.begin());
@@ -320,19 +327,19 @@ void session_machine::on_replay(std::vector<event_frame> replay) {
 // Counts inbound frames (text or control) against session.max_frames_per_sec;
 // false when they are dropped (and the session perhaps closed).
 bool session_machine::admit_frames(uint32_t frames) {
-  last_inbound_ns_ = now_ns();  // the client is alive
+  last_inbound_ns_ = now_ns(); // the client is alive
   switch (rate_.on_frame(last_inbound_ns_, frames)) {
-  case rate_verdict::accept:
-    return true;
-  case rate_verdict::reject_first:
-    send_error(client_error::rate_limited, "over session.max_frames_per_sec; frames are dropped");
-    return false;
-  case rate_verdict::reject:
-    return false;
-  case rate_verdict::disconnect:
-    log::info(component(), "closing: over the frame rate limit for too long");
-    close_and_quit(close_code::policy_violation, "rate limit exceeded", false);
-    return false;
+    case rate_verdict::accept:
+      return true;
+    case rate_verdict::reject_first:
+      send_error(client_error::rate_limited, "over session.max_frames_per_sec; frames are dropped");
+      return false;
+    case rate_verdict::reject:
+      return false;
+    case rate_verdict::disconnect:
+      log::info(component(), "closing: over the frame rate limit for too long");
+      close_and_quit(close_code::policy_violation, "rate limit exceeded", false);
+      return false;
   }
   return false;
 }
@@ -342,28 +349,28 @@ void session_machine::on_text(const std::string& text) {
     return;
   auto frame = decode_client_frame(text);
   switch (frame.type) {
-  case client_frame::kind::ping:
-    return send_pong();
-  case client_frame::kind::subscribe:
-    return on_subscribe(frame.arg);
-  case client_frame::kind::unsubscribe:
-    return on_unsubscribe(frame.arg);
-  case client_frame::kind::ack:
-    return on_ack(frame.arg);
-  case client_frame::kind::invalid:
-    return send_error(frame.error, frame.error_message);
+    case client_frame::kind::ping:
+      return send_pong();
+    case client_frame::kind::subscribe:
+      return on_subscribe(frame.arg);
+    case client_frame::kind::unsubscribe:
+      return on_unsubscribe(frame.arg);
+    case client_frame::kind::ack:
+      return on_ack(frame.arg);
+    case client_frame::kind::invalid:
+      return send_error(frame.error, frame.error_message);
   }
 }
 
 void session_machine::on_subscribe(const std::string& channel) {
   switch (check_channel(id_.allowed, channel)) {
-  case channel_check::bad_name:
-    return send_error(client_error::bad_frame, "a channel name is 1 to 200 bytes");
-  case channel_check::reserved:
-  case channel_check::forbidden:
-    return send_error(client_error::forbidden_channel, "not allowed to join " + channel);
-  case channel_check::ok:
-    break;
+    case channel_check::bad_name:
+      return send_error(client_error::bad_frame, "a channel name is 1 to 200 bytes");
+    case channel_check::reserved:
+    case channel_check::forbidden:
+      return send_error(client_error::forbidden_channel, "not allowed to join " + channel);
+    case channel_check::ok:
+      break;
   }
   if (!has_channel(channels_, channel)) {
     auto max = id_.limits->max_channels;
@@ -409,8 +416,8 @@ actor_info session_machine::info(size_t mailbox_size) {
   out.state = hot_.attached ? "attached" : "detached";
   out.user = id_.user;
   out.channels = channel_list();
-  out.last_seen = std::chrono::system_clock::time_point(
-      std::chrono::nanoseconds(last_inbound_wall_ns()));
+  out.last_seen =
+      std::chrono::system_clock::time_point(std::chrono::nanoseconds(last_inbound_wall_ns()));
   if (hot_.attached && hot_.sink)
     out.outbound = hot_.sink->queued_frames() + hot_.unsent.size();
   return out;

@@ -34,19 +34,19 @@ using sink_ptr = std::shared_ptr<frame_sink>;
 struct session_identity {
   session_id id = 0;
   std::string user;
-  std::string resume_token;          // told in welcome; an anonymous resume must show it
-  std::vector<std::string> allowed;  // the token's channel patterns
+  std::string resume_token;         // told in welcome; an anonymous resume must show it
+  std::vector<std::string> allowed; // the token's channel patterns
   std::shared_ptr<const session_limits> limits = std::make_shared<const session_limits>();
-  bool durable_inbox = false;        // replay the user's inbox after welcome, move its cursor
+  bool durable_inbox = false; // replay the user's inbox after welcome, move its cursor
 };
 
 // What the machine asks of the world; the actor shell implements it.
 class session_effects {
 public:
   virtual ~session_effects() = default;
-  virtual int64_t now_ns() const = 0;       // the actor system's steady clock
-  virtual bool more_waiting() const = 0;    // messages wait in the mailbox
-  virtual std::shared_ptr<session_port> port() = 0;  // for the socket to reach this session
+  virtual int64_t now_ns() const = 0;               // the actor system's steady clock
+  virtual bool more_waiting() const = 0;            // messages wait in the mailbox
+  virtual std::shared_ptr<session_port> port() = 0; // for the socket to reach this session
   // To the registry.
   virtual void joined(const std::string& channel) = 0;
   virtual void left(const std::string& channel) = 0;
@@ -72,7 +72,7 @@ public:
   // From the registry.
   void on_events(const std::vector<event_frame>& events);
   void on_heartbeat();
-  bool on_attach(const sink_ptr& sink, uint64_t last_seq);  // false: cannot resume
+  bool on_attach(const sink_ptr& sink, uint64_t last_seq); // false: cannot resume
   void on_shutdown() { close_and_quit(close_code::going_away, "server shutting down", false); }
   void on_kick(uint16_t code);
   // From the connection.
@@ -91,7 +91,7 @@ public:
   void on_failure();
 
   actor_info info(size_t mailbox_size);
-  int64_t last_inbound_wall_ns() const;  // for presence
+  int64_t last_inbound_wall_ns() const; // for presence
   rate_meter& meter() { return hot_.meter; }
   // What the next event will touch beyond this object (see session.cpp's prefetch).
   void prefetch() const;
@@ -122,7 +122,7 @@ public:
     // else is written goes after them.
     std::vector<out_frame> unsent;
     struct durable_state {
-      std::vector<event_frame> held;  // live events that came while the inbox loads
+      std::vector<event_frame> held; // live events that came while the inbox loads
       std::unordered_set<std::string> replayed_ids;
       // Stored events recently sent, so an ack by id can move the cursor.
       std::vector<std::pair<std::string, persistence::inbox_pos>> recent_stored;
@@ -155,11 +155,11 @@ private:
 
   hot_part hot_;
   session_identity id_;
-  std::vector<std::string> channels_;  // joined channels, sorted, user channel excluded
+  std::vector<std::string> channels_; // joined channels, sorted, user channel excluded
   uint64_t sink_id_ = 0;
   int64_t last_inbound_ns_ = 0;
   rate_window rate_;
-  uint64_t generation_ = 0;  // bumped on every attach/detach; stale expiry timers see a mismatch
+  uint64_t generation_ = 0; // bumped on every attach/detach; stale expiry timers see a mismatch
 };
 
 } // namespace herald

@@ -33,17 +33,17 @@ struct options {
   int port = 8080;
   std::string path = "/ws";
   std::string publish_path = "/api/v1/publish";
-  std::string publish_body = "herald";  // herald (broadcast) | herald-user (to user "bench") | raw
+  std::string publish_body = "herald"; // herald (broadcast) | herald-user (to user "bench") | raw
   std::string api_key;
   int clients = 1000;
-  int source_ips = 8;       // 127.0.0.1 .. 127.0.0.N
+  int source_ips = 8; // 127.0.0.1 .. 127.0.0.N
   int server_pid = 0;
-  bool expect_welcome = true;  // first text frame after the handshake marks "ready"
-  int latency_rate = 20;       // publishes per second in the latency phase
+  bool expect_welcome = true; // first text frame after the handshake marks "ready"
+  int latency_rate = 20;      // publishes per second in the latency phase
   double latency_seconds = 3;
-  int burst = 200;             // publishes in the burst phase
-  int burst_parallel = 4;      // publisher connections in the burst phase
-  int pings = 2000;            // app pings in the ping phase
+  int burst = 200;        // publishes in the burst phase
+  int burst_parallel = 4; // publisher connections in the burst phase
+  int pings = 2000;       // app pings in the ping phase
   bool ping = true;
   double settle_seconds = 1.0;
   // Passive: only connect and receive (another load generator publishes on
@@ -90,8 +90,10 @@ std::pair<double, double> cpu_split_us(int pid) {
   std::string field;
   unsigned long long utime = 0, stime = 0;
   for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) utime = std::stoull(field);
-    if (i == 15) stime = std::stoull(field);
+    if (i == 14)
+      utime = std::stoull(field);
+    if (i == 15)
+      stime = std::stoull(field);
   }
   double tick = double(sysconf(_SC_CLK_TCK));
   return {utime * 1e6 / tick, stime * 1e6 / tick};
@@ -100,7 +102,8 @@ std::pair<double, double> cpu_split_us(int pid) {
 double own_cpu_s() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
-  return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 double cpu_us(int pid) {
@@ -123,7 +126,8 @@ bool find_int(const char* p, size_t n, const char* key, int64_t& out) {
     if (p[i] == '"' && std::memcmp(p + i + 1, key, klen) == 0 && p[i + 1 + klen] == '"' &&
         i + klen + 2 < n && p[i + klen + 2] == ':') {
       size_t j = i + klen + 3;
-      while (j < n && p[j] == ' ') ++j;
+      while (j < n && p[j] == ' ')
+        ++j;
       int64_t v = 0;
       bool any = false;
       while (j < n && p[j] >= '0' && p[j] <= '9') {
@@ -144,13 +148,13 @@ enum class conn_state { connecting, handshake, open, closed };
 struct client {
   int fd = -1;
   conn_state state = conn_state::connecting;
-  std::string in;          // unparsed bytes (usually empty)
+  std::string in; // unparsed bytes (usually empty)
   bool ready = false;
-  int64_t received = 0;    // bench frames received
+  int64_t received = 0; // bench frames received
   int64_t last_n = -1;
-  int64_t out_of_order = 0;   // counted while one publisher publishes in order
+  int64_t out_of_order = 0; // counted while one publisher publishes in order
   int64_t duplicates = 0;
-  std::vector<bool> seen;     // by publish number
+  std::vector<bool> seen; // by publish number
   double ping_sent = 0;
   int64_t ping_sent_rt = 0;
 };
@@ -161,7 +165,7 @@ struct publisher {
   bool busy = false;
   int64_t answered = 0;
   int64_t failed = 0;
-  int64_t stored = 0;  // answers saying "stored":true
+  int64_t stored = 0; // answers saying "stored":true
 };
 
 struct loadgen {
@@ -176,9 +180,9 @@ struct loadgen {
   std::vector<double> ping_ms;
   bool record_latency = false;
   int64_t frames_total = 0;
-  int64_t received_sum = 0;  // every client's `received`, summed as they arrive
-  int64_t event_frames_total = 0;  // frames that carried a publish (t and n)
-  int64_t event_bytes_total = 0;   // their payload bytes
+  int64_t received_sum = 0;       // every client's `received`, summed as they arrive
+  int64_t event_frames_total = 0; // frames that carried a publish (t and n)
+  int64_t event_bytes_total = 0;  // their payload bytes
   int64_t published = 0;
   int pongs_pending = 0;
   std::string upgrade_request;
@@ -246,7 +250,7 @@ struct loadgen {
   void send_masked_text(int fd, const std::string& text) {
     std::string f;
     f += char(0x81);
-    f += char(0x80 | text.size());  // bench pings are short
+    f += char(0x80 | text.size()); // bench pings are short
     const char mask[4] = {1, 2, 3, 4};
     f.append(mask, 4);
     for (size_t i = 0; i < text.size(); ++i)
@@ -256,7 +260,7 @@ struct loadgen {
 
   // Handles one server frame of client c, received at kernel time rx_ns.
   void on_frame(client& c, int op, const char* p, size_t n, int64_t rx_ns) {
-    if (op == 9) {  // protocol ping: answer it, as a browser would
+    if (op == 9) { // protocol ping: answer it, as a browser would
       std::string pong;
       pong += char(0x8a);
       pong += char(0x80 | n);
@@ -317,16 +321,20 @@ struct loadgen {
       size_t h = 2;
       uint64_t n = b1;
       if (b1 == 126) {
-        if (avail < 4) break;
+        if (avail < 4)
+          break;
         n = (uint64_t(uint8_t(p[2])) << 8) | uint8_t(p[3]);
         h = 4;
       } else if (b1 == 127) {
-        if (avail < 10) break;
+        if (avail < 10)
+          break;
         n = 0;
-        for (int i = 0; i < 8; ++i) n = (n << 8) | uint8_t(p[2 + i]);
+        for (int i = 0; i < 8; ++i)
+          n = (n << 8) | uint8_t(p[2 + i]);
         h = 10;
       }
-      if (avail < h + n) break;
+      if (avail < h + n)
+        break;
       on_frame(c, uint8_t(p[0]) & 0x0f, p + h, n, rx_ns);
       p += h + n;
       avail -= h + n;
@@ -394,7 +402,7 @@ struct loadgen {
   void reopen_publisher(publisher& p) {
     auto i = size_t(&p - pubs.data());
     if (p.fd >= 0)
-      ::close(p.fd);  // also leaves the epoll set
+      ::close(p.fd); // also leaves the epoll set
     p.fd = open_socket(int(i), false);
     int flags = fcntl(p.fd, F_GETFL);
     fcntl(p.fd, F_SETFL, flags | O_NONBLOCK);
@@ -423,7 +431,8 @@ struct loadgen {
           break;
         size_t body = 0;
         auto cl = p.in.find("ontent-Length:");
-        if (cl == std::string::npos) cl = p.in.find("ontent-length:");
+        if (cl == std::string::npos)
+          cl = p.in.find("ontent-length:");
         if (cl != std::string::npos && cl < end)
           body = size_t(std::atol(p.in.c_str() + cl + 14));
         if (p.in.size() < end + 4 + body)
@@ -443,8 +452,7 @@ struct loadgen {
   }
 
   // Runs the event loop for up to `seconds`, or until done() is true.
-  template <class Done>
-  void loop(double seconds, Done done) {
+  template <class Done> void loop(double seconds, Done done) {
     epoll_event events[1024];
     double until = mono_s() + seconds;
     while (!done() && mono_s() < until) {
@@ -481,14 +489,16 @@ struct loadgen {
              ",\"n\":" + std::to_string(n) + "}}";
     else {
       body = "{\"t\":" + std::to_string(t) + ",\"n\":" + std::to_string(n);
-      constexpr size_t pad_overhead = 10;  // ,"pad":"…"} around the padding
+      constexpr size_t pad_overhead = 10; // ,"pad":"…"} around the padding
       if (opt.frame_bytes > 0 && size_t(opt.frame_bytes) > body.size() + pad_overhead)
-        body += ",\"pad\":\"" + std::string(size_t(opt.frame_bytes) - body.size() - pad_overhead, 'x') + "\"";
+        body += ",\"pad\":\"" +
+                std::string(size_t(opt.frame_bytes) - body.size() - pad_overhead, 'x') + "\"";
       body += "}";
     }
-    std::string req = "POST " + opt.publish_path + " HTTP/1.1\r\nHost: " + opt.host +
-                      "\r\nContent-Type: application/json\r\nContent-Length: " +
-                      std::to_string(body.size()) + "\r\n";
+    std::string req =
+        "POST " + opt.publish_path + " HTTP/1.1\r\nHost: " + opt.host +
+        "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\n";
     if (!opt.api_key.empty())
       req += "Authorization: Bearer " + opt.api_key + "\r\n";
     req += "\r\n" + body;
@@ -501,7 +511,8 @@ struct loadgen {
 
   int ready_count() const {
     int n = 0;
-    for (auto& c : clients) n += c.ready;
+    for (auto& c : clients)
+      n += c.ready;
     return n;
   }
 
@@ -516,11 +527,11 @@ struct loadgen {
     double t0 = mono_s();
     int half = opt.clients / 2;
     double rss_half = -1;
-    double paused = 0;  // time spent settling for the half-way RSS reading
+    double paused = 0; // time spent settling for the half-way RSS reading
     for (int i = 0; i < opt.clients; ++i) {
       clients[size_t(i)].fd = open_socket(i, true);
       watch(clients[size_t(i)].fd, uint64_t(i), EPOLLOUT | EPOLLIN);
-      if (i % 200 == 199)  // keep the accept backlog from overflowing
+      if (i % 200 == 199) // keep the accept backlog from overflowing
         loop(0.05, [&] { return ready_count() >= i - 400; });
       if (i + 1 == half) {
         loop(30, [&] { return ready_count() >= half; });
@@ -578,14 +589,16 @@ struct loadgen {
     if (pid && received_total() > latency_frames_before) {
       auto [user, system] = cpu_split_us(pid);
       double frames = double(received_total() - latency_frames_before);
-      out["latency_cpu_us_per_frame"] = (user + system - latency_cpu_before.first - latency_cpu_before.second) / frames;
+      out["latency_cpu_us_per_frame"] =
+          (user + system - latency_cpu_before.first - latency_cpu_before.second) / frames;
       out["latency_user_us_per_frame"] = (user - latency_cpu_before.first) / frames;
     }
     out["latency_p50_ms"] = percentile(latencies_ms, 0.50);
     out["latency_p99_ms"] = percentile(latencies_ms, 0.99);
     out["latency_max_ms"] = latencies_ms.empty() ? -1 : latencies_ms.back();
     out["latency_p10_ms"] = percentile(latencies_ms, 0.10);
-    out["event_frame_bytes"] = event_frames_total ? double(event_bytes_total) / double(event_frames_total) : -1;
+    out["event_frame_bytes"] =
+        event_frames_total ? double(event_bytes_total) / double(event_frames_total) : -1;
     out["latency_p90_ms"] = percentile(latencies_ms, 0.90);
     std::vector<double> done;
     for (auto ms : fanout_done_ms)
@@ -629,7 +642,8 @@ struct loadgen {
       stored += p.stored;
     out["publishes_stored"] = double(stored);
     if (pid)
-      out["server_cpu_us_per_frame"] = (cpu_after - cpu_before) / double(std::max<int64_t>(1, delivered));
+      out["server_cpu_us_per_frame"] =
+          (cpu_after - cpu_before) / double(std::max<int64_t>(1, delivered));
 
     // --- app ping round trips ---------------------------------------------------
     if (opt.ping) {
@@ -697,7 +711,8 @@ struct loadgen {
     out["burst_seconds"] = burst_s;
     out["burst_deliveries_per_s"] = burst_frames / burst_s;
     if (opt.server_pid)
-      out["server_cpu_us_per_frame"] = (cpu_after - burst_cpu_before) / double(std::max<int64_t>(1, burst_frames));
+      out["server_cpu_us_per_frame"] =
+          (cpu_after - burst_cpu_before) / double(std::max<int64_t>(1, burst_frames));
     int64_t lost = 0, dup = 0;
     for (auto& c : clients) {
       lost += std::max<int64_t>(0, opt.expect - c.received);
@@ -737,31 +752,54 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
-      if (i + 1 >= argc) usage();
+      if (i + 1 >= argc)
+        usage();
       return argv[++i];
     };
-    if (a == "--host") o.host = next();
-    else if (a == "--port") o.port = std::stoi(next());
-    else if (a == "--path") o.path = next();
-    else if (a == "--publish-path") o.publish_path = next();
-    else if (a == "--publish-body") o.publish_body = next();
-    else if (a == "--api-key") o.api_key = next();
-    else if (a == "--clients") o.clients = std::stoi(next());
-    else if (a == "--source-ips") o.source_ips = std::stoi(next());
-    else if (a == "--pid") o.server_pid = std::stoi(next());
-    else if (a == "--no-welcome") o.expect_welcome = false;
-    else if (a == "--latency-rate") o.latency_rate = std::stoi(next());
-    else if (a == "--latency-seconds") o.latency_seconds = std::stod(next());
-    else if (a == "--burst") o.burst = std::stoi(next());
-    else if (a == "--burst-parallel") o.burst_parallel = std::stoi(next());
-    else if (a == "--pings") o.pings = std::stoi(next());
-    else if (a == "--no-ping") o.ping = false;
-    else if (a == "--listen-only") o.listen_only = true;
-    else if (a == "--expect") o.expect = std::stoi(next());
-    else if (a == "--latency-count") o.latency_count = std::stoi(next());
-    else if (a == "--timeout") o.timeout = std::stod(next());
-    else if (a == "--frame-bytes") o.frame_bytes = std::stoi(next());
-    else usage();
+    if (a == "--host")
+      o.host = next();
+    else if (a == "--port")
+      o.port = std::stoi(next());
+    else if (a == "--path")
+      o.path = next();
+    else if (a == "--publish-path")
+      o.publish_path = next();
+    else if (a == "--publish-body")
+      o.publish_body = next();
+    else if (a == "--api-key")
+      o.api_key = next();
+    else if (a == "--clients")
+      o.clients = std::stoi(next());
+    else if (a == "--source-ips")
+      o.source_ips = std::stoi(next());
+    else if (a == "--pid")
+      o.server_pid = std::stoi(next());
+    else if (a == "--no-welcome")
+      o.expect_welcome = false;
+    else if (a == "--latency-rate")
+      o.latency_rate = std::stoi(next());
+    else if (a == "--latency-seconds")
+      o.latency_seconds = std::stod(next());
+    else if (a == "--burst")
+      o.burst = std::stoi(next());
+    else if (a == "--burst-parallel")
+      o.burst_parallel = std::stoi(next());
+    else if (a == "--pings")
+      o.pings = std::stoi(next());
+    else if (a == "--no-ping")
+      o.ping = false;
+    else if (a == "--listen-only")
+      o.listen_only = true;
+    else if (a == "--expect")
+      o.expect = std::stoi(next());
+    else if (a == "--latency-count")
+      o.latency_count = std::stoi(next());
+    else if (a == "--timeout")
+      o.timeout = std::stod(next());
+    else if (a == "--frame-bytes")
+      o.frame_bytes = std::stoi(next());
+    else
+      usage();
   }
   rlimit rl;
   getrlimit(RLIMIT_NOFILE, &rl);

@@ -21,8 +21,7 @@ namespace {
 
 // ---- schema: one table drives parsing, env overrides and JSON output --------
 
-using field_ptr =
-    std::variant<std::string*, int64_t*, bool*, duration*, std::vector<std::string>*>;
+using field_ptr = std::variant<std::string*, int64_t*, bool*, duration*, std::vector<std::string>*>;
 
 struct field {
   const char* key;
@@ -57,7 +56,8 @@ std::vector<section> schema(herald_config& c) {
         {"required", &c.auth.required},
         {"api_keys", &c.auth.api_keys, true},
         {"leeway", &c.auth.leeway}}},
-      {"heartbeat", {{"interval", &c.heartbeat.interval}, {"stale_after", &c.heartbeat.stale_after}}},
+      {"heartbeat",
+       {{"interval", &c.heartbeat.interval}, {"stale_after", &c.heartbeat.stale_after}}},
       {"session",
        {{"outbound_queue_max", &c.session.outbound_queue_max},
         {"max_frames_per_sec", &c.session.max_frames_per_sec},
@@ -67,12 +67,16 @@ std::vector<section> schema(herald_config& c) {
         {"max_channels", &c.session.max_channels},
         {"max_per_user", &c.session.max_per_user}}},
       {"presence", {{"retain", &c.presence.retain}, {"max_users", &c.presence.max_users}}},
-      {"delivery", {{"inbox_max", &c.delivery.inbox_max}, {"inbox_ttl", &c.delivery.inbox_ttl},
-                    {"ack_required", &c.delivery.ack_required},
-                    {"batches_in_flight", &c.delivery.batches_in_flight},
-                    {"publish_backlog_max", &c.delivery.publish_backlog_max}}},
-      {"storage", {{"backend", &c.storage.backend}, {"path", &c.storage.path},
-                   {"queue_max", &c.storage.queue_max}}},
+      {"delivery",
+       {{"inbox_max", &c.delivery.inbox_max},
+        {"inbox_ttl", &c.delivery.inbox_ttl},
+        {"ack_required", &c.delivery.ack_required},
+        {"batches_in_flight", &c.delivery.batches_in_flight},
+        {"publish_backlog_max", &c.delivery.publish_backlog_max}}},
+      {"storage",
+       {{"backend", &c.storage.backend},
+        {"path", &c.storage.path},
+        {"queue_max", &c.storage.queue_max}}},
       {"redis",
        {{"url", &c.redis.url, true},
         {"connect_timeout", &c.redis.connect_timeout},
@@ -99,7 +103,7 @@ std::vector<section> schema(herald_config& c) {
 std::vector<field> sink_fields(sink_config& s) {
   return {{"name", &s.name},
           {"kind", &s.kind},
-          {"url", &s.url, true},  // Slack-style URLs carry a token
+          {"url", &s.url, true}, // Slack-style URLs carry a token
           {"base_url", &s.base_url},
           {"token", &s.token, true},
           {"rate_per_sec", &s.rate_per_sec},
@@ -114,17 +118,25 @@ struct config_error {
   std::string problem;
 };
 
-std::string quoted(const std::string& s) { return json_text(nlohmann::json(s)); }
+std::string quoted(const std::string& s) {
+  return json_text(nlohmann::json(s));
+}
 
 // ---- TOML values → fields ---------------------------------------------------
 
 const char* toml_type_name(const toml::value& v) {
-  if (v.is_string()) return "a string";
-  if (v.is_integer()) return "an integer";
-  if (v.is_floating()) return "a float";
-  if (v.is_boolean()) return "a boolean";
-  if (v.is_array()) return "an array";
-  if (v.is_table()) return "a table";
+  if (v.is_string())
+    return "a string";
+  if (v.is_integer())
+    return "an integer";
+  if (v.is_floating())
+    return "a float";
+  if (v.is_boolean())
+    return "a boolean";
+  if (v.is_array())
+    return "an array";
+  if (v.is_table())
+    return "a table";
   return "a date or time";
 }
 
@@ -132,17 +144,20 @@ std::optional<std::string> assign_toml(const field& f, const toml::value& v) {
   struct visitor {
     const toml::value& v;
     std::optional<std::string> operator()(std::string* p) const {
-      if (!v.is_string()) return std::string("expected a string, got ") + toml_type_name(v);
+      if (!v.is_string())
+        return std::string("expected a string, got ") + toml_type_name(v);
       *p = v.as_string().str;
       return std::nullopt;
     }
     std::optional<std::string> operator()(int64_t* p) const {
-      if (!v.is_integer()) return std::string("expected an integer, got ") + toml_type_name(v);
+      if (!v.is_integer())
+        return std::string("expected an integer, got ") + toml_type_name(v);
       *p = v.as_integer();
       return std::nullopt;
     }
     std::optional<std::string> operator()(bool* p) const {
-      if (!v.is_boolean()) return std::string("expected true or false, got ") + toml_type_name(v);
+      if (!v.is_boolean())
+        return std::string("expected true or false, got ") + toml_type_name(v);
       *p = v.as_boolean();
       return std::nullopt;
     }
@@ -150,15 +165,18 @@ std::optional<std::string> assign_toml(const field& f, const toml::value& v) {
       if (!v.is_string())
         return std::string("expected a duration string such as \"30s\", got ") + toml_type_name(v);
       auto d = parse_duration(v.as_string().str);
-      if (!d) return quoted(v.as_string().str) + " is not a duration";
+      if (!d)
+        return quoted(v.as_string().str) + " is not a duration";
       *p = *d;
       return std::nullopt;
     }
     std::optional<std::string> operator()(std::vector<std::string>* p) const {
-      if (!v.is_array()) return std::string("expected an array of strings, got ") + toml_type_name(v);
+      if (!v.is_array())
+        return std::string("expected an array of strings, got ") + toml_type_name(v);
       std::vector<std::string> out;
       for (auto& item : v.as_array()) {
-        if (!item.is_string()) return "expected an array of strings";
+        if (!item.is_string())
+          return "expected an array of strings";
         out.push_back(item.as_string().str);
       }
       *p = std::move(out);
@@ -181,19 +199,24 @@ std::optional<std::string> assign_text(const field& f, const std::string& text) 
       char* end = nullptr;
       errno = 0;
       long long n = std::strtoll(t.c_str(), &end, 10);
-      if (t.empty() || *end != '\0' || errno != 0) return quoted(t) + " is not an integer";
+      if (t.empty() || *end != '\0' || errno != 0)
+        return quoted(t) + " is not an integer";
       *p = n;
       return std::nullopt;
     }
     std::optional<std::string> operator()(bool* p) const {
-      if (t == "true" || t == "1") *p = true;
-      else if (t == "false" || t == "0") *p = false;
-      else return quoted(t) + " is not true or false";
+      if (t == "true" || t == "1")
+        *p = true;
+      else if (t == "false" || t == "0")
+        *p = false;
+      else
+        return quoted(t) + " is not true or false";
       return std::nullopt;
     }
     std::optional<std::string> operator()(duration* p) const {
       auto d = parse_duration(t);
-      if (!d) return quoted(t) + " is not a duration";
+      if (!d)
+        return quoted(t) + " is not a duration";
       *p = *d;
       return std::nullopt;
     }
@@ -202,16 +225,19 @@ std::optional<std::string> assign_text(const field& f, const std::string& text) 
       std::vector<std::string> out;
       if (!t.empty() && t.front() == '[') {
         auto j = parse_json(t);
-        if (!j.is_array()) return quoted(t) + " is not a JSON array of strings";
+        if (!j.is_array())
+          return quoted(t) + " is not a JSON array of strings";
         for (auto& item : j) {
-          if (!item.is_string()) return quoted(t) + " is not a JSON array of strings";
+          if (!item.is_string())
+            return quoted(t) + " is not a JSON array of strings";
           out.push_back(item.get<std::string>());
         }
       } else {
         std::stringstream ss(t);
         std::string item;
         while (std::getline(ss, item, ','))
-          if (!item.empty()) out.push_back(item);
+          if (!item.empty())
+            out.push_back(item);
       }
       *p = std::move(out);
       return std::nullopt;
@@ -223,8 +249,10 @@ std::optional<std::string> assign_text(const field& f, const std::string& text) 
 std::string env_name(std::string a, const std::string& b) {
   std::string s = "HERALD_" + a + "_" + b;
   for (auto& ch : s) {
-    if (ch == '.' || ch == '-') ch = '_';
-    else ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    if (ch == '.' || ch == '-')
+      ch = '_';
+    else
+      ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   }
   return s;
 }
@@ -259,8 +287,10 @@ std::optional<config_error> apply_fields(const std::string& prefix, std::vector<
   for (auto& [key, value] : table) {
     auto it = std::find_if(fields.begin(), fields.end(),
                            [&key = key](const field& f) { return key == f.key; });
-    if (it == fields.end()) return config_error{prefix + key, "unknown key"};
-    if (auto problem = assign_toml(*it, value)) return config_error{prefix + key, problem_with(*it, *problem)};
+    if (it == fields.end())
+      return config_error{prefix + key, "unknown key"};
+    if (auto problem = assign_toml(*it, value))
+      return config_error{prefix + key, problem_with(*it, *problem)};
   }
   return std::nullopt;
 }
@@ -269,36 +299,42 @@ std::optional<config_error> apply_document(herald_config& cfg, const toml::value
   auto sections = schema(cfg);
   for (auto& [name, value] : doc.as_table()) {
     if (name == "sinks") {
-      if (!value.is_array()) return config_error{"sinks", "expected an array of tables ([[sinks]])"};
+      if (!value.is_array())
+        return config_error{"sinks", "expected an array of tables ([[sinks]])"};
       size_t index = 0;
       for (auto& entry : value.as_array()) {
         std::string prefix = "sinks[" + std::to_string(index++) + "].";
-        if (!entry.is_table()) return config_error{prefix.substr(0, prefix.size() - 1), "expected a table"};
+        if (!entry.is_table())
+          return config_error{prefix.substr(0, prefix.size() - 1), "expected a table"};
         sink_config sink;
         auto fields = sink_fields(sink);
-        if (auto err = apply_fields(prefix, fields, entry.as_table())) return err;
+        if (auto err = apply_fields(prefix, fields, entry.as_table()))
+          return err;
         cfg.sinks.push_back(std::move(sink));
       }
       continue;
     }
     auto it = std::find_if(sections.begin(), sections.end(),
                            [&name = name](const section& s) { return name == s.name; });
-    if (it == sections.end()) return config_error{name, "unknown section"};
-    if (!value.is_table()) return config_error{name, "expected a table"};
-    if (auto err = apply_fields(name + ".", it->fields, value.as_table())) return err;
+    if (it == sections.end())
+      return config_error{name, "unknown section"};
+    if (!value.is_table())
+      return config_error{name, "expected a table"};
+    if (auto err = apply_fields(name + ".", it->fields, value.as_table()))
+      return err;
   }
   return std::nullopt;
 }
 
-std::optional<config_error> apply_env(herald_config& cfg,
-                                      const std::map<std::string, std::string>& env,
-                                      std::string& source) {
+std::optional<config_error>
+apply_env(herald_config& cfg, const std::map<std::string, std::string>& env, std::string& source) {
   auto sections = schema(cfg);
   for (auto& s : sections) {
     for (auto& f : s.fields) {
       auto name = env_name(s.name, f.key);
       auto it = env.find(name);
-      if (it == env.end()) continue;
+      if (it == env.end())
+        continue;
       if (auto problem = assign_text(f, it->second)) {
         source = name + " (environment)";
         return config_error{std::string(s.name) + "." + f.key, problem_with(f, *problem)};
@@ -308,10 +344,12 @@ std::optional<config_error> apply_env(herald_config& cfg,
   for (auto& sink : cfg.sinks) {
     auto fields = sink_fields(sink);
     for (auto& f : fields) {
-      if (std::string(f.key) == "name") continue;
+      if (std::string(f.key) == "name")
+        continue;
       auto name = env_name("SINKS_" + sink.name, f.key);
       auto it = env.find(name);
-      if (it == env.end()) continue;
+      if (it == env.end())
+        continue;
       if (auto problem = assign_text(f, it->second)) {
         source = name + " (environment)";
         return config_error{"sinks." + sink.name + "." + f.key, problem_with(f, *problem)};
@@ -325,11 +363,14 @@ std::optional<config_error> apply_env(herald_config& cfg,
 
 bool split_listen(const std::string& listen, std::string& host, long& port) {
   auto colon = listen.rfind(':');
-  if (colon == std::string::npos || colon == 0) return false;
+  if (colon == std::string::npos || colon == 0)
+    return false;
   host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   auto digits = listen.substr(colon + 1);
-  if (digits.empty() || digits.size() > 5 || digits.find_first_not_of("0123456789") != std::string::npos)
+  if (digits.empty() || digits.size() > 5 ||
+      digits.find_first_not_of("0123456789") != std::string::npos)
     return false;
   port = std::stol(digits);
   return port <= 65535;
@@ -343,7 +384,8 @@ std::optional<config_error> check_range(const char* key, int64_t v, int64_t lo, 
 }
 
 std::optional<config_error> check_positive(const char* key, duration d) {
-  if (d.count() <= 0) return config_error{key, "must be greater than 0"};
+  if (d.count() <= 0)
+    return config_error{key, "must be greater than 0"};
   return std::nullopt;
 }
 
@@ -353,89 +395,146 @@ std::optional<config_error> validate(const herald_config& c) {
   if (!split_listen(c.server.listen, host, port))
     return config_error{"server.listen", quoted(c.server.listen) + " is not host:port"};
   std::optional<config_error> err;
-  if ((err = check_range("server.threads", c.server.threads, 0, 256))) return err;
-  if ((err = check_range("server.max_connections", c.server.max_connections, 1, 10'000'000))) return err;
-  if ((err = check_range("server.max_message_bytes", c.server.max_message_bytes, 128, 64 << 20))) return err;
-  if ((err = check_range("server.max_body_bytes", c.server.max_body_bytes, 128, 256 << 20))) return err;
-  if ((err = check_range("server.max_header_bytes", c.server.max_header_bytes, 1024, 1 << 20))) return err;
-  if ((err = check_positive("server.shutdown_grace", c.server.shutdown_grace))) return err;
-  if ((err = check_positive("server.close_timeout", c.server.close_timeout))) return err;
-  if ((err = check_positive("server.http_idle_timeout", c.server.http_idle_timeout))) return err;
-  if ((err = check_range("server.max_json_depth", c.server.max_json_depth, 2, 10'000))) return err;
-  if ((err = check_range("server.max_pending", c.server.max_pending, 1, 10'000'000))) return err;
-  if ((err = check_positive("server.request_timeout", c.server.request_timeout))) return err;
-  if ((err = check_range("server.max_connections_per_ip", c.server.max_connections_per_ip, 0, 10'000'000))) return err;
+  if ((err = check_range("server.threads", c.server.threads, 0, 256)))
+    return err;
+  if ((err = check_range("server.max_connections", c.server.max_connections, 1, 10'000'000)))
+    return err;
+  if ((err = check_range("server.max_message_bytes", c.server.max_message_bytes, 128, 64 << 20)))
+    return err;
+  if ((err = check_range("server.max_body_bytes", c.server.max_body_bytes, 128, 256 << 20)))
+    return err;
+  if ((err = check_range("server.max_header_bytes", c.server.max_header_bytes, 1024, 1 << 20)))
+    return err;
+  if ((err = check_positive("server.shutdown_grace", c.server.shutdown_grace)))
+    return err;
+  if ((err = check_positive("server.close_timeout", c.server.close_timeout)))
+    return err;
+  if ((err = check_positive("server.http_idle_timeout", c.server.http_idle_timeout)))
+    return err;
+  if ((err = check_range("server.max_json_depth", c.server.max_json_depth, 2, 10'000)))
+    return err;
+  if ((err = check_range("server.max_pending", c.server.max_pending, 1, 10'000'000)))
+    return err;
+  if ((err = check_positive("server.request_timeout", c.server.request_timeout)))
+    return err;
+  if ((err = check_range("server.max_connections_per_ip", c.server.max_connections_per_ip, 0,
+                         10'000'000)))
+    return err;
   for (auto& o : c.server.allowed_origins)
-    if (o.empty() || o.size() > 255 || !valid_utf8(o) || o.find_first_of(" \t\r\n,") != std::string::npos)
-      return config_error{"server.allowed_origins", "each entry is an origin such as \"https://app.example.com\""};
+    if (o.empty() || o.size() > 255 || !valid_utf8(o) ||
+        o.find_first_of(" \t\r\n,") != std::string::npos)
+      return config_error{"server.allowed_origins",
+                          "each entry is an origin such as \"https://app.example.com\""};
   if (c.auth.required && c.auth.jwt_secret.empty())
-    return config_error{"auth.jwt_secret", "is empty while auth.required = true (set it or HERALD_AUTH_JWT_SECRET)"};
+    return config_error{"auth.jwt_secret",
+                        "is empty while auth.required = true (set it or HERALD_AUTH_JWT_SECRET)"};
   if (!c.auth.jwt_secret.empty() && c.auth.jwt_secret.size() < 32)
-    return config_error{"auth.jwt_secret", "is shorter than 32 bytes: an HS256 secret that short can be guessed offline"};
+    return config_error{
+        "auth.jwt_secret",
+        "is shorter than 32 bytes: an HS256 secret that short can be guessed offline"};
   if (c.auth.leeway.count() < 0 || c.auth.leeway > std::chrono::hours(1))
     return config_error{"auth.leeway", "must be between 0s and 1h"};
   for (auto& k : c.auth.api_keys)
-    if (k.empty()) return config_error{"auth.api_keys", "contains an empty key"};
-  if ((err = check_positive("heartbeat.interval", c.heartbeat.interval))) return err;
-  if ((err = check_positive("heartbeat.stale_after", c.heartbeat.stale_after))) return err;
-  if ((err = check_range("session.outbound_queue_max", c.session.outbound_queue_max, 1, 1'000'000))) return err;
-  if ((err = check_range("session.max_frames_per_sec", c.session.max_frames_per_sec, 1, 1'000'000))) return err;
-  if ((err = check_positive("session.rate_limit_close_after", c.session.rate_limit_close_after))) return err;
-  if ((err = check_range("session.resume_buffer", c.session.resume_buffer, 0, 1'000'000))) return err;
-  if ((err = check_range("session.max_channels", c.session.max_channels, 1, 100'000))) return err;
-  if ((err = check_range("session.max_per_user", c.session.max_per_user, 1, 1'000'000))) return err;
-  if (c.session.resume_window.count() < 0) return config_error{"session.resume_window", "must not be negative"};
-  if ((err = check_positive("presence.retain", c.presence.retain))) return err;
-  if ((err = check_range("presence.max_users", c.presence.max_users, 1, 100'000'000))) return err;
-  if ((err = check_range("delivery.inbox_max", c.delivery.inbox_max, 1, 10'000'000))) return err;
-  if ((err = check_positive("delivery.inbox_ttl", c.delivery.inbox_ttl))) return err;
-  if ((err = check_range("delivery.batches_in_flight", c.delivery.batches_in_flight, 1, 1000))) return err;
-  if ((err = check_range("delivery.publish_backlog_max", c.delivery.publish_backlog_max, 1, 100'000'000))) return err;
+    if (k.empty())
+      return config_error{"auth.api_keys", "contains an empty key"};
+  if ((err = check_positive("heartbeat.interval", c.heartbeat.interval)))
+    return err;
+  if ((err = check_positive("heartbeat.stale_after", c.heartbeat.stale_after)))
+    return err;
+  if ((err = check_range("session.outbound_queue_max", c.session.outbound_queue_max, 1, 1'000'000)))
+    return err;
+  if ((err = check_range("session.max_frames_per_sec", c.session.max_frames_per_sec, 1, 1'000'000)))
+    return err;
+  if ((err = check_positive("session.rate_limit_close_after", c.session.rate_limit_close_after)))
+    return err;
+  if ((err = check_range("session.resume_buffer", c.session.resume_buffer, 0, 1'000'000)))
+    return err;
+  if ((err = check_range("session.max_channels", c.session.max_channels, 1, 100'000)))
+    return err;
+  if ((err = check_range("session.max_per_user", c.session.max_per_user, 1, 1'000'000)))
+    return err;
+  if (c.session.resume_window.count() < 0)
+    return config_error{"session.resume_window", "must not be negative"};
+  if ((err = check_positive("presence.retain", c.presence.retain)))
+    return err;
+  if ((err = check_range("presence.max_users", c.presence.max_users, 1, 100'000'000)))
+    return err;
+  if ((err = check_range("delivery.inbox_max", c.delivery.inbox_max, 1, 10'000'000)))
+    return err;
+  if ((err = check_positive("delivery.inbox_ttl", c.delivery.inbox_ttl)))
+    return err;
+  if ((err = check_range("delivery.batches_in_flight", c.delivery.batches_in_flight, 1, 1000)))
+    return err;
+  if ((err = check_range("delivery.publish_backlog_max", c.delivery.publish_backlog_max, 1,
+                         100'000'000)))
+    return err;
   static const std::set<std::string> backends{"sqlite", "redis", "memory"};
   if (!backends.count(c.storage.backend))
-    return config_error{"storage.backend", quoted(c.storage.backend) + " is not one of \"sqlite\", \"redis\", \"memory\""};
-  if ((err = check_range("storage.queue_max", c.storage.queue_max, 1, 10'000'000))) return err;
+    return config_error{"storage.backend", quoted(c.storage.backend) +
+                                               " is not one of \"sqlite\", \"redis\", \"memory\""};
+  if ((err = check_range("storage.queue_max", c.storage.queue_max, 1, 10'000'000)))
+    return err;
   if (c.storage.backend == "sqlite" && c.storage.path.empty())
     return config_error{"storage.path", "is empty while storage.backend = \"sqlite\""};
   if (c.redis.url.rfind("redis://", 0) != 0)
     return config_error{"redis.url", "must start with redis://"};
-  if ((err = check_positive("redis.connect_timeout", c.redis.connect_timeout))) return err;
-  if ((err = check_positive("redis.command_timeout", c.redis.command_timeout))) return err;
-  if ((err = check_positive("redis.health_interval", c.redis.health_interval))) return err;
-  if ((err = check_range("redis.queue_max", c.redis.queue_max, 1, 10'000'000))) return err;
-  if ((err = check_range("redis.max_reply_elements", c.redis.max_reply_elements, 1024, 100'000'000))) return err;
+  if ((err = check_positive("redis.connect_timeout", c.redis.connect_timeout)))
+    return err;
+  if ((err = check_positive("redis.command_timeout", c.redis.command_timeout)))
+    return err;
+  if ((err = check_positive("redis.health_interval", c.redis.health_interval)))
+    return err;
+  if ((err = check_range("redis.queue_max", c.redis.queue_max, 1, 10'000'000)))
+    return err;
+  if ((err =
+           check_range("redis.max_reply_elements", c.redis.max_reply_elements, 1024, 100'000'000)))
+    return err;
   if (c.redis.node_ttl < std::chrono::seconds(1))
     return config_error{"redis.node_ttl", "must be at least 1s"};
   if (c.redis.node_id.size() > 64 ||
-      c.redis.node_id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
-          std::string::npos)
+      c.redis.node_id.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != std::string::npos)
     return config_error{"redis.node_id", "is at most 64 letters, digits, '-', '_' or '.'"};
-  if ((err = check_range("queue.max_attempts", c.queue.max_attempts, 1, 1000))) return err;
-  if ((err = check_positive("queue.base_delay", c.queue.base_delay))) return err;
+  if ((err = check_range("queue.max_attempts", c.queue.max_attempts, 1, 1000)))
+    return err;
+  if ((err = check_positive("queue.base_delay", c.queue.base_delay)))
+    return err;
   if (c.queue.max_delay < c.queue.base_delay)
     return config_error{"queue.max_delay", "must not be less than queue.base_delay"};
-  if ((err = check_positive("queue.visibility_timeout", c.queue.visibility_timeout))) return err;
-  if ((err = check_range("queue.dlq_max", c.queue.dlq_max, 1, 100'000'000))) return err;
-  if ((err = check_range("queue.restart_intensity", c.queue.restart_intensity, 0, 1000))) return err;
-  if ((err = check_positive("queue.restart_period", c.queue.restart_period))) return err;
-  if ((err = check_positive("queue.poll_interval", c.queue.poll_interval))) return err;
+  if ((err = check_positive("queue.visibility_timeout", c.queue.visibility_timeout)))
+    return err;
+  if ((err = check_range("queue.dlq_max", c.queue.dlq_max, 1, 100'000'000)))
+    return err;
+  if ((err = check_range("queue.restart_intensity", c.queue.restart_intensity, 0, 1000)))
+    return err;
+  if ((err = check_positive("queue.restart_period", c.queue.restart_period)))
+    return err;
+  if ((err = check_positive("queue.poll_interval", c.queue.poll_interval)))
+    return err;
   std::set<std::string> names;
   for (size_t i = 0; i < c.sinks.size(); ++i) {
     auto& s = c.sinks[i];
     std::string p = "sinks[" + std::to_string(i) + "].";
-    if (s.name.empty()) return config_error{p + "name", "is required"};
-    if (!names.insert(s.name).second) return config_error{p + "name", quoted(s.name) + " is used twice"};
+    if (s.name.empty())
+      return config_error{p + "name", "is required"};
+    if (!names.insert(s.name).second)
+      return config_error{p + "name", quoted(s.name) + " is used twice"};
     if (s.kind != "webhook" && s.kind != "telegram")
       return config_error{p + "kind", quoted(s.kind) + " is not \"webhook\" or \"telegram\""};
     if (s.kind == "webhook" && s.url.rfind("http://", 0) != 0 && s.url.rfind("https://", 0) != 0)
       return config_error{p + "url", "a webhook sink needs an http:// or https:// url"};
-    if (s.kind == "telegram" && s.base_url.rfind("http://", 0) != 0 && s.base_url.rfind("https://", 0) != 0)
+    if (s.kind == "telegram" && s.base_url.rfind("http://", 0) != 0 &&
+        s.base_url.rfind("https://", 0) != 0)
       return config_error{p + "base_url", "must be an http:// or https:// url"};
     if (s.rate_per_sec < 1 || s.rate_per_sec > 1'000'000)
-      return config_error{p + "rate_per_sec", std::to_string(s.rate_per_sec) + " is out of range [1, 1000000]"};
-    if (s.timeout.count() <= 0) return config_error{p + "timeout", "must be greater than 0"};
-    if (s.breaker_failures < 1) return config_error{p + "breaker_failures", "must be at least 1"};
-    if (s.breaker_cooldown.count() <= 0) return config_error{p + "breaker_cooldown", "must be greater than 0"};
+      return config_error{p + "rate_per_sec",
+                          std::to_string(s.rate_per_sec) + " is out of range [1, 1000000]"};
+    if (s.timeout.count() <= 0)
+      return config_error{p + "timeout", "must be greater than 0"};
+    if (s.breaker_failures < 1)
+      return config_error{p + "breaker_failures", "must be at least 1"};
+    if (s.breaker_cooldown.count() <= 0)
+      return config_error{p + "breaker_cooldown", "must be greater than 0"};
   }
   log::level lv;
   if (!log::parse_level(c.log.level, lv))
@@ -466,7 +565,8 @@ load_result load(const std::string& path, const std::map<std::string, std::strin
     text = embedded_config_text();
   } else {
     std::ifstream in(path, std::ios::binary);
-    if (!in) return {std::nullopt, path + ": cannot read the file"};
+    if (!in)
+      return {std::nullopt, path + ": cannot read the file"};
     std::stringstream ss;
     ss << in.rdbuf();
     text = ss.str();
@@ -476,18 +576,22 @@ load_result load(const std::string& path, const std::map<std::string, std::strin
   if (!valid_utf8(text)) {
     auto bad = utf8_valid_prefix(text).size();
     auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
-    return {std::nullopt, source + ": (syntax): the file is not UTF-8 (line " + std::to_string(line) + ")"};
+    return {std::nullopt,
+            source + ": (syntax): the file is not UTF-8 (line " + std::to_string(line) + ")"};
   }
   herald_config cfg;
   try {
     std::istringstream in(text);
     auto doc = toml::parse(in, source);
-    if (auto err = apply_document(cfg, doc)) return {std::nullopt, source + ": " + err->key + ": " + err->problem};
+    if (auto err = apply_document(cfg, doc))
+      return {std::nullopt, source + ": " + err->key + ": " + err->problem};
   } catch (const std::exception& e) {
     return {std::nullopt, source + ": (syntax): " + syntax_error_without_text(e.what())};
   }
-  if (auto err = apply_env(cfg, env, source)) return {std::nullopt, source + ": " + err->key + ": " + err->problem};
-  if (auto err = validate(cfg)) return {std::nullopt, source + ": " + err->key + ": " + err->problem};
+  if (auto err = apply_env(cfg, env, source))
+    return {std::nullopt, source + ": " + err->key + ": " + err->problem};
+  if (auto err = validate(cfg))
+    return {std::nullopt, source + ": " + err->key + ": " + err->problem};
   return {std::move(cfg), {}};
 }
 
@@ -495,9 +599,11 @@ load_result load_from_process(const std::string& path) {
   std::map<std::string, std::string> env;
   for (char** e = environ; e && *e; ++e) {
     std::string entry = *e;
-    if (entry.rfind("HERALD_", 0) != 0) continue;
+    if (entry.rfind("HERALD_", 0) != 0)
+      continue;
     auto eq = entry.find('=');
-    if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
+    if (eq != std::string::npos)
+      env[entry.substr(0, eq)] = entry.substr(eq + 1);
   }
   return load(path, env);
 }
@@ -515,7 +621,8 @@ nlohmann::json field_json(const field& f) {
     nlohmann::json operator()(duration* p) const { return format_duration(*p); }
     nlohmann::json operator()(std::vector<std::string>* p) const {
       auto out = nlohmann::json::array();
-      for (auto& s : *p) out.push_back(secret ? "<redacted>" : s);
+      for (auto& s : *p)
+        out.push_back(secret ? "<redacted>" : s);
       return out;
     }
   };
@@ -529,12 +636,14 @@ std::string to_json(const herald_config& cfg) {
   nlohmann::json out = nlohmann::json::object();
   for (auto& s : schema(copy)) {
     auto& obj = out[s.name] = nlohmann::json::object();
-    for (auto& f : s.fields) obj[f.key] = field_json(f);
+    for (auto& f : s.fields)
+      obj[f.key] = field_json(f);
   }
   out["sinks"] = nlohmann::json::array();
   for (auto& sink : copy.sinks) {
     nlohmann::json obj = nlohmann::json::object();
-    for (auto& f : sink_fields(sink)) obj[f.key] = field_json(f);
+    for (auto& f : sink_fields(sink))
+      obj[f.key] = field_json(f);
     out["sinks"].push_back(obj);
   }
   return json_text(out, 2);

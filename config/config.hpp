@@ -19,22 +19,23 @@ struct server_section {
   int64_t max_connections = 200000;
   int64_t max_message_bytes = 65536;
   duration shutdown_grace = 10s;
-  int64_t max_body_bytes = 1 << 20;  // HTTP request bodies; larger → 413
-  int64_t max_header_bytes = 16 * 1024;  // HTTP request line + headers; larger → 431
-  duration close_timeout = 2s;       // wait for the peer's close reply, then drop TCP
-  duration http_idle_timeout = 60s;  // idle keep-alive HTTP connections are closed
-  int64_t max_json_depth = 64;       // nesting of any JSON Herald reads; deeper → refused
-  int64_t max_pending = 1024;        // connections before their first request/upgrade; full → oldest closed
-  duration request_timeout = 10s;    // a request's line and headers must arrive within this
-  int64_t max_connections_per_ip = 0;  // open TCP connections per client address; 0 = no limit
-  std::vector<std::string> allowed_origins;  // non-empty: other Origins get 403 (upgrade and API)
+  int64_t max_body_bytes = 1 << 20;     // HTTP request bodies; larger → 413
+  int64_t max_header_bytes = 16 * 1024; // HTTP request line + headers; larger → 431
+  duration close_timeout = 2s;          // wait for the peer's close reply, then drop TCP
+  duration http_idle_timeout = 60s;     // idle keep-alive HTTP connections are closed
+  int64_t max_json_depth = 64;          // nesting of any JSON Herald reads; deeper → refused
+  int64_t max_pending =
+      1024; // connections before their first request/upgrade; full → oldest closed
+  duration request_timeout = 10s;           // a request's line and headers must arrive within this
+  int64_t max_connections_per_ip = 0;       // open TCP connections per client address; 0 = no limit
+  std::vector<std::string> allowed_origins; // non-empty: other Origins get 403 (upgrade and API)
 };
 
 struct auth_section {
   std::string jwt_secret;
   bool required = true;
   std::vector<std::string> api_keys;
-  duration leeway = 60s;  // clock skew allowed on a token's exp and nbf
+  duration leeway = 60s; // clock skew allowed on a token's exp and nbf
 };
 
 struct heartbeat_section {
@@ -45,30 +46,32 @@ struct heartbeat_section {
 struct session_section {
   int64_t outbound_queue_max = 1024;
   int64_t max_frames_per_sec = 100;
-  duration rate_limit_close_after = 10s;  // continuously over the rate this long → 1008
+  duration rate_limit_close_after = 10s; // continuously over the rate this long → 1008
   duration resume_window = 2min;
   int64_t resume_buffer = 256;
-  int64_t max_channels = 100;  // channels one session may be in; over → error too_many_channels
-  int64_t max_per_user = 16;   // sessions (live or resumable) of one user; over → the oldest closed 4008
+  int64_t max_channels = 100; // channels one session may be in; over → error too_many_channels
+  int64_t max_per_user =
+      16; // sessions (live or resumable) of one user; over → the oldest closed 4008
 };
 
 struct presence_section {
-  duration retain = 24h;  // last_seen of a user with no session is forgotten after this
-  int64_t max_users = 1000000;  // remembered offline users; the oldest are forgotten first
+  duration retain = 24h;       // last_seen of a user with no session is forgotten after this
+  int64_t max_users = 1000000; // remembered offline users; the oldest are forgotten first
 };
 
 struct delivery_section {
   int64_t inbox_max = 1000;
   duration inbox_ttl = 24h;
-  bool ack_required = false;  // true: only a client's ack moves the inbox cursor
-  int64_t batches_in_flight = 16; // publish batches handed to sessions, not yet taken by all; more wait
-  int64_t publish_backlog_max = 100000;  // publishes waiting behind them; more → 503 (bus: dropped)
+  bool ack_required = false; // true: only a client's ack moves the inbox cursor
+  int64_t batches_in_flight =
+      16; // publish batches handed to sessions, not yet taken by all; more wait
+  int64_t publish_backlog_max = 100000; // publishes waiting behind them; more → 503 (bus: dropped)
 };
 
 struct storage_section {
   std::string backend = "sqlite";
   std::string path = "data/herald.db";
-  int64_t queue_max = 100000;  // store jobs waiting at most; beyond → not stored (stored:false)
+  int64_t queue_max = 100000; // store jobs waiting at most; beyond → not stored (stored:false)
 };
 
 struct redis_section {
@@ -80,7 +83,8 @@ struct redis_section {
   duration node_ttl = 15s;       // a node silent this long counts as gone (presence, stats)
   duration health_interval = 1s; // PING this often
   int64_t queue_max = 100000;    // Redis requests waiting at most; beyond → refused at once
-  int64_t max_reply_elements = 1000000;  // one reply array may declare at most this many; more → connection dropped
+  int64_t max_reply_elements =
+      1000000; // one reply array may declare at most this many; more → connection dropped
 };
 
 struct queue_section {
@@ -88,8 +92,8 @@ struct queue_section {
   duration base_delay = 1s;
   duration max_delay = 5min;
   duration visibility_timeout = 30s;
-  int64_t dlq_max = 10000;        // dead jobs kept at most; beyond → the job is kept and retried later
-  int64_t restart_intensity = 5;  // notifier restarts allowed within restart_period
+  int64_t dlq_max = 10000; // dead jobs kept at most; beyond → the job is kept and retried later
+  int64_t restart_intensity = 5; // notifier restarts allowed within restart_period
   duration restart_period = 10s;
   duration poll_interval = 200ms; // how often due delayed jobs and stalled leases are looked for
 };
@@ -131,7 +135,7 @@ struct herald_config {
 
 struct load_result {
   std::optional<herald_config> config;
-  std::string error;  // "<file>: <key path>: <problem>" when config is empty
+  std::string error; // "<file>: <key path>: <problem>" when config is empty
 };
 
 // Reads `path` (or, when `path` is empty, the configuration embedded in the

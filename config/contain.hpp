@@ -18,8 +18,7 @@ std::atomic<uint64_t>& contained_failures();
 
 // Runs `fn()`; true when it returned, false when it threw (logged at ERROR
 // under `where`, counted).
-template <class F>
-bool contain(std::string_view where, F&& fn) noexcept {
+template <class F> bool contain(std::string_view where, F&& fn) noexcept {
   std::string what;
   try {
     fn();
@@ -32,15 +31,14 @@ bool contain(std::string_view where, F&& fn) noexcept {
   ++contained_failures();
   try {
     log::error(where, "failure contained: " + what);
-  } catch (...) {  // out of memory while logging: the count above still tells
+  } catch (...) { // out of memory while logging: the count above still tells
   }
   return false;
 }
 
 // Runs `loop()` until it returns normally: a thread's body that throws is
 // logged and entered again, so the thread and the process go on.
-template <class F>
-void run_contained(std::string_view where, F&& loop) noexcept {
+template <class F> void run_contained(std::string_view where, F&& loop) noexcept {
   while (!contain(where, loop)) {
   }
 }

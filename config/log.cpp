@@ -12,7 +12,9 @@ std::atomic<int> current{static_cast<int>(level::info)};
 constexpr const char* names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
 } // namespace
 
-void set_level(level lv) { current.store(static_cast<int>(lv)); }
+void set_level(level lv) {
+  current.store(static_cast<int>(lv));
+}
 
 bool parse_level(std::string_view text, level& out) {
   for (int i = 0; i < 4; ++i) {
@@ -27,7 +29,9 @@ bool parse_level(std::string_view text, level& out) {
   return false;
 }
 
-bool enabled(level lv) { return static_cast<int>(lv) >= current.load(std::memory_order_relaxed); }
+bool enabled(level lv) {
+  return static_cast<int>(lv) >= current.load(std::memory_order_relaxed);
+}
 
 void write(level lv, std::string_view component, std::string_view message) {
   if (!enabled(lv))
@@ -38,7 +42,7 @@ void write(level lv, std::string_view component, std::string_view message) {
   line += " [";
   line += component;
   line += "] ";
-  line += escape_controls(message);  // one event, one line, whatever a client sent
+  line += escape_controls(message); // one event, one line, whatever a client sent
   line += '\n';
   auto rc = ::write(STDERR_FILENO, line.data(), line.size());
   (void)rc;

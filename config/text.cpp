@@ -105,10 +105,18 @@ std::string escape_controls(std::string_view s) {
       continue;
     }
     switch (c) {
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\\': out += "\\\\"; break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
       default:
         out += "\\x";
         out += hex[c >> 4];
@@ -122,8 +130,12 @@ std::string json_text(const nlohmann::json& j, int indent) {
   return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-void set_max_json_depth(size_t depth) { json_depth_limit.store(depth); }
-size_t max_json_depth() { return json_depth_limit.load(std::memory_order_relaxed); }
+void set_max_json_depth(size_t depth) {
+  json_depth_limit.store(depth);
+}
+size_t max_json_depth() {
+  return json_depth_limit.load(std::memory_order_relaxed);
+}
 
 bool json_depth_within(std::string_view text, size_t max_depth) {
   size_t depth = 0;
@@ -139,7 +151,9 @@ bool json_depth_within(std::string_view text, size_t max_depth) {
       continue;
     }
     switch (c) {
-      case '"': in_string = true; break;
+      case '"':
+        in_string = true;
+        break;
       case '[':
       case '{':
         if (++depth > max_depth)
@@ -150,7 +164,8 @@ bool json_depth_within(std::string_view text, size_t max_depth) {
         if (depth > 0)
           --depth;
         break;
-      default: break;
+      default:
+        break;
     }
   }
   return true;

@@ -21,7 +21,9 @@ api_response json_error(int status, const std::string& message) {
 
 namespace {
 
-api_response json_ok(const json& j, int status = 200) { return {status, json_text(j)}; }
+api_response json_ok(const json& j, int status = 200) {
+  return {status, json_text(j)};
+}
 
 // Compares digests, not the keys: the time taken says nothing about either
 // key's length or content.
@@ -91,7 +93,10 @@ void api::handle(const api_request& req, std::function<void(api_response)> respo
       return respond(json_error(401, "missing or wrong API key (Authorization: Bearer <key>)"));
     if (!method_is("POST"))
       return;
-    auto exp = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count() + 3600;
+    auto exp = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count() +
+               3600;
     auto token = sign_token(make_id("console:"), {monitor_channel}, exp, console_secret_);
     if (token.empty())
       return respond(json_error(503, "could not sign a console token"));
@@ -132,7 +137,8 @@ void api::handle(const api_request& req, std::function<void(api_response)> respo
 void api::publish(const api_request& req, std::function<void(api_response)> respond) {
   auto body = parse_json(req.body);
   if (body.is_discarded())
-    return respond(json_error(400, "body is not valid JSON or nests deeper than server.max_json_depth"));
+    return respond(
+        json_error(400, "body is not valid JSON or nests deeper than server.max_json_depth"));
   if (!body.is_object())
     return respond(json_error(400, "body must be a JSON object"));
   publish_request pr;
@@ -154,7 +160,9 @@ void api::publish(const api_request& req, std::function<void(api_response)> resp
     if (check == channel_check::bad_name)
       return respond(json_error(400, "\"channel\" must be 1 to 200 bytes of UTF-8"));
     if (check == channel_check::reserved)
-      return respond(json_error(400, "\"" + name + "\" is reserved: use \"user\" or \"broadcast\" (herald.… is the server's)"));
+      return respond(json_error(
+          400, "\"" + name +
+                   "\" is reserved: use \"user\" or \"broadcast\" (herald.… is the server's)"));
     pr.target = publish_target::channel;
     pr.name = channel = name;
     ++targets;
@@ -169,7 +177,8 @@ void api::publish(const api_request& req, std::function<void(api_response)> resp
     }
   }
   if (targets != 1)
-    return respond(json_error(400, "give exactly one of \"user\", \"channel\" or \"broadcast\": true"));
+    return respond(
+        json_error(400, "give exactly one of \"user\", \"channel\" or \"broadcast\": true"));
   auto ev = body.find("event");
   if (ev == body.end() || !ev->is_string() || ev->get<std::string>().empty() ||
       ev->get<std::string>().size() > 200)
@@ -180,14 +189,15 @@ void api::publish(const api_request& req, std::function<void(api_response)> resp
   pr.event = make_event(channel, ev->get<std::string>(), data);
   auto id = pr.event.id();
   bool clustered = !registry_.node_id().empty();
-  registry_.publish(std::move(pr), [respond, id, clustered](std::optional<publish_outcome> outcome) {
-    if (!outcome)
-      return respond(json_error(503, "the registry did not answer"));
-    json answer{{"id", id}, {"delivered", outcome->delivered}, {"stored", outcome->stored}};
-    if (clustered)
-      answer["nodes"] = outcome->nodes;
-    respond(json_ok(answer));
-  });
+  registry_.publish(
+      std::move(pr), [respond, id, clustered](std::optional<publish_outcome> outcome) {
+        if (!outcome)
+          return respond(json_error(503, "the registry did not answer"));
+        json answer{{"id", id}, {"delivered", outcome->delivered}, {"stored", outcome->stored}};
+        if (clustered)
+          answer["nodes"] = outcome->nodes;
+        respond(json_ok(answer));
+      });
 }
 
 void api::stats(std::function<void(api_response)> respond) {
@@ -219,7 +229,7 @@ void api::stats(std::function<void(api_response)> respond) {
         sums["nodes"] = t->nodes;
         out["cluster"] = sums;
       } else {
-        out["cluster"] = nullptr;  // Redis down: this node's figures only
+        out["cluster"] = nullptr; // Redis down: this node's figures only
       }
       respond(json_ok(out));
     });
@@ -241,9 +251,9 @@ void api::presence(const std::string& user, std::function<void(api_response)> re
 }
 
 api_response api::health() const {
-  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
-                    std::chrono::steady_clock::now() - started_)
-                    .count();
+  auto uptime =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
+          .count();
   std::string redis = registry_.redis_state();
   bool storage_ok = registry_.storage_healthy() && redis != "down";
   bool ok = storage_ok && redis != "down";

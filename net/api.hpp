@@ -9,15 +9,15 @@
 #include <chrono>
 #include <functional>
 #include <mutex>
-#include <vector>
 #include <string>
+#include <vector>
 
 namespace herald::net {
 
 struct api_request {
-  std::string method;  // "GET", "POST", …
-  std::string path;    // without the query
-  std::string query;   // after '?', undecoded
+  std::string method; // "GET", "POST", …
+  std::string path;   // without the query
+  std::string query;  // after '?', undecoded
   std::string authorization;
   std::string body;
 };
@@ -51,7 +51,7 @@ private:
   // Monitoring (api_monitor.cpp).
   void actors(const api_request& req, std::function<void(api_response)> respond);
   void metrics(std::function<void(api_response)> respond);
-  api_response console_file(const std::string& path) const;  // console_files.cpp
+  api_response console_file(const std::string& path) const; // console_files.cpp
 
 public:
   // Connection-gate figures for /metrics (set once, before serving).

@@ -1,14 +1,14 @@
 // Monitoring routes of CONTRACT §4: /api/v1/actors (the live actor tree) and
 // /metrics (Prometheus text format, every name starting herald_).
-#include "runtime/latency_histogram.hpp"
+#include "actors/queue_protocol.hpp"
 #include "config/contain.hpp"
 #include "config/text.hpp"
-#include "net/connection_gate.hpp"
-#include "actors/queue_protocol.hpp"
 #include "config/time_format.hpp"
 #include "net/api.hpp"
+#include "net/connection_gate.hpp"
 #include "net/monitor_json.hpp"
 #include "net/upgrade.hpp"
+#include "runtime/latency_histogram.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -28,12 +28,13 @@ using nlohmann::json;
 namespace {
 
 // Reads an unsigned query parameter; false when present and not a number in [lo, hi].
-bool number_param(const std::map<std::string, std::string>& q, const char* key, uint64_t lo, uint64_t hi,
-                  uint64_t& out) {
+bool number_param(const std::map<std::string, std::string>& q, const char* key, uint64_t lo,
+                  uint64_t hi, uint64_t& out) {
   auto it = q.find(key);
   if (it == q.end())
     return true;
-  if (it->second.empty() || it->second.size() > 9 || it->second.find_first_not_of("0123456789") != std::string::npos)
+  if (it->second.empty() || it->second.size() > 9 ||
+      it->second.find_first_not_of("0123456789") != std::string::npos)
     return false;
   out = std::stoull(it->second);
   return out >= lo && out <= hi;
@@ -94,16 +95,24 @@ void api::actors(const api_request& req, std::function<void(api_response)> respo
       for (auto& a : more)
         list.push_back(actor_json(a));
       if (redis_state != "disabled")
-        list.push_back({{"name", "redis"}, {"kind", "redis"}, {"parent", nullptr}, {"mailbox", 0},
-                        {"processed", 0}, {"per_second", 0}, {"failures", 0}, {"restarts", 0},
-                        {"state", redis_state}, {"last_error", nullptr},
-                        {"latency_ms", latency >= 0 ? json(double(latency) / 1000.0) : json(nullptr)}});
+        list.push_back(
+            {{"name", "redis"},
+             {"kind", "redis"},
+             {"parent", nullptr},
+             {"mailbox", 0},
+             {"processed", 0},
+             {"per_second", 0},
+             {"failures", 0},
+             {"restarts", 0},
+             {"state", redis_state},
+             {"last_error", nullptr},
+             {"latency_ms", latency >= 0 ? json(double(latency) / 1000.0) : json(nullptr)}});
       respond({200, json_text(json{{"node_id", node.empty() ? json(nullptr) : json(node)},
-                         {"total_sessions", page->total_sessions},
-                         {"limit", limit},
-                         {"offset", offset},
-                         {"user", user.empty() ? json(nullptr) : json(user)},
-                         {"actors", list}})});
+                                   {"total_sessions", page->total_sessions},
+                                   {"limit", limit},
+                                   {"offset", offset},
+                                   {"user", user.empty() ? json(nullptr) : json(user)},
+                                   {"actors", list}})});
     };
     if (queue)
       queue->actors(finish);
@@ -121,7 +130,7 @@ void api::metrics(std::function<void(api_response)> respond) {
       return respond({200, cache->text, prom_content_type});
     cache->waiting.push_back(std::move(respond));
     if (cache->rendering)
-      return;  // answered with the render in flight
+      return; // answered with the render in flight
     cache->rendering = true;
   }
   render_metrics([cache](std::string text) {
@@ -161,11 +170,14 @@ void api::render_metrics(std::function<void(std::string)> done) {
     out.sample("herald_messages_out_total", double(c.total_messages.load()));
     out.family("herald_messages_in_total", "counter", "Frames read from clients since start.");
     out.sample("herald_messages_in_total", double(c.messages_in.load()));
-    out.family("herald_socket_writes_total", "counter", "Gathered socket writes that carried the frames.");
+    out.family("herald_socket_writes_total", "counter",
+               "Gathered socket writes that carried the frames.");
     out.sample("herald_socket_writes_total", double(c.socket_writes.load()));
-    out.family("herald_slow_consumer_closes_total", "counter", "Sessions closed 1013 for a full outbound queue.");
+    out.family("herald_slow_consumer_closes_total", "counter",
+               "Sessions closed 1013 for a full outbound queue.");
     out.sample("herald_slow_consumer_closes_total", double(c.slow_consumer_closes.load()));
-    out.family("herald_rejected_connections_total", "counter", "Upgrades refused at server.max_connections.");
+    out.family("herald_rejected_connections_total", "counter",
+               "Upgrades refused at server.max_connections.");
     out.sample("herald_rejected_connections_total", double(c.rejected_full.load()));
     if (p->registry) {
       out.family("herald_sessions", "gauge", "Session actors alive, resumable ones included.");
@@ -174,7 +186,8 @@ void api::render_metrics(std::function<void(std::string)> done) {
       out.sample("herald_users_online", double(p->registry->users));
       out.family("herald_channels", "gauge", "Channels with at least one session.");
       out.sample("herald_channels", double(p->registry->channels));
-      out.family("herald_evicted_stale_total", "counter", "Sessions evicted for silence since start.");
+      out.family("herald_evicted_stale_total", "counter",
+                 "Sessions evicted for silence since start.");
       out.sample("herald_evicted_stale_total", double(p->registry->evicted_stale));
     }
     auto h = publish_to_write().read();
@@ -183,30 +196,38 @@ void api::render_metrics(std::function<void(std::string)> done) {
     for (size_t i = 0; i < latency_histogram::bounds.size(); ++i) {
       std::ostringstream le;
       le << latency_histogram::bounds[i];
-      out.sample("herald_publish_to_write_seconds_bucket", double(h.cumulative[i]), "le=\"" + le.str() + "\"");
+      out.sample("herald_publish_to_write_seconds_bucket", double(h.cumulative[i]),
+                 "le=\"" + le.str() + "\"");
     }
-    out.sample("herald_publish_to_write_seconds_bucket", double(h.cumulative.back()), "le=\"+Inf\"");
+    out.sample("herald_publish_to_write_seconds_bucket", double(h.cumulative.back()),
+               "le=\"+Inf\"");
     out.sample("herald_publish_to_write_seconds_sum", h.sum_seconds);
     out.sample("herald_publish_to_write_seconds_count", double(h.count));
 
-    out.family("herald_contained_failures_total", "counter",
-               "Exceptions contained at a thread or callback boundary (each ended one request or tick).");
+    out.family(
+        "herald_contained_failures_total", "counter",
+        "Exceptions contained at a thread or callback boundary (each ended one request or tick).");
     out.sample("herald_contained_failures_total", double(contained_failures().load()));
     if (gate_) {
-      out.family("herald_pending_connections", "gauge", "Connections that have not sent their first request yet.");
+      out.family("herald_pending_connections", "gauge",
+                 "Connections that have not sent their first request yet.");
       out.sample("herald_pending_connections", double(gate_->pending()));
-      out.family("herald_pending_evicted_total", "counter", "Pending connections closed to make room (server.max_pending).");
+      out.family("herald_pending_evicted_total", "counter",
+                 "Pending connections closed to make room (server.max_pending).");
       out.sample("herald_pending_evicted_total", double(gate_->evicted()));
-      out.family("herald_refused_per_ip_total", "counter", "Connections refused at server.max_connections_per_ip.");
+      out.family("herald_refused_per_ip_total", "counter",
+                 "Connections refused at server.max_connections_per_ip.");
       out.sample("herald_refused_per_ip_total", double(gate_->refused_per_ip()));
     }
     std::vector<actor_info> all = p->queue_actors;
     std::sort(all.begin(), all.end(), [](auto& a, auto& b) { return a.mailbox > b.mailbox; });
     if (all.size() > 20)
       all.resize(20);
-    out.family("herald_actor_mailbox", "gauge", "Messages waiting in a long-lived actor's mailbox (the 20 fullest).");
+    out.family("herald_actor_mailbox", "gauge",
+               "Messages waiting in a long-lived actor's mailbox (the 20 fullest).");
     for (auto& a : all)
-      out.sample("herald_actor_mailbox", double(a.mailbox), "actor=\"" + label(a.name) + "\",kind=\"" + a.kind + "\"");
+      out.sample("herald_actor_mailbox", double(a.mailbox),
+                 "actor=\"" + label(a.name) + "\",kind=\"" + a.kind + "\"");
     if (p->queue) {
       auto& q = *p->queue;
       out.family("herald_queue_jobs", "gauge", "Outbound jobs in each state now.");
@@ -218,21 +239,27 @@ void api::render_metrics(std::function<void(std::string)> done) {
       out.sample("herald_dlq_jobs", double(q.now.dead));
       out.family("herald_jobs_completed_total", "counter", "Jobs delivered since start.");
       out.sample("herald_jobs_completed_total", double(q.completed));
-      out.family("herald_job_attempts_failed_total", "counter", "Failed delivery attempts since start.");
+      out.family("herald_job_attempts_failed_total", "counter",
+                 "Failed delivery attempts since start.");
       out.sample("herald_job_attempts_failed_total", double(q.failed));
-      out.family("herald_dlq_refused_total", "counter", "Deaths a full DLQ could not take (the job was kept).");
+      out.family("herald_dlq_refused_total", "counter",
+                 "Deaths a full DLQ could not take (the job was kept).");
       out.sample("herald_dlq_refused_total", double(q.dlq_refused));
-      out.family("herald_sink_breaker_state", "gauge", "1 for the state each sink's circuit breaker is in.");
+      out.family("herald_sink_breaker_state", "gauge",
+                 "1 for the state each sink's circuit breaker is in.");
       for (auto& s : q.sinks)
         for (const char* st : {"closed", "open", "half_open"})
           out.sample("herald_sink_breaker_state", s.breaker == st ? 1 : 0,
                      "sink=\"" + label(s.name) + "\",state=\"" + st + "\"");
-      out.family("herald_notifier_restarts_total", "counter", "Notifier restarts per sink since start.");
+      out.family("herald_notifier_restarts_total", "counter",
+                 "Notifier restarts per sink since start.");
       for (auto& s : q.sinks)
-        out.sample("herald_notifier_restarts_total", double(s.restarts), "sink=\"" + label(s.name) + "\"");
+        out.sample("herald_notifier_restarts_total", double(s.restarts),
+                   "sink=\"" + label(s.name) + "\"");
     }
     std::string redis = registry_.redis_state();
-    out.family("herald_redis_up", "gauge", "1 when Redis answers, 0 when it is down (absent without Redis).");
+    out.family("herald_redis_up", "gauge",
+               "1 when Redis answers, 0 when it is down (absent without Redis).");
     if (redis != "disabled") {
       out.sample("herald_redis_up", redis == "ok" ? 1 : 0);
       auto lat = registry_.redis_latency_us();
@@ -260,7 +287,7 @@ void api::render_metrics(std::function<void(std::string)> done) {
   });
   if (!queue_) {
     one_done();
-    return one_done();  // no queue: its two parts are empty
+    return one_done(); // no queue: its two parts are empty
   }
   queue_->actors([p, one_done](std::vector<actor_info> infos) {
     {

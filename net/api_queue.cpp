@@ -1,8 +1,8 @@
 // The outbound-notification routes of CONTRACT §4: /notify, /queue/stats,
 // /dlq, and the opt-in registry (/optin/{sink}/{to}).
 #include "actors/event.hpp"
-#include "config/text.hpp"
 #include "actors/queue_protocol.hpp"
+#include "config/text.hpp"
 #include "config/time_format.hpp"
 #include "net/api.hpp"
 #include "net/monitor_json.hpp"
@@ -16,7 +16,9 @@ using nlohmann::json;
 
 namespace {
 
-api_response ok(const json& j, int status = 200) { return {status, json_text(j)}; }
+api_response ok(const json& j, int status = 200) {
+  return {status, json_text(j)};
+}
 
 const config::sink_config* find_sink(const config::herald_config& cfg, const std::string& name) {
   for (auto& s : cfg.sinks)
@@ -25,7 +27,9 @@ const config::sink_config* find_sink(const config::herald_config& cfg, const std
   return nullptr;
 }
 
-std::string decoded(const std::string& segment) { return decode_path_segment(segment); }
+std::string decoded(const std::string& segment) {
+  return decode_path_segment(segment);
+}
 
 std::vector<std::string> split(const std::string& rest) {
   std::vector<std::string> out;
@@ -44,13 +48,16 @@ json job_json(const persistence::job& j) {
   auto data = parse_json(j.data);
   json failed_at = nullptr;
   if (j.failed_at_ms > 0)
-    failed_at = rfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(j.failed_at_ms)));
-  return {{"job_id", j.id},
-          {"sink", j.sink},
-          {"attempts", j.attempts},
-          {"last_error", j.last_error},
-          {"failed_at", failed_at},
-          {"payload", {{"to", j.to}, {"text", j.text}, {"data", data.is_discarded() ? json::object() : data}}}};
+    failed_at =
+        rfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(j.failed_at_ms)));
+  return {
+      {"job_id", j.id},
+      {"sink", j.sink},
+      {"attempts", j.attempts},
+      {"last_error", j.last_error},
+      {"failed_at", failed_at},
+      {"payload",
+       {{"to", j.to}, {"text", j.text}, {"data", data.is_discarded() ? json::object() : data}}}};
 }
 
 } // namespace
@@ -85,20 +92,22 @@ bool api::handle_queue(const api_request& req, std::function<void(api_response)>
     uint64_t limit = 100;
     auto q = parse_query(req.query);
     if (auto it = q.find("limit"); it != q.end()) {
-      if (it->second.empty() || it->second.size() > 6 || it->second.find_first_not_of("0123456789") != std::string::npos)
+      if (it->second.empty() || it->second.size() > 6 ||
+          it->second.find_first_not_of("0123456789") != std::string::npos)
         return respond(json_error(400, "limit must be a number from 1 to 1000")), true;
       limit = std::stoull(it->second);
       if (limit < 1 || limit > 1000)
         return respond(json_error(400, "limit must be a number from 1 to 1000")), true;
     }
-    queue_->dlq_list(limit, [respond, no_answer](std::optional<std::vector<persistence::job>> jobs) {
-      if (!jobs)
-        return no_answer();
-      json list = json::array();
-      for (auto& j : *jobs)
-        list.push_back(job_json(j));
-      respond(ok({{"jobs", list}}));
-    });
+    queue_->dlq_list(limit,
+                     [respond, no_answer](std::optional<std::vector<persistence::job>> jobs) {
+                       if (!jobs)
+                         return no_answer();
+                       json list = json::array();
+                       for (auto& j : *jobs)
+                         list.push_back(job_json(j));
+                       respond(ok({{"jobs", list}}));
+                     });
     return true;
   }
   if (p.rfind("/api/v1/dlq/", 0) == 0) {

@@ -54,9 +54,9 @@ void connection_gate::finished(const ticket& t) {
     return;
   std::lock_guard<std::mutex> lock(mutex_);
   if (!t->listed)
-    return;  // evicted: its place is gone already
+    return; // evicted: its place is gone already
   t->listed = false;
-  pending_.erase(t->at);  // drops the list's reference; the caller still holds one
+  pending_.erase(t->at); // drops the list's reference; the caller still holds one
   --pending_count_;
 }
 

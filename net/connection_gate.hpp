@@ -51,7 +51,7 @@ private:
   mutable std::mutex mutex_;
   uint64_t max_pending_;
   uint64_t max_per_ip_;
-  std::list<ticket> pending_;  // oldest first
+  std::list<ticket> pending_; // oldest first
   uint64_t pending_count_ = 0;
   uint64_t evicted_ = 0;
   uint64_t refused_per_ip_ = 0;

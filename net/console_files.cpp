@@ -34,7 +34,8 @@ api_response api::console_file(const std::string& path) const {
   auto want = path == "/console" || path == "/console/" ? std::string("/console/index.html") : path;
   for (auto* f = console_files; f->path; ++f)
     if (want == f->path)
-      return {200, std::string(reinterpret_cast<const char*>(f->data), f->size), content_type(want)};
+      return {200, std::string(reinterpret_cast<const char*>(f->data), f->size),
+              content_type(want)};
   return json_error(404, "no such console file");
 }
 

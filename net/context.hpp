@@ -23,10 +23,10 @@ struct server_context {
   uint64_t max_body_bytes = 1 << 20;
   uint64_t max_header_bytes = 16 * 1024;
   std::chrono::milliseconds http_idle_timeout{60000};
-  std::chrono::milliseconds request_timeout{10000};  // line + headers of a request
-  std::vector<std::string> allowed_origins;           // server.allowed_origins
-  std::shared_ptr<connection_gate> gate;              // pending and per-IP limits
-  size_t io_threads = 1;  // threads running the io_context (1: no strands needed)
+  std::chrono::milliseconds request_timeout{10000}; // line + headers of a request
+  std::vector<std::string> allowed_origins;         // server.allowed_origins
+  std::shared_ptr<connection_gate> gate;            // pending and per-IP limits
+  size_t io_threads = 1; // threads running the io_context (1: no strands needed)
 };
 
 } // namespace herald::net

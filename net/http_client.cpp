@@ -49,12 +49,12 @@ bool parse_url(const std::string& url, url_parts& out) {
 namespace {
 
 // One request: resolve, connect, (handshake,) write, read; then `done` once.
-template <class Stream>
-class exchange : public std::enable_shared_from_this<exchange<Stream>> {
+template <class Stream> class exchange : public std::enable_shared_from_this<exchange<Stream>> {
 public:
   exchange(Stream stream, tcp::resolver resolver, url_parts url, http_request req,
            std::function<void(http_response)> done)
-      : stream_(std::move(stream)), resolver_(std::move(resolver)), url_(std::move(url)), done_(std::move(done)) {
+      : stream_(std::move(stream)), resolver_(std::move(resolver)), url_(std::move(url)),
+        done_(std::move(done)) {
     request_.method(http::verb::post);
     request_.target(url_.target);
     request_.version(11);
@@ -70,15 +70,16 @@ public:
   void start() {
     lowest().expires_after(timeout_);
     auto self = this->shared_from_this();
-    resolver_.async_resolve(url_.host, url_.port, [self](beast::error_code ec, tcp::resolver::results_type r) {
-      if (ec)
-        return self->finish(ec, "resolve");
-      self->lowest().async_connect(r, [self](beast::error_code ec, const tcp::endpoint&) {
-        if (ec)
-          return self->finish(ec, "connect");
-        self->handshake();
-      });
-    });
+    resolver_.async_resolve(
+        url_.host, url_.port, [self](beast::error_code ec, tcp::resolver::results_type r) {
+          if (ec)
+            return self->finish(ec, "resolve");
+          self->lowest().async_connect(r, [self](beast::error_code ec, const tcp::endpoint&) {
+            if (ec)
+              return self->finish(ec, "connect");
+            self->handshake();
+          });
+        });
   }
 
 private:
@@ -90,7 +91,8 @@ private:
       write();
     } else {
       if (!SSL_set_tlsext_host_name(stream_.native_handle(), url_.host.c_str()))
-        return finish(beast::error_code(int(::ERR_get_error()), asio::error::get_ssl_category()), "tls");
+        return finish(beast::error_code(int(::ERR_get_error()), asio::error::get_ssl_category()),
+                      "tls");
       stream_.set_verify_callback(asio::ssl::host_name_verification(url_.host));
       stream_.async_handshake(asio::ssl::stream_base::client, [self](beast::error_code ec) {
         if (ec)
@@ -105,9 +107,8 @@ private:
     http::async_write(stream_, request_, [self](beast::error_code ec, std::size_t) {
       if (ec)
         return self->finish(ec, "write");
-      http::async_read(self->stream_, self->buffer_, self->response_, [self](beast::error_code ec, std::size_t) {
-        self->finish(ec, "read");
-      });
+      http::async_read(self->stream_, self->buffer_, self->response_,
+                       [self](beast::error_code ec, std::size_t) { self->finish(ec, "read"); });
     });
   }
 
@@ -116,7 +117,8 @@ private:
       return;
     http_response out;
     if (ec) {
-      out.error = ec == beast::error::timeout ? std::string("timeout") : std::string(step) + ": " + ec.message();
+      out.error = ec == beast::error::timeout ? std::string("timeout")
+                                              : std::string(step) + ": " + ec.message();
     } else {
       out.status = int(response_.result_int());
       out.body = std::move(response_.body());
@@ -152,10 +154,13 @@ struct http_client::impl {
 http_client::http_client() : impl_(new impl) {
   impl_->tls.set_default_verify_paths();
   impl_->tls.set_verify_mode(asio::ssl::verify_peer);
-  impl_->thread = std::thread([this] { run_contained("http-client", [this] { impl_->io.run(); }); });
+  impl_->thread =
+      std::thread([this] { run_contained("http-client", [this] { impl_->io.run(); }); });
 }
 
-http_client::~http_client() { stop(); }
+http_client::~http_client() {
+  stop();
+}
 
 void http_client::stop() {
   if (!impl_->thread.joinable())
@@ -176,13 +181,13 @@ void http_client::post(http_request req, std::function<void(http_response)> done
     tcp::resolver resolver(impl_->io);
     if (url.tls) {
       beast::ssl_stream<beast::tcp_stream> stream(impl_->io, impl_->tls);
-      std::make_shared<exchange<beast::ssl_stream<beast::tcp_stream>>>(std::move(stream), std::move(resolver),
-                                                                       url, std::move(req), std::move(done))
+      std::make_shared<exchange<beast::ssl_stream<beast::tcp_stream>>>(
+          std::move(stream), std::move(resolver), url, std::move(req), std::move(done))
           ->start();
     } else {
       beast::tcp_stream stream(impl_->io);
-      std::make_shared<exchange<beast::tcp_stream>>(std::move(stream), std::move(resolver), url, std::move(req),
-                                                    std::move(done))
+      std::make_shared<exchange<beast::tcp_stream>>(std::move(stream), std::move(resolver), url,
+                                                    std::move(req), std::move(done))
           ->start();
     }
   });

@@ -9,7 +9,8 @@
 namespace herald::net {
 
 // Moves the body out of `req`.
-inline api_request to_api_request(boost::beast::http::request<boost::beast::http::string_body>& req) {
+inline api_request
+to_api_request(boost::beast::http::request<boost::beast::http::string_body>& req) {
   namespace http = boost::beast::http;
   api_request ar;
   auto target = std::string(req.target());

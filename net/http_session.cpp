@@ -73,10 +73,9 @@ private:
     // The first request must come within request_timeout; later ones on a
     // kept-alive connection may idle up to http_idle_timeout first.
     stream_.expires_after(pending_ ? ctx_.request_timeout : ctx_.http_idle_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                       self->on_read(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   // A browser request from a page of another origin: refused unless listed in
@@ -104,8 +103,9 @@ private:
     if (ec == http::error::body_limit)
       return reply(413, R"({"error":"request body larger than server.max_body_bytes"})", false);
     if (ec == http::error::header_limit)
-      return reply(431, R"({"error":"request headers larger than server.max_header_bytes"})", false);
-    if (ec)  // not HTTP at all: answer once and hang up
+      return reply(431, R"({"error":"request headers larger than server.max_header_bytes"})",
+                   false);
+    if (ec) // not HTTP at all: answer once and hang up
       return reply(400, R"({"error":"malformed HTTP request"})", false);
     auto& req = parser_->get();
     keep_alive_ = req.keep_alive();
@@ -118,7 +118,9 @@ private:
       return upgrade(req, ar.query);
     }
     if (path.rfind("/api/v1/", 0) == 0 && !cross_site_ok)
-      return reply(403, R"({"error":"cross-site request refused: Origin not in server.allowed_origins"})", keep_alive_);
+      return reply(
+          403, R"({"error":"cross-site request refused: Origin not in server.allowed_origins"})",
+          keep_alive_);
     if (path.rfind("/api/v1/", 0) == 0 || path == "/metrics" || path == "/console" ||
         path.rfind("/console/", 0) == 0) {
       ctx_.routes.handle(ar, [self = shared_from_this()](api_response r) {
@@ -133,7 +135,8 @@ private:
   }
 
   void upgrade(http::request<http::string_body>& req, const std::string& query) {
-    if (req.method() != http::verb::get || !contains_token(req[http::field::upgrade], "websocket") ||
+    if (req.method() != http::verb::get ||
+        !contains_token(req[http::field::upgrade], "websocket") ||
         !contains_token(req[http::field::connection], "upgrade"))
       return reply(426, R"({"error":"GET /ws needs a WebSocket upgrade"})", false);
     if (req[http::field::sec_websocket_version] != "13")
@@ -152,15 +155,17 @@ private:
       ++ctx_.counters.rejected_full;
       return reply(503, R"({"error":"server.max_connections reached"})", false);
     }
-    auto res = std::make_shared<http::response<http::empty_body>>(http::status::switching_protocols, 11);
+    auto res =
+        std::make_shared<http::response<http::empty_body>>(http::status::switching_protocols, 11);
     res->set(http::field::server, "herald");
     res->set(http::field::upgrade, "websocket");
     res->set(http::field::connection, "Upgrade");
     res->set(http::field::sec_websocket_accept, accept_key(key));
     stream_.expires_never();
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
-      self->on_upgraded(ec);
-    });
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                        self->on_upgraded(ec);
+                      });
   }
 
   void on_upgraded(beast::error_code ec) {
@@ -186,8 +191,8 @@ private:
 
   void reply(int status, std::string body, bool keep_alive,
              const std::string& content_type = "application/json") {
-    auto res = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(status), 11);
+    auto res =
+        std::make_shared<http::response<http::string_body>>(static_cast<http::status>(status), 11);
     res->set(http::field::server, "herald");
     res->set(http::field::content_type, content_type);
     res->set("X-Content-Type-Options", "nosniff");
@@ -198,12 +203,13 @@ private:
     res->body() = std::move(body);
     res->prepare_payload();
     stream_.expires_after(ctx_.http_idle_timeout);
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
-                        if (ec || !keep_alive)
-                          return self->close();
-                        self->do_read();
-                      });
+    http::async_write(
+        stream_, *res,
+        [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
+          if (ec || !keep_alive)
+            return self->close();
+          self->do_read();
+        });
   }
 
   void close() {

@@ -18,13 +18,20 @@ std::string base64url_decode(const std::string& in) {
   int bits = 0;
   for (char c : in) {
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '-' || c == '+') v = 62;
-    else if (c == '_' || c == '/') v = 63;
-    else if (c == '=') break;
-    else return {};
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '-' || c == '+')
+      v = 62;
+    else if (c == '_' || c == '/')
+      v = 63;
+    else if (c == '=')
+      break;
+    else
+      return {};
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
@@ -105,8 +112,8 @@ token_result verify_token(const std::string& token, const std::string& secret, i
 
 namespace herald::net {
 
-std::string sign_token(const std::string& sub, const std::vector<std::string>& channels, int64_t exp_s,
-                       const std::string& secret) {
+std::string sign_token(const std::string& sub, const std::vector<std::string>& channels,
+                       int64_t exp_s, const std::string& secret) {
   jwt_t* raw = nullptr;
   if (jwt_new(&raw) != 0)
     return {};
@@ -120,7 +127,7 @@ std::string sign_token(const std::string& sub, const std::vector<std::string>& c
   if (!out)
     return {};
   std::string token(out);
-  free(out);  // libjwt 1.x allocates with malloc
+  free(out); // libjwt 1.x allocates with malloc
   return token;
 }
 

@@ -10,12 +10,12 @@ namespace herald::net {
 
 struct token_claims {
   std::string sub;
-  std::vector<std::string> channels;  // allowed channel patterns
+  std::vector<std::string> channels; // allowed channel patterns
 };
 
 struct token_result {
   std::optional<token_claims> claims;
-  std::string error;  // why the token was refused, when claims is empty
+  std::string error; // why the token was refused, when claims is empty
 };
 
 // Verifies `token` against `secret` at time `now_s` (Unix seconds): the
@@ -28,8 +28,8 @@ token_result verify_token(const std::string& token, const std::string& secret, i
 bool reserved_subject(const std::string& sub);
 
 // An HS256 token with `sub`, `channels` and `exp`; empty on failure.
-std::string sign_token(const std::string& sub, const std::vector<std::string>& channels, int64_t exp_s,
-                       const std::string& secret);
+std::string sign_token(const std::string& sub, const std::vector<std::string>& channels,
+                       int64_t exp_s, const std::string& secret);
 
 // The console's live feed: a channel of its own, joined with a short-lived
 // token that only the server signs (its per-process console secret).

@@ -37,7 +37,9 @@ listener::listener(asio::io_context& ioc, tcp::endpoint endpoint, server_context
   port_ = acceptor_.local_endpoint().port();
 }
 
-void listener::run() { do_accept(); }
+void listener::run() {
+  do_accept();
+}
 
 void listener::stop() {
   asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
@@ -63,7 +65,7 @@ std::function<void(boost::system::error_code, tcp::socket)> listener::on_accept(
     if (ec) {
       // Out of file descriptors and the like: wait a little instead of spinning.
       auto now = std::chrono::steady_clock::now();
-      if (now - self->last_accept_warning_ > std::chrono::seconds(10)) {  // EMFILE repeats 20×/s
+      if (now - self->last_accept_warning_ > std::chrono::seconds(10)) { // EMFILE repeats 20×/s
         self->last_accept_warning_ = now;
         log::warn("net", "accept failed: " + ec.message() + " (repeats are not logged for 10 s)");
       }

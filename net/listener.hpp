@@ -30,7 +30,7 @@ private:
   boost::asio::steady_timer backoff_;
   server_context& ctx_;
   uint16_t port_ = 0;
-  std::chrono::steady_clock::time_point last_accept_warning_{};  // acceptor strand only
+  std::chrono::steady_clock::time_point last_accept_warning_{}; // acceptor strand only
 };
 
 } // namespace herald::net

@@ -16,8 +16,7 @@ constexpr auto answer_within = std::chrono::milliseconds(800);
 constexpr uint64_t sessions_shown = 200;
 
 // Waits for an asynchronous answer on this thread; nothing if it is late.
-template <class T, class Ask>
-std::optional<T> wait_for(Ask ask) {
+template <class T, class Ask> std::optional<T> wait_for(Ask ask) {
   auto p = std::make_shared<std::promise<std::optional<T>>>();
   auto f = p->get_future();
   ask([p](std::optional<T> v) { p->set_value(std::move(v)); });
@@ -27,9 +26,10 @@ std::optional<T> wait_for(Ask ask) {
 }
 } // namespace
 
-monitor_feed::monitor_feed(registry_client& registry, queue_client* queue, const server_counters& counters,
-                           std::chrono::milliseconds every)
-    : registry_(registry), queue_(queue), counters_(counters), thread_(every, [this] { publish_once(); }) {}
+monitor_feed::monitor_feed(registry_client& registry, queue_client* queue,
+                           const server_counters& counters, std::chrono::milliseconds every)
+    : registry_(registry), queue_(queue), counters_(counters),
+      thread_(every, [this] { publish_once(); }) {}
 
 void monitor_feed::publish_once() {
   // Nobody watching on this node: gather nothing.
@@ -55,10 +55,17 @@ void monitor_feed::publish_once() {
   std::string redis = registry_.redis_state();
   bool storage_ok = registry_.storage_healthy() && redis != "down";
   json snapshot{
-      {"t", std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count()},
+      {"t", std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count()},
       {"node_id", registry_.node_id()},
-      {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count()},
-      {"health", {{"status", storage_ok ? "ok" : "degraded"}, {"storage", storage_ok ? "ok" : "down"}, {"redis", redis}}},
+      {"uptime_s",
+       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
+           .count()},
+      {"health",
+       {{"status", storage_ok ? "ok" : "degraded"},
+        {"storage", storage_ok ? "ok" : "down"},
+        {"redis", redis}}},
       {"connections", counters_.active_connections.load()},
       {"total_messages", counters_.total_messages.load()},
       {"messages_in", counters_.messages_in.load()},

@@ -24,7 +24,7 @@ private:
   queue_client* queue_;
   const server_counters& counters_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
-  periodic_thread thread_;  // last: it starts publishing at once
+  periodic_thread thread_; // last: it starts publishing at once
 };
 
 } // namespace herald::net

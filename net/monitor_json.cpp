@@ -7,9 +7,15 @@ namespace herald::net {
 using nlohmann::json;
 
 json actor_json(const actor_info& a) {
-  json j{{"name", a.name},           {"kind", a.kind},       {"parent", a.parent.empty() ? json(nullptr) : json(a.parent)},
-         {"mailbox", a.mailbox},     {"processed", a.processed}, {"per_second", a.per_second},
-         {"failures", a.failures},   {"restarts", a.restarts},   {"state", a.state},
+  json j{{"name", a.name},
+         {"kind", a.kind},
+         {"parent", a.parent.empty() ? json(nullptr) : json(a.parent)},
+         {"mailbox", a.mailbox},
+         {"processed", a.processed},
+         {"per_second", a.per_second},
+         {"failures", a.failures},
+         {"restarts", a.restarts},
+         {"state", a.state},
          {"last_error", a.last_error.empty() ? json(nullptr) : json(a.last_error)}};
   if (a.kind == "session") {
     j["user"] = a.user;
@@ -17,11 +23,10 @@ json actor_json(const actor_info& a) {
     j["last_seen"] = a.last_seen ? json(rfc3339(*a.last_seen)) : json(nullptr);
     j["outbound"] = a.outbound;
   } else if (a.kind == "notifier" || a.kind == "queue") {
-    j["in_hand"] = a.outbound;  // jobs held (notifier: waiting + on the wire; queue: on notifiers)
+    j["in_hand"] = a.outbound; // jobs held (notifier: waiting + on the wire; queue: on notifiers)
   }
   return j;
 }
-
 
 json queue_stats_json(const queue_stats& st) {
   json sinks = json::array();
@@ -31,8 +36,8 @@ json queue_stats_json(const queue_stats& st) {
                      {"restarts", s.restarts},
                      {"failed", s.failed},
                      {"last_error", s.last_error}});
-  return {{"waiting", st.now.waiting}, {"active", st.now.active},   {"delayed", st.now.delayed},
-          {"completed", st.completed}, {"failed", st.failed},       {"dead", st.now.dead},
+  return {{"waiting", st.now.waiting},     {"active", st.now.active}, {"delayed", st.now.delayed},
+          {"completed", st.completed},     {"failed", st.failed},     {"dead", st.now.dead},
           {"dlq_refused", st.dlq_refused}, {"sinks", sinks}};
 }
 

@@ -22,7 +22,7 @@ private:
   registry_client& registry_;
   const server_counters& counters_;
   persistence::cluster_link& cluster_;
-  periodic_thread thread_;  // last: it starts reporting at once
+  periodic_thread thread_; // last: it starts reporting at once
 };
 
 } // namespace herald::net

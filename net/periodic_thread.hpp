@@ -46,7 +46,7 @@ private:
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
-  std::thread thread_;  // last: starts once everything above exists
+  std::thread thread_; // last: starts once everything above exists
 };
 
 } // namespace herald::net

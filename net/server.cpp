@@ -4,9 +4,9 @@
 #include "config/cores.hpp"
 #include "config/log.hpp"
 #include "net/api.hpp"
-#include "runtime/io_lender.hpp"
 #include "net/context.hpp"
 #include "net/listener.hpp"
+#include "runtime/io_lender.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -43,19 +43,18 @@ struct server::impl {
   std::shared_ptr<listener> acceptor;
   std::vector<std::thread> threads;
   size_t thread_count;
-  io_lender* actors = nullptr;  // runs CAF's actors on our threads while set
+  io_lender* actors = nullptr; // runs CAF's actors on our threads while set
 
   impl(const config::herald_config& c, registry_client& registry, queue_client* queue)
-      : cfg(c),
-        ioc(static_cast<int>(thread_count_for(c))),
-        routes(c, registry, counters, queue),
+      : cfg(c), ioc(static_cast<int>(thread_count_for(c))), routes(c, registry, counters, queue),
         ctx{registry, routes, counters, {}, {}, 0, 0, 0, {}, {}, {}, {}, 1},
         thread_count(thread_count_for(c)) {
     ctx.limits.max_message_bytes = static_cast<uint64_t>(c.server.max_message_bytes);
     ctx.limits.outbound_queue_max = static_cast<uint64_t>(c.session.outbound_queue_max);
     ctx.limits.close_timeout_ms = c.server.close_timeout.count();
     ctx.upgrade.jwt_secret = c.auth.jwt_secret;
-    ctx.upgrade.console_secret = random_secret();  // new each start: console tokens die with the process
+    ctx.upgrade.console_secret =
+        random_secret(); // new each start: console tokens die with the process
     routes.set_console_secret(ctx.upgrade.console_secret);
     ctx.upgrade.auth_required = c.auth.required;
     ctx.upgrade.max_channels = static_cast<uint64_t>(c.session.max_channels);
@@ -66,8 +65,9 @@ struct server::impl {
     ctx.request_timeout = c.server.request_timeout;
     ctx.allowed_origins = c.server.allowed_origins;
     ctx.upgrade.leeway_s = std::chrono::duration_cast<std::chrono::seconds>(c.auth.leeway).count();
-    ctx.gate = std::make_shared<connection_gate>(static_cast<uint64_t>(c.server.max_pending),
-                                                 static_cast<uint64_t>(c.server.max_connections_per_ip));
+    ctx.gate =
+        std::make_shared<connection_gate>(static_cast<uint64_t>(c.server.max_pending),
+                                          static_cast<uint64_t>(c.server.max_connections_per_ip));
     routes.set_gate(ctx.gate);
     ctx.io_threads = thread_count_for(c);
   }
@@ -94,7 +94,9 @@ server::server(const config::herald_config& cfg, registry_client& registry, queu
   }
 }
 
-server::~server() { stop(); }
+server::~server() {
+  stop();
+}
 
 void server::start(io_lender* actors) {
   impl_->acceptor->run();
@@ -111,11 +113,17 @@ void server::start(io_lender* actors) {
                        " with " + std::to_string(impl_->thread_count) + " I/O threads");
 }
 
-uint16_t server::port() const { return impl_->acceptor->port(); }
+uint16_t server::port() const {
+  return impl_->acceptor->port();
+}
 
-const server_counters& server::counters() const { return impl_->counters; }
+const server_counters& server::counters() const {
+  return impl_->counters;
+}
 
-void server::stop_accepting() { impl_->acceptor->stop(); }
+void server::stop_accepting() {
+  impl_->acceptor->stop();
+}
 
 void server::stop() {
   if (impl_->actors) {

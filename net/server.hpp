@@ -15,7 +15,8 @@ class server {
 public:
   // Throws std::runtime_error with a readable message when the address cannot be bound.
   // `queue` may be null (no outbound notifications).
-  server(const config::herald_config& cfg, registry_client& registry, queue_client* queue = nullptr);
+  server(const config::herald_config& cfg, registry_client& registry,
+         queue_client* queue = nullptr);
   ~server();
 
   // Runs the I/O threads; with `actors` given, CAF's actors run on them too

@@ -14,9 +14,12 @@ namespace herald::net {
 namespace {
 
 int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
   return -1;
 }
 
@@ -25,8 +28,8 @@ std::string percent_decode(std::string_view s, bool plus_is_space = true) {
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '+' && plus_is_space) {
       out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() &&
-               hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+    } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
+               hex_value(s[i + 2]) >= 0) {
       out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
       i += 2;
     } else {
@@ -45,7 +48,9 @@ upgrade_decision refuse(int status, std::string error) {
 
 } // namespace
 
-std::string decode_path_segment(std::string_view segment) { return percent_decode(segment, false); }
+std::string decode_path_segment(std::string_view segment) {
+  return percent_decode(segment, false);
+}
 
 std::map<std::string, std::string> parse_query(std::string_view query) {
   std::map<std::string, std::string> out;
@@ -103,7 +108,7 @@ upgrade_decision decide_upgrade(std::string_view query, std::string_view authori
   for (auto& name : wanted) {
     if (!seen.insert(name).second)
       continue;
-    if (seen.size() > settings.max_channels)  // checked as we go: a long list costs nothing
+    if (seen.size() > settings.max_channels) // checked as we go: a long list costs nothing
       return refuse(400, "more channels than session.max_channels");
     switch (check_channel(d.allowed, name)) {
       case channel_check::ok:

@@ -15,13 +15,13 @@ struct upgrade_settings {
   uint64_t max_channels = 100;
   // Per-process secret of console tokens (sub "console:…", channel herald.monitor only).
   std::string console_secret;
-  int64_t leeway_s = 60;  // auth.leeway
+  int64_t leeway_s = 60; // auth.leeway
 };
 
 struct upgrade_decision {
-  int status = 101;    // 101: accepted; otherwise the HTTP status to refuse with
-  std::string error;   // the reason, for the JSON body
-  std::string user;    // empty: anonymous
+  int status = 101;  // 101: accepted; otherwise the HTTP status to refuse with
+  std::string error; // the reason, for the JSON body
+  std::string user;  // empty: anonymous
   std::vector<std::string> allowed;
   std::vector<std::string> channels;
   std::string resume_id;

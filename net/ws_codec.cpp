@@ -45,7 +45,6 @@ std::string encode_close(uint16_t code, std::string_view reason) {
   return encode_frame(opcode::close, close_payload(code, reason));
 }
 
-
 size_t parser::fail(uint16_t code, const char* reason) {
   error_ = code;
   reason_ = reason;
@@ -75,7 +74,7 @@ size_t parser::parse(const char* data, size_t len, std::vector<message>& out) {
     } else if (plen == 127) {
       if (avail < 10)
         break;
-      if (f[2] & 0x80)  // RFC 6455 §5.2: the most significant bit must be 0
+      if (f[2] & 0x80) // RFC 6455 §5.2: the most significant bit must be 0
         return fail(1002, "bad frame length");
       plen = 0;
       for (int i = 0; i < 8; ++i)

@@ -53,9 +53,9 @@ private:
   size_t fail(uint16_t code, const char* reason);
   uint64_t max_;
   uint16_t error_ = 0;
-  const char* reason_ = "";  // a literal: one parser per connection, kept small
-  bool in_message_ = false;  // a fragmented text message is being reassembled
-  std::unique_ptr<std::string> partial_;  // made for a fragmented message only
+  const char* reason_ = "";              // a literal: one parser per connection, kept small
+  bool in_message_ = false;              // a fragmented text message is being reassembled
+  std::unique_ptr<std::string> partial_; // made for a fragmented message only
 };
 
 // The code and reason of a client's close frame; code 1005 when it has none.

@@ -39,7 +39,9 @@ thread_local char send_buffer[copy_limit];
 // cancellation on and off around the system call. Herald never cancels a
 // thread, so its socket writes (one per session in a fan-out) go to the
 // kernel directly.
-ssize_t sys_writev(int fd, const iovec* iov, int n) { return ::syscall(SYS_writev, fd, iov, n); }
+ssize_t sys_writev(int fd, const iovec* iov, int n) {
+  return ::syscall(SYS_writev, fd, iov, n);
+}
 
 ssize_t sys_send(int fd, const void* data, size_t size) {
   return ::syscall(SYS_sendto, fd, data, size, MSG_NOSIGNAL | MSG_DONTWAIT, nullptr, 0);
@@ -67,12 +69,8 @@ bool valid_close_code(uint16_t c) {
 
 ws_connection::ws_connection(tcp::socket socket, std::string leftover,
                              const connection_limits& limits, server_counters& counters)
-    : id_(next_id++),
-      fd_(socket.native_handle()),
-      limits_(limits),
-      counters_(counters),
-      socket_(std::move(socket)),
-      parser_(limits.max_message_bytes),
+    : id_(next_id++), fd_(socket.native_handle()), limits_(limits), counters_(counters),
+      socket_(std::move(socket)), parser_(limits.max_message_bytes),
       partial_(leftover.empty() ? nullptr : std::make_unique<std::string>(std::move(leftover))) {
   boost::system::error_code ec;
   socket_.non_blocking(true, ec);
@@ -105,7 +103,7 @@ void ws_connection::bind(std::shared_ptr<session_port> port) {
           return;
       self->report_control_frames();
       if (self->parser_.error()) {
-        self->reading_ = false;  // nobody reads the peer's answer: do not wait for it
+        self->reading_ = false; // nobody reads the peer's answer: do not wait for it
         self->partial_.reset();
         return self->start_close(self->parser_.error(), self->parser_.error_reason(), false);
       }
@@ -171,7 +169,7 @@ void ws_connection::write_one(wire_frame frame) {
         if (wqueue_.empty() || wclosed_)
           deferred = drop_writer_locked();
         else
-          rest.swap(wqueue_);  // queued meanwhile: this thread writes it too
+          rest.swap(wqueue_); // queued meanwhile: this thread writes it too
       }
       if (rest.empty()) {
         if (deferred)
@@ -183,7 +181,7 @@ void ws_connection::write_one(wire_frame frame) {
       rest.push_back(std::move(frame));
     }
   } else {
-    rest.push_back(std::move(frame));  // EAGAIN or an error: write_batch sees it again
+    rest.push_back(std::move(frame)); // EAGAIN or an error: write_batch sees it again
   }
   write_batch(std::move(rest));
 }
@@ -192,7 +190,8 @@ void ws_connection::write_one(wire_frame frame) {
 // shared tail); returns how many it wrote.
 int ws_connection::add_buffers(const wire_frame& f, iovec* out) {
   int n = 0;
-  out[n++] = {const_cast<char*>(f.head) + f.head_begin, static_cast<size_t>(f.head_end - f.head_begin)};
+  out[n++] = {const_cast<char*>(f.head) + f.head_begin,
+              static_cast<size_t>(f.head_end - f.head_begin)};
   if (!f.text.empty())
     out[n++] = {const_cast<char*>(f.text.data()), f.text.size()};
   if (f.tail && !f.tail->empty())
@@ -266,7 +265,7 @@ void ws_connection::submit(std::vector<wire_frame>&& frames, bool data) {
       for (auto& f : frames)
         wqueue_.push_back(std::move(f));
     if (writer_)
-      return;  // the current writer picks them up
+      return; // the current writer picks them up
     writer_ = direct_ = true;
     batch.swap(wqueue_);
   }
@@ -300,15 +299,17 @@ void ws_connection::write_batch(std::vector<wire_frame> batch) {
         deferred = finish_deferred_;
         finish_deferred_ = false;
       }
-      asio::post(socket_.get_executor(), [self = shared_from_this(), b = std::move(batch)]() mutable {
-        self->write_async(std::move(b));
-      });
+      asio::post(socket_.get_executor(),
+                 [self = shared_from_this(), b = std::move(batch)]() mutable {
+                   self->write_async(std::move(b));
+                 });
       if (deferred)
         post_finish();
       return;
     }
     if (had_close)
-      asio::post(socket_.get_executor(), [self = shared_from_this()] { self->after_close_frame(); });
+      asio::post(socket_.get_executor(),
+                 [self = shared_from_this()] { self->after_close_frame(); });
     batch.clear();
     bool deferred = false;
     {
@@ -331,13 +332,14 @@ void ws_connection::write_batch(std::vector<wire_frame> batch) {
 // True when a finish waited for the descriptor: the caller posts it.
 bool ws_connection::drop_writer_locked() {
   writer_ = false;
-  pong_waiting_ = false;  // the queue is written out, the pong with it
+  pong_waiting_ = false; // the queue is written out, the pong with it
   direct_ = false;
   return std::exchange(finish_deferred_, false);
 }
 
 void ws_connection::post_finish() {
-  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->finish(self->close_code_, self->resumable_); });
+  asio::post(socket_.get_executor(),
+             [self = shared_from_this()] { self->finish(self->close_code_, self->resumable_); });
 }
 
 // Lets go of the raw descriptor; a finish that waited for it runs now.
@@ -346,7 +348,7 @@ void ws_connection::release_writer() {
   {
     std::lock_guard<spin_lock> lock(wmutex_);
     if (!direct_ && writer_)
-      return;  // handed over to the strand's async write, which still holds the token
+      return; // handed over to the strand's async write, which still holds the token
     direct_ = false;
     deferred = finish_deferred_;
     finish_deferred_ = false;
@@ -358,7 +360,7 @@ void ws_connection::release_writer() {
 // Writes as much of `batch` as the socket takes now; leaves the rest in it.
 ws_connection::write_result ws_connection::write_nonblocking(std::vector<wire_frame>& batch) {
   iovec iov[max_buffers];
-  size_t done = 0;  // frames fully written
+  size_t done = 0; // frames fully written
   uint64_t data_written = 0;
   auto result = write_result::done;
   while (done < batch.size()) {
@@ -404,7 +406,8 @@ void ws_connection::write_async(std::vector<wire_frame> batch) {
   async_->frames = std::move(batch);
   auto& buffers = async_->buffers;
   for (auto& f : async_->frames) {
-    buffers.emplace_back(asio::buffer(f.head + f.head_begin, static_cast<size_t>(f.head_end - f.head_begin)));
+    buffers.emplace_back(
+        asio::buffer(f.head + f.head_begin, static_cast<size_t>(f.head_end - f.head_begin)));
     if (!f.text.empty())
       buffers.emplace_back(asio::buffer(f.text));
     if (f.tail && !f.tail->empty())
@@ -436,7 +439,7 @@ void ws_connection::on_async_written(boost::system::error_code ec) {
   }
   counters_.total_messages += data;
   ++counters_.socket_writes;
-  async_.reset();  // a burst is over: keep no big buffers
+  async_.reset(); // a burst is over: keep no big buffers
   if (had_close)
     after_close_frame();
   std::vector<wire_frame> batch;
@@ -463,10 +466,9 @@ void ws_connection::after_close_frame() {
 // ---- read side (strand) ------------------------------------------------------
 
 void ws_connection::do_read() {
-  socket_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](
-                                                 boost::system::error_code ec) {
-    self->on_readable(ec);
-  });
+  socket_.async_wait(
+      tcp::socket::wait_read,
+      [self = shared_from_this()](boost::system::error_code ec) { self->on_readable(ec); });
 }
 
 void ws_connection::on_readable(boost::system::error_code ec) {
@@ -479,7 +481,7 @@ void ws_connection::on_readable(boost::system::error_code ec) {
     auto n = socket_.read_some(asio::buffer(read_buffer, read_chunk), ec);
     if (ec == asio::error::would_block)
       break;
-    if (ec)  // EOF or reset without a close frame: the client may resume
+    if (ec) // EOF or reset without a close frame: the client may resume
       return finish(close_code_, resumable_);
     msgs.clear();
     if (!partial_) {
@@ -505,7 +507,8 @@ void ws_connection::on_readable(boost::system::error_code ec) {
       return start_close(close_code::too_big, "message too big", false);
     }
     if (parser_.error()) {
-      log::debug("net", "connection " + std::to_string(id_) + ": " + std::string(parser_.error_reason()));
+      log::debug("net",
+                 "connection " + std::to_string(id_) + ": " + std::string(parser_.error_reason()));
       reading_ = false;
       partial_.reset();
       return start_close(parser_.error(), parser_.error_reason(), false);
@@ -556,7 +559,7 @@ bool ws_connection::handle(ws::message& m) {
       return true;
     case ws::opcode::close: {
       reading_ = false;
-      if (close_sent_) {  // the answer to our close
+      if (close_sent_) { // the answer to our close
         finish(close_code_, resumable_);
         return false;
       }
@@ -598,7 +601,7 @@ void ws_connection::start_close(uint16_t code, std::string_view reason, bool res
   close_code_ = code;
   resumable_ = resumable;
   close_sent_ = true;
-  if (!reading_)  // a protocol violation: the session ends now
+  if (!reading_) // a protocol violation: the session ends now
     tell_session(code, resumable);
   close_timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
   close_timer_->expires_after(std::chrono::milliseconds(limits_.close_timeout_ms));
@@ -619,7 +622,7 @@ void ws_connection::abort_close(uint16_t code, std::string_view reason, bool res
     std::lock_guard<spin_lock> lock(wmutex_);
     idle = !writer_ && wqueue_.empty();
     if (idle)
-      writer_ = true;  // keep every other writer off while we offer the close frame
+      writer_ = true; // keep every other writer off while we offer the close frame
   }
   if (idle && !close_sent_) {
     // Offer the close frame only if the socket takes it right now.
@@ -645,7 +648,7 @@ void ws_connection::finish(uint16_t code, bool resumable) {
     std::lock_guard<spin_lock> lock(wmutex_);
     wclosed_ = true;
     wqueue_.clear();
-    if (direct_) {  // another thread is in writev on the descriptor: close after it
+    if (direct_) { // another thread is in writev on the descriptor: close after it
       finish_deferred_ = true;
       return;
     }

@@ -14,7 +14,7 @@
 #include <boost/asio/strand.hpp>
 
 #include <memory>
-#include <mutex>  // std::lock_guard
+#include <mutex> // std::lock_guard
 
 namespace herald::net {
 
@@ -41,8 +41,8 @@ public:
 private:
   // Frames on the wire are out_frames with their header written in place.
   using wire_frame = out_frame;
-  static constexpr uint8_t flag_data = 1;   // counts as a message written to the client
-  static constexpr uint8_t flag_close = 2;  // our close frame: nothing follows it
+  static constexpr uint8_t flag_data = 1;  // counts as a message written to the client
+  static constexpr uint8_t flag_close = 2; // our close frame: nothing follows it
   static void frame_in_place(out_frame& f, ws::opcode op, uint8_t flags);
   static wire_frame control_frame(ws::opcode op, std::string_view payload);
   static size_t wire_size(const wire_frame& f) {
@@ -63,7 +63,7 @@ private:
   void write_batch(std::vector<wire_frame> batch);
   write_result write_nonblocking(std::vector<wire_frame>& batch);
   void release_writer();
-  bool drop_writer_locked();  // wmutex_ held
+  bool drop_writer_locked(); // wmutex_ held
   void post_finish();
 
   // --- strand ----------------------------------------------------------------
@@ -87,7 +87,7 @@ private:
   // a fan-out loads those lines of each connection ahead of its turn.
   uint64_t id_;
   int fd_;
-  const connection_limits& limits_;  // the server's, which outlives every connection
+  const connection_limits& limits_; // the server's, which outlives every connection
   server_counters& counters_;
 
   // Write side, guarded by wmutex_. `writer_` is the token of the one thread
@@ -97,18 +97,18 @@ private:
   std::vector<wire_frame> wqueue_;
   bool writer_ = false;
   bool direct_ = false;
-  bool data_closed_ = false;  // a close frame is queued: no more data frames
-  bool wclosed_ = false;      // the socket is finished: nothing more is written
+  bool data_closed_ = false; // a close frame is queued: no more data frames
+  bool wclosed_ = false;     // the socket is finished: nothing more is written
   bool finish_deferred_ = false;
-  bool pong_waiting_ = false;  // a pong is queued and not yet written
+  bool pong_waiting_ = false; // a pong is queued and not yet written
 
   tcp::socket socket_;
 
   // Strand only.
-  std::unique_ptr<asio::steady_timer> close_timer_;  // made when a close starts
+  std::unique_ptr<asio::steady_timer> close_timer_; // made when a close starts
   std::shared_ptr<session_port> port_;
   ws::parser parser_;
-  std::unique_ptr<std::string> partial_;  // unparsed bytes of an incomplete frame, if any
+  std::unique_ptr<std::string> partial_; // unparsed bytes of an incomplete frame, if any
   // Only while Asio writes for a client that is not keeping up.
   struct async_write_state {
     std::vector<wire_frame> frames;
@@ -116,8 +116,8 @@ private:
   };
   std::unique_ptr<async_write_state> async_;
   bool reading_ = false;
-  uint32_t control_frames_ = 0;  // pings and pongs of this read, not yet told to the session
-  bool close_sent_ = false;  // our close frame is queued or out
+  uint32_t control_frames_ = 0; // pings and pongs of this read, not yet told to the session
+  bool close_sent_ = false;     // our close frame is queued or out
   bool close_written_ = false;
   bool finished_ = false;
   uint16_t close_code_ = close_code::abnormal;

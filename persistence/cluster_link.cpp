@@ -43,8 +43,8 @@ return out
 } // namespace
 
 std::string bus_message::encode() const {
-  nlohmann::json j{{"v", 1}, {"o", origin}, {"k", std::string(1, target)}, {"n", name},
-                   {"id", event_id}, {"tail", tail}};
+  nlohmann::json j{{"v", 1},    {"o", origin},    {"k", std::string(1, target)},
+                   {"n", name}, {"id", event_id}, {"tail", tail}};
   if (!pos.empty())
     j["p"] = pos.to_string();
   return json_text(j);
@@ -74,7 +74,8 @@ std::optional<bus_message> bus_message::decode(const std::string& payload) {
     return it != j.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
   };
   auto o = str("o"), k = str("k"), n = str("n"), id = str("id"), tail = str("tail");
-  if (!o || !k || !n || !id || !tail || k->size() != 1 || std::string("ucb").find((*k)[0]) == std::string::npos)
+  if (!o || !k || !n || !id || !tail || k->size() != 1 ||
+      std::string("ucb").find((*k)[0]) == std::string::npos)
     return std::nullopt;
   if (n->size() > 256 || id->size() > 64 || !well_formed_tail(*tail))
     return std::nullopt;
@@ -89,7 +90,8 @@ std::optional<bus_message> bus_message::decode(const std::string& payload) {
 }
 
 cluster_link::cluster_link(redis_manager& redis, std::string key_prefix, std::string node_id,
-                           std::chrono::milliseconds node_ttl, std::chrono::milliseconds presence_retain)
+                           std::chrono::milliseconds node_ttl,
+                           std::chrono::milliseconds presence_retain)
     : redis_(redis), prefix_(std::move(key_prefix)), node_id_(std::move(node_id)),
       node_ttl_(node_ttl), presence_retain_(presence_retain) {
   redis_.subscribe(key("bus"));
@@ -104,7 +106,8 @@ void cluster_link::on_bus_message(std::function<void(bus_message)> fn) {
   });
 }
 
-void cluster_link::publish(const bus_message& msg, std::function<void(std::optional<uint64_t>)> done) {
+void cluster_link::publish(const bus_message& msg,
+                           std::function<void(std::optional<uint64_t>)> done) {
   redis_.submit({{"PUBLISH", key("bus"), msg.encode()}},
                 [done = std::move(done)](bool ok, std::vector<redis_reply> r, const std::string&) {
                   if (!ok || r.empty() || r[0].type != redis_reply::kind::integer)
@@ -116,35 +119,37 @@ void cluster_link::publish(const bus_message& msg, std::function<void(std::optio
 
 void cluster_link::set_presence(const std::string& user, uint64_t sessions, int64_t last_seen_ms) {
   auto k = key("presence:" + user);
-  redis_.submit({{"HSET", k, node_id_, std::to_string(sessions) + ":" + std::to_string(last_seen_ms)},
-                 {"PEXPIRE", k, std::to_string(presence_retain_.count())}},
-                nullptr);
+  redis_.submit(
+      {{"HSET", k, node_id_, std::to_string(sessions) + ":" + std::to_string(last_seen_ms)},
+       {"PEXPIRE", k, std::to_string(presence_retain_.count())}},
+      nullptr);
 }
 
 void cluster_link::presence(const std::string& user,
                             std::function<void(std::optional<cluster_presence>)> done) {
   auto self_id = node_id_;
-  redis_.submit({{"EVAL", presence_script, "1", key("presence:" + user), key("node:")}},
-                [done = std::move(done), self_id](bool ok, std::vector<redis_reply> r, const std::string&) {
-                  if (!ok || r.empty() || r[0].type != redis_reply::kind::array)
-                    return done(std::nullopt);
-                  cluster_presence out;
-                  auto& f = r[0].elements;
-                  for (size_t i = 0; i + 1 < f.size(); i += 2) {
-                    if (f[i].str == self_id)
-                      continue;  // this node answers for itself, exactly
-                    auto& v = f[i + 1].str;
-                    auto colon = v.find(':');
-                    if (colon == std::string::npos)
-                      continue;
-                    try {
-                      out.sessions += std::stoull(v.substr(0, colon));
-                      out.last_seen_ms = std::max<int64_t>(out.last_seen_ms, std::stoll(v.substr(colon + 1)));
-                    } catch (const std::exception&) {
-                    }
-                  }
-                  done(out);
-                });
+  redis_.submit(
+      {{"EVAL", presence_script, "1", key("presence:" + user), key("node:")}},
+      [done = std::move(done), self_id](bool ok, std::vector<redis_reply> r, const std::string&) {
+        if (!ok || r.empty() || r[0].type != redis_reply::kind::array)
+          return done(std::nullopt);
+        cluster_presence out;
+        auto& f = r[0].elements;
+        for (size_t i = 0; i + 1 < f.size(); i += 2) {
+          if (f[i].str == self_id)
+            continue; // this node answers for itself, exactly
+          auto& v = f[i + 1].str;
+          auto colon = v.find(':');
+          if (colon == std::string::npos)
+            continue;
+          try {
+            out.sessions += std::stoull(v.substr(0, colon));
+            out.last_seen_ms = std::max<int64_t>(out.last_seen_ms, std::stoll(v.substr(colon + 1)));
+          } catch (const std::exception&) {
+          }
+        }
+        done(out);
+      });
 }
 
 void cluster_link::report(const node_stats& stats) {
@@ -159,7 +164,8 @@ void cluster_link::report(const node_stats& stats) {
                 nullptr);
 }
 
-void cluster_link::totals(std::function<void(std::optional<std::pair<uint64_t, node_stats>>)> done) {
+void cluster_link::totals(
+    std::function<void(std::optional<std::pair<uint64_t, node_stats>>)> done) {
   redis_.submit({{"EVAL", totals_script, "1", key("nodes"), key("node:")}},
                 [done = std::move(done)](bool ok, std::vector<redis_reply> r, const std::string&) {
                   if (!ok || r.empty() || r[0].type != redis_reply::kind::array)

@@ -18,20 +18,20 @@
 namespace herald::persistence {
 
 struct bus_message {
-  std::string origin;  // node id of the publisher
-  char target = 'b';   // 'u' user, 'c' channel, 'b' broadcast
-  std::string name;    // user or channel
+  std::string origin; // node id of the publisher
+  char target = 'b';  // 'u' user, 'c' channel, 'b' broadcast
+  std::string name;   // user or channel
   std::string event_id;
-  std::string tail;    // the encoded event frame after its seq
-  inbox_pos pos;       // where the origin stored it (user events), else empty
+  std::string tail; // the encoded event frame after its seq
+  inbox_pos pos;    // where the origin stored it (user events), else empty
 
   std::string encode() const;
   static std::optional<bus_message> decode(const std::string& payload);
 };
 
 struct cluster_presence {
-  uint64_t sessions = 0;       // live sockets on other nodes
-  int64_t last_seen_ms = -1;   // newest last seen on other nodes; -1: never
+  uint64_t sessions = 0;     // live sockets on other nodes
+  int64_t last_seen_ms = -1; // newest last seen on other nodes; -1: never
 };
 
 using node_stats = std::map<std::string, int64_t>;

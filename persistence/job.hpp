@@ -15,8 +15,8 @@ struct job {
   std::string sink;
   std::string to;
   std::string text;
-  std::string data = "{}";  // JSON text
-  uint32_t attempts = 0;    // attempts made so far
+  std::string data = "{}"; // JSON text
+  uint32_t attempts = 0;   // attempts made so far
   job_state state = job_state::waiting;
   int64_t created_ms = 0;
   int64_t run_at_ms = 0;

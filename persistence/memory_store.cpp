@@ -53,12 +53,15 @@ namespace herald::persistence {
 
 namespace {
 bool due(const job& j, int64_t now_ms) {
-  return ((j.state == job_state::waiting || j.state == job_state::delayed) && j.run_at_ms <= now_ms) ||
+  return ((j.state == job_state::waiting || j.state == job_state::delayed) &&
+          j.run_at_ms <= now_ms) ||
          (j.state == job_state::active && j.lease_until_ms < now_ms);
 }
 } // namespace
 
-void memory_store::job_add(const job& j) { jobs_[j.id] = j; }
+void memory_store::job_add(const job& j) {
+  jobs_[j.id] = j;
+}
 
 std::vector<job> memory_store::job_claim(const std::string& sink, size_t max, int64_t now_ms,
                                          int64_t lease_until_ms) {
@@ -67,7 +70,8 @@ std::vector<job> memory_store::job_claim(const std::string& sink, size_t max, in
     if (j.sink == sink && due(j, now_ms))
       ready.push_back(&j);
   std::sort(ready.begin(), ready.end(), [](const job* a, const job* b) {
-    return std::tie(a->run_at_ms, a->created_ms, a->id) < std::tie(b->run_at_ms, b->created_ms, b->id);
+    return std::tie(a->run_at_ms, a->created_ms, a->id) <
+           std::tie(b->run_at_ms, b->created_ms, b->id);
   });
   std::vector<job> out;
   for (auto* j : ready) {
@@ -80,7 +84,9 @@ std::vector<job> memory_store::job_claim(const std::string& sink, size_t max, in
   return out;
 }
 
-void memory_store::job_finish(const std::string& id) { jobs_.erase(id); }
+void memory_store::job_finish(const std::string& id) {
+  jobs_.erase(id);
+}
 
 void memory_store::job_reschedule(const std::string& id, uint32_t attempts, int64_t run_at_ms,
                                   const std::string& error) {
@@ -131,7 +137,8 @@ std::vector<job> memory_store::dlq_list(size_t limit) {
   for (auto& [id, j] : jobs_)
     if (j.state == job_state::dead)
       out.push_back(j);
-  std::sort(out.begin(), out.end(), [](const job& a, const job& b) { return a.failed_at_ms > b.failed_at_ms; });
+  std::sort(out.begin(), out.end(),
+            [](const job& a, const job& b) { return a.failed_at_ms > b.failed_at_ms; });
   if (out.size() > limit)
     out.resize(limit);
   return out;

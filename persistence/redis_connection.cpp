@@ -7,8 +7,8 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
-#include <memory>
 #include <cstring>
+#include <memory>
 #include <poll.h>
 
 namespace herald::persistence {
@@ -93,7 +93,8 @@ void* create_array(const redisReadTask* task, int elements) {
   if (elements < 0 || uint64_t(elements) > reply_elements_limit.load(std::memory_order_relaxed))
     return nullptr;
   redisReply** table = nullptr;
-  if (elements > 0 && !(table = static_cast<redisReply**>(calloc(size_t(elements), sizeof(redisReply*)))))
+  if (elements > 0 &&
+      !(table = static_cast<redisReply**>(calloc(size_t(elements), sizeof(redisReply*)))))
     return nullptr;
   auto* r = new_reply(task, REDIS_REPLY_ARRAY);
   if (!r) {
@@ -112,14 +113,18 @@ void* create_integer(const redisReadTask* task, long long value) {
   return r;
 }
 
-void* create_nil(const redisReadTask* task) { return new_reply(task, REDIS_REPLY_NIL); }
+void* create_nil(const redisReadTask* task) {
+  return new_reply(task, REDIS_REPLY_NIL);
+}
 
 redisReplyObjectFunctions capped_functions{create_string, create_array, create_integer, create_nil,
                                            freeReplyObject};
 
 } // namespace
 
-void set_max_reply_elements(uint64_t n) { reply_elements_limit.store(n); }
+void set_max_reply_elements(uint64_t n) {
+  reply_elements_limit.store(n);
+}
 
 std::vector<redis_reply> decode_replies(const std::string& bytes, bool& protocol_error) {
   std::unique_ptr<redisReader, decltype(&redisReaderFree)> reader(
@@ -199,7 +204,8 @@ std::string redis_endpoint::display() const {
   return host + ":" + std::to_string(port) + "/" + std::to_string(db);
 }
 
-redis_connection::redis_connection(const redis_endpoint& where, std::chrono::milliseconds connect_timeout,
+redis_connection::redis_connection(const redis_endpoint& where,
+                                   std::chrono::milliseconds connect_timeout,
                                    std::chrono::milliseconds command_timeout)
     : where_(where.display()) {
   ctx_ = redisConnectWithTimeout(where.host.c_str(), where.port, to_timeval(connect_timeout));
@@ -234,7 +240,9 @@ redis_connection::~redis_connection() {
     redisFree(ctx_);
 }
 
-void redis_connection::fail(const std::string& what) { throw store_error("redis " + where_ + ": " + what); }
+void redis_connection::fail(const std::string& what) {
+  throw store_error("redis " + where_ + ": " + what);
+}
 
 void redis_connection::append(const redis_command& command) {
   std::vector<const char*> argv;

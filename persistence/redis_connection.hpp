@@ -21,7 +21,7 @@ struct redis_endpoint {
   std::string password;
   // "redis://[[user]:password@]host[:port][/db]"; empty optional + `error` when it is not.
   static std::optional<redis_endpoint> parse(const std::string& url, std::string& error);
-  std::string display() const;  // host:port/db, without the password
+  std::string display() const; // host:port/db, without the password
 };
 
 // The replies in `bytes` (RESP as a server sends it), in order, through
@@ -53,7 +53,7 @@ public:
 
 private:
   [[noreturn]] void fail(const std::string& what);
-  void append(const redis_command& command);  // into hiredis's output buffer
+  void append(const redis_command& command); // into hiredis's output buffer
   redisContext* ctx_ = nullptr;
   std::string where_;
 };

@@ -28,16 +28,25 @@ std::chrono::milliseconds backoff_delay(const redis_options& o, int attempt) {
 
 redis_manager::redis_manager(redis_options options) : options_(std::move(options)) {}
 
-redis_manager::~redis_manager() { stop(); }
+redis_manager::~redis_manager() {
+  stop();
+}
 
-void redis_manager::subscribe(std::string channel) { channels_.insert(std::move(channel)); }
-void redis_manager::on_message(message_fn fn) { on_message_ = std::move(fn); }
-void redis_manager::on_connected(std::function<void()> fn) { on_connected_ = std::move(fn); }
+void redis_manager::subscribe(std::string channel) {
+  channels_.insert(std::move(channel));
+}
+void redis_manager::on_message(message_fn fn) {
+  on_message_ = std::move(fn);
+}
+void redis_manager::on_connected(std::function<void()> fn) {
+  on_connected_ = std::move(fn);
+}
 
 void redis_manager::start() {
   command_thread_ = std::thread([this] { run_contained("redis", [this] { command_loop(); }); });
   if (!channels_.empty())
-    subscriber_thread_ = std::thread([this] { run_contained("redis", [this] { subscriber_loop(); }); });
+    subscriber_thread_ =
+        std::thread([this] { run_contained("redis", [this] { subscriber_loop(); }); });
   else
     subscriber_up_ = true;
 }
@@ -84,11 +93,14 @@ void redis_manager::submit(std::vector<redis_command> commands, done_fn done) {
 std::vector<redis_reply> redis_manager::call(std::vector<redis_command> commands) {
   auto result = std::make_shared<std::promise<std::pair<std::vector<redis_reply>, std::string>>>();
   auto future = result->get_future();
-  submit(std::move(commands), [result](bool ok, std::vector<redis_reply> replies, const std::string& error) {
-    result->set_value({std::move(replies), ok ? std::string() : (error.empty() ? "failed" : error)});
-  });
+  submit(std::move(commands),
+         [result](bool ok, std::vector<redis_reply> replies, const std::string& error) {
+           result->set_value(
+               {std::move(replies), ok ? std::string() : (error.empty() ? "failed" : error)});
+         });
   // The command thread answers within command_timeout; the margin covers its queue.
-  if (future.wait_for(options_.command_timeout * 2 + std::chrono::milliseconds(500)) != std::future_status::ready)
+  if (future.wait_for(options_.command_timeout * 2 + std::chrono::milliseconds(500)) !=
+      std::future_status::ready)
     throw store_error("redis: no answer within command_timeout");
   auto [replies, error] = future.get();
   if (!error.empty())
@@ -148,7 +160,8 @@ void redis_manager::command_loop() {
         auto pong = conn->pipeline({{"PING"}});
         if (pong.empty() || pong[0].is_error())
           throw store_error("redis: PING refused: " + (pong.empty() ? std::string() : pong[0].str));
-        latency_us_ = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - t0).count();
+        latency_us_ =
+            std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - t0).count();
         if (attempt > 0)
           ++reconnects_;
         attempt = 0;
@@ -169,7 +182,7 @@ void redis_manager::command_loop() {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait_until(lock, next_ping, [&] { return stopping_ || !queue_.empty(); });
       if (stopping_)
-        return;  // the connection closes as `conn` goes
+        return; // the connection closes as `conn` goes
       while (!queue_.empty() && batch.size() < max_requests_per_turn) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -179,7 +192,8 @@ void redis_manager::command_loop() {
       if (batch.empty()) {
         auto t0 = clock::now();
         auto r = conn->pipeline({{"PING"}});
-        latency_us_ = std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - t0).count();
+        latency_us_ =
+            std::chrono::duration_cast<std::chrono::microseconds>(clock::now() - t0).count();
         next_ping = clock::now() + options_.health_interval;
         continue;
       }
@@ -189,8 +203,9 @@ void redis_manager::command_loop() {
       auto replies = conn->pipeline(all);
       size_t at = 0;
       for (auto& r : batch) {
-        std::vector<redis_reply> mine(std::make_move_iterator(replies.begin() + long(at)),
-                                      std::make_move_iterator(replies.begin() + long(at + r.commands.size())));
+        std::vector<redis_reply> mine(
+            std::make_move_iterator(replies.begin() + long(at)),
+            std::make_move_iterator(replies.begin() + long(at + r.commands.size())));
         at += r.commands.size();
         if (r.done)
           contain("redis", [&] { r.done(true, std::move(mine), {}); });

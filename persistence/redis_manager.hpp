@@ -31,12 +31,14 @@ struct redis_options {
   std::chrono::milliseconds health_interval{1000};
   std::chrono::milliseconds backoff_min{100};
   std::chrono::milliseconds backoff_max{5000};
-  size_t queue_max = 100000;  // requests waiting for the command connection; beyond → refused at once
+  size_t queue_max =
+      100000; // requests waiting for the command connection; beyond → refused at once
 };
 
 class redis_manager {
 public:
-  using done_fn = std::function<void(bool ok, std::vector<redis_reply> replies, const std::string& error)>;
+  using done_fn =
+      std::function<void(bool ok, std::vector<redis_reply> replies, const std::string& error)>;
   using message_fn = std::function<void(const std::string& channel, const std::string& payload)>;
 
   explicit redis_manager(redis_options options);
@@ -67,8 +69,8 @@ public:
   int64_t latency_us() const { return latency_us_.load(); }
   uint64_t reconnects() const { return reconnects_.load(); }
   uint64_t resubscribes() const { return resubscribes_.load(); }
-  uint64_t refused() const { return refused_.load(); }  // requests turned away by queue_max
-  size_t waiting() const;  // requests queued, not yet sent
+  uint64_t refused() const { return refused_.load(); } // requests turned away by queue_max
+  size_t waiting() const;                              // requests queued, not yet sent
   const redis_options& options() const { return options_; }
 
 private:

@@ -10,7 +10,7 @@ struct redis_reply {
   enum class kind { nil, integer, string, status, error, array };
   kind type = kind::nil;
   int64_t integer = 0;
-  std::string str;  // string, status and error replies
+  std::string str; // string, status and error replies
   std::vector<redis_reply> elements;
 
   bool is_error() const { return type == kind::error; }

@@ -30,8 +30,8 @@ std::string field(const redis_reply& fields, const std::string& name) {
 
 redis_store::redis_store(redis_manager& redis, std::string key_prefix, inbox_limits limits,
                          std::string consumer, std::vector<std::string> sinks)
-    : redis_(redis), prefix_(std::move(key_prefix)), limits_(limits), consumer_(std::move(consumer)),
-      sinks_(std::move(sinks)) {}
+    : redis_(redis), prefix_(std::move(key_prefix)), limits_(limits),
+      consumer_(std::move(consumer)), sinks_(std::move(sinks)) {}
 
 redis_reply redis_store::one(redis_command command) {
   auto replies = redis_.call({std::move(command)});
@@ -61,7 +61,8 @@ inbox_pos redis_store::inbox_append(const std::string& user, const std::string& 
       replies[0].str.find("equal or smaller") != std::string::npos)
     replies = append("*");
   if (replies.empty() || replies[0].is_error())
-    throw store_error("redis: XADD failed: " + (replies.empty() ? std::string("no reply") : replies[0].str));
+    throw store_error("redis: XADD failed: " +
+                      (replies.empty() ? std::string("no reply") : replies[0].str));
   auto pos = inbox_pos::parse(replies[0].str);
   if (!pos)
     throw store_error("redis: XADD answered an unexpected id " + replies[0].str);
@@ -73,8 +74,11 @@ std::vector<inbox_item> redis_store::inbox_pending(const std::string& user, int6
   auto oldest = static_cast<uint64_t>(std::max<int64_t>(0, now_ms - limits_.ttl.count()));
   // Newer than the cursor and than the ttl; the newest inbox_max of them.
   inbox_pos floor = std::max(after, inbox_pos{oldest, 0});
-  std::string start = floor.empty() ? "-" : (after < inbox_pos{oldest, 0} ? floor.to_string() : "(" + floor.to_string());
-  auto r = one({"XREVRANGE", inbox_key(user), "+", start, "COUNT", std::to_string(limits_.max_events)});
+  std::string start =
+      floor.empty() ? "-"
+                    : (after < inbox_pos{oldest, 0} ? floor.to_string() : "(" + floor.to_string());
+  auto r =
+      one({"XREVRANGE", inbox_key(user), "+", start, "COUNT", std::to_string(limits_.max_events)});
   std::vector<inbox_item> out;
   for (auto it = r.elements.rbegin(); it != r.elements.rend(); ++it) {
     if (it->elements.size() < 2)
@@ -84,7 +88,8 @@ std::vector<inbox_item> redis_store::inbox_pending(const std::string& user, int6
       continue;
     auto& fields = it->elements[1];
     auto t = field(fields, "t");
-    out.push_back({*pos, field(fields, "id"), field(fields, "tail"), t.empty() ? 0 : std::stoll(t)});
+    out.push_back(
+        {*pos, field(fields, "id"), field(fields, "tail"), t.empty() ? 0 : std::stoll(t)});
   }
   return out;
 }
@@ -198,12 +203,13 @@ void redis_store::job_add(const job& j) {
   ensure_group(j.sink);
   // The hash first, then the entry that makes it visible; both or neither.
   auto key = job_key(j.id);
-  auto replies = redis_.call({{"MULTI"},
-                              {"HSET", key, "sink", j.sink, "to", j.to, "text", j.text, "data", j.data,
-                               "attempts", std::to_string(j.attempts), "state", "0", "created_ms",
-                               std::to_string(j.created_ms), "run_at_ms", std::to_string(j.run_at_ms)},
-                              {"XADD", stream_key(j.sink), "*", "id", j.id},
-                              {"EXEC"}});
+  auto replies =
+      redis_.call({{"MULTI"},
+                   {"HSET", key, "sink", j.sink, "to", j.to, "text", j.text, "data", j.data,
+                    "attempts", std::to_string(j.attempts), "state", "0", "created_ms",
+                    std::to_string(j.created_ms), "run_at_ms", std::to_string(j.run_at_ms)},
+                   {"XADD", stream_key(j.sink), "*", "id", j.id},
+                   {"EXEC"}});
   check(replies);
   if (replies.back().type != redis_reply::kind::array || replies.back().elements.size() < 2)
     throw store_error("redis: job not added");
@@ -213,21 +219,23 @@ void redis_store::job_add(const job& j) {
 std::vector<job> redis_store::job_claim(const std::string& sink, size_t max, int64_t now_ms,
                                         int64_t lease_until_ms) {
   ensure_group(sink);
-  one({"EVAL", promote_script, "2", delayed_key(sink), stream_key(sink), std::to_string(now_ms), prefix_ + "job:"});
+  one({"EVAL", promote_script, "2", delayed_key(sink), stream_key(sink), std::to_string(now_ms),
+       prefix_ + "job:"});
   auto lease_ms = std::to_string(std::max<int64_t>(1, lease_until_ms - now_ms));
-  std::vector<std::pair<std::string, std::string>> entries;  // entry id, job id
+  std::vector<std::pair<std::string, std::string>> entries; // entry id, job id
   auto collect = [&](const redis_reply& list) {
     for (auto& e : list.elements)
       if (e.elements.size() >= 2 && entries.size() < max)
         entries.emplace_back(e.elements[0].str, hfield(e.elements[1], "id"));
   };
   // Stalled first: entries pending on any consumer longer than a lease.
-  auto stalled = one({"XAUTOCLAIM", stream_key(sink), group, consumer_, lease_ms, "0", "COUNT", std::to_string(max)});
+  auto stalled = one({"XAUTOCLAIM", stream_key(sink), group, consumer_, lease_ms, "0", "COUNT",
+                      std::to_string(max)});
   if (stalled.elements.size() >= 2)
     collect(stalled.elements[1]);
   if (entries.size() < max) {
-    auto fresh = one({"XREADGROUP", "GROUP", group, consumer_, "COUNT", std::to_string(max - entries.size()),
-                      "STREAMS", stream_key(sink), ">"});
+    auto fresh = one({"XREADGROUP", "GROUP", group, consumer_, "COUNT",
+                      std::to_string(max - entries.size()), "STREAMS", stream_key(sink), ">"});
     if (fresh.type == redis_reply::kind::array)
       for (auto& stream : fresh.elements)
         if (stream.elements.size() >= 2)
@@ -266,8 +274,10 @@ void redis_store::job_reschedule(const std::string& id, uint32_t attempts, int64
     return;
   std::vector<redis_command> cmds;
   drop_entry(*j, cmds);
-  redis_command set{"HSET", job_key(id), "state", "1", "attempts", std::to_string(attempts), "run_at_ms",
-                    std::to_string(run_at_ms)};
+  redis_command set{"HSET",      job_key(id),
+                    "state",     "1",
+                    "attempts",  std::to_string(attempts),
+                    "run_at_ms", std::to_string(run_at_ms)};
   if (!error.empty()) {
     set.push_back("last_error");
     set.push_back(error);
@@ -286,8 +296,8 @@ bool redis_store::job_bury(const std::string& id, uint32_t attempts, const std::
     return true;
   std::vector<redis_command> cmds;
   drop_entry(*j, cmds);
-  cmds.push_back({"HSET", job_key(id), "state", "3", "attempts", std::to_string(attempts), "last_error", error,
-                  "failed_at_ms", std::to_string(failed_at_ms)});
+  cmds.push_back({"HSET", job_key(id), "state", "3", "attempts", std::to_string(attempts),
+                  "last_error", error, "failed_at_ms", std::to_string(failed_at_ms)});
   cmds.push_back({"ZREM", delayed_key(j->sink), id});
   cmds.push_back({"ZADD", prefix_ + "dlq", std::to_string(failed_at_ms), id});
   transaction(std::move(cmds));
@@ -331,8 +341,8 @@ std::optional<job> redis_store::dlq_retry(const std::string& id, int64_t now_ms)
     return std::nullopt;
   ensure_group(j->sink);
   auto r = transaction({{"ZREM", prefix_ + "dlq", id},
-                        {"HSET", job_key(id), "state", "0", "attempts", "0", "run_at_ms", std::to_string(now_ms),
-                         "failed_at_ms", "0"},
+                        {"HSET", job_key(id), "state", "0", "attempts", "0", "run_at_ms",
+                         std::to_string(now_ms), "failed_at_ms", "0"},
                         {"XADD", stream_key(j->sink), "*", "id", id}});
   one({"HSET", job_key(id), "entry", r.back().str});
   j->state = job_state::waiting;

@@ -25,8 +25,8 @@ class redis_store final : public store {
 public:
   // `consumer`: this node's name in the job streams' consumer group;
   // `sinks`: every configured sink (for counting jobs).
-  redis_store(redis_manager& redis, std::string key_prefix, inbox_limits limits, std::string consumer = "herald",
-              std::vector<std::string> sinks = {});
+  redis_store(redis_manager& redis, std::string key_prefix, inbox_limits limits,
+              std::string consumer = "herald", std::vector<std::string> sinks = {});
   const char* backend() const override { return "redis"; }
 
   inbox_pos inbox_append(const std::string& user, const std::string& event_id,
@@ -34,7 +34,7 @@ public:
   std::vector<inbox_item> inbox_pending(const std::string& user, int64_t now_ms) override;
   void cursor_advance(const std::string& user, inbox_pos pos) override;
   inbox_pos cursor(const std::string& user) override;
-  void expire(int64_t now_ms) override {}  // MINID trimming and key expiry do it
+  void expire(int64_t now_ms) override {} // MINID trimming and key expiry do it
 
   void job_add(const job& j) override;
   std::vector<job> job_claim(const std::string& sink, size_t max, int64_t now_ms,
@@ -56,7 +56,9 @@ private:
   std::string cursor_key(const std::string& user) const { return prefix_ + "cursor:" + user; }
   std::string job_key(const std::string& id) const { return prefix_ + "job:" + id; }
   std::string stream_key(const std::string& sink) const { return prefix_ + "jobs:" + sink; }
-  std::string delayed_key(const std::string& sink) const { return prefix_ + "jobs:delayed:" + sink; }
+  std::string delayed_key(const std::string& sink) const {
+    return prefix_ + "jobs:delayed:" + sink;
+  }
   redis_reply one(redis_command command);
   // Runs `commands` in MULTI/EXEC; the EXEC reply's elements.
   std::vector<redis_reply> transaction(std::vector<redis_command> commands);
@@ -70,7 +72,7 @@ private:
   inbox_limits limits_;
   std::string consumer_;
   std::vector<std::string> sinks_;
-  std::set<std::string> groups_;  // streams whose consumer group exists
+  std::set<std::string> groups_; // streams whose consumer group exists
 };
 
 } // namespace herald::persistence

@@ -24,8 +24,7 @@ public:
   statement& operator=(const statement&) = delete;
 
   // Binds the arguments in order; ints as int64, strings as text.
-  template <class... Ts>
-  statement& bind(const Ts&... args) {
+  template <class... Ts> statement& bind(const Ts&... args) {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
     int i = 0;
@@ -127,7 +126,9 @@ job read_job(statement& q) {
   return j;
 }
 
-std::string sql(const std::string& a, const char* b = "", const std::string& c = "") { return a + b + c; }
+std::string sql(const std::string& a, const char* b = "", const std::string& c = "") {
+  return a + b + c;
+}
 
 } // namespace
 
@@ -145,27 +146,32 @@ struct sqlite_store::statements {
         advance(db, "INSERT INTO cursors (user, pos) VALUES (?1, ?2) "
                     "ON CONFLICT (user) DO UPDATE SET pos = max(pos, excluded.pos)"),
         cursor(db, "SELECT pos FROM cursors WHERE user = ?1"),
-        expire(db, "DELETE FROM inbox WHERE created_ms < ?1"),
-        begin(db, "BEGIN IMMEDIATE"),
-        commit(db, "COMMIT"),
-        rollback(db, "ROLLBACK"),
-        job_add(db, "INSERT INTO jobs (id, sink, recipient, text, data, attempts, state, created_ms, run_at_ms) "
+        expire(db, "DELETE FROM inbox WHERE created_ms < ?1"), begin(db, "BEGIN IMMEDIATE"),
+        commit(db, "COMMIT"), rollback(db, "ROLLBACK"),
+        job_add(db, "INSERT INTO jobs (id, sink, recipient, text, data, attempts, state, "
+                    "created_ms, run_at_ms) "
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8)"),
-        job_claim(db, sql("UPDATE jobs SET state = 2, lease_until_ms = ?4 WHERE id IN (SELECT id FROM jobs "
-                          "WHERE sink = ?1 AND ((state IN (0, 1) AND run_at_ms <= ?3) OR "
-                          "(state = 2 AND lease_until_ms < ?3)) ORDER BY run_at_ms, created_ms LIMIT ?2) "
-                          "RETURNING ",
-                          job_columns)
-                          .c_str()),
+        job_claim(
+            db,
+            sql("UPDATE jobs SET state = 2, lease_until_ms = ?4 WHERE id IN (SELECT id FROM jobs "
+                "WHERE sink = ?1 AND ((state IN (0, 1) AND run_at_ms <= ?3) OR "
+                "(state = 2 AND lease_until_ms < ?3)) ORDER BY run_at_ms, created_ms LIMIT ?2) "
+                "RETURNING ",
+                job_columns)
+                .c_str()),
         job_finish(db, "DELETE FROM jobs WHERE id = ?1 AND state != 3"),
         job_reschedule(db, "UPDATE jobs SET state = 1, attempts = ?2, run_at_ms = ?3, "
                            "last_error = CASE WHEN ?4 = '' THEN last_error ELSE ?4 END "
                            "WHERE id = ?1 AND state != 3"),
         job_dead_count(db, "SELECT count(*) FROM jobs WHERE state = 3"),
-        job_bury(db, "UPDATE jobs SET state = 3, attempts = ?2, last_error = ?3, failed_at_ms = ?4 WHERE id = ?1"),
-        job_count(db, "SELECT sum(state IN (0, 1) AND run_at_ms <= ?1), sum(state IN (0, 1) AND run_at_ms > ?1), "
+        job_bury(db, "UPDATE jobs SET state = 3, attempts = ?2, last_error = ?3, failed_at_ms = ?4 "
+                     "WHERE id = ?1"),
+        job_count(db, "SELECT sum(state IN (0, 1) AND run_at_ms <= ?1), sum(state IN (0, 1) AND "
+                      "run_at_ms > ?1), "
                       "sum(state = 2), sum(state = 3) FROM jobs"),
-        dlq_list(db, sql("SELECT ", job_columns, " FROM jobs WHERE state = 3 ORDER BY failed_at_ms DESC LIMIT ?1").c_str()),
+        dlq_list(db, sql("SELECT ", job_columns,
+                         " FROM jobs WHERE state = 3 ORDER BY failed_at_ms DESC LIMIT ?1")
+                         .c_str()),
         dlq_retry(db, "UPDATE jobs SET state = 0, attempts = 0, run_at_ms = ?2, failed_at_ms = 0 "
                       "WHERE id = ?1 AND state = 3"),
         dlq_get(db, sql("SELECT ", job_columns, " FROM jobs WHERE id = ?1").c_str()),
@@ -187,7 +193,8 @@ sqlite_store::sqlite_store(const std::string& path, inbox_limits limits)
   // gives its -wal and -shm files the database file's mode.
   if (int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0)
     ::close(fd);
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+  if (sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                       nullptr) != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
@@ -239,7 +246,9 @@ void sqlite_store::exec(const char* sql) {
   }
 }
 
-void sqlite_store::fail(const std::string& what) { throw store_error("sqlite " + path_ + ": " + what); }
+void sqlite_store::fail(const std::string& what) {
+  throw store_error("sqlite " + path_ + ": " + what);
+}
 
 inbox_pos sqlite_store::inbox_append(const std::string& user, const std::string& event_id,
                                      const std::string& tail, int64_t now_ms) {
@@ -281,10 +290,14 @@ inbox_pos sqlite_store::cursor(const std::string& user) {
   return out;
 }
 
-void sqlite_store::expire(int64_t now_ms) { st_->expire.bind(now_ms - limits_.ttl.count()).run(); }
+void sqlite_store::expire(int64_t now_ms) {
+  st_->expire.bind(now_ms - limits_.ttl.count()).run();
+}
 
 void sqlite_store::job_add(const job& j) {
-  st_->job_add.bind(j.id, j.sink, j.to, j.text, j.data, int64_t(j.attempts), j.created_ms, j.run_at_ms).run();
+  st_->job_add
+      .bind(j.id, j.sink, j.to, j.text, j.data, int64_t(j.attempts), j.created_ms, j.run_at_ms)
+      .run();
 }
 
 std::vector<job> sqlite_store::job_claim(const std::string& sink, size_t max, int64_t now_ms,
@@ -300,7 +313,9 @@ std::vector<job> sqlite_store::job_claim(const std::string& sink, size_t max, in
   return out;
 }
 
-void sqlite_store::job_finish(const std::string& id) { st_->job_finish.bind(id).run(); }
+void sqlite_store::job_finish(const std::string& id) {
+  st_->job_finish.bind(id).run();
+}
 
 void sqlite_store::job_reschedule(const std::string& id, uint32_t attempts, int64_t run_at_ms,
                                   const std::string& error) {
@@ -369,8 +384,12 @@ bool sqlite_store::optin_has(const std::string& sink, const std::string& to) {
   return found;
 }
 
-void sqlite_store::batch_begin() { st_->begin.bind().run(); }
-void sqlite_store::batch_end() { st_->commit.bind().run(); }
+void sqlite_store::batch_begin() {
+  st_->begin.bind().run();
+}
+void sqlite_store::batch_end() {
+  st_->commit.bind().run();
+}
 void sqlite_store::batch_abort() {
   if (!sqlite3_get_autocommit(db_))
     st_->rollback.bind().run();

@@ -22,14 +22,14 @@ struct store_error : std::runtime_error {
 };
 
 struct inbox_limits {
-  uint64_t max_events = 1000;                // per user; the oldest go first
+  uint64_t max_events = 1000; // per user; the oldest go first
   std::chrono::milliseconds ttl{24 * 3600 * 1000};
 };
 
 struct inbox_item {
   inbox_pos pos;
   std::string event_id;
-  std::string tail;  // the encoded event frame after its seq (see actors/event.hpp)
+  std::string tail; // the encoded event frame after its seq (see actors/event.hpp)
   int64_t created_ms = 0;
 };
 

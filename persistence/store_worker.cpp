@@ -15,7 +15,9 @@ store_worker::store_worker(std::unique_ptr<store> s, size_t queue_max)
   thread_ = std::thread([this] { run_contained("store", [this] { loop(); }); });
 }
 
-store_worker::~store_worker() { stop(); }
+store_worker::~store_worker() {
+  stop();
+}
 
 bool store_worker::post(store_job job) {
   {
@@ -47,7 +49,7 @@ void store_worker::loop() {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty())
-        return;  // stopping, and everything queued has run
+        return; // stopping, and everything queued has run
       while (!queue_.empty() && batch.size() < max_batch) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();

@@ -17,7 +17,7 @@
 namespace herald::persistence {
 
 struct store_job {
-  std::function<void(store&)> run;  // may throw store_error
+  std::function<void(store&)> run; // may throw store_error
   // After the job's writes are durable (ok) or failed (the reason).
   std::function<void(bool ok, const std::string& error)> done;
 };

@@ -38,7 +38,8 @@ public:
   caf::mailbox_element* take_all() {
     auto top = head_.load(std::memory_order_relaxed);
     while (is_message(top))
-      if (head_.compare_exchange_weak(top, nullptr, std::memory_order_acquire, std::memory_order_relaxed))
+      if (head_.compare_exchange_weak(top, nullptr, std::memory_order_acquire,
+                                      std::memory_order_relaxed))
         return top;
     return nullptr;
   }
@@ -58,8 +59,7 @@ public:
   }
 
   // The actor, once: refuses every later push and gives `f` each message waiting.
-  template <class F>
-  void close(F f) {
+  template <class F> void close(F f) {
     auto top = head_.exchange(closed_mark(), std::memory_order_acq_rel);
     if (!is_message(top))
       return;
@@ -72,9 +72,15 @@ public:
 
 private:
   // Marks are addresses no element has: odd values.
-  static caf::mailbox_element* blocked_mark() { return reinterpret_cast<caf::mailbox_element*>(uintptr_t{1}); }
-  static caf::mailbox_element* closed_mark() { return reinterpret_cast<caf::mailbox_element*>(uintptr_t{3}); }
-  static bool is_message(caf::mailbox_element* p) { return p != nullptr && p != blocked_mark() && p != closed_mark(); }
+  static caf::mailbox_element* blocked_mark() {
+    return reinterpret_cast<caf::mailbox_element*>(uintptr_t{1});
+  }
+  static caf::mailbox_element* closed_mark() {
+    return reinterpret_cast<caf::mailbox_element*>(uintptr_t{3});
+  }
+  static bool is_message(caf::mailbox_element* p) {
+    return p != nullptr && p != blocked_mark() && p != closed_mark();
+  }
 
   std::atomic<caf::mailbox_element*> head_{nullptr};
 };

@@ -16,7 +16,8 @@ namespace herald {
 // actor goes through the coordinator like any other.
 class asio_coordinator::unit final : public caf::execution_unit {
 public:
-  unit(caf::actor_system& sys, asio_coordinator& owner) : caf::execution_unit(&sys), owner_(owner) {}
+  unit(caf::actor_system& sys, asio_coordinator& owner)
+      : caf::execution_unit(&sys), owner_(owner) {}
   void exec_later(caf::resumable* ptr) override { owner_.enqueue(ptr); }
 
 private:
@@ -37,13 +38,15 @@ struct asio_coordinator::runner {
   void operator()() const { owner->run_slice(where); }
 };
 
-asio_coordinator::asio_coordinator(caf::actor_system& sys) : caf::scheduler::abstract_coordinator(sys) {}
+asio_coordinator::asio_coordinator(caf::actor_system& sys)
+    : caf::scheduler::abstract_coordinator(sys) {}
 
 asio_coordinator::~asio_coordinator() = default;
 
 void asio_coordinator::install(caf::actor_system_config& cfg) {
-  cfg.module_factories.push_back(
-      [](caf::actor_system& sys) -> caf::actor_system::module* { return new asio_coordinator(sys); });
+  cfg.module_factories.push_back([](caf::actor_system& sys) -> caf::actor_system::module* {
+    return new asio_coordinator(sys);
+  });
 }
 
 asio_coordinator* asio_coordinator::of(caf::actor_system& sys) {
@@ -104,14 +107,14 @@ void asio_coordinator::run_slice(boost::asio::io_context* where) {
       auto current = target_ ? target_ : &own_;
       if (jobs_.empty() || where != current || i == jobs_per_slice) {
         if (!jobs_.empty() && where == current) {
-          boost::asio::post(*where, runner{this, where});  // again, behind the network's handlers
+          boost::asio::post(*where, runner{this, where}); // again, behind the network's handlers
           return;
         }
         --runners_;
         if (where != &own_ && --runners_on_lent_ == 0)
           lent_idle_.notify_all();
         if (!jobs_.empty() && runners_ < target_threads_)
-          post_runner_locked();  // moved: hand the rest to where actors run now
+          post_runner_locked(); // moved: hand the rest to where actors run now
         return;
       }
       job = jobs_.front();
@@ -119,7 +122,7 @@ void asio_coordinator::run_slice(boost::asio::io_context* where) {
     }
     switch (job->resume(unit_.get(), max_throughput())) {
       case caf::resumable::resume_later:
-        enqueue(job);  // keeps the scheduler's reference; others get their turn first
+        enqueue(job); // keeps the scheduler's reference; others get their turn first
         break;
       case caf::resumable::done:
       case caf::resumable::awaiting_message:
@@ -132,8 +135,9 @@ void asio_coordinator::run_slice(boost::asio::io_context* where) {
 
 void asio_coordinator::start() {
   unit_ = std::make_unique<unit>(system(), *this);
-  own_work_ = std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
-      own_.get_executor());
+  own_work_ =
+      std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
+          own_.get_executor());
   own_thread_ = std::thread([this] {
     caf::detail::set_thread_name("caf.asio");
     system().thread_started();

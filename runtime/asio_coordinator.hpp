@@ -63,15 +63,16 @@ private:
   caf::detail::thread_safe_actor_clock clock_;
   std::thread clock_thread_;
   boost::asio::io_context own_;
-  std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> own_work_;
+  std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>
+      own_work_;
   std::thread own_thread_;
   std::unique_ptr<unit> unit_;
   std::mutex mutex_;
   std::deque<caf::resumable*> jobs_;
-  boost::asio::io_context* target_ = nullptr;  // where runners go; null: own_
+  boost::asio::io_context* target_ = nullptr; // where runners go; null: own_
   size_t target_threads_ = 1;
-  size_t runners_ = 0;          // posted or running, anywhere
-  size_t runners_on_lent_ = 0;  // of those, on the lent io_context
+  size_t runners_ = 0;         // posted or running, anywhere
+  size_t runners_on_lent_ = 0; // of those, on the lent io_context
   std::condition_variable lent_idle_;
 };
 

@@ -17,7 +17,8 @@ batch_job::~batch_job() {
 // Its object is fetched two turns ahead and what its state points to one
 // turn ahead, so the loads overlap the socket writes of the actors before it.
 void batch_job::prefetch_object(const compact_actor* a) const {
-  auto base = reinterpret_cast<const char*>(static_cast<const caf::abstract_actor*>(a)) - CAF_CACHE_LINE_SIZE;
+  auto base = reinterpret_cast<const char*>(static_cast<const caf::abstract_actor*>(a)) -
+              CAF_CACHE_LINE_SIZE;
   for (size_t at = 0; at < CAF_CACHE_LINE_SIZE + object_bytes_; at += CAF_CACHE_LINE_SIZE)
     __builtin_prefetch(base + at);
 }
@@ -37,7 +38,7 @@ caf::resumable::resume_result batch_job::resume(caf::execution_unit* host, size_
     }
     caf::resumable* a = actors_[next_];
     switch (a->resume(host, max_throughput)) {
-      case resume_later:  // keeps its reference
+      case resume_later: // keeps its reference
         if (host)
           host->exec_later(a);
         else
@@ -51,8 +52,8 @@ caf::resumable::resume_result batch_job::resume(caf::execution_unit* host, size_
   return done;
 }
 
-void batch_job::launch(std::vector<compact_actor*>& actors, size_t per_job, caf::execution_unit* host,
-                       caf::actor_system& sys, size_t object_bytes) {
+void batch_job::launch(std::vector<compact_actor*>& actors, size_t per_job,
+                       caf::execution_unit* host, caf::actor_system& sys, size_t object_bytes) {
   for (size_t at = 0; at < actors.size(); at += per_job) {
     auto end = std::min(actors.size(), at + per_job);
     auto job = new batch_job({actors.begin() + static_cast<std::ptrdiff_t>(at),

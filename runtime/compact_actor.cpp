@@ -19,9 +19,13 @@ compact_actor::~compact_actor() {
   }
 }
 
-void compact_actor::intrusive_ptr_add_ref_impl() { caf::intrusive_ptr_add_ref(ctrl()); }
+void compact_actor::intrusive_ptr_add_ref_impl() {
+  caf::intrusive_ptr_add_ref(ctrl());
+}
 
-void compact_actor::intrusive_ptr_release_impl() { caf::intrusive_ptr_release(ctrl()); }
+void compact_actor::intrusive_ptr_release_impl() {
+  caf::intrusive_ptr_release(ctrl());
+}
 
 // The scheduler holds a reference while the actor is queued or running.
 void compact_actor::schedule(caf::execution_unit* host) {
@@ -34,7 +38,7 @@ void compact_actor::schedule(caf::execution_unit* host) {
 
 void compact_actor::launch() {
   register_at_system();
-  schedule(nullptr);  // the inbox is not blocked: the first run starts it
+  schedule(nullptr); // the inbox is not blocked: the first run starts it
 }
 
 compact_actor::push_result compact_actor::push(caf::mailbox_element_ptr what) {
@@ -51,8 +55,9 @@ compact_actor::push_result compact_actor::push(caf::mailbox_element_ptr what) {
   }
   queued_.fetch_sub(1, std::memory_order_relaxed);
   if (what->mid.is_request())
-    caf::detail::sync_request_bouncer{quit_reason_ ? quit_reason_ : caf::make_error(caf::exit_reason::normal)}(
-        what->sender, what->mid);
+    caf::detail::sync_request_bouncer{
+        quit_reason_ ? quit_reason_ : caf::make_error(caf::exit_reason::normal)}(what->sender,
+                                                                                 what->mid);
   return push_result::closed;
 }
 
@@ -80,7 +85,8 @@ void compact_actor::quit(caf::error reason) {
   quit_reason_ = std::move(reason);
 }
 
-caf::resumable::resume_result compact_actor::resume(caf::execution_unit* host, size_t max_throughput) {
+caf::resumable::resume_result compact_actor::resume(caf::execution_unit* host,
+                                                    size_t max_throughput) {
   context_ = host;
   if (!started_) {
     started_ = true;
@@ -98,7 +104,7 @@ caf::resumable::resume_result compact_actor::resume(caf::execution_unit* host, s
           context_ = nullptr;
           return awaiting_message;
         }
-        continue;  // a message arrived meanwhile
+        continue; // a message arrived meanwhile
       }
       // The inbox is a stack: newest first. Reverse it into arrival order.
       caf::mailbox_element* fifo = nullptr;
@@ -126,8 +132,8 @@ caf::resumable::resume_result compact_actor::resume(caf::execution_unit* host, s
     ++handled;
   }
   // Quit: drop what waits (answering requests), tell the monitors.
-  caf::detail::sync_request_bouncer bounce{quit_reason_ ? quit_reason_
-                                                        : caf::make_error(caf::exit_reason::normal)};
+  caf::detail::sync_request_bouncer bounce{
+      quit_reason_ ? quit_reason_ : caf::make_error(caf::exit_reason::normal)};
   while (cache_) {
     auto next = static_cast<caf::mailbox_element*>(cache_->next);
     caf::mailbox_element_ptr drop{cache_};

@@ -19,9 +19,9 @@
 #include <caf/sec.hpp>
 
 #include <atomic>
-#include <vector>
 #include <cstdint>
 #include <exception>
+#include <vector>
 
 namespace herald {
 
@@ -83,15 +83,14 @@ protected:
   caf::actor_clock::time_point now() const { return home_system().clock().now(); }
 
   // Sends without a sender (the receivers of a session never answer it).
-  template <class Handle, class... Ts>
-  void tell(const Handle& receiver, Ts&&... xs) {
+  template <class Handle, class... Ts> void tell(const Handle& receiver, Ts&&... xs) {
     if (auto p = caf::actor_cast<caf::strong_actor_ptr>(receiver))
-      p->enqueue(caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, std::forward<Ts>(xs)...),
-                 context_);
+      p->enqueue(
+          caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, std::forward<Ts>(xs)...),
+          context_);
   }
 
-  template <class... Ts>
-  void tell_self_after(caf::timespan delay, Ts&&... xs) {
+  template <class... Ts> void tell_self_after(caf::timespan delay, Ts&&... xs) {
     home_system().clock().schedule_message(
         now() + delay, caf::strong_actor_ptr{ctrl()},
         caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, std::forward<Ts>(xs)...));
@@ -99,17 +98,16 @@ protected:
 
   // Answers `x` as a CAF handler's result does: a request gets its response,
   // a plain message from a known sender gets the result as a message.
-  template <class... Ts>
-  void reply(caf::mailbox_element& x, Ts&&... xs) {
+  template <class... Ts> void reply(caf::mailbox_element& x, Ts&&... xs) {
     if (x.mid.is_answered())
       return;
     auto id = x.mid.is_request() ? x.mid.response_id() : caf::make_message_id();
     x.mid.mark_as_answered();
     if (x.stages.empty()) {
       if (x.sender)
-        x.sender->enqueue(
-            caf::make_mailbox_element(caf::strong_actor_ptr{ctrl()}, id, {}, std::forward<Ts>(xs)...),
-            context_);
+        x.sender->enqueue(caf::make_mailbox_element(caf::strong_actor_ptr{ctrl()}, id, {},
+                                                    std::forward<Ts>(xs)...),
+                          context_);
       return;
     }
     auto next = std::move(x.stages.back());
@@ -129,8 +127,7 @@ private:
   push_result push(caf::mailbox_element_ptr what);
   void schedule(caf::execution_unit* host);
   // Runs a hook; one that throws ends the actor with runtime_error.
-  template <class F>
-  void guarded(F hook) {
+  template <class F> void guarded(F hook) {
     try {
       hook();
     } catch (...) {
@@ -140,9 +137,9 @@ private:
   }
 
   actor_inbox inbox_;
-  caf::mailbox_element* cache_ = nullptr;  // taken from the inbox, oldest first
+  caf::mailbox_element* cache_ = nullptr; // taken from the inbox, oldest first
   std::atomic<uint32_t> queued_{0};
-  caf::execution_unit* context_ = nullptr;  // while running
+  caf::execution_unit* context_ = nullptr; // while running
   bool started_ = false;
   bool quit_ = false;
   caf::error quit_reason_;

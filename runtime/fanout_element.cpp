@@ -40,7 +40,8 @@ public:
     auto head = given_back.load(std::memory_order_relaxed);
     do
       self->next = head;
-    while (!given_back.compare_exchange_weak(head, self, std::memory_order_release, std::memory_order_relaxed));
+    while (!given_back.compare_exchange_weak(head, self, std::memory_order_release,
+                                             std::memory_order_relaxed));
   }
 
   fanout_element* next_spare() const { return static_cast<fanout_element*>(next); }
@@ -95,13 +96,15 @@ bool trim_fanout_elements(size_t keep, size_t at_most) {
       spares.head = given_back.exchange(nullptr, std::memory_order_acquire);
     auto e = spares.head;
     if (!e)
-      return false;  // the rest is in use
+      return false; // the rest is in use
     spares.head = e->next_spare();
     fanout_element::destroy(e);
   }
   return alive() > keep && (spares.head || given_back.load(std::memory_order_relaxed));
 }
 
-size_t fanout_elements_allocated() { return allocated.load(std::memory_order_relaxed); }
+size_t fanout_elements_allocated() {
+  return allocated.load(std::memory_order_relaxed);
+}
 
 } // namespace herald

@@ -20,8 +20,7 @@ inline void bump_own(std::atomic<uint64_t>& counter, uint64_t by) {
 }
 
 // Part: default-constructible, with atomic fields that readers load relaxed.
-template <class Part>
-class per_thread_parts {
+template <class Part> class per_thread_parts {
 public:
   per_thread_parts() : instance_(detail::next_parts_instance()) {}
   ~per_thread_parts() {
@@ -50,8 +49,7 @@ public:
     return *s.part;
   }
 
-  template <class F>
-  void for_each(F f) const {
+  template <class F> void for_each(F f) const {
     for (auto n = nodes_.load(std::memory_order_acquire); n; n = n->next)
       f(n->part);
   }
@@ -66,11 +64,12 @@ private:
   Part& find_or_add(std::thread::id me) {
     for (auto n = nodes_.load(std::memory_order_acquire); n; n = n->next)
       if (n->owner == me)
-        return n->part;  // an ended thread's id, reused: its part has one writer again
+        return n->part; // an ended thread's id, reused: its part has one writer again
     auto n = new node;
     n->owner = me;
     n->next = nodes_.load(std::memory_order_relaxed);
-    while (!nodes_.compare_exchange_weak(n->next, n, std::memory_order_release, std::memory_order_relaxed)) {
+    while (!nodes_.compare_exchange_weak(n->next, n, std::memory_order_release,
+                                         std::memory_order_relaxed)) {
     }
     return n->part;
   }

@@ -22,23 +22,19 @@ namespace herald {
 
 namespace detail {
 
-template <class T>
-struct is_atom_constant : std::false_type {};
-template <caf::atom_value V>
-struct is_atom_constant<caf::atom_constant<V>> : std::true_type {};
+template <class T> struct is_atom_constant : std::false_type {};
+template <caf::atom_value V> struct is_atom_constant<caf::atom_constant<V>> : std::true_type {};
 
 // An atom is passed as its constant (the handler overloads on it); any other
 // element by mutable reference, so a handler may move it out.
-template <class T>
-decltype(auto) element(caf::type_erased_tuple& c, size_t i) {
+template <class T> decltype(auto) element(caf::type_erased_tuple& c, size_t i) {
   if constexpr (is_atom_constant<T>::value)
     return T{};
   else
     return c.get_mutable_as<T>(i);
 }
 
-template <class... Is>
-bool leading_atom_differs(bool has_atom, caf::atom_value atom) {
+template <class... Is> bool leading_atom_differs(bool has_atom, caf::atom_value atom) {
   if constexpr (sizeof...(Is) > 0) {
     using first = std::tuple_element_t<0, std::tuple<Is...>>;
     if constexpr (is_atom_constant<first>::value)
@@ -47,17 +43,15 @@ bool leading_atom_differs(bool has_atom, caf::atom_value atom) {
   return false;
 }
 
-template <class Out>
-struct single_output;
-template <class O>
-struct single_output<caf::output_tuple<O>> {
+template <class Out> struct single_output;
+template <class O> struct single_output<caf::output_tuple<O>> {
   using type = O;
 };
 
 template <class... Is, class Out, class Handler, class Reply, size_t... N>
-bool try_signature(caf::typed_mpi<caf::detail::type_list<Is...>, Out>*,
-                   std::index_sequence<N...>, caf::type_erased_tuple& c, bool has_atom,
-                   caf::atom_value atom, Handler& h, Reply& reply) {
+bool try_signature(caf::typed_mpi<caf::detail::type_list<Is...>, Out>*, std::index_sequence<N...>,
+                   caf::type_erased_tuple& c, bool has_atom, caf::atom_value atom, Handler& h,
+                   Reply& reply) {
   static_assert(std::is_invocable_v<Handler&, decltype(element<Is>(c, 0))...>,
                 "the typed interface has a message this actor's handlers do not take");
   if (leading_atom_differs<Is...>(has_atom, atom) || !c.match_elements<Is...>())
@@ -74,21 +68,18 @@ bool try_signature(caf::typed_mpi<caf::detail::type_list<Is...>, Out>*,
   return true;
 }
 
-template <class Sig>
-struct input_count;
+template <class Sig> struct input_count;
 template <class... Is, class Out>
 struct input_count<caf::typed_mpi<caf::detail::type_list<Is...>, Out>> {
   static constexpr size_t value = sizeof...(Is);
 };
 
-template <class Sig>
-constexpr auto input_indices() {
+template <class Sig> constexpr auto input_indices() {
   return std::make_index_sequence<input_count<Sig>::value>{};
 }
 
 template <class... Sigs, class Handler, class Reply>
-bool try_all(caf::detail::type_list<Sigs...>, caf::type_erased_tuple& c, Handler& h,
-             Reply& reply) {
+bool try_all(caf::detail::type_list<Sigs...>, caf::type_erased_tuple& c, Handler& h, Reply& reply) {
   bool has_atom = !c.empty() && c.match_element<caf::atom_value>(0);
   auto atom = has_atom ? c.get_as<caf::atom_value>(0) : caf::atom_value{};
   return (try_signature(static_cast<Sigs*>(nullptr), input_indices<Sigs>(), c, has_atom, atom, h,

@@ -4,7 +4,7 @@ namespace herald {
 
 drain_scheduler::drain_order drain_scheduler::schedule(bool at_once) {
   if (drain_scheduled_ || in_flight_ >= max_in_flight_)
-    return drain_order::none;  // the drain on its way, or the next `drained`, takes them
+    return drain_order::none; // the drain on its way, or the next `drained`, takes them
   drain_scheduled_ = true;
   return at_once ? drain_order::now : drain_order::after_cork_window;
 }
@@ -36,7 +36,7 @@ drain_scheduler::after_drained drain_scheduler::on_drained(bool pending) {
     published_while_busy_ = false;
   }
   if (pending)
-    out.drain = schedule(true);  // these have waited already
+    out.drain = schedule(true); // these have waited already
   else if (in_flight_ == 0)
     out.trim_in_ns = schedule_trim(trim_after_ns);
   return out;
@@ -52,7 +52,7 @@ int64_t drain_scheduler::schedule_trim(int64_t in_ns) {
 drain_scheduler::trim_order drain_scheduler::on_trim(int64_t now) {
   trim_scheduled_ = false;
   if (in_flight_ > 0)
-    return {};  // the drain's `drained` schedules the next try
+    return {}; // the drain's `drained` schedules the next try
   if (auto idle = now - last_drain_ns_; idle < trim_after_ns)
     return {false, schedule_trim(trim_after_ns - idle)};
   return {true, 0};

@@ -29,8 +29,8 @@ public:
   enum class drain_order { none, now, after_cork_window };
   // What to do about trimming.
   struct trim_order {
-    bool trim_now = false;    // free a slice now (and ask again after it)
-    int64_t retry_in_ns = 0;  // > 0: ask again after this long
+    bool trim_now = false;   // free a slice now (and ask again after it)
+    int64_t retry_in_ns = 0; // > 0: ask again after this long
   };
 
   // A publish joined the pending ones.
@@ -41,7 +41,7 @@ public:
   // Every session let go of one drain. `pending`: publishes wait.
   struct after_drained {
     drain_order drain = drain_order::none;
-    int64_t trim_in_ns = 0;  // > 0: send a trim message after this long
+    int64_t trim_in_ns = 0; // > 0: send a trim message after this long
   };
   after_drained on_drained(bool pending);
   // The trim message arrived.
@@ -58,7 +58,7 @@ private:
   int64_t schedule_trim(int64_t in_ns);
 
   uint32_t max_in_flight_;
-  uint32_t in_flight_ = 0;  // drains some session has not yet taken
+  uint32_t in_flight_ = 0; // drains some session has not yet taken
   bool drain_scheduled_ = false;
   int64_t last_drain_ns_ = INT64_MIN / 2;
   // Whether publishes arrived while drains were in flight, since the last
@@ -67,7 +67,7 @@ private:
   // adds to it, so its publishes are not corked.
   bool published_while_busy_ = false;
   bool streaming_ = false;
-  bool trim_scheduled_ = false;  // a trim message is on its way
+  bool trim_scheduled_ = false; // a trim message is on its way
 };
 
 } // namespace herald

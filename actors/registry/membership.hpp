@@ -19,12 +19,12 @@ public:
   struct entry {
     std::string user;
     std::string resume_token;
-    uint64_t born = 0;  // smaller is older
+    uint64_t born = 0; // smaller is older
     struct seat {
       std::string channel;
-      uint32_t at = 0;  // where the session sits in that channel's roster
+      uint32_t at = 0; // where the session sits in that channel's roster
     };
-    std::vector<seat> seats;  // user channel excluded
+    std::vector<seat> seats; // user channel excluded
     uint32_t roster_at = 0;
   };
 

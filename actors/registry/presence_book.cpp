@@ -2,7 +2,9 @@
 
 namespace herald {
 
-bool anonymous_user(const std::string& user) { return user.rfind("anon:", 0) == 0; }
+bool anonymous_user(const std::string& user) {
+  return user.rfind("anon:", 0) == 0;
+}
 
 const presence_book::user* presence_book::find(const std::string& name) const {
   auto it = users_.find(name);

@@ -13,14 +13,14 @@
 
 namespace herald {
 
-bool anonymous_user(const std::string& user);  // "anon:<session id>"
+bool anonymous_user(const std::string& user); // "anon:<session id>"
 
 class presence_book {
 public:
   struct user {
     std::unordered_set<session_id> sessions;
     uint64_t attached = 0;
-    int64_t last_seen_ns = 0;  // steady clock
+    int64_t last_seen_ns = 0; // steady clock
     std::chrono::system_clock::time_point last_seen_wall;
   };
 
@@ -41,7 +41,7 @@ public:
 
 private:
   std::unordered_map<std::string, user> users_;
-  uint64_t online_ = 0;  // users with an attached session
+  uint64_t online_ = 0; // users with an attached session
 };
 
 } // namespace herald

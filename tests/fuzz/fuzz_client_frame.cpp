@@ -13,8 +13,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (f.type == herald::client_frame::kind::invalid && f.error_message.empty())
     std::abort();
   // Whatever came in, the error frame the session sends must serialize.
-  auto out = herald::json_text(nlohmann::json{{"type", "error"}, {"code", herald::code_text(f.error)},
-                                              {"message", f.error_message}, {"arg", f.arg}});
+  auto out = herald::json_text(nlohmann::json{{"type", "error"},
+                                              {"code", herald::code_text(f.error)},
+                                              {"message", f.error_message},
+                                              {"arg", f.arg}});
   if (nlohmann::json::parse(out, nullptr, false).is_discarded())
     std::abort();
   return 0;

@@ -31,7 +31,7 @@ struct world {
   caf::actor_system sys{cfg};
   config::herald_config conf = [] {
     auto r = config::load("", {{"HERALD_AUTH_JWT_SECRET", "fuzz-secret-0123456789abcdef0123456789"},
-                              {"HERALD_STORAGE_BACKEND", "memory"}});
+                               {"HERALD_STORAGE_BACKEND", "memory"}});
     if (!r.config)
       std::abort();
     return *r.config;
@@ -53,14 +53,15 @@ struct world {
 };
 
 world& the_world() {
-  static auto* w = new world;  // lives for the whole run: actors keep references
+  static auto* w = new world; // lives for the whole run: actors keep references
   return *w;
 }
 
 void check_answer(const net::api_response& r) {
   if (r.status < 200 || r.status > 599)
     std::abort();
-  if (r.content_type == "application/json" && nlohmann::json::parse(r.body, nullptr, false).is_discarded())
+  if (r.content_type == "application/json" &&
+      nlohmann::json::parse(r.body, nullptr, false).is_discarded())
     std::abort();
 }
 
@@ -81,9 +82,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto& req = parser.get();
   auto ar = net::to_api_request(req);
   if (ar.path == "/ws") {
-    auto d = net::decide_upgrade(ar.query, req[http::field::authorization], w.upgrade, 1'700'000'000);
-    if (d.status != 101 && nlohmann::json::parse(json_text(nlohmann::json{{"error", d.error}}), nullptr,
-                                                 false).is_discarded())
+    auto d =
+        net::decide_upgrade(ar.query, req[http::field::authorization], w.upgrade, 1'700'000'000);
+    if (d.status != 101 &&
+        nlohmann::json::parse(json_text(nlohmann::json{{"error", d.error}}), nullptr, false)
+            .is_discarded())
       std::abort();
     return 0;
   }
@@ -94,11 +97,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (calls->fetch_add(1) == 0)
         answered->set_value(std::move(r));
       else
-        std::abort();  // answered twice
+        std::abort(); // answered twice
     });
     auto f = answered->get_future();
     if (f.wait_for(std::chrono::seconds(10)) != std::future_status::ready)
-      std::abort();  // never answered
+      std::abort(); // never answered
     check_answer(f.get());
   }
   return 0;

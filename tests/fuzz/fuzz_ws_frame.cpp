@@ -28,7 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (pending.size() > max_message + 14)
       std::abort();
     for (auto& m : out) {
-      if (m.op == herald::ws::opcode::text && (m.payload.size() > max_message || !herald::ws::valid_utf8(m.payload)))
+      if (m.op == herald::ws::opcode::text &&
+          (m.payload.size() > max_message || !herald::ws::valid_utf8(m.payload)))
         std::abort();
       if (m.op == herald::ws::opcode::close)
         (void)herald::ws::parse_close(m.payload);

@@ -18,7 +18,9 @@ caf::mailbox_element* element(int n) {
   return caf::make_mailbox_element(nullptr, caf::make_message_id(), {}, n).release();
 }
 
-int value(const caf::mailbox_element* x) { return x->content().get_as<int>(0); }
+int value(const caf::mailbox_element* x) {
+  return x->content().get_as<int>(0);
+}
 
 // Takes everything waiting and returns the values oldest first; frees the elements.
 std::vector<int> take_in_order(actor_inbox& inbox) {
@@ -52,7 +54,7 @@ TEST_CASE("the inbox hands over what waits, newest first, and shows the newest")
 TEST_CASE("a push to a waiting reader wakes it once; try_block fails when a message came first") {
   actor_inbox inbox;
   REQUIRE(inbox.try_block());
-  CHECK_FALSE(inbox.empty());  // waiting is not empty: the next push must wake
+  CHECK_FALSE(inbox.empty()); // waiting is not empty: the next push must wake
   CHECK(inbox.newest() == nullptr);
   CHECK(inbox.take_all() == nullptr);
   CHECK(inbox.push(element(1)) == actor_inbox::push_result::woke_reader);
@@ -73,7 +75,7 @@ TEST_CASE("a closed inbox gives back what waited and refuses every later push") 
   });
   CHECK(dropped == std::vector<int>{2, 1});
   caf::mailbox_element_ptr late{element(3)};
-  CHECK(inbox.push(late.get()) == actor_inbox::push_result::closed);  // the caller keeps it
+  CHECK(inbox.push(late.get()) == actor_inbox::push_result::closed); // the caller keeps it
   CHECK(inbox.take_all() == nullptr);
   CHECK_FALSE(inbox.try_block());
 }

@@ -1,14 +1,14 @@
 // The compact actor base (what every session is) and the scheduler that runs
 // actors on Asio's threads, each against a real CAF actor system.
 #include "actors/atoms.hpp"
-#include "runtime/compact_actor.hpp"
 #include "runtime/asio_coordinator.hpp"
+#include "runtime/compact_actor.hpp"
 #include "test_support.hpp"
 
 #include <caf/make_actor.hpp>
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include <stdexcept>
 #include <thread>
@@ -45,16 +45,17 @@ private:
 
 caf::actor spawn_echo(caf::actor_system& sys) {
   caf::actor_config cfg;
-  auto ptr = caf::make_actor<echo_actor, caf::strong_actor_ptr>(sys.next_actor_id(), sys.node(), &sys, cfg);
+  auto ptr = caf::make_actor<echo_actor, caf::strong_actor_ptr>(sys.next_actor_id(), sys.node(),
+                                                                &sys, cfg);
   static_cast<echo_actor*>(caf::actor_cast<caf::abstract_actor*>(ptr))->launch();
   return caf::actor_cast<caf::actor>(std::move(ptr));
 }
 
 size_t thread_of(caf::scoped_actor& self, const caf::actor& a) {
   size_t out = 0;
-  self->request(a, 5s, where_atom::value).receive([&](size_t t) { out = t; }, [](caf::error& e) {
-    FAIL("no answer: " << caf::to_string(e));
-  });
+  self->request(a, 5s, where_atom::value)
+      .receive([&](size_t t) { out = t; },
+               [](caf::error& e) { FAIL("no answer: " << caf::to_string(e)); });
   return out;
 }
 
@@ -65,8 +66,7 @@ struct echo_fixture : test::deterministic_system {
   caf::actor echo = spawn_echo(sys);
   echo_fixture() { run(); }
   // Sends a request, runs everything: the error it was answered with, if any.
-  template <class... Ts>
-  caf::error refusal(Ts... xs) {
+  template <class... Ts> caf::error refusal(Ts... xs) {
     auto answer = self->request(echo, caf::infinite, xs...);
     run();
     caf::error out;
@@ -74,7 +74,7 @@ struct echo_fixture : test::deterministic_system {
     return out;
   }
   caf::error down_reason() {
-    caf::error reason = caf::make_error(caf::sec::invalid_argument);  // no down_msg at all
+    caf::error reason = caf::make_error(caf::sec::invalid_argument); // no down_msg at all
     self->receive([&](caf::down_msg& d) { reason = d.reason; }, caf::after(0s) >> [] {});
     return reason;
   }
@@ -92,13 +92,14 @@ TEST_CASE("a compact actor answers requests, and a plain message's result goes b
   f.run();
 }
 
-TEST_CASE("quitting tells monitors (normal), answers waiting requests with an error and refuses new ones") {
+TEST_CASE("quitting tells monitors (normal), answers waiting requests with an error and refuses "
+          "new ones") {
   echo_fixture f;
   f.self->monitor(f.echo);
   caf::anon_send(f.echo, shutdown_atom::value);
-  CHECK(f.refusal(echo_atom::value, 1));  // waited behind the shutdown
-  CHECK_FALSE(f.down_reason());           // a normal exit
-  CHECK(f.refusal(echo_atom::value, 2));  // sent after it quit
+  CHECK(f.refusal(echo_atom::value, 1)); // waited behind the shutdown
+  CHECK_FALSE(f.down_reason());          // a normal exit
+  CHECK(f.refusal(echo_atom::value, 2)); // sent after it quit
 }
 
 TEST_CASE("a handler that throws ends the actor with runtime_error") {
@@ -109,7 +110,8 @@ TEST_CASE("a handler that throws ends the actor with runtime_error") {
   CHECK(f.down_reason() == caf::sec::runtime_error);
 }
 
-TEST_CASE("asio_coordinator: actors run on a lent io_context's thread, and on its own thread before and after") {
+TEST_CASE("asio_coordinator: actors run on a lent io_context's thread, and on its own thread "
+          "before and after") {
   caf::actor_system_config cfg;
   asio_coordinator::install(cfg);
   caf::actor_system sys{cfg};

@@ -74,21 +74,32 @@ TEST_CASE("every kind of config error names the file, the key and the problem") 
     CHECK_FALSE(r.config);
     return r.error;
   };
-  CHECK(err(secret + "[heartbeat]\ninterval = \"30x\"\n").find("heartbeat.interval: \"30x\" is not a duration") != std::string::npos);
-  CHECK(err(secret + "[server]\nthreads = \"two\"\n").find("server.threads: expected an integer, got a string") != std::string::npos);
-  CHECK(err(secret + "[server]\nbogus = 1\n").find("server.bogus: unknown key") != std::string::npos);
+  CHECK(err(secret + "[heartbeat]\ninterval = \"30x\"\n")
+            .find("heartbeat.interval: \"30x\" is not a duration") != std::string::npos);
+  CHECK(err(secret + "[server]\nthreads = \"two\"\n")
+            .find("server.threads: expected an integer, got a string") != std::string::npos);
+  CHECK(err(secret + "[server]\nbogus = 1\n").find("server.bogus: unknown key") !=
+        std::string::npos);
   CHECK(err(secret + "[nonsense]\na = 1\n").find("nonsense: unknown section") != std::string::npos);
   CHECK(err(secret + "[server]\nlisten = \"nope\"\n").find("server.listen") != std::string::npos);
-  CHECK(err(secret + "[server]\nmax_connections = 0\n").find("server.max_connections: 0 is out of range") != std::string::npos);
-  CHECK(err(secret + "[delivery]\nbatches_in_flight = 0\n").find("delivery.batches_in_flight: 0 is out of range") != std::string::npos);
-  CHECK(err("[auth]\nrequired = true\n").find("auth.jwt_secret: is empty while auth.required = true") != std::string::npos);
-  CHECK(err(secret + "[storage]\nbackend = \"mongo\"\n").find("storage.backend") != std::string::npos);
-  CHECK(err(secret + "[[sinks]]\nname = \"a\"\nkind = \"fax\"\n").find("sinks[0].kind") != std::string::npos);
-  CHECK(err(secret + "[[sinks]]\nname = \"a\"\nkind = \"webhook\"\n").find("sinks[0].url") != std::string::npos);
+  CHECK(err(secret + "[server]\nmax_connections = 0\n")
+            .find("server.max_connections: 0 is out of range") != std::string::npos);
+  CHECK(err(secret + "[delivery]\nbatches_in_flight = 0\n")
+            .find("delivery.batches_in_flight: 0 is out of range") != std::string::npos);
+  CHECK(err("[auth]\nrequired = true\n")
+            .find("auth.jwt_secret: is empty while auth.required = true") != std::string::npos);
+  CHECK(err(secret + "[storage]\nbackend = \"mongo\"\n").find("storage.backend") !=
+        std::string::npos);
+  CHECK(err(secret + "[[sinks]]\nname = \"a\"\nkind = \"fax\"\n").find("sinks[0].kind") !=
+        std::string::npos);
+  CHECK(err(secret + "[[sinks]]\nname = \"a\"\nkind = \"webhook\"\n").find("sinks[0].url") !=
+        std::string::npos);
   CHECK(err(secret + "[server\n").find("(syntax)") != std::string::npos);
   auto missing = load("/nonexistent/herald.toml", {});
   CHECK(missing.error == "/nonexistent/herald.toml: cannot read the file");
-  CHECK(err(secret, {{"HERALD_HEARTBEAT_INTERVAL", "soon"}}).find("HERALD_HEARTBEAT_INTERVAL (environment): heartbeat.interval: \"soon\" is not a duration") != std::string::npos);
+  CHECK(err(secret, {{"HERALD_HEARTBEAT_INTERVAL", "soon"}})
+            .find("HERALD_HEARTBEAT_INTERVAL (environment): heartbeat.interval: \"soon\" is not a "
+                  "duration") != std::string::npos);
   // Errors are one line.
   CHECK(err(secret + "[server\n").find('\n') == std::string::npos);
 }
@@ -114,7 +125,8 @@ TEST_CASE("environment overrides every kind of key") {
 }
 
 TEST_CASE("the effective config prints as JSON with durations as strings and secrets hidden") {
-  auto r = load_text(secret + "[[sinks]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"http://127.0.0.1:1/h\"\n");
+  auto r = load_text(
+      secret + "[[sinks]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"http://127.0.0.1:1/h\"\n");
   REQUIRE(r.config);
   auto j = nlohmann::json::parse(to_json(*r.config));
   CHECK(j["heartbeat"]["stale_after"] == "5m");

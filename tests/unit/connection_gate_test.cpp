@@ -16,11 +16,11 @@ TEST_CASE("a full pending table closes the connection that has waited longest") 
   CHECK(closed_b + closed_c == 0);
   CHECK(gate->pending() == 2);
   CHECK(gate->evicted() == 1);
-  gate->finished(a);  // the evicted one leaves as well: nothing else moves
+  gate->finished(a); // the evicted one leaves as well: nothing else moves
   gate->finished(b);
   CHECK(gate->pending() == 1);
   gate->finished(c);
-  gate->finished(c);  // twice is harmless
+  gate->finished(c); // twice is harmless
   CHECK(gate->pending() == 0);
 }
 

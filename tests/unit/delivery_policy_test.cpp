@@ -24,7 +24,7 @@ TEST_CASE("a token bucket holds rate_per_sec tokens and refills at that rate") {
   CHECK_FALSE(b.take(200));
   CHECK(b.take(250));
   CHECK_FALSE(b.take(250));
-  CHECK(b.take(10000));  // never more than the capacity after a long pause
+  CHECK(b.take(10000)); // never more than the capacity after a long pause
   CHECK(b.take(10000));
   CHECK(b.take(10000));
   CHECK(b.take(10000));
@@ -36,7 +36,7 @@ TEST_CASE("a breaker opens after consecutive failures, lets one probe through af
   CHECK(b.allow(0));
   b.on_failure(0);
   b.on_failure(0);
-  b.on_success();  // consecutive: a success in between starts the count again
+  b.on_success(); // consecutive: a success in between starts the count again
   b.on_failure(10);
   b.on_failure(10);
   CHECK(b.state(10) == breaker_state::closed);
@@ -45,8 +45,8 @@ TEST_CASE("a breaker opens after consecutive failures, lets one probe through af
   CHECK_FALSE(b.allow(500));
   CHECK(b.state(1010) == breaker_state::half_open);
   CHECK(b.allow(1010));
-  CHECK_FALSE(b.allow(1011));  // one probe at a time
-  b.on_failure(1100);          // the probe failed: open again for a cooldown
+  CHECK_FALSE(b.allow(1011)); // one probe at a time
+  b.on_failure(1100);         // the probe failed: open again for a cooldown
   CHECK(b.state(1200) == breaker_state::open);
   CHECK_FALSE(b.allow(2000));
   CHECK(b.allow(2100));

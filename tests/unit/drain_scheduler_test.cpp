@@ -13,7 +13,7 @@ constexpr int64_t ms = 1'000'000;
 TEST_CASE("drains: an idle registry delivers a publish at once") {
   drain_scheduler d(2);
   CHECK(d.on_publish(1000 * ms) == order::now);
-  CHECK(d.on_publish(1000 * ms) == order::none);  // the drain on its way takes it too
+  CHECK(d.on_publish(1000 * ms) == order::none); // the drain on its way takes it too
   CHECK(d.on_drain(1000 * ms, true));
   CHECK(d.in_flight() == 1);
 }
@@ -53,7 +53,7 @@ TEST_CASE("drains: a publish long after the last drain is never corked") {
   drain_scheduler d(4);
   REQUIRE(d.on_publish(0) == order::now);
   REQUIRE(d.on_drain(0, true));
-  d.on_publish(ms);  // while busy
+  d.on_publish(ms); // while busy
   REQUIRE(d.on_drain(ms, true));
   d.on_drained(false);
   d.on_drained(false);
@@ -65,7 +65,7 @@ TEST_CASE("drains: at batches_in_flight publishes wait for a drained, which drai
   drain_scheduler d(1);
   REQUIRE(d.on_publish(0) == order::now);
   REQUIRE(d.on_drain(0, true));
-  CHECK(d.on_publish(ms) == order::none);  // bound reached
+  CHECK(d.on_publish(ms) == order::none); // bound reached
   CHECK_FALSE(d.on_drain(ms, true));
   auto after = d.on_drained(true);
   CHECK(after.drain == order::now);
@@ -95,5 +95,5 @@ TEST_CASE("drains: trimming waits for a second of idleness and goes a slice at a
   t = d.on_trim(1500 * ms);
   CHECK(t.trim_now);
   d.trim_continues();
-  CHECK(d.on_drained(false).trim_in_ns == 0);  // a trim message is already on its way
+  CHECK(d.on_drained(false).trim_in_ns == 0); // a trim message is already on its way
 }

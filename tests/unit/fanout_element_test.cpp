@@ -37,17 +37,17 @@ TEST_CASE("a fan-out element holds the shared message until it is let go of, the
     CHECK(e->content().get_as<tracked_ptr>(1).get() == share.get());
   }
   msg = caf::message{};
-  CHECK(share.use_count() == 2);  // one message, shared by every element
+  CHECK(share.use_count() == 2); // one message, shared by every element
   in_use.pop_back();
   CHECK(share.use_count() == 2);
-  in_use.clear();  // the last element lets go of the message
+  in_use.clear(); // the last element lets go of the message
   CHECK(share.use_count() == 1);
 
   auto made = fanout_elements_allocated();
   auto again = caf::make_message(caf::atom("other"), 42);
   for (int i = 0; i < 64; ++i) {
     auto e = make_fanout_element(again);
-    CHECK(first_round.count(e.get()) == 1);  // the same elements, not new ones
+    CHECK(first_round.count(e.get()) == 1); // the same elements, not new ones
     CHECK(e->content().match_elements<caf::atom_value, int>());
     CHECK(e->content().get_as<int>(1) == 42);
     in_use.push_back(std::move(e));
@@ -84,19 +84,20 @@ TEST_CASE("fan-out elements let go of on other threads come back whole") {
     CHECK(again[size_t(i)]->content().get_as<int>(0) == i);
 }
 
-TEST_CASE("trimming keeps as many waiting elements as asked and frees the rest, a slice at a time") {
+TEST_CASE(
+    "trimming keeps as many waiting elements as asked and frees the rest, a slice at a time") {
   trim_fanout_elements(0);
   std::vector<caf::mailbox_element_ptr> in_use;
   for (int i = 0; i < 300; ++i)
     in_use.push_back(make_fanout_element(caf::make_message(i)));
-  std::thread([&in_use] { in_use.clear(); }).join();  // given back by another thread
-  CHECK(trim_fanout_elements(100, 150));        // 50 of the 200 extra are left
-  CHECK_FALSE(trim_fanout_elements(100, 150));  // now they are gone too
+  std::thread([&in_use] { in_use.clear(); }).join(); // given back by another thread
+  CHECK(trim_fanout_elements(100, 150));             // 50 of the 200 extra are left
+  CHECK_FALSE(trim_fanout_elements(100, 150));       // now they are gone too
   CHECK_FALSE(trim_fanout_elements(100));
   auto made = fanout_elements_allocated();
   for (int i = 0; i < 300; ++i)
     in_use.push_back(make_fanout_element(caf::make_message(i)));
-  CHECK(fanout_elements_allocated() == made + 200);  // 100 reused, 200 new
+  CHECK(fanout_elements_allocated() == made + 200); // 100 reused, 200 new
   in_use.clear();
   trim_fanout_elements(0);
 }

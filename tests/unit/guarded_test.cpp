@@ -24,15 +24,18 @@ struct counter_state {
 
 caf::behavior counter(caf::stateful_actor<counter_state>* self) {
   return {
-      guarded(self, [=](add_atom, int64_t n) -> caf::result<int64_t> {
-        if (n < 0)
-          throw std::invalid_argument("negative");
-        self->state.total += n;
-        return self->state.total;
-      }),
-      guarded(self, [=](get_atom) -> caf::result<int64_t, uint64_t, std::string> {
-        return {self->state.total, self->state.meter.failures, self->state.meter.last_error};
-      }),
+      guarded(self,
+              [=](add_atom, int64_t n) -> caf::result<int64_t> {
+                if (n < 0)
+                  throw std::invalid_argument("negative");
+                self->state.total += n;
+                return self->state.total;
+              }),
+      guarded(
+          self,
+          [=](get_atom) -> caf::result<int64_t, uint64_t, std::string> {
+            return {self->state.total, self->state.meter.failures, self->state.meter.last_error};
+          }),
   };
 }
 

@@ -17,13 +17,13 @@ TEST_CASE("a batch of observations lands in the histogram exactly as one observa
     latency_histogram::batch b{batched};
     for (auto ns : samples)
       b.add(ns);
-    CHECK(batched.read().count == 0);  // nothing is added until the batch ends
+    CHECK(batched.read().count == 0); // nothing is added until the batch ends
   }
   auto a = one_by_one.read(), b = batched.read();
   CHECK(b.count == 7);
   CHECK(a.cumulative == b.cumulative);
   CHECK(a.sum_seconds == b.sum_seconds);
-  CHECK(b.cumulative[0] == 4);  // -5 (as 0), 0, 0.4 ms, 0.5 ms: le 0.0005
+  CHECK(b.cumulative[0] == 4); // -5 (as 0), 0, 0.4 ms, 0.5 ms: le 0.0005
   CHECK(b.cumulative.back() == 7);
 }
 
@@ -32,7 +32,7 @@ TEST_CASE("observations from many threads all count, each histogram keeping its 
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&shared, t] {
-      latency_histogram own;  // alternates with the shared one on this thread
+      latency_histogram own; // alternates with the shared one on this thread
       for (int i = 0; i < 10'000; ++i) {
         shared.observe_ns(1'000'000 * (t + 1));
         own.observe_ns(1);
@@ -44,8 +44,8 @@ TEST_CASE("observations from many threads all count, each histogram keeping its 
   auto r = shared.read();
   CHECK(r.count == 40'000);
   CHECK(r.sum_seconds == doctest::Approx(10'000 * (0.001 + 0.002 + 0.003 + 0.004)));
-  CHECK(r.cumulative[1] == 10'000);  // 1 ms: le 0.001
-  CHECK(r.cumulative[3] == 40'000);  // up to 4 ms: le 0.005
+  CHECK(r.cumulative[1] == 10'000); // 1 ms: le 0.001
+  CHECK(r.cumulative[3] == 40'000); // up to 4 ms: le 0.005
 }
 
 TEST_CASE("a histogram made where an earlier one lived starts empty on a thread that used both") {

@@ -25,7 +25,8 @@ notifier_actor::behavior_type faulty_notifier(notifier_actor::pointer self, noti
       [=](job_atom, persistence::job& j) {
         if (j.to == "boom")
           throw std::runtime_error("bad recipient");
-        self->send(queue, done_atom::value, sink, j, job_outcome{job_outcome::kind::delivered, {}, 0});
+        self->send(queue, done_atom::value, sink, j,
+                   job_outcome{job_outcome::kind::delivered, {}, 0});
         self->send(queue, want_atom::value, sink, uint32_t(4), std::string("closed"));
       },
       [=](sent_atom, const std::string&, http_response&) {},
@@ -37,8 +38,8 @@ notifier_actor::behavior_type faulty_notifier(notifier_actor::pointer self, noti
 struct fixture {
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
-  std::shared_ptr<persistence::store_worker> store =
-      std::make_shared<persistence::store_worker>(std::make_unique<persistence::memory_store>(persistence::inbox_limits{}), 100);
+  std::shared_ptr<persistence::store_worker> store = std::make_shared<persistence::store_worker>(
+      std::make_unique<persistence::memory_store>(persistence::inbox_limits{}), 100);
   queue_actor queue;
   dlq_actor dlq;
 
@@ -77,7 +78,8 @@ struct fixture {
     j.to = to;
     caf::scoped_actor self{sys};
     self->request(queue, 5s, notify_atom::value, j, false)
-        .receive([](notify_result& r) { REQUIRE(r.status == 202); }, [](caf::error&) { FAIL("no answer"); });
+        .receive([](notify_result& r) { REQUIRE(r.status == 202); },
+                 [](caf::error&) { FAIL("no answer"); });
   }
 
   queue_stats stats() {
@@ -106,7 +108,7 @@ TEST_CASE("a notifier that throws is restarted and its job retried, up to the DL
   CHECK(f.eventually([](auto& s) { return s.now.dead == 1; }));
   auto s = f.stats();
   REQUIRE(s.sinks.size() == 1);
-  CHECK(s.sinks[0].restarts == 3);  // one crash per attempt
+  CHECK(s.sinks[0].restarts == 3); // one crash per attempt
   CHECK_FALSE(s.sinks[0].failed);
   CHECK(s.failed == 3);
   // The restarted notifier works: another job of the sink is delivered.
@@ -125,5 +127,5 @@ TEST_CASE("past the restart intensity the sink is marked failed and its jobs wai
   std::this_thread::sleep_for(100ms);
   s = f.stats();
   CHECK(s.completed == 0);
-  CHECK(s.now.waiting + s.now.delayed >= 1);  // kept, not lost
+  CHECK(s.now.waiting + s.now.delayed >= 1); // kept, not lost
 }

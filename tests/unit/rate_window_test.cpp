@@ -15,7 +15,7 @@ TEST_CASE("frames over the per-second limit are rejected, the first one noisily"
   CHECK(w.on_frame(2 * ms) == rate_verdict::accept);
   CHECK(w.on_frame(3 * ms) == rate_verdict::reject_first);
   CHECK(w.on_frame(4 * ms) == rate_verdict::reject);
-  CHECK(w.on_frame(1000 * ms) == rate_verdict::accept);  // a new window
+  CHECK(w.on_frame(1000 * ms) == rate_verdict::accept); // a new window
 }
 
 TEST_CASE("a client over the limit for close_after is disconnected; a pause resets the streak") {
@@ -28,7 +28,7 @@ TEST_CASE("a client over the limit for close_after is disconnected; a pause rese
   rate_window calm(1, 3000 * ms);
   for (int64_t t = 0; t < 2000; t += 100)
     calm.on_frame(t * ms);
-  CHECK(calm.on_frame(5000 * ms) == rate_verdict::accept);  // quiet for 3 s
+  CHECK(calm.on_frame(5000 * ms) == rate_verdict::accept); // quiet for 3 s
   CHECK(calm.on_frame(5100 * ms) == rate_verdict::reject_first);
 }
 

@@ -52,8 +52,8 @@ public:
   std::vector<shared_bytes> tails;
   std::shared_ptr<session_port> port;
   int pings = 0;
-  bool throw_on_ping = false;  // makes the session's heartbeat handler fail
-  int batch_writes = 0;  // calls of send(vector): what a connection writes at once
+  bool throw_on_ping = false; // makes the session's heartbeat handler fail
+  int batch_writes = 0;       // calls of send(vector): what a connection writes at once
   int closed_code = 0;
   bool closed_abort = false;
 

@@ -60,7 +60,7 @@ TEST_CASE("redis endpoints are read from redis:// urls") {
 }
 
 TEST_CASE("a manager answers at once while Redis is unreachable, and connects when it appears") {
-  test::redis_process later;  // not started yet: its port refuses connections
+  test::redis_process later; // not started yet: its port refuses connections
   redis_manager m(test::redis_options_for(later));
   m.subscribe("ch");
   m.start();
@@ -119,7 +119,8 @@ TEST_CASE("after Redis restarts, commands work again and every subscription is r
   server.stop();
   CHECK(test::wait_until([&] { return !m.up(); }));
   std::promise<bool> failed;
-  m.submit({{"PING"}}, [&](bool ok, std::vector<redis_reply>, const std::string&) { failed.set_value(ok); });
+  m.submit({{"PING"}},
+           [&](bool ok, std::vector<redis_reply>, const std::string&) { failed.set_value(ok); });
   CHECK_FALSE(failed.get_future().get());
 
   REQUIRE(server.start(error));
@@ -143,10 +144,11 @@ TEST_CASE("past redis.queue_max waiting requests, more are refused at once") {
   REQUIRE(test::wait_until([&] { return m.up(); }));
   // Redis busy for a second: what is submitted meanwhile waits.
   std::promise<bool> slept;
-  m.submit({{"DEBUG", "SLEEP", "1"}}, [&](bool good, std::vector<redis_reply> replies, const std::string&) {
-    slept.set_value(good && !replies.empty() && !replies[0].is_error());
-  });
-  REQUIRE(test::wait_until([&] { return m.waiting() == 0; }));  // it is on the wire
+  m.submit({{"DEBUG", "SLEEP", "1"}},
+           [&](bool good, std::vector<redis_reply> replies, const std::string&) {
+             slept.set_value(good && !replies.empty() && !replies[0].is_error());
+           });
+  REQUIRE(test::wait_until([&] { return m.waiting() == 0; })); // it is on the wire
   std::atomic<int> ok{0}, refused{0};
   std::string why;
   std::mutex mutex;
@@ -160,8 +162,8 @@ TEST_CASE("past redis.queue_max waiting requests, more are refused at once") {
         why = error;
       }
     });
-  CHECK(refused.load() == 3);  // refused at once, before Redis woke up
-  CHECK(slept.get_future().get());  // Redis really slept (DEBUG is allowed on the test server)
+  CHECK(refused.load() == 3);      // refused at once, before Redis woke up
+  CHECK(slept.get_future().get()); // Redis really slept (DEBUG is allowed on the test server)
   CHECK(test::wait_until([&] { return ok.load() == 2; }));
   CHECK(m.refused() == 3);
   std::lock_guard<std::mutex> lock(mutex);
@@ -203,7 +205,7 @@ TEST_CASE("cluster presence counts other live nodes and forgets a node whose key
   // The writes went through the other connection: wait until they landed.
   CHECK(test::wait_until([&] {
     auto p = ask(a, "carol");
-    return p && p->sessions == 2;  // node-b's; node-a answers for itself
+    return p && p->sessions == 2; // node-b's; node-a answers for itself
   }));
   auto from_a = ask(a, "carol");
   REQUIRE(from_a);

@@ -24,13 +24,13 @@ TEST_CASE("membership: seats stay right when a session in the middle leaves") {
   for (session_id id = 1; id <= 3; ++id) {
     m.add(id, "u" + std::to_string(id), "tok", session_actor{});
     m.join(id, "room");
-    m.join(id, "room");  // twice is once
+    m.join(id, "room"); // twice is once
   }
   m.join(2, "other");
   CHECK(ids_in(m.channel("room")) == std::vector<session_id>{1, 2, 3});
   CHECK(m.remove(1) == "u1");
   CHECK(ids_in(m.channel("room")) == std::vector<session_id>{2, 3});
-  m.leave(3, "room");  // the session moved into the gap must find its seat
+  m.leave(3, "room"); // the session moved into the gap must find its seat
   CHECK(ids_in(m.channel("room")) == std::vector<session_id>{2});
   m.remove(2);
   CHECK(m.channel("room") == nullptr);
@@ -49,7 +49,7 @@ TEST_CASE("membership: the attached count follows each change once") {
   CHECK(m.channel("room")->members()[0].attached);
   m.remove(7);
   CHECK(m.attached() == 0);
-  CHECK_FALSE(m.set_attached(7, true));  // gone
+  CHECK_FALSE(m.set_attached(7, true)); // gone
 }
 
 TEST_CASE("presence: online users, anonymous users go with their session, pruning") {
@@ -65,7 +65,7 @@ TEST_CASE("presence: online users, anonymous users go with their session, prunin
   p.remove_session("anon:s-1", 2);
   CHECK(p.find("anon:s-1") == nullptr);
   p.remove_session("ann", 1);
-  REQUIRE(p.find("ann") != nullptr);  // kept for presence.retain
+  REQUIRE(p.find("ann") != nullptr); // kept for presence.retain
   p.prune(10 * s, 20 * s, 100);
   CHECK(p.find("ann") != nullptr);
   p.prune(30 * s, 20 * s, 100);

@@ -1,5 +1,5 @@
-#include "runtime/fanout_element.hpp"
 #include "actors/registry.hpp"
+#include "runtime/fanout_element.hpp"
 #include "test_support.hpp"
 
 using namespace herald;
@@ -11,7 +11,8 @@ namespace {
 struct registry_fixture : deterministic_system {
   registry_actor registry;
 
-  explicit registry_fixture(uint32_t batches_in_flight = 16, uint64_t publish_backlog_max = 100000) {
+  explicit registry_fixture(uint32_t batches_in_flight = 16,
+                            uint64_t publish_backlog_max = 100000) {
     registry_limits limits;
     limits.batches_in_flight = batches_in_flight;
     limits.publish_backlog_max = publish_backlog_max;
@@ -60,7 +61,7 @@ struct registry_fixture : deterministic_system {
   uint64_t publish(publish_target target, const std::string& name) {
     send_publish(target, name);
     run();
-    advance(1ms);  // a publish soon after another waits a moment to be corked with the next
+    advance(1ms); // a publish soon after another waits a moment to be corked with the next
     return reply<publish_outcome>().delivered;
   }
 
@@ -123,7 +124,8 @@ TEST_CASE("publish reaches a user's sessions, a channel's, or everyone, and coun
   CHECK(st.channels == 1);
 }
 
-TEST_CASE("at delivery.batches_in_flight, publishes wait unanswered until every session took a drain") {
+TEST_CASE(
+    "at delivery.batches_in_flight, publishes wait unanswered until every session took a drain") {
   registry_fixture f{1};
   auto a = f.connect("u1", {"news"});
   auto b = f.connect("u2", {"news"});
@@ -132,13 +134,13 @@ TEST_CASE("at delivery.batches_in_flight, publishes wait unanswered until every 
   a->port->on_text(R"({"type":"ping"})");
   f.send_publish(publish_target::channel, "news");
   f.run_registry_only();
-  CHECK(f.answers().size() == 1);  // drained: answered, though no session has taken it yet
+  CHECK(f.answers().size() == 1); // drained: answered, though no session has taken it yet
   CHECK(a->of_type("event").empty());
   f.send_publish(publish_target::channel, "news");
   f.send_publish(publish_target::broadcast, "");
-  f.sched.advance_time(std::chrono::milliseconds(50));  // well past the cork window
+  f.sched.advance_time(std::chrono::milliseconds(50)); // well past the cork window
   f.run_registry_only();
-  CHECK(f.answers().empty());  // the one drain allowed is still open
+  CHECK(f.answers().empty()); // the one drain allowed is still open
   // Session a takes its share; b still holds one: the drain stays open.
   f.self->send(f.registry, actors_atom::value, std::string("u1"), uint64_t(10), uint64_t(0));
   f.run_registry_only();
@@ -169,9 +171,9 @@ TEST_CASE("past delivery.publish_backlog_max waiting publishes, more are refused
   auto a = f.connect("u1", {"news"});
   f.send_publish(publish_target::channel, "news");
   f.run_registry_only();
-  CHECK(f.answers().size() == 1);  // drained; the session has not taken it yet
-  f.send_publish(publish_target::channel, "news");  // waits: the one drain allowed is open
-  f.send_publish(publish_target::channel, "news");  // over the backlog of 1
+  CHECK(f.answers().size() == 1);                  // drained; the session has not taken it yet
+  f.send_publish(publish_target::channel, "news"); // waits: the one drain allowed is open
+  f.send_publish(publish_target::channel, "news"); // over the backlog of 1
   f.sched.advance_time(std::chrono::milliseconds(50));
   f.run_registry_only();
   bool refused = false;
@@ -179,11 +181,12 @@ TEST_CASE("past delivery.publish_backlog_max waiting publishes, more are refused
                   caf::after(std::chrono::seconds(0)) >> [] {});
   CHECK(refused);
   f.run();
-  CHECK(f.answers().size() == 1);  // the waiting one went out once the session took the first
+  CHECK(f.answers().size() == 1); // the waiting one went out once the session took the first
   CHECK(a->of_type("event").size() == 2);
 }
 
-TEST_CASE("a publisher that waits for each answer is not corked; publishes arriving during a drain are") {
+TEST_CASE(
+    "a publisher that waits for each answer is not corked; publishes arriving during a drain are") {
   registry_fixture f;
   auto a = f.connect("u1", {"news"});
   auto b = f.connect("u2", {"news"});
@@ -199,7 +202,7 @@ TEST_CASE("a publisher that waits for each answer is not corked; publishes arriv
   f.send_publish(publish_target::channel, "news");
   f.run_registry_only();
   CHECK(f.answers().empty());
-  f.run();  // the sessions take the drain; the corked publish still waits for its moment
+  f.run(); // the sessions take the drain; the corked publish still waits for its moment
   CHECK(f.answers().empty());
   // A publish came while that drain was in flight: the next one is corked
   // too, though every session is done by now, and they travel together.
@@ -222,7 +225,8 @@ TEST_CASE("a publisher that waits for each answer is not corked; publishes arriv
   }
 }
 
-TEST_CASE("a fan-out schedules its idle sessions as one job; a later drain joins them in one write") {
+TEST_CASE(
+    "a fan-out schedules its idle sessions as one job; a later drain joins them in one write") {
   registry_fixture f;
   std::vector<std::shared_ptr<recording_sink>> sinks;
   for (int i = 0; i < 3; ++i)
@@ -232,19 +236,20 @@ TEST_CASE("a fan-out schedules its idle sessions as one job; a later drain joins
     writes_before.push_back(s->batch_writes);
   f.send_publish(publish_target::channel, "news");
   f.run_registry_only();
-  CHECK(f.sched.jobs.size() == 1);  // three sessions, one scheduler job
+  CHECK(f.sched.jobs.size() == 1); // three sessions, one scheduler job
   f.send_publish(publish_target::channel, "news");
   f.sched.advance_time(std::chrono::milliseconds(50));
   f.run_registry_only();
-  CHECK(f.sched.jobs.size() == 1);  // already scheduled: the second drain waits in their mailboxes
+  CHECK(f.sched.jobs.size() == 1); // already scheduled: the second drain waits in their mailboxes
   f.run();
   for (size_t i = 0; i < sinks.size(); ++i) {
     CHECK(sinks[i]->of_type("event").size() == 2);
-    CHECK(sinks[i]->batch_writes == writes_before[i] + 1);  // both events in one write
+    CHECK(sinks[i]->batch_writes == writes_before[i] + 1); // both events in one write
   }
 }
 
-TEST_CASE("after a second without drains the registry frees fan-out elements beyond one per session") {
+TEST_CASE(
+    "after a second without drains the registry frees fan-out elements beyond one per session") {
   registry_fixture f;
   auto a = f.connect("u1");
   auto b = f.connect("u2");
@@ -252,17 +257,17 @@ TEST_CASE("after a second without drains the registry frees fan-out elements bey
   // Five drains wait in every mailbox at once: fifteen elements.
   for (int i = 0; i < 5; ++i) {
     f.send_publish(publish_target::broadcast, "");
-    f.sched.advance_time(50ms);  // past the cork window, running nothing
+    f.sched.advance_time(50ms); // past the cork window, running nothing
     f.run_registry_only();
   }
   CHECK(fanout_elements_alive() >= 15);
   f.run();
   CHECK(a->of_type("event").size() == 5);
-  CHECK(fanout_elements_alive() >= 15);  // given back, kept for reuse
+  CHECK(fanout_elements_alive() >= 15); // given back, kept for reuse
   f.advance(2s);
   f.run();
   CHECK(fanout_elements_alive() <= 3);
-  CHECK(f.publish(publish_target::broadcast, "") == 3);  // and fan-outs go on as before
+  CHECK(f.publish(publish_target::broadcast, "") == 3); // and fan-outs go on as before
   CHECK(c->of_type("event").size() == 6);
 }
 
@@ -277,7 +282,8 @@ TEST_CASE("subscribe and unsubscribe change what a channel publish reaches") {
   CHECK(f.stats().channels == 0);
 }
 
-TEST_CASE("a channel publish reaches exactly its members after others left it or closed, in any order") {
+TEST_CASE(
+    "a channel publish reaches exactly its members after others left it or closed, in any order") {
   registry_fixture f;
   std::vector<std::shared_ptr<recording_sink>> s;
   for (int i = 0; i < 6; ++i)
@@ -288,9 +294,9 @@ TEST_CASE("a channel publish reaches exactly its members after others left it or
   s[3]->port->on_closed(s[3]->id(), close_code::normal, false);
   f.run();
   f.say(s[5], R"({"type":"unsubscribe","channel":"odd"})");
-  CHECK(f.publish(publish_target::channel, "news") == 3);  // 1, 4, 5
-  CHECK(f.publish(publish_target::channel, "odd") == 1);   // 1
-  CHECK(f.publish(publish_target::channel, "even") == 3);  // 0, 2, 4
+  CHECK(f.publish(publish_target::channel, "news") == 3); // 1, 4, 5
+  CHECK(f.publish(publish_target::channel, "odd") == 1);  // 1
+  CHECK(f.publish(publish_target::channel, "even") == 3); // 0, 2, 4
   CHECK(f.publish(publish_target::broadcast, "") == 5);
   std::vector<size_t> events;
   for (auto& sink : s)
@@ -336,15 +342,15 @@ TEST_CASE("presence of a connected user is its sessions' last inbound frame, not
   auto a = f.connect("u1");
   auto b = f.connect("u1");
   f.say(a, R"({"type":"ping"})");
-  f.advance(2s);  // simulated: both sessions silent for 2 s
+  f.advance(2s); // simulated: both sessions silent for 2 s
   auto before = std::chrono::system_clock::now();
   auto quiet = f.presence("u1");
   REQUIRE(quiet.last_seen);
   CHECK(*quiet.last_seen < before);
-  f.say(b, R"({"type":"ping"})");  // no message to the registry: the session's own clock moves
+  f.say(b, R"({"type":"ping"})"); // no message to the registry: the session's own clock moves
   auto fresh = f.presence("u1");
   REQUIRE(fresh.last_seen);
-  CHECK(*fresh.last_seen >= before);  // only the session knew of this ping
+  CHECK(*fresh.last_seen >= before); // only the session knew of this ping
   CHECK(*fresh.last_seen > *quiet.last_seen);
   CHECK(fresh.sessions == 2);
 }
@@ -354,12 +360,12 @@ TEST_CASE("heartbeat pings every interval; silence past stale_after evicts, app 
   auto quiet = f.connect("quiet");
   auto chatty = f.connect("chatty");
   for (int s = 0; s < 5; ++s) {
-    f.say(chatty, R"({"type":"ping"})");  // app-level pings only: never a protocol pong
+    f.say(chatty, R"({"type":"ping"})"); // app-level pings only: never a protocol pong
     f.advance(1s);
   }
   CHECK(quiet->pings >= 2);
   CHECK(quiet->closed_code == close_code::stale);
-  CHECK(quiet->closed_abort);  // dropped at once, no waiting for the client
+  CHECK(quiet->closed_abort); // dropped at once, no waiting for the client
   CHECK(chatty->closed_code == 0);
   auto st = f.stats();
   CHECK(st.evicted_stale == 1);
@@ -367,14 +373,15 @@ TEST_CASE("heartbeat pings every interval; silence past stale_after evicts, app 
   CHECK(f.presence("chatty").connected);
 }
 
-TEST_CASE("a session whose handler throws is closed, removed and counted as its supervisor's failure") {
+TEST_CASE(
+    "a session whose handler throws is closed, removed and counted as its supervisor's failure") {
   registry_fixture f;
   auto a = f.connect("u1");
   auto b = f.connect("u2");
   a->throw_on_ping = true;
   f.say(a, R"({"type":"ping"})");
   f.say(b, R"({"type":"ping"})");
-  f.advance(1s);  // the heartbeat: a's sink throws
+  f.advance(1s); // the heartbeat: a's sink throws
   CHECK(a->closed_code == close_code::internal_error);
   CHECK(b->closed_code == 0);
   CHECK(f.stats().sessions == 1);
@@ -405,7 +412,7 @@ TEST_CASE("resume through the registry; a session of another user is never hande
   a->port->on_closed(a->id(), close_code::abnormal, true);
   f.run();
   CHECK_FALSE(f.presence("u1").connected);
-  CHECK(f.publish(publish_target::user, "u1") == 0);  // buffered, not delivered live
+  CHECK(f.publish(publish_target::user, "u1") == 0); // buffered, not delivered live
 
   auto thief = f.connect("u2", {}, id, 0);
   CHECK(thief->json(0)["resumed"] == false);

@@ -16,9 +16,9 @@ TEST_CASE("the resume buffer keeps the last N frames and knows what it can repla
   CHECK(buf.size() == 3);
   CHECK(buf.covers(5, 5));
   CHECK(buf.covers(4, 5));
-  CHECK(buf.covers(2, 5));        // needs 3, 4, 5: all held
-  CHECK_FALSE(buf.covers(1, 5));  // 2 was dropped
-  CHECK_FALSE(buf.covers(6, 5));  // the client claims more than was sent
+  CHECK(buf.covers(2, 5));       // needs 3, 4, 5: all held
+  CHECK_FALSE(buf.covers(1, 5)); // 2 was dropped
+  CHECK_FALSE(buf.covers(6, 5)); // the client claims more than was sent
   auto after = buf.after(3);
   REQUIRE(after.size() == 2);
   CHECK(after[0].first == 4);

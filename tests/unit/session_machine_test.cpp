@@ -92,7 +92,8 @@ TEST_CASE("machine: each error code of client_protocol.hpp, and subscriptions") 
   auto code_after = [&](const std::string& text) {
     f.m.on_text(text);
     auto last = f.sink->last();
-    return last["type"] == "error" ? last["code"].get<std::string>() : last["type"].get<std::string>();
+    return last["type"] == "error" ? last["code"].get<std::string>()
+                                   : last["type"].get<std::string>();
   };
   CHECK(code_after("{") == "bad_json");
   f.fx.advance(1s);
@@ -120,7 +121,7 @@ TEST_CASE("machine: over the frame rate one error, then silence, then 1008") {
   f.m.on_text(R"({"type":"ping"})");
   CHECK(f.sink->last()["code"] == "rate_limited");
   auto frames = f.sink->frames.size();
-  f.m.on_control_frames(5);  // pings and pongs count too
+  f.m.on_control_frames(5); // pings and pongs count too
   CHECK(f.sink->frames.size() == frames);
   for (int s = 1; s <= 3 && !f.fx.quit_called; ++s) {
     f.fx.advance(1s);
@@ -130,13 +131,14 @@ TEST_CASE("machine: over the frame rate one error, then silence, then 1008") {
   CHECK(f.sink->closed_code == close_code::policy_violation);
 }
 
-TEST_CASE("machine: a durable session holds live events until the inbox replay, and sends each once") {
+TEST_CASE(
+    "machine: a durable session holds live events until the inbox replay, and sends each once") {
   machine_fixture f(true);
   CHECK(f.fx.inbox_loads == 1);
   CHECK(f.m.loading_inbox());
   auto old = stored("user:ann", 1);
-  auto a = stored("user:ann", 2);  // published live while the replay was read: held
-  auto b = stored("user:ann", 3);  // in the replay, its live copy still on its way
+  auto a = stored("user:ann", 2); // published live while the replay was read: held
+  auto b = stored("user:ann", 3); // in the replay, its live copy still on its way
   auto c = stored("user:ann", 4);
   f.m.on_events({a});
   CHECK(f.events().empty());
@@ -144,7 +146,7 @@ TEST_CASE("machine: a durable session holds live events until the inbox replay, 
   CHECK_FALSE(f.m.loading_inbox());
   f.m.on_events({b});
   f.m.on_events({c});
-  f.m.on_idle();  // the mailbox ran dry: what the batches held is written
+  f.m.on_idle(); // the mailbox ran dry: what the batches held is written
   auto evs = f.events();
   REQUIRE(evs.size() == 4);
   CHECK(evs[0]["id"] == old.id());
@@ -193,14 +195,14 @@ TEST_CASE("machine: detach, resume within the window, and expiry of a stale time
   f.m.on_events({make_event("admin", "e", "{}"), make_event("admin", "e", "{}")});
 
   auto next = std::make_shared<recording_sink>();
-  CHECK_FALSE(f.m.on_attach(next, 99));  // a seq it never sent
+  CHECK_FALSE(f.m.on_attach(next, 99)); // a seq it never sent
   CHECK(f.m.on_attach(next, 1));
   CHECK(next->json(0)["resumed"] == true);
   CHECK(next->json(1)["type"] == "session_restored");
   CHECK(next->json(1)["replayed"] == 2);
   CHECK(next->of_type("event").size() == 2);
   CHECK(f.fx.attached_reports == std::vector<bool>{false, true});
-  f.m.on_expire(first_generation);  // the timer of the first detach
+  f.m.on_expire(first_generation); // the timer of the first detach
   CHECK_FALSE(f.fx.quit_called);
 
   f.m.on_detach(next->id(), close_code::abnormal, true);

@@ -36,13 +36,13 @@ TEST_CASE("a roster keeps its members packed and reports who moved into a gap") 
     o.add(id, id % 2 == 1);
   CHECK(o.consistent());
 
-  o.remove(2);  // 5 moves into the gap
+  o.remove(2); // 5 moves into the gap
   CHECK(o.at.at(5) == 1);
   CHECK(o.consistent());
 
-  o.remove(5);  // 4, now last, moves into 5's place
+  o.remove(5); // 4, now last, moves into 5's place
   CHECK(o.consistent());
-  o.remove(4);  // the last member: nothing moves
+  o.remove(4); // the last member: nothing moves
   CHECK(o.consistent());
   CHECK(o.roster.size() == 2);
 

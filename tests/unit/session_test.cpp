@@ -108,7 +108,7 @@ TEST_CASE("inbound frames: ping, bad input, subscriptions") {
   CHECK(f.sink->last() == nlohmann::json{{"type", "unsubscribed"}, {"channel", "team-red"}});
   auto before = f.sink->frames.size();
   f.inbound(R"({"type":"ack","id":"e-1"})");
-  CHECK(f.sink->frames.size() == before);  // acks are silent
+  CHECK(f.sink->frames.size() == before); // acks are silent
   f.inbound(R"({"type":"ack"})");
   CHECK(f.sink->last()["code"] == "bad_frame");
   CHECK(f.alive());
@@ -125,7 +125,7 @@ TEST_CASE("events get gapless per-session seqs and share the publisher's bytes")
     CHECK(events[i]["seq"] == i + 1);
   CHECK(events[0]["id"] == ev.id());
   CHECK(events[0]["data"]["x"] == 1);
-  CHECK(f.sink->tails[1].get() == &ev.data->tail);  // no per-session copy of the payload
+  CHECK(f.sink->tails[1].get() == &ev.data->tail); // no per-session copy of the payload
 }
 
 TEST_CASE("events waiting together in the mailbox leave in one write, before what follows them") {
@@ -162,9 +162,9 @@ TEST_CASE("over max_frames_per_sec the client is told once per window") {
 
 TEST_CASE("a dropped socket is resumed with exactly the missed frames") {
   session_fixture f(small_limits());
-  f.publish("admin", 2);  // seq 1, 2 seen by the client
+  f.publish("admin", 2); // seq 1, 2 seen by the client
   caf::anon_send(f.session, detach_atom::value, f.sink->id(), close_code::abnormal, true);
-  f.publish("admin", 2);  // seq 3, 4 missed
+  f.publish("admin", 2); // seq 3, 4 missed
   auto fresh = std::make_shared<recording_sink>();
   f.self->send(f.session, attach_atom::value, sink_ptr(fresh), uint64_t{2});
   f.run();
@@ -172,22 +172,26 @@ TEST_CASE("a dropped socket is resumed with exactly the missed frames") {
   REQUIRE(fresh->frames.size() == 4);
   CHECK(fresh->json(0)["type"] == "welcome");
   CHECK(fresh->json(0)["resumed"] == true);
-  CHECK(fresh->json(1) == nlohmann::json{{"type", "session_restored"}, {"session_id", "s-0000000000001234"}, {"replayed", 2}});
+  CHECK(fresh->json(1) == nlohmann::json{{"type", "session_restored"},
+                                         {"session_id", "s-0000000000001234"},
+                                         {"replayed", 2}});
   CHECK(fresh->json(2)["seq"] == 3);
   CHECK(fresh->json(3)["seq"] == 4);
   f.publish("admin");
   CHECK(fresh->last()["seq"] == 5);
-  CHECK(f.sink->of_type("event").size() == 2);  // nothing went to the old socket
+  CHECK(f.sink->of_type("event").size() == 2); // nothing went to the old socket
 }
 
 TEST_CASE("resume fails when the buffer no longer holds every missed frame") {
   session_fixture f(small_limits());
   caf::anon_send(f.session, detach_atom::value, f.sink->id(), close_code::abnormal, true);
-  f.publish("admin", 5);  // buffer holds 3, 4, 5
-  f.self->send(f.session, attach_atom::value, sink_ptr(std::make_shared<recording_sink>()), uint64_t{1});
+  f.publish("admin", 5); // buffer holds 3, 4, 5
+  f.self->send(f.session, attach_atom::value, sink_ptr(std::make_shared<recording_sink>()),
+               uint64_t{1});
   f.run();
   CHECK_FALSE(f.reply<bool>());
-  f.self->send(f.session, attach_atom::value, sink_ptr(std::make_shared<recording_sink>()), uint64_t{2});
+  f.self->send(f.session, attach_atom::value, sink_ptr(std::make_shared<recording_sink>()),
+               uint64_t{2});
   f.run();
   CHECK(f.reply<bool>());
 }

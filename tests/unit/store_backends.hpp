@@ -77,11 +77,11 @@ public:
   // False (with the reason in `error`) when redis-server cannot be started.
   bool start(std::string& error) {
     auto port = std::to_string(port_);
-    std::vector<std::string> args{"redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
-                                  "--appendonly", "no", "--dir", dir_.path.string(),
-                                  "--protected-mode", "no", "--loglevel", "warning",
-                                  // Redis 7 refuses DEBUG (SLEEP makes a busy server) unless allowed.
-                                  "--enable-debug-command", "local"};
+    std::vector<std::string> args{
+        "redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        "--dir", dir_.path.string(), "--protected-mode", "no", "--loglevel", "warning",
+        // Redis 7 refuses DEBUG (SLEEP makes a busy server) unless allowed.
+        "--enable-debug-command", "local"};
     std::vector<char*> argv;
     for (auto& a : args)
       argv.push_back(a.data());
@@ -92,7 +92,8 @@ public:
     int rc = posix_spawnp(&pid_, "redis-server", &fa, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) {
-      error = "cannot run redis-server (install Debian's redis-server): " + std::string(strerror(rc));
+      error =
+          "cannot run redis-server (install Debian's redis-server): " + std::string(strerror(rc));
       pid_ = 0;
       return false;
     }
@@ -100,7 +101,8 @@ public:
       try {
         persistence::redis_endpoint e;
         e.port = port_;
-        persistence::redis_connection c(e, std::chrono::milliseconds(200), std::chrono::milliseconds(500));
+        persistence::redis_connection c(e, std::chrono::milliseconds(200),
+                                        std::chrono::milliseconds(500));
         if (c.pipeline({{"PING"}})[0].str == "PONG")
           return true;
       } catch (const std::exception&) {
@@ -147,7 +149,8 @@ inline persistence::redis_options redis_options_for(const redis_process& r) {
 }
 
 // A connected manager: start() returns once the connection is up.
-inline bool wait_until(const std::function<bool()>& ok, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
+inline bool wait_until(const std::function<bool()>& ok,
+                       std::chrono::milliseconds limit = std::chrono::seconds(5)) {
   auto until = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < until) {
     if (ok())

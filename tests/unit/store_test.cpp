@@ -17,7 +17,8 @@ namespace {
 int test_counter = 0;
 
 // Runs `body` against a fresh store of every backend.
-void for_each_backend(const std::function<void(store&)>& body, inbox_limits limits = test::small_limits()) {
+void for_each_backend(const std::function<void(store&)>& body,
+                      inbox_limits limits = test::small_limits()) {
   SUBCASE("memory") {
     memory_store s(limits);
     body(s);
@@ -33,7 +34,8 @@ void for_each_backend(const std::function<void(store&)>& body, inbox_limits limi
     redis.start();
     REQUIRE(test::wait_until([&] { return redis.up(); }));
     // A prefix of its own: no test sees another's keys.
-    redis_store s(redis, "t" + std::to_string(++test_counter) + ":", limits, "test-node", {"hook", "other"});
+    redis_store s(redis, "t" + std::to_string(++test_counter) + ":", limits, "test-node",
+                  {"hook", "other"});
     body(s);
   }
 }
@@ -118,9 +120,7 @@ TEST_CASE("sqlite keeps inbox and cursor across a reopen, and refuses a newer sc
     CHECK(ids(s.inbox_pending("u1", 1000)) == strings{"e2"});
   }
   // A file written by a newer Herald is not touched.
-  {
-    sqlite_store s(path, test::small_limits());
-  }
+  { sqlite_store s(path, test::small_limits()); }
   sqlite3* raw = nullptr;
   REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
   REQUIRE(sqlite3_exec(raw, "PRAGMA user_version = 99", nullptr, nullptr, nullptr) == SQLITE_OK);
@@ -136,7 +136,8 @@ TEST_CASE("sqlite says which path it cannot open") {
 
 TEST_CASE("the store worker runs jobs in order and reports each outcome after it is durable") {
   temp_dir dir;
-  store_worker worker(std::make_unique<sqlite_store>((dir.path / "h.db").string(), test::small_limits()), 100);
+  store_worker worker(
+      std::make_unique<sqlite_store>((dir.path / "h.db").string(), test::small_limits()), 100);
   CHECK(std::string(worker.backend()) == "sqlite");
   std::vector<std::string> order;
   std::promise<void> all_done;
@@ -157,7 +158,9 @@ TEST_CASE("the store worker runs jobs in order and reports each outcome after it
   std::promise<std::pair<bool, std::string>> failed;
   std::promise<bool> after;
   worker.post({[](store&) { throw store_error("disk on fire"); },
-               [&](bool ok, const std::string& e) { failed.set_value({ok, e}); }});
+               [&](bool ok, const std::string& e) {
+                 failed.set_value({ok, e});
+               }});
   worker.post({[](store& s) { s.inbox_append("u", "e20", "{}", 1); },
                [&](bool ok, const std::string&) { after.set_value(ok); }});
   auto [ok, error] = failed.get_future().get();
@@ -236,7 +239,7 @@ TEST_CASE("a job is leased once, and taken again when its lease runs out") {
     CHECK(got[0].state == job_state::active);
     CHECK(s.job_claim("hook", 10, t + 6, t + 6 + 60).empty());
     CHECK(s.job_count(t + 6).active == 2);
-    CHECK(s.job_count(t + 6).waiting == 1);  // the other sink's
+    CHECK(s.job_count(t + 6).waiting == 1); // the other sink's
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     auto now = wall_now_ms();
     // A node that died holding them: another claim takes them over.
@@ -272,10 +275,10 @@ TEST_CASE("dead jobs stay in the bounded DLQ until retried or deleted") {
     REQUIRE(s.job_claim("hook", 10, t, t + 30'000).size() == 3);
     CHECK(s.job_bury("d1", 3, "HTTP 503", t + 1, 2));
     CHECK(s.job_bury("d2", 3, "timeout", t + 2, 2));
-    CHECK_FALSE(s.job_bury("d3", 3, "HTTP 503", t + 3, 2));  // full: d3 stays where it was
+    CHECK_FALSE(s.job_bury("d3", 3, "HTTP 503", t + 3, 2)); // full: d3 stays where it was
     auto dlq = s.dlq_list(10);
     REQUIRE(dlq.size() == 2);
-    CHECK(dlq[0].id == "d2");  // newest death first
+    CHECK(dlq[0].id == "d2"); // newest death first
     CHECK(dlq[0].attempts == 3);
     CHECK(dlq[0].last_error == "timeout");
     CHECK(dlq[0].failed_at_ms == t + 2);
@@ -285,7 +288,7 @@ TEST_CASE("dead jobs stay in the bounded DLQ until retried or deleted") {
     REQUIRE(back);
     CHECK(back->attempts == 0);
     CHECK(back->sink == "hook");
-    CHECK_FALSE(s.dlq_retry("d1", t + 10));  // not dead any more
+    CHECK_FALSE(s.dlq_retry("d1", t + 10)); // not dead any more
     CHECK_FALSE(s.dlq_retry("nope", t + 10));
     auto claimed = s.job_claim("hook", 10, t + 20, t + 30'000);
     CHECK(job_ids(claimed) == strings{"d1"});

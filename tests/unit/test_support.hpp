@@ -6,8 +6,8 @@
 #include "recording_sink.hpp"
 
 #include <caf/all.hpp>
-#include <doctest/doctest.h>
 #include <caf/scheduler/test_coordinator.hpp>
+#include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
 #include <memory>
@@ -35,12 +35,15 @@ struct deterministic_system {
     sched.run();
   }
   // The next message waiting for the scoped actor, as type T.
-  template <class T>
-  T reply() {
+  template <class T> T reply() {
     T out{};
     bool got = false;
-    self->receive([&](T& x) { out = std::move(x); got = true; },
-                  caf::after(std::chrono::seconds(0)) >> [] {});
+    self->receive(
+        [&](T& x) {
+          out = std::move(x);
+          got = true;
+        },
+        caf::after(std::chrono::seconds(0)) >> [] {});
     REQUIRE(got);
     return out;
   }

@@ -11,7 +11,7 @@ using namespace herald;
 
 TEST_CASE("json_text never throws on bytes that are not UTF-8") {
   nlohmann::json j{{"error", std::string("no such route: /api/v1/\xff")}};
-  CHECK_THROWS(j.dump());  // what crashed the process (H1)
+  CHECK_THROWS(j.dump()); // what crashed the process (H1)
   auto text = json_text(j);
   CHECK(valid_utf8(text));
   CHECK(text == "{\"error\":\"no such route: /api/v1/\xef\xbf\xbd\"}");
@@ -19,10 +19,12 @@ TEST_CASE("json_text never throws on bytes that are not UTF-8") {
 
 TEST_CASE("utf8_cut keeps whole characters and utf8_clean replaces bad bytes") {
   std::string e_acute = "\xc3\xa9";
-  CHECK(utf8_cut(e_acute + e_acute, 3) == e_acute);  // the cut that split a character (M2)
+  CHECK(utf8_cut(e_acute + e_acute, 3) == e_acute); // the cut that split a character (M2)
   CHECK(utf8_cut("abc", 10) == "abc");
-  CHECK(utf8_clean("a\xff" "b") == "a\xef\xbf\xbd" "b");
-  CHECK(utf8_clean("\xed\xa0\x80") == "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");  // a surrogate
+  CHECK(utf8_clean("a\xff"
+                   "b") == "a\xef\xbf\xbd"
+                           "b");
+  CHECK(utf8_clean("\xed\xa0\x80") == "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"); // a surrogate
   CHECK(valid_utf8(utf8_cut(std::string(199, 'x') + e_acute, 200)));
 }
 
@@ -35,13 +37,14 @@ TEST_CASE("parse_json refuses nesting deeper than server.max_json_depth") {
   set_max_json_depth(4);
   CHECK_FALSE(parse_json("[[[[1]]]]").is_discarded());
   CHECK(parse_json("[[[[[1]]]]]").is_discarded());
-  CHECK_FALSE(parse_json(R"({"a":"[[[[[[[[[["})").is_discarded());  // brackets in strings do not count
+  CHECK_FALSE(
+      parse_json(R"({"a":"[[[[[[[[[["})").is_discarded()); // brackets in strings do not count
   CHECK_FALSE(parse_json(R"({"a":"\"[[[[[[["})").is_discarded());
   CHECK(parse_json("{").is_discarded());
   set_max_json_depth(64);
   std::string deep(200000, '[');
   deep += std::string(200000, ']');
-  CHECK(parse_json(deep).is_discarded());  // the 200,000 levels of M1, refused before parsing
+  CHECK(parse_json(deep).is_discarded()); // the 200,000 levels of M1, refused before parsing
 }
 
 TEST_CASE("client frames decode into typed requests or the error they earn") {
@@ -54,7 +57,8 @@ TEST_CASE("client frames decode into typed requests or the error they earn") {
   CHECK(decode_client_frame("[1]").error == herald::client_error::bad_frame);
   CHECK(decode_client_frame(R"({"type":"ack"})").error == herald::client_error::bad_frame);
   CHECK(decode_client_frame(R"({"type":"dance"})").error == herald::client_error::unknown_type);
-  CHECK(decode_client_frame(std::string(100, '[') + std::string(100, ']')).error == herald::client_error::bad_json);
+  CHECK(decode_client_frame(std::string(100, '[') + std::string(100, ']')).error ==
+        herald::client_error::bad_json);
 }
 
 TEST_CASE("a bus message whose tail is not JSON members, or whose v is not 1, is refused") {
@@ -62,9 +66,10 @@ TEST_CASE("a bus message whose tail is not JSON members, or whose v is not 1, is
   auto back = persistence::bus_message::decode(m.encode());
   REQUIRE(back);
   CHECK(back->tail == m.tail);
-  m.tail = R"(,"id":"e-1"}],"x":{})";  // would break every recipient's frame
+  m.tail = R"(,"id":"e-1"}],"x":{})"; // would break every recipient's frame
   CHECK_FALSE(persistence::bus_message::decode(m.encode()));
-  CHECK_FALSE(persistence::bus_message::decode(R"({"v":"1","o":"n","k":"u","n":"u","id":"e","tail":",\"a\":1}"})"));
+  CHECK_FALSE(persistence::bus_message::decode(
+      R"({"v":"1","o":"n","k":"u","n":"u","id":"e","tail":",\"a\":1}"})"));
 }
 
 TEST_CASE("RESP replies decode through hiredis's reader") {

@@ -11,7 +11,8 @@ TEST_CASE("upgrade decisions: auth, channels, resume parameters") {
   upgrade_settings s{"k", true, 3};
   auto tok = make_token(R"({"sub":"u1","channels":["admin","team-*"]})", "k");
 
-  auto ok = decide_upgrade("token=" + tok + "&channels=admin,team-a&view=team-b&session_id=s-1&last_seq=4", "", s, 0);
+  auto ok = decide_upgrade(
+      "token=" + tok + "&channels=admin,team-a&view=team-b&session_id=s-1&last_seq=4", "", s, 0);
   CHECK(ok.status == 101);
   CHECK(ok.user == "u1");
   CHECK(ok.channels == std::vector<std::string>{"admin", "team-a", "team-b"});
@@ -24,14 +25,15 @@ TEST_CASE("upgrade decisions: auth, channels, resume parameters") {
   CHECK(decide_upgrade("token=" + tok + "&view=secret", "", s, 0).status == 403);
   CHECK(decide_upgrade("token=" + tok + "&view=user:u2", "", s, 0).status == 403);
   CHECK(decide_upgrade("token=" + tok + "&last_seq=x", "", s, 0).status == 400);
-  CHECK(decide_upgrade("token=" + tok + "&channels=team-1,team-2,team-3,team-4", "", s, 0).status == 400);
+  CHECK(decide_upgrade("token=" + tok + "&channels=team-1,team-2,team-3,team-4", "", s, 0).status ==
+        400);
 
   upgrade_settings anon{"k", false, 3};
   auto a = decide_upgrade("", "", anon, 0);
   CHECK(a.status == 101);
   CHECK(a.user.empty());
-  CHECK(decide_upgrade("view=admin", "", anon, 0).status == 403);  // anonymous: no channel claim
-  CHECK(decide_upgrade("token=bad", "", anon, 0).status == 401);   // a bad token is still refused
+  CHECK(decide_upgrade("view=admin", "", anon, 0).status == 403); // anonymous: no channel claim
+  CHECK(decide_upgrade("token=bad", "", anon, 0).status == 401);  // a bad token is still refused
 }
 
 TEST_CASE("query strings are percent-decoded") {
@@ -56,5 +58,6 @@ TEST_CASE("console tokens: signed by the server's own secret, only for console: 
   auto expired = sign_token("console:old", {"herald.monitor"}, 10, "console-secret");
   CHECK(decide_upgrade("token=" + expired, "", s, 100).status == 401);
   // Client tokens still work.
-  CHECK(decide_upgrade("token=" + sign_token("bob", {}, 4'000'000'000, "client-secret"), "", s, 0).status == 101);
+  CHECK(decide_upgrade("token=" + sign_token("bob", {}, 4'000'000'000, "client-secret"), "", s, 0)
+            .status == 101);
 }

@@ -57,7 +57,7 @@ TEST_CASE("the parser reassembles frames split anywhere and fragmented messages"
                      client_frame(0x81, big);
   std::vector<message> out;
   std::string pending;
-  for (char c : wire) {  // one byte at a time: the worst split
+  for (char c : wire) { // one byte at a time: the worst split
     pending += c;
     auto used = p.parse(pending.data(), pending.size(), out);
     pending.erase(0, used);
@@ -65,7 +65,7 @@ TEST_CASE("the parser reassembles frames split anywhere and fragmented messages"
   REQUIRE(p.error() == 0);
   REQUIRE(out.size() == 4);
   CHECK(out[0].payload == "hello");
-  CHECK(out[1].op == opcode::ping);  // a control frame may sit inside a fragmented message
+  CHECK(out[1].op == opcode::ping); // a control frame may sit inside a fragmented message
   CHECK(out[2].payload == "fragmented");
   CHECK(out[3].payload == big);
   CHECK(pending.empty());
@@ -80,7 +80,9 @@ TEST_CASE("protocol violations map to their close codes") {
   };
   CHECK(code_for(client_frame(0x82, "bin")) == 1003);
   CHECK(code_for(client_frame(0x81, std::string(200, 'a')), 100) == 1009);
-  CHECK(code_for(client_frame(0x01, std::string(60, 'a')) + client_frame(0x80, std::string(60, 'a')), 100) == 1009);
+  CHECK(
+      code_for(client_frame(0x01, std::string(60, 'a')) + client_frame(0x80, std::string(60, 'a')),
+               100) == 1009);
   CHECK(code_for(client_frame(0x81, "\xff\xfe")) == 1007);
   CHECK(code_for(client_frame(0x81, "plain", false)) == 1002);
   CHECK(code_for(client_frame(0xc1, "rsv")) == 1002);
@@ -96,10 +98,10 @@ TEST_CASE("protocol violations map to their close codes") {
 TEST_CASE("UTF-8 validation") {
   CHECK(valid_utf8("plain ascii"));
   CHECK(valid_utf8("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80"));
-  CHECK_FALSE(valid_utf8("\xc3"));            // truncated
-  CHECK_FALSE(valid_utf8("\xc0\xaf"));        // overlong
-  CHECK_FALSE(valid_utf8("\xed\xa0\x80"));    // surrogate
-  CHECK_FALSE(valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+  CHECK_FALSE(valid_utf8("\xc3"));             // truncated
+  CHECK_FALSE(valid_utf8("\xc0\xaf"));         // overlong
+  CHECK_FALSE(valid_utf8("\xed\xa0\x80"));     // surrogate
+  CHECK_FALSE(valid_utf8("\xf4\x90\x80\x80")); // above U+10FFFF
 }
 
 TEST_CASE("a 64-bit continuation length cannot wrap the size check (H2)") {
@@ -111,7 +113,7 @@ TEST_CASE("a 64-bit continuation length cannot wrap the size check (H2)") {
   wrap += std::string(4, '\0');
   auto all = first + wrap + std::string(1000, 'z');
   p.parse(all.data(), all.size(), out);
-  CHECK(p.error() == 1002);  // the length's top bit is set: not a length at all
+  CHECK(p.error() == 1002); // the length's top bit is set: not a length at all
   parser q(65536);
   std::string near_max = "\x80\xff";
   near_max += '\x7f';
@@ -119,5 +121,5 @@ TEST_CASE("a 64-bit continuation length cannot wrap the size check (H2)") {
   near_max += std::string(4, '\0');
   auto all2 = first + near_max;
   q.parse(all2.data(), all2.size(), out);
-  CHECK(q.error() == 1009);  // 1 byte kept + 2^63-1 is over the limit, without wrapping
+  CHECK(q.error() == 1009); // 1 byte kept + 2^63-1 is over the limit, without wrapping
 }
