@@ -119,7 +119,7 @@ herald::registry_limits registry_limits_from(const herald::config::herald_config
   r.session.rate_limit_close_after = c.session.rate_limit_close_after;
   r.session.max_channels = static_cast<uint64_t>(c.session.max_channels);
   r.session.ack_required = c.delivery.ack_required;
-  // A user publish waits for its inbox write at most this long (CONTRACT: never past
+  // A user publish waits for its inbox write at most this long (never past
   // command_timeout).
   r.store_timeout = c.redis.command_timeout + std::chrono::milliseconds(250);
   r.presence_retain = c.presence.retain;

@@ -1,5 +1,5 @@
 #pragma once
-// Which channels a client may join (CONTRACT §3): names are 1–200 bytes;
+// Which channels a client may join (docs/protocol.md): names are 1–200 bytes;
 // "user:…", "broadcast" and "herald.…" (the server's own, joined only by an
 // exact entry) are reserved; names must be UTF-8; the token's `channels` claim lists
 // allowed names, an entry ending in '*' allowing every name with that prefix.

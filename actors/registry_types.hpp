@@ -102,7 +102,7 @@ struct session_limits {
   std::chrono::milliseconds rate_limit_close_after{10000};
   uint64_t max_channels = 100;
   // false: writing a stored event to the socket moves the user's inbox
-  // cursor (CONTRACT §3.3); true: only the client's ack does.
+  // cursor (docs/protocol.md); true: only the client's ack does.
   bool ack_required = false;
 };
 

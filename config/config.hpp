@@ -1,5 +1,5 @@
 #pragma once
-// Herald's configuration: the TOML file of CONTRACT §2, environment overrides
+// Herald's configuration: the TOML file of docs/configuration.md, environment overrides
 // (HERALD_<SECTION>_<KEY>) and validation. Every limit used anywhere comes from here.
 #include "config/duration.hpp"
 

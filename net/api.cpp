@@ -57,7 +57,7 @@ bool api::authorized(const api_request& req) const {
 
 void api::handle(const api_request& req, std::function<void(api_response)> respond) {
   const std::string& p = req.path;
-  // Checked where it enters (CONTRACT §7); no answer echoes the raw path.
+  // Checked where it enters (docs/security.md); no answer echoes the raw path.
   if (!valid_utf8(p) || !valid_utf8(req.query))
     return respond(json_error(400, "the request target is not valid UTF-8"));
   auto method_is = [&](const char* m) {

@@ -1,5 +1,5 @@
 #pragma once
-// The HTTP API of CONTRACT §4 as plain request → response; http_session does
+// The HTTP API of docs/http-api.md as plain request → response; http_session does
 // the wire. No Beast and no CAF here.
 #include "actors/queue_client.hpp"
 #include "actors/registry_client.hpp"

@@ -1,4 +1,4 @@
-// Monitoring routes of CONTRACT §4: /api/v1/actors (the live actor tree) and
+// Monitoring routes of docs/http-api.md: /api/v1/actors (the live actor tree) and
 // /metrics (Prometheus text format, every name starting herald_).
 #include "actors/queue_protocol.hpp"
 #include "config/contain.hpp"

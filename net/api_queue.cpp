@@ -1,4 +1,4 @@
-// The outbound-notification routes of CONTRACT §4: /notify, /queue/stats,
+// The outbound-notification routes of docs/http-api.md: /notify, /queue/stats,
 // /dlq, and the opt-in registry (/optin/{sink}/{to}).
 #include "actors/event.hpp"
 #include "actors/queue_protocol.hpp"

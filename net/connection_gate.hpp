@@ -1,5 +1,5 @@
 #pragma once
-// Who may hold a socket (CONTRACT §7): at most server.max_pending
+// Who may hold a socket (docs/security.md): at most server.max_pending
 // connections that have not finished their first request or upgrade (when
 // full, the one that has waited longest is closed to make room, so slow
 // clients cannot lock out new ones), and at most

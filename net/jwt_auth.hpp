@@ -1,6 +1,6 @@
 #pragma once
-// Client token checks (CONTRACT §3, §7): HS256 only, signature, `sub`, `exp`, `nbf`,
-// optional `channels`. Built on libjwt; no hand-rolled crypto.
+// Client token checks (docs/protocol.md, docs/security.md): HS256 only, signature, `sub`, `exp`,
+// `nbf`, optional `channels`. Built on libjwt; no hand-rolled crypto.
 #include <cstdint>
 #include <optional>
 #include <string>

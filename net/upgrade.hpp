@@ -1,5 +1,5 @@
 #pragma once
-// Whether a WebSocket upgrade request may become a session (CONTRACT §3):
+// Whether a WebSocket upgrade request may become a session (docs/protocol.md):
 // token, channels, resume parameters. Pure logic: no sockets, no actors.
 #include <cstdint>
 #include <map>

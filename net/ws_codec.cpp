@@ -1,10 +1,14 @@
 #include "net/ws_codec.hpp"
 
+#include "actors/frame_sink.hpp"
 #include "config/text.hpp"
 
 #include <cstring>
 
 namespace herald::ws {
+
+static_assert(out_frame::header_room >= max_header,
+              "a frame's header is written in place in front of its prefix (runtime/README.md)");
 
 size_t write_header(char* out, opcode op, uint64_t len) {
   auto* p = reinterpret_cast<unsigned char*>(out);

@@ -1,5 +1,5 @@
 #pragma once
-// An outbound notification job as the store keeps it (CONTRACT §5: at least
+// An outbound notification job as the store keeps it (docs/operations.md: at least
 // once, across crashes). States: waiting (due now), delayed (due at
 // run_at), active (leased to a notifier until lease_until; a lease that
 // runs out makes the job due again: a stalled job), dead (in the DLQ).

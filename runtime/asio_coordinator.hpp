@@ -8,7 +8,7 @@
 // can start up and shut down without the network.
 //
 // Detached actors (the registry) keep their own threads, as with any CAF
-// scheduler. Actors never block (DESIGN: blocking work has threads of its
+// scheduler. Actors never block (docs/architecture.md: blocking work has threads of its
 // own), so running them on I/O threads keeps those threads responsive.
 #include "runtime/io_lender.hpp"
 

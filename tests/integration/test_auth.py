@@ -1,4 +1,4 @@
-"""CONTRACT §3: who may connect and join what; checked before the upgrade."""
+"""docs/protocol.md: who may connect and join what; checked before the upgrade."""
 import asyncio
 import time
 import unittest
@@ -28,7 +28,7 @@ class AuthTest(ServerTestCase):
         self.assertEqual(self.refused(headers={"Authorization": "Bearer junk"}), 401)
 
     def test_leeway_nbf_and_reserved_subjects(self):
-        # CONTRACT §7: exp and nbf with auth.leeway (60 s) of skew; anon:/console: are the server's.
+        # docs/security.md: exp and nbf with auth.leeway (60 s) of skew; anon:/console: are the server's.
         now = int(time.time())
         ws = RawWS(self.h.port, "token=" + token("u1", exp=now - 10))
         self.assertEqual(ws.recv()["type"], "welcome")

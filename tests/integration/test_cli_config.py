@@ -1,4 +1,4 @@
-"""CONTRACT §1-2: the command line and the config file, through the real binary."""
+"""docs/operations.md: the command line and the config file, through the real binary."""
 import json
 import os
 import subprocess

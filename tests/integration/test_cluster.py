@@ -1,4 +1,4 @@
-"""CONTRACT §6 and the Redis half of §5: several nodes on one real
+"""docs/operations.md and the Redis half of §5: several nodes on one real
 redis-server (started here on a free port) act as one; a Redis outage
 degrades a node without stopping it, and the node recovers by itself."""
 import signal

@@ -1,4 +1,4 @@
-"""CONTRACT §3.1-3.2 and §4 publish/stats/presence, with python3-websockets
+"""docs/protocol.md, docs/http-api.md publish/stats/presence, with python3-websockets
 (a client nobody here wrote) as well as our own raw client."""
 import asyncio
 import json

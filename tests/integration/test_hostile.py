@@ -1,4 +1,4 @@
-"""CONTRACT §7: no request, frame or sink answer ends the process or grows it
+"""docs/security.md: no request, frame or sink answer ends the process or grows it
 without bound. Each test is one finding of the hardening review, sent the way
 an attacker would send it, against the real binary; the server's RSS is read
 from /proc/PID/status where memory is the point."""

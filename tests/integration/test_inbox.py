@@ -1,4 +1,4 @@
-"""CONTRACT §3.3 (inbox half) and §5: events published to a user are kept in
+"""docs/protocol.md (inbox half) and §5: events published to a user are kept in
 the user's durable inbox (SQLite by default) and reach the next fresh session
 once, across restarts and kill -9."""
 import os

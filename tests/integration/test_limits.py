@@ -1,4 +1,4 @@
-"""Bad input and limits (CONTRACT §3.2, §4): clear errors, close codes, and
+"""Bad input and limits (docs/protocol.md, docs/http-api.md): clear errors, close codes, and
 no harm to other clients."""
 import http.client
 import json

@@ -1,4 +1,4 @@
-"""CONTRACT §4 monitoring routes: /api/v1/actors, /metrics (checked by a
+"""docs/http-api.md monitoring routes: /api/v1/actors, /metrics (checked by a
 strict Prometheus text-format parser), the console's files and its live feed."""
 import json
 import re

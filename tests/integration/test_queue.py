@@ -1,4 +1,4 @@
-"""CONTRACT §2 [queue]/[[sinks]], §4 /notify, /queue/stats, /dlq, and the job
+"""docs/configuration.md [queue]/[[sinks]], §4 /notify, /queue/stats, /dlq, and the job
 guarantee of §5, against real local HTTP sinks (sinks.py)."""
 import signal
 import time

@@ -1,4 +1,4 @@
-"""CONTRACT §3.3, resume half: a dropped socket is resumed with exactly the
+"""docs/protocol.md, resume half: a dropped socket is resumed with exactly the
 missed frames, in order, then live ones."""
 import unittest
 

@@ -1,4 +1,4 @@
-"""CONTRACT §1: SIGTERM/SIGINT → every WebSocket gets close 1001, exit 0
+"""docs/operations.md: SIGTERM/SIGINT → every WebSocket gets close 1001, exit 0
 within server.shutdown_grace."""
 import asyncio
 import signal
