@@ -66,8 +66,11 @@ redis_parts open_redis(const herald::config::herald_config& cfg) {
   if (cfg.storage.backend != "redis")
     return {};
   std::string why;
+  auto endpoint = redis_endpoint::parse(cfg.redis.url, why);
+  if (!endpoint) // startup_problem refused it already
+    return {};
   redis_options o;
-  o.endpoint = *redis_endpoint::parse(cfg.redis.url, why); // checked by startup_problem
+  o.endpoint = *endpoint;
   o.connect_timeout = cfg.redis.connect_timeout;
   o.command_timeout = cfg.redis.command_timeout;
   o.health_interval = cfg.redis.health_interval;

@@ -189,7 +189,9 @@ void on_connect(self_ptr self, connect_request& req) {
   if (st.shutting_down)
     return req.sink->close(close_code::going_away, "server shutting down", false);
   auto resume = parse_session_id(req.resume_id);
-  auto target = resume ? st.members.find(*resume) : nullptr;
+  if (!resume)
+    return spawn_fresh(self, req);
+  auto target = st.members.find(*resume);
   if (!target || !may_resume(req, *target))
     return spawn_fresh(self, req);
   auto handle = st.members.member(*resume)->handle;
@@ -545,9 +547,9 @@ registry_actor spawn_registry(caf::actor_system& sys, registry_limits limits,
                               registry_thread thread, inbox_actor inbox,
                               std::shared_ptr<persistence::cluster_link> cluster) {
   if (thread == registry_thread::own)
-    return sys.spawn<caf::detached>(registry_behavior, std::move(limits), std::move(inbox),
+    return sys.spawn<caf::detached>(registry_behavior, limits, std::move(inbox),
                                     std::move(cluster));
-  return sys.spawn(registry_behavior, std::move(limits), std::move(inbox), std::move(cluster));
+  return sys.spawn(registry_behavior, limits, std::move(inbox), std::move(cluster));
 }
 
 } // namespace herald

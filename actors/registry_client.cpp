@@ -41,8 +41,7 @@ registry_client::registry_client(caf::actor_system& sys, registry_limits limits,
                                  std::shared_ptr<persistence::store_worker> store,
                                  std::shared_ptr<persistence::cluster_link> cluster)
     : impl_(new impl{sys, store, cluster, store ? spawn_inbox(sys, store) : inbox_actor{}, {}}) {
-  impl_->registry =
-      spawn_registry(sys, std::move(limits), registry_thread::own, impl_->inbox, cluster);
+  impl_->registry = spawn_registry(sys, limits, registry_thread::own, impl_->inbox, cluster);
   if (cluster) {
     auto registry = impl_->registry;
     // Presence written while Redis was away is written again when it is back.

@@ -19,11 +19,11 @@ struct server_section {
   int64_t max_connections = 200000;
   int64_t max_message_bytes = 65536;
   duration shutdown_grace = 10s;
-  int64_t max_body_bytes = 1 << 20;     // HTTP request bodies; larger → 413
-  int64_t max_header_bytes = 16 * 1024; // HTTP request line + headers; larger → 431
-  duration close_timeout = 2s;          // wait for the peer's close reply, then drop TCP
-  duration http_idle_timeout = 60s;     // idle keep-alive HTTP connections are closed
-  int64_t max_json_depth = 64;          // nesting of any JSON Herald reads; deeper → refused
+  int64_t max_body_bytes = 1 << 20; // HTTP request bodies; larger → 413
+  int64_t max_header_bytes = 16384; // HTTP request line + headers; larger → 431
+  duration close_timeout = 2s;      // wait for the peer's close reply, then drop TCP
+  duration http_idle_timeout = 60s; // idle keep-alive HTTP connections are closed
+  int64_t max_json_depth = 64;      // nesting of any JSON Herald reads; deeper → refused
   int64_t max_pending =
       1024; // connections before their first request/upgrade; full → oldest closed
   duration request_timeout = 10s;           // a request's line and headers must arrive within this

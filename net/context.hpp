@@ -21,7 +21,7 @@ struct server_context {
   upgrade_settings upgrade;
   uint64_t max_connections = 200000;
   uint64_t max_body_bytes = 1 << 20;
-  uint64_t max_header_bytes = 16 * 1024;
+  uint64_t max_header_bytes = 16384;
   std::chrono::milliseconds http_idle_timeout{60000};
   std::chrono::milliseconds request_timeout{10000}; // line + headers of a request
   std::vector<std::string> allowed_origins;         // server.allowed_origins

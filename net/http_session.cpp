@@ -105,7 +105,7 @@ private:
     if (ec == http::error::header_limit)
       return reply(431, R"({"error":"request headers larger than server.max_header_bytes"})",
                    false);
-    if (ec) // not HTTP at all: answer once and hang up
+    if (ec || !parser_) // not HTTP at all: answer once and hang up
       return reply(400, R"({"error":"malformed HTTP request"})", false);
     auto& req = parser_->get();
     keep_alive_ = req.keep_alive();

@@ -23,7 +23,7 @@ constexpr size_t max_buffers = 3 * max_frames_per_write;
 
 // Small batches are copied into one buffer and sent with a single send(2):
 // cheaper in the kernel than a writev of many tiny pieces.
-constexpr size_t copy_limit = 16 * 1024;
+constexpr size_t copy_limit = 16384;
 thread_local char send_buffer[copy_limit];
 
 // glibc's send and writev are thread cancellation points: each call switches

@@ -137,7 +137,7 @@ public:
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Winvalid-offsetof"
 constexpr size_t socket_writer::hot_size() {
-  return offsetof(socket_writer, queue_) + sizeof(queue_);
+  return offsetof(socket_writer, queue_) + sizeof(std::vector<wire_frame>);
 }
 #pragma GCC diagnostic pop
 

@@ -16,7 +16,7 @@ std::atomic<uint64_t> next_id{1};
 // Frames read from any socket land here first; only the unparsed rest of an
 // incomplete frame is copied into the connection, so an idle connection
 // holds no read buffer.
-constexpr size_t read_chunk = 64 * 1024;
+constexpr size_t read_chunk = 65536;
 thread_local char read_buffer[read_chunk];
 constexpr int max_reads_per_wakeup = 16;
 
@@ -96,13 +96,18 @@ void ws_connection::on_close_frame_written() {
 
 // ---- read side (strand) ---------------------------------------------------------
 
-// What the client sent with its upgrade request, before anyone read.
-void ws_connection::parse_partial() {
-  std::vector<ws::message> msgs;
+// Parses the bytes kept from earlier reads; keeps what is still incomplete.
+void ws_connection::parse_kept(std::vector<ws::message>& msgs) {
   auto used = parser_.parse(partial_->data(), partial_->size(), msgs);
   partial_->erase(0, used);
   if (partial_->empty())
     partial_.reset();
+}
+
+// What the client sent with its upgrade request, before anyone read.
+void ws_connection::parse_partial() {
+  std::vector<ws::message> msgs;
+  parse_kept(msgs);
   for (auto& m : msgs)
     if (!handle(m))
       return;
@@ -139,10 +144,7 @@ void ws_connection::on_readable(boost::system::error_code ec) {
         partial_ = std::make_unique<std::string>(read_buffer + used, n - used);
     } else {
       partial_->append(read_buffer, n);
-      auto used = parser_.parse(partial_->data(), partial_->size(), msgs);
-      partial_->erase(0, used);
-      if (partial_->empty())
-        partial_.reset();
+      parse_kept(msgs);
     }
     for (auto& m : msgs)
       if (!handle(m))

@@ -55,6 +55,7 @@ private:
   void do_read();
   void on_readable(boost::system::error_code ec);
   void parse_partial();
+  void parse_kept(std::vector<ws::message>& msgs);
   bool handle(ws::message& m); // false when the connection stops reading
   bool handle_close(const std::string& payload);
   void report_control_frames();

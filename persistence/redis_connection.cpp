@@ -93,9 +93,11 @@ void* create_array(const redisReadTask* task, int elements) {
   if (elements < 0 || uint64_t(elements) > reply_elements_limit.load(std::memory_order_relaxed))
     return nullptr;
   redisReply** table = nullptr;
-  if (elements > 0 &&
-      !(table = static_cast<redisReply**>(calloc(size_t(elements), sizeof(redisReply*)))))
-    return nullptr;
+  if (elements > 0) {
+    table = static_cast<redisReply**>(calloc(size_t(elements), sizeof(redisReply*)));
+    if (!table)
+      return nullptr;
+  }
   auto* r = new_reply(task, REDIS_REPLY_ARRAY);
   if (!r) {
     free(table);

@@ -45,10 +45,10 @@ compact_actor::push_result compact_actor::push(caf::mailbox_element_ptr what) {
   queued_.fetch_add(1, std::memory_order_relaxed);
   switch (inbox_.push(what.get())) {
     case actor_inbox::push_result::woke_reader:
-      what.release();
+      (void)what.release(); // the inbox owns it now
       return push_result::woke;
     case actor_inbox::push_result::queued:
-      what.release();
+      (void)what.release();
       return push_result::queued;
     case actor_inbox::push_result::closed:
       break;

@@ -3,6 +3,7 @@
 #include "actors/atoms.hpp"
 #include "runtime/asio_coordinator.hpp"
 #include "runtime/compact_actor.hpp"
+#include "runtime/fanout.hpp"
 #include "test_support.hpp"
 
 #include <caf/make_actor.hpp>
@@ -21,6 +22,28 @@ namespace {
 using echo_atom = caf::atom_constant<caf::atom("t_echo")>;
 using boom_atom = caf::atom_constant<caf::atom("t_boom")>;
 using where_atom = caf::atom_constant<caf::atom("t_where")>;
+using count_atom = caf::atom_constant<caf::atom("t_count")>;
+
+// Counts the fan-out messages it ran, and its own end (runtime/README.md, rule 1).
+std::atomic<int> fanned_in{0};
+std::atomic<int> counters_alive{0};
+
+class counting_actor final : public compact_actor {
+public:
+  explicit counting_actor(caf::actor_config& cfg) : compact_actor(cfg) { ++counters_alive; }
+  ~counting_actor() override { --counters_alive; }
+  const char* name() const override { return "counter"; }
+
+private:
+  void handle(caf::mailbox_element& x) override {
+    auto& c = x.content();
+    if (c.match_elements<count_atom>())
+      return void(++fanned_in);
+    if (c.match_elements<shutdown_atom>())
+      return quit();
+    unexpected(x);
+  }
+};
 
 // Echoes an int, says on which thread it runs, quits or throws on demand.
 class echo_actor final : public compact_actor {
@@ -49,6 +72,14 @@ caf::actor spawn_echo(caf::actor_system& sys) {
                                                                 &sys, cfg);
   static_cast<echo_actor*>(caf::actor_cast<caf::abstract_actor*>(ptr))->launch();
   return caf::actor_cast<caf::actor>(std::move(ptr));
+}
+
+caf::strong_actor_ptr spawn_counter(caf::actor_system& sys) {
+  caf::actor_config cfg;
+  auto ptr = caf::make_actor<counting_actor, caf::strong_actor_ptr>(sys.next_actor_id(), sys.node(),
+                                                                    &sys, cfg);
+  static_cast<counting_actor*>(caf::actor_cast<caf::abstract_actor*>(ptr))->launch();
+  return ptr;
 }
 
 size_t thread_of(caf::scoped_actor& self, const caf::actor& a) {
@@ -146,4 +177,36 @@ TEST_CASE("asio_coordinator: actors run on a lent io_context's thread, and on it
   CHECK(thread_of(self, echo) == own);
   caf::anon_send(echo, shutdown_atom::value);
   caf::anon_send_exit(fn, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("a fan-out through batch jobs runs each actor once per message, and every scheduler "
+          "reference is given back (the actors are destroyed once let go of)") {
+  fanned_in = 0;
+  {
+    test::deterministic_system sys;
+    std::vector<caf::strong_actor_ptr> actors;
+    for (int i = 0; i < 300; ++i)
+      actors.push_back(spawn_counter(sys.sys));
+    sys.run();
+    REQUIRE(counters_alive == 300);
+    auto as_compact = [](const caf::strong_actor_ptr& p) {
+      return static_cast<compact_actor*>(caf::actor_cast<caf::abstract_actor*>(p));
+    };
+    for (int round = 0; round < 3; ++round) {
+      fanout out(0, 128); // 300 actors: three jobs a round
+      auto msg = caf::make_message(count_atom::value);
+      for (auto& a : actors)
+        out.add(as_compact(a), msg);
+      if (round < 2)
+        out.launch(nullptr, sys.sys);
+      // round 2: the destructor launches what was left
+    }
+    sys.run();
+    CHECK(fanned_in == 900);
+    for (auto& a : actors)
+      caf::anon_send(caf::actor_cast<caf::actor>(a), shutdown_atom::value);
+    sys.run();
+    actors.clear();
+    CHECK(counters_alive == 0);
+  }
 }

@@ -68,7 +68,9 @@ TEST_CASE("a manager answers at once while Redis is unreachable, and connects wh
   CHECK_FALSE(m.up());
   auto t0 = std::chrono::steady_clock::now();
   CHECK_THROWS_AS(m.call({{"PING"}}), store_error);
-  CHECK(std::chrono::steady_clock::now() - t0 < 1s);
+  // Not a speed check: a caller must not wait for the reconnect loop (a hang
+  // would take the whole connect_timeout and more); the bound is generous.
+  CHECK(std::chrono::steady_clock::now() - t0 < 5s);
   std::string error;
   REQUIRE(later.start(error));
   CHECK(test::wait_until([&] { return m.up(); }));
@@ -89,7 +91,9 @@ TEST_CASE("a command Redis does not answer fails after command_timeout, not late
   CHECK_FALSE(m.up());
   auto t0 = std::chrono::steady_clock::now();
   CHECK_THROWS_AS(m.call({{"GET", "x"}}), store_error);
-  CHECK(std::chrono::steady_clock::now() - t0 < 1s);
+  // Not a speed check: without the timeout the call would never return; the
+  // bound is 16 times command_timeout.
+  CHECK(std::chrono::steady_clock::now() - t0 < 5s);
 }
 
 TEST_CASE("after Redis restarts, commands work again and every subscription is restored") {
