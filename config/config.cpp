@@ -394,31 +394,30 @@ std::optional<config_error> validate(const herald_config& c) {
   long port = 0;
   if (!split_listen(c.server.listen, host, port))
     return config_error{"server.listen", quoted(c.server.listen) + " is not host:port"};
-  std::optional<config_error> err;
-  if ((err = check_range("server.threads", c.server.threads, 0, 256)))
+  if (auto err = check_range("server.threads", c.server.threads, 0, 256))
     return err;
-  if ((err = check_range("server.max_connections", c.server.max_connections, 1, 10'000'000)))
+  if (auto err = check_range("server.max_connections", c.server.max_connections, 1, 10'000'000))
     return err;
-  if ((err = check_range("server.max_message_bytes", c.server.max_message_bytes, 128, 64 << 20)))
+  if (auto err = check_range("server.max_message_bytes", c.server.max_message_bytes, 128, 64 << 20))
     return err;
-  if ((err = check_range("server.max_body_bytes", c.server.max_body_bytes, 128, 256 << 20)))
+  if (auto err = check_range("server.max_body_bytes", c.server.max_body_bytes, 128, 256 << 20))
     return err;
-  if ((err = check_range("server.max_header_bytes", c.server.max_header_bytes, 1024, 1 << 20)))
+  if (auto err = check_range("server.max_header_bytes", c.server.max_header_bytes, 1024, 1 << 20))
     return err;
-  if ((err = check_positive("server.shutdown_grace", c.server.shutdown_grace)))
+  if (auto err = check_positive("server.shutdown_grace", c.server.shutdown_grace))
     return err;
-  if ((err = check_positive("server.close_timeout", c.server.close_timeout)))
+  if (auto err = check_positive("server.close_timeout", c.server.close_timeout))
     return err;
-  if ((err = check_positive("server.http_idle_timeout", c.server.http_idle_timeout)))
+  if (auto err = check_positive("server.http_idle_timeout", c.server.http_idle_timeout))
     return err;
-  if ((err = check_range("server.max_json_depth", c.server.max_json_depth, 2, 10'000)))
+  if (auto err = check_range("server.max_json_depth", c.server.max_json_depth, 2, 10'000))
     return err;
-  if ((err = check_range("server.max_pending", c.server.max_pending, 1, 10'000'000)))
+  if (auto err = check_range("server.max_pending", c.server.max_pending, 1, 10'000'000))
     return err;
-  if ((err = check_positive("server.request_timeout", c.server.request_timeout)))
+  if (auto err = check_positive("server.request_timeout", c.server.request_timeout))
     return err;
-  if ((err = check_range("server.max_connections_per_ip", c.server.max_connections_per_ip, 0,
-                         10'000'000)))
+  if (auto err = check_range("server.max_connections_per_ip", c.server.max_connections_per_ip, 0,
+                             10'000'000))
     return err;
   for (auto& o : c.server.allowed_origins)
     if (o.empty() || o.size() > 255 || !valid_utf8(o) ||
@@ -437,57 +436,59 @@ std::optional<config_error> validate(const herald_config& c) {
   for (auto& k : c.auth.api_keys)
     if (k.empty())
       return config_error{"auth.api_keys", "contains an empty key"};
-  if ((err = check_positive("heartbeat.interval", c.heartbeat.interval)))
+  if (auto err = check_positive("heartbeat.interval", c.heartbeat.interval))
     return err;
-  if ((err = check_positive("heartbeat.stale_after", c.heartbeat.stale_after)))
+  if (auto err = check_positive("heartbeat.stale_after", c.heartbeat.stale_after))
     return err;
-  if ((err = check_range("session.outbound_queue_max", c.session.outbound_queue_max, 1, 1'000'000)))
+  if (auto err =
+          check_range("session.outbound_queue_max", c.session.outbound_queue_max, 1, 1'000'000))
     return err;
-  if ((err = check_range("session.max_frames_per_sec", c.session.max_frames_per_sec, 1, 1'000'000)))
+  if (auto err =
+          check_range("session.max_frames_per_sec", c.session.max_frames_per_sec, 1, 1'000'000))
     return err;
-  if ((err = check_positive("session.rate_limit_close_after", c.session.rate_limit_close_after)))
+  if (auto err = check_positive("session.rate_limit_close_after", c.session.rate_limit_close_after))
     return err;
-  if ((err = check_range("session.resume_buffer", c.session.resume_buffer, 0, 1'000'000)))
+  if (auto err = check_range("session.resume_buffer", c.session.resume_buffer, 0, 1'000'000))
     return err;
-  if ((err = check_range("session.max_channels", c.session.max_channels, 1, 100'000)))
+  if (auto err = check_range("session.max_channels", c.session.max_channels, 1, 100'000))
     return err;
-  if ((err = check_range("session.max_per_user", c.session.max_per_user, 1, 1'000'000)))
+  if (auto err = check_range("session.max_per_user", c.session.max_per_user, 1, 1'000'000))
     return err;
   if (c.session.resume_window.count() < 0)
     return config_error{"session.resume_window", "must not be negative"};
-  if ((err = check_positive("presence.retain", c.presence.retain)))
+  if (auto err = check_positive("presence.retain", c.presence.retain))
     return err;
-  if ((err = check_range("presence.max_users", c.presence.max_users, 1, 100'000'000)))
+  if (auto err = check_range("presence.max_users", c.presence.max_users, 1, 100'000'000))
     return err;
-  if ((err = check_range("delivery.inbox_max", c.delivery.inbox_max, 1, 10'000'000)))
+  if (auto err = check_range("delivery.inbox_max", c.delivery.inbox_max, 1, 10'000'000))
     return err;
-  if ((err = check_positive("delivery.inbox_ttl", c.delivery.inbox_ttl)))
+  if (auto err = check_positive("delivery.inbox_ttl", c.delivery.inbox_ttl))
     return err;
-  if ((err = check_range("delivery.batches_in_flight", c.delivery.batches_in_flight, 1, 1000)))
+  if (auto err = check_range("delivery.batches_in_flight", c.delivery.batches_in_flight, 1, 1000))
     return err;
-  if ((err = check_range("delivery.publish_backlog_max", c.delivery.publish_backlog_max, 1,
-                         100'000'000)))
+  if (auto err = check_range("delivery.publish_backlog_max", c.delivery.publish_backlog_max, 1,
+                             100'000'000))
     return err;
   static const std::set<std::string> backends{"sqlite", "redis", "memory"};
   if (!backends.count(c.storage.backend))
     return config_error{"storage.backend", quoted(c.storage.backend) +
                                                " is not one of \"sqlite\", \"redis\", \"memory\""};
-  if ((err = check_range("storage.queue_max", c.storage.queue_max, 1, 10'000'000)))
+  if (auto err = check_range("storage.queue_max", c.storage.queue_max, 1, 10'000'000))
     return err;
   if (c.storage.backend == "sqlite" && c.storage.path.empty())
     return config_error{"storage.path", "is empty while storage.backend = \"sqlite\""};
   if (c.redis.url.rfind("redis://", 0) != 0)
     return config_error{"redis.url", "must start with redis://"};
-  if ((err = check_positive("redis.connect_timeout", c.redis.connect_timeout)))
+  if (auto err = check_positive("redis.connect_timeout", c.redis.connect_timeout))
     return err;
-  if ((err = check_positive("redis.command_timeout", c.redis.command_timeout)))
+  if (auto err = check_positive("redis.command_timeout", c.redis.command_timeout))
     return err;
-  if ((err = check_positive("redis.health_interval", c.redis.health_interval)))
+  if (auto err = check_positive("redis.health_interval", c.redis.health_interval))
     return err;
-  if ((err = check_range("redis.queue_max", c.redis.queue_max, 1, 10'000'000)))
+  if (auto err = check_range("redis.queue_max", c.redis.queue_max, 1, 10'000'000))
     return err;
-  if ((err =
-           check_range("redis.max_reply_elements", c.redis.max_reply_elements, 1024, 100'000'000)))
+  if (auto err =
+          check_range("redis.max_reply_elements", c.redis.max_reply_elements, 1024, 100'000'000))
     return err;
   if (c.redis.node_ttl < std::chrono::seconds(1))
     return config_error{"redis.node_ttl", "must be at least 1s"};
@@ -495,21 +496,21 @@ std::optional<config_error> validate(const herald_config& c) {
       c.redis.node_id.find_first_not_of(
           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != std::string::npos)
     return config_error{"redis.node_id", "is at most 64 letters, digits, '-', '_' or '.'"};
-  if ((err = check_range("queue.max_attempts", c.queue.max_attempts, 1, 1000)))
+  if (auto err = check_range("queue.max_attempts", c.queue.max_attempts, 1, 1000))
     return err;
-  if ((err = check_positive("queue.base_delay", c.queue.base_delay)))
+  if (auto err = check_positive("queue.base_delay", c.queue.base_delay))
     return err;
   if (c.queue.max_delay < c.queue.base_delay)
     return config_error{"queue.max_delay", "must not be less than queue.base_delay"};
-  if ((err = check_positive("queue.visibility_timeout", c.queue.visibility_timeout)))
+  if (auto err = check_positive("queue.visibility_timeout", c.queue.visibility_timeout))
     return err;
-  if ((err = check_range("queue.dlq_max", c.queue.dlq_max, 1, 100'000'000)))
+  if (auto err = check_range("queue.dlq_max", c.queue.dlq_max, 1, 100'000'000))
     return err;
-  if ((err = check_range("queue.restart_intensity", c.queue.restart_intensity, 0, 1000)))
+  if (auto err = check_range("queue.restart_intensity", c.queue.restart_intensity, 0, 1000))
     return err;
-  if ((err = check_positive("queue.restart_period", c.queue.restart_period)))
+  if (auto err = check_positive("queue.restart_period", c.queue.restart_period))
     return err;
-  if ((err = check_positive("queue.poll_interval", c.queue.poll_interval)))
+  if (auto err = check_positive("queue.poll_interval", c.queue.poll_interval))
     return err;
   std::set<std::string> names;
   for (size_t i = 0; i < c.sinks.size(); ++i) {
