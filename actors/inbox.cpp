@@ -53,6 +53,103 @@ void flush_cursors(self_ptr self) {
                            " cursor moves not written (events may be delivered again)");
 }
 
+// Into the store through the worker; answered when the store thread is done
+// (stored_atom carries the answer back into this actor, in order).
+caf::typed_response_promise<event_frame> append(self_ptr self, const std::string& user,
+                                                event_frame& ev) {
+  auto& st = self->state;
+  auto promise = self->make_response_promise<event_frame>();
+  auto ticket = st.next_ticket++;
+  auto pos = std::make_shared<persistence::inbox_pos>();
+  auto me = caf::actor_cast<inbox_actor>(self);
+  auto stored = ev.data;
+  bool posted = st.worker->post(
+      {[=](persistence::store& s) {
+         *pos = s.inbox_append(user, stored->id, stored->tail, wall_ms());
+       },
+       [=](bool ok, const std::string& error) {
+         if (!ok)
+           log::warn("inbox", "event " + stored->id + " for " + user + " not stored: " + error);
+         caf::anon_send(me, stored_atom::value, ticket,
+                        ok ? event_frame{stored}.stored_at(*pos) : event_frame{stored});
+       }});
+  if (!posted) {
+    ++st.store_failures;
+    log::warn("inbox", "store queue full: event " + ev.id() + " for " + user + " not stored");
+    promise.deliver(std::move(ev));
+  } else {
+    st.appends.emplace(ticket, promise);
+  }
+  return promise;
+}
+
+void on_stored(self_ptr self, uint64_t ticket, event_frame& ev) {
+  auto& st = self->state;
+  auto it = st.appends.find(ticket);
+  if (it == st.appends.end())
+    return;
+  if (!ev.stored())
+    ++st.store_failures;
+  it->second.deliver(std::move(ev));
+  st.appends.erase(it);
+}
+
+// The user's pending events, straight from the store thread to the session:
+// one message, no reply bookkeeping in either actor.
+void load(self_ptr self, const std::string& user, const session_actor& who) {
+  auto& st = self->state;
+  // Cursor moves still coalescing go first (the worker keeps order), so a
+  // session that starts right after another got an event does not get it again.
+  if (st.dirty_cursors.count(user))
+    flush_cursors(self);
+  auto items = std::make_shared<std::vector<persistence::inbox_item>>();
+  bool posted = st.worker->post(
+      {[=](persistence::store& s) { *items = s.inbox_pending(user, wall_ms()); },
+       [=](bool ok, const std::string& error) {
+         std::vector<event_frame> out;
+         if (ok) {
+           out.reserve(items->size());
+           for (auto& item : *items)
+             out.push_back(restore_event(std::move(item.event_id), std::move(item.tail), item.pos));
+         } else {
+           log::warn("inbox", "inbox of " + user + " not read: " + error);
+         }
+         caf::anon_send(who, replay_atom::value, std::move(out));
+       }});
+  if (!posted) {
+    log::warn("inbox", "store queue full: inbox of " + user + " not read");
+    self->send(who, replay_atom::value, std::vector<event_frame>{});
+  }
+}
+
+// Cursor moves coalesce for cursor_flush_every, then go to the store at once.
+void move_cursor(self_ptr self, const std::string& user, persistence::inbox_pos pos) {
+  auto& st = self->state;
+  auto& c = st.dirty_cursors[user];
+  c = std::max(c, pos);
+  if (!st.flush_scheduled) {
+    st.flush_scheduled = true;
+    self->delayed_send(self, cursor_flush_every, flush_atom::value);
+  }
+}
+
+actor_info info_of(self_ptr self) {
+  auto& st = self->state;
+  auto out = metered_info("inbox", "inbox", "", self->mailbox().size(), st.meter);
+  out.failures = st.store_failures;
+  out.state = st.worker->healthy() ? "running" : "store failing";
+  return out;
+}
+
+void expire_old(self_ptr self) {
+  self->state.worker->post({[](persistence::store& s) { s.expire(wall_ms()); },
+                            [](bool ok, const std::string& error) {
+                              if (!ok)
+                                log::warn("inbox", "expiring old events failed: " + error);
+                            }});
+  self->delayed_send(self, expire_every, tick_atom::value);
+}
+
 inbox_actor::behavior_type inbox_behavior(self_ptr self,
                                           std::shared_ptr<persistence::store_worker> worker) {
   self->state.worker = std::move(worker);
@@ -62,108 +159,21 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
     flush_cursors(self);
     self->quit(msg.reason);
   });
+  using append_answer = caf::typed_response_promise<event_frame>;
   return {
       guarded(self,
-              [=](append_atom, const std::string& user,
-                  event_frame& ev) -> caf::typed_response_promise<event_frame> {
-                auto& st = self->state;
-                auto promise = self->make_response_promise<event_frame>();
-                auto ticket = st.next_ticket++;
-                auto pos = std::make_shared<persistence::inbox_pos>();
-                auto me = caf::actor_cast<inbox_actor>(self);
-                auto stored = ev.data;
-                bool posted = st.worker->post(
-                    {[=](persistence::store& s) {
-                       *pos = s.inbox_append(user, stored->id, stored->tail, wall_ms());
-                     },
-                     [=](bool ok, const std::string& error) {
-                       if (!ok)
-                         log::warn("inbox", "event " + stored->id + " for " + user +
-                                                " not stored: " + error);
-                       caf::anon_send(me, stored_atom::value, ticket,
-                                      ok ? event_frame{stored}.stored_at(*pos)
-                                         : event_frame{stored});
-                     }});
-                if (!posted) {
-                  ++st.store_failures;
-                  log::warn("inbox",
-                            "store queue full: event " + ev.id() + " for " + user + " not stored");
-                  promise.deliver(std::move(ev));
-                } else {
-                  st.appends.emplace(ticket, promise);
-                }
-                return promise;
+              [=](append_atom, const std::string& user, event_frame& ev) -> append_answer {
+                return append(self, user, ev);
               }),
       guarded(self,
-              [=](stored_atom, uint64_t ticket, event_frame& ev) {
-                auto& st = self->state;
-                auto it = st.appends.find(ticket);
-                if (it == st.appends.end())
-                  return;
-                if (!ev.stored())
-                  ++st.store_failures;
-                it->second.deliver(std::move(ev));
-                st.appends.erase(it);
-              }),
-      guarded(self,
-              [=](load_atom, const std::string& user, session_actor& who) {
-                auto& st = self->state;
-                // Cursor moves still coalescing go first (the worker keeps order),
-                // so a session that starts right after another got an event does
-                // not get it again.
-                if (st.dirty_cursors.count(user))
-                  flush_cursors(self);
-                auto items = std::make_shared<std::vector<persistence::inbox_item>>();
-                // The answer goes straight from the store thread to the session:
-                // one message, no reply bookkeeping in either actor.
-                bool posted = st.worker->post(
-                    {[=](persistence::store& s) { *items = s.inbox_pending(user, wall_ms()); },
-                     [=](bool ok, const std::string& error) {
-                       std::vector<event_frame> out;
-                       if (ok) {
-                         out.reserve(items->size());
-                         for (auto& item : *items)
-                           out.push_back(restore_event(std::move(item.event_id),
-                                                       std::move(item.tail), item.pos));
-                       } else {
-                         log::warn("inbox", "inbox of " + user + " not read: " + error);
-                       }
-                       caf::anon_send(who, replay_atom::value, std::move(out));
-                     }});
-                if (!posted) {
-                  log::warn("inbox", "store queue full: inbox of " + user + " not read");
-                  self->send(who, replay_atom::value, std::vector<event_frame>{});
-                }
-              }),
-      guarded(self,
-              [=](cursor_atom, const std::string& user, persistence::inbox_pos pos) {
-                auto& st = self->state;
-                auto& c = st.dirty_cursors[user];
-                c = std::max(c, pos);
-                if (!st.flush_scheduled) {
-                  st.flush_scheduled = true;
-                  self->delayed_send(self, cursor_flush_every, flush_atom::value);
-                }
-              }),
-      guarded(self,
-              [=](info_atom) -> caf::result<actor_info> {
-                auto& st = self->state;
-                auto out = metered_info("inbox", "inbox", "", self->mailbox().size(), st.meter);
-                out.failures = st.store_failures;
-                out.state = st.worker->healthy() ? "running" : "store failing";
-                return out;
-              }),
+              [=](stored_atom, uint64_t ticket, event_frame& ev) { on_stored(self, ticket, ev); }),
+      guarded(self, [=](load_atom, const std::string& user,
+                        session_actor& who) { load(self, user, who); }),
+      guarded(self, [=](cursor_atom, const std::string& user,
+                        persistence::inbox_pos pos) { move_cursor(self, user, pos); }),
+      guarded(self, [=](info_atom) -> caf::result<actor_info> { return info_of(self); }),
       guarded(self, [=](flush_atom) { flush_cursors(self); }),
-      guarded(self,
-              [=](tick_atom) {
-                self->state.worker->post({[](persistence::store& s) { s.expire(wall_ms()); },
-                                          [](bool ok, const std::string& error) {
-                                            if (!ok)
-                                              log::warn("inbox",
-                                                        "expiring old events failed: " + error);
-                                          }});
-                self->delayed_send(self, expire_every, tick_atom::value);
-              }),
+      guarded(self, [=](tick_atom) { expire_old(self); }),
   };
 }
 

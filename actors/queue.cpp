@@ -161,6 +161,178 @@ void claim(self_ptr self, const std::string& sink) {
       });
 }
 
+// A notifier ended (a failure; normal ends are exits): its jobs on the wire
+// count a failed attempt, and it is restarted unless it failed more than
+// queue.restart_intensity times within queue.restart_period.
+void on_notifier_down(self_ptr self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  auto it = st.by_addr.find(dm.source);
+  if (it == st.by_addr.end())
+    return;
+  auto sink = it->second;
+  st.by_addr.erase(it);
+  auto& slot = st.sinks[sink];
+  auto reason = caf::to_string(dm.reason);
+  slot.status.last_error = reason;
+  // Its jobs on the wire may or may not have gone out: each counts as a
+  // failed attempt and is retried (at least once).
+  for (auto j = st.dispatched.begin(); j != st.dispatched.end();) {
+    if (j->second.sink == sink) {
+      retry_or_bury(self, j->second, "notifier failed: " + reason);
+      j = st.dispatched.erase(j);
+    } else {
+      ++j;
+    }
+  }
+  slot.wanted = 0;
+  slot.claiming = false;
+  auto now = wall_ms();
+  slot.restart_times.push_back(now);
+  while (!slot.restart_times.empty() &&
+         slot.restart_times.front() < now - st.init.limits.restart_period.count())
+    slot.restart_times.pop_front();
+  if (slot.restart_times.size() > size_t(st.init.limits.restart_intensity)) {
+    slot.status.failed = true;
+    log::error("queue",
+               "notifier " + sink + " failed " + std::to_string(slot.restart_times.size()) +
+                   " times within queue.restart_period; not restarted, its jobs wait: " + reason);
+    return;
+  }
+  ++slot.status.restarts;
+  log::warn("queue", "notifier " + sink + " failed (" + reason + "), restarting");
+  start_notifier(self, slot);
+}
+
+using notify_answer = caf::typed_response_promise<notify_result>;
+
+// Stored first (and the opt-in checked in the same store call), answered
+// 202 only then.
+notify_answer on_notify(self_ptr self, persistence::job& j, bool require_opt_in) {
+  auto promise = self->make_response_promise<notify_result>();
+  auto id = j.id;
+  auto sink = j.sink;
+  store_call(
+      self, *self->state.init.store,
+      [j, require_opt_in](persistence::store& s) {
+        if (require_opt_in && !s.optin_has(j.sink, j.to))
+          return 403;
+        s.job_add(j);
+        return 202;
+      },
+      [self, promise, id, sink](int status) mutable {
+        if (status == 403)
+          promise.deliver(notify_result{403, {}, "recipient has not opted in to sink " + sink});
+        else
+          promise.deliver(notify_result{202, id, {}});
+        claim(self, sink);
+      },
+      [promise, id](const std::string& why) mutable {
+        log::error("queue", "job " + id + " not stored: " + why);
+        promise.deliver(notify_result{503, {}, "job not stored: " + why});
+      });
+  return promise;
+}
+
+caf::typed_response_promise<bool> set_optin(self_ptr self, const std::string& sink,
+                                            const std::string& to, bool on) {
+  auto promise = self->make_response_promise<bool>();
+  store_call(
+      self, *self->state.init.store,
+      [sink, to, on](persistence::store& s) {
+        s.optin_set(sink, to, on);
+        return true;
+      },
+      [promise](bool) mutable { promise.deliver(true); },
+      [promise](const std::string&) mutable { promise.deliver(false); });
+  return promise;
+}
+
+caf::typed_response_promise<queue_stats> answer_stats(self_ptr self) {
+  auto promise = self->make_response_promise<queue_stats>();
+  store_call(
+      self, *self->state.init.store, [](persistence::store& s) { return s.job_count(wall_ms()); },
+      [self, promise](persistence::job_counts c) mutable {
+        auto out = self->state.counters;
+        out.now = c;
+        for (auto& [name, slot] : self->state.sinks)
+          out.sinks.push_back(slot.status);
+        promise.deliver(out);
+      },
+      [promise](const std::string& why) mutable {
+        promise.deliver(caf::make_error(caf::sec::runtime_error, why));
+      });
+  return promise;
+}
+
+// A notifier has room for `room` jobs; its breaker is in state `breaker`.
+void on_want(self_ptr self, const std::string& sink, uint32_t room, const std::string& breaker) {
+  auto it = self->state.sinks.find(sink);
+  if (it == self->state.sinks.end())
+    return;
+  it->second.wanted = room;
+  if (it->second.status.breaker != breaker)
+    log::info("queue", "sink " + sink + ": circuit breaker " + breaker);
+  it->second.status.breaker = breaker;
+  claim(self, sink);
+}
+
+void finish_job(self_ptr self, const std::string& id) {
+  store_call(
+      self, *self->state.init.store,
+      [id](persistence::store& s) {
+        s.job_finish(id);
+        return true;
+      },
+      [](bool) {},
+      [id](const std::string& why) { log_store_failure("job " + id + " not finished", why); });
+}
+
+// A notifier's report on one job.
+void on_done(self_ptr self, persistence::job& j, job_outcome& outcome) {
+  auto& st = self->state;
+  st.dispatched.erase(j.id);
+  switch (outcome.what) {
+    case job_outcome::kind::delivered:
+      ++st.counters.completed;
+      return finish_job(self, j.id);
+    case job_outcome::kind::failed:
+      return retry_or_bury(self, std::move(j), outcome.error);
+    case job_outcome::kind::rate_limited:
+    case job_outcome::kind::held:
+      return postpone(self, j, outcome.retry_after_ms, outcome.error);
+  }
+}
+
+actor_info info_of(self_ptr self) {
+  auto& st = self->state;
+  auto out = metered_info("queue", "queue", "", self->mailbox().size(), st.meter);
+  out.failures = st.counters.failed;
+  uint64_t failed_sinks = 0;
+  for (auto& [name, slot] : st.sinks) {
+    out.restarts += slot.status.restarts;
+    failed_sinks += slot.status.failed;
+    if (!slot.status.last_error.empty())
+      out.last_error = name + ": " + slot.status.last_error;
+  }
+  out.state = failed_sinks ? std::to_string(failed_sinks) + " sink(s) failed" : "running";
+  out.outbound = st.dispatched.size();
+  return out;
+}
+
+std::vector<notifier_actor> live_notifiers(self_ptr self) {
+  std::vector<notifier_actor> out;
+  for (auto& [name, slot] : self->state.sinks)
+    if (!slot.status.failed && slot.notifier)
+      out.push_back(slot.notifier);
+  return out;
+}
+
+void on_tick(self_ptr self) {
+  for (auto& [name, slot] : self->state.sinks)
+    claim(self, name);
+  self->delayed_send(self, self->state.init.limits.poll_interval, tick_atom::value);
+}
+
 queue_actor::behavior_type queue_behavior(self_ptr self, queue_init init) {
   auto& st = self->state;
   st.init = std::move(init);
@@ -170,44 +342,7 @@ queue_actor::behavior_type queue_behavior(self_ptr self, queue_init init) {
     slot.status.name = s.name;
     start_notifier(self, slot);
   }
-  self->set_down_handler([self](const caf::down_msg& dm) {
-    auto& st = self->state;
-    auto it = st.by_addr.find(dm.source);
-    if (it == st.by_addr.end())
-      return;
-    auto sink = it->second;
-    st.by_addr.erase(it);
-    auto& slot = st.sinks[sink];
-    auto reason = caf::to_string(dm.reason);
-    slot.status.last_error = reason;
-    // Its jobs on the wire may or may not have gone out: each counts as a
-    // failed attempt and is retried (at least once).
-    for (auto j = st.dispatched.begin(); j != st.dispatched.end();) {
-      if (j->second.sink == sink) {
-        retry_or_bury(self, j->second, "notifier failed: " + reason);
-        j = st.dispatched.erase(j);
-      } else {
-        ++j;
-      }
-    }
-    slot.wanted = 0;
-    slot.claiming = false;
-    auto now = wall_ms();
-    slot.restart_times.push_back(now);
-    while (!slot.restart_times.empty() &&
-           slot.restart_times.front() < now - st.init.limits.restart_period.count())
-      slot.restart_times.pop_front();
-    if (slot.restart_times.size() > size_t(st.init.limits.restart_intensity)) {
-      slot.status.failed = true;
-      log::error("queue",
-                 "notifier " + sink + " failed " + std::to_string(slot.restart_times.size()) +
-                     " times within queue.restart_period; not restarted, its jobs wait: " + reason);
-      return;
-    }
-    ++slot.status.restarts;
-    log::warn("queue", "notifier " + sink + " failed (" + reason + "), restarting");
-    start_notifier(self, slot);
-  });
+  self->set_down_handler([self](const caf::down_msg& dm) { on_notifier_down(self, dm); });
   // The notifiers go with their supervisor.
   self->set_exit_handler([self](const caf::exit_msg& msg) {
     for (auto& [name, slot] : self->state.sinks)
@@ -216,137 +351,28 @@ queue_actor::behavior_type queue_behavior(self_ptr self, queue_init init) {
     self->quit(msg.reason);
   });
   self->delayed_send(self, st.init.limits.poll_interval, tick_atom::value);
+  using optin_answer = caf::typed_response_promise<bool>;
+  using stats_answer = caf::typed_response_promise<queue_stats>;
   return {
       guarded(self,
-              [=](notify_atom, persistence::job& j,
-                  bool require_opt_in) -> caf::typed_response_promise<notify_result> {
-                auto promise = self->make_response_promise<notify_result>();
-                auto id = j.id;
-                auto sink = j.sink;
-                store_call(
-                    self, *self->state.init.store,
-                    [j, require_opt_in](persistence::store& s) {
-                      if (require_opt_in && !s.optin_has(j.sink, j.to))
-                        return 403;
-                      s.job_add(j);
-                      return 202;
-                    },
-                    [self, promise, id, sink](int status) mutable {
-                      if (status == 403)
-                        promise.deliver(
-                            notify_result{403, {}, "recipient has not opted in to sink " + sink});
-                      else
-                        promise.deliver(notify_result{202, id, {}});
-                      claim(self, sink);
-                    },
-                    [promise, id](const std::string& why) mutable {
-                      log::error("queue", "job " + id + " not stored: " + why);
-                      promise.deliver(notify_result{503, {}, "job not stored: " + why});
-                    });
-                return promise;
+              [=](notify_atom, persistence::job& j, bool require_opt_in) -> notify_answer {
+                return on_notify(self, j, require_opt_in);
               }),
       guarded(self,
               [=](optin_atom, const std::string& sink, const std::string& to,
-                  bool on) -> caf::typed_response_promise<bool> {
-                auto promise = self->make_response_promise<bool>();
-                store_call(
-                    self, *self->state.init.store,
-                    [sink, to, on](persistence::store& s) {
-                      s.optin_set(sink, to, on);
-                      return true;
-                    },
-                    [promise](bool) mutable { promise.deliver(true); },
-                    [promise](const std::string&) mutable { promise.deliver(false); });
-                return promise;
-              }),
-      guarded(self,
-              [=](stats_atom) -> caf::typed_response_promise<queue_stats> {
-                auto promise = self->make_response_promise<queue_stats>();
-                store_call(
-                    self, *self->state.init.store,
-                    [](persistence::store& s) { return s.job_count(wall_ms()); },
-                    [self, promise](persistence::job_counts c) mutable {
-                      auto out = self->state.counters;
-                      out.now = c;
-                      for (auto& [name, slot] : self->state.sinks)
-                        out.sinks.push_back(slot.status);
-                      promise.deliver(out);
-                    },
-                    [promise](const std::string& why) mutable {
-                      promise.deliver(caf::make_error(caf::sec::runtime_error, why));
-                    });
-                return promise;
-              }),
-      guarded(self,
-              [=](want_atom, const std::string& sink, uint32_t room, const std::string& breaker) {
-                auto it = self->state.sinks.find(sink);
-                if (it == self->state.sinks.end())
-                  return;
-                it->second.wanted = room;
-                if (it->second.status.breaker != breaker)
-                  log::info("queue", "sink " + sink + ": circuit breaker " + breaker);
-                it->second.status.breaker = breaker;
-                claim(self, sink);
-              }),
-      guarded(self,
-              [=](done_atom, const std::string& sink, persistence::job& j, job_outcome& outcome) {
-                auto& st = self->state;
-                st.dispatched.erase(j.id);
-                switch (outcome.what) {
-                  case job_outcome::kind::delivered:
-                    ++st.counters.completed;
-                    store_call(
-                        self, *st.init.store,
-                        [id = j.id](persistence::store& s) {
-                          s.job_finish(id);
-                          return true;
-                        },
-                        [](bool) {},
-                        [id = j.id](const std::string& why) {
-                          log_store_failure("job " + id + " not finished", why);
-                        });
-                    break;
-                  case job_outcome::kind::failed:
-                    retry_or_bury(self, std::move(j), outcome.error);
-                    break;
-                  case job_outcome::kind::rate_limited:
-                  case job_outcome::kind::held:
-                    postpone(self, j, outcome.retry_after_ms, outcome.error);
-                    break;
-                }
-              }),
-      guarded(self,
-              [=](info_atom) -> caf::result<actor_info> {
-                auto& st = self->state;
-                auto out = metered_info("queue", "queue", "", self->mailbox().size(), st.meter);
-                out.failures = st.counters.failed;
-                uint64_t failed_sinks = 0;
-                for (auto& [name, slot] : st.sinks) {
-                  out.restarts += slot.status.restarts;
-                  failed_sinks += slot.status.failed;
-                  if (!slot.status.last_error.empty())
-                    out.last_error = name + ": " + slot.status.last_error;
-                }
-                out.state =
-                    failed_sinks ? std::to_string(failed_sinks) + " sink(s) failed" : "running";
-                out.outbound = st.dispatched.size();
-                return out;
-              }),
+                  bool on) -> optin_answer { return set_optin(self, sink, to, on); }),
+      guarded(self, [=](stats_atom) -> stats_answer { return answer_stats(self); }),
+      guarded(self, [=](want_atom, const std::string& sink, uint32_t room,
+                        const std::string& breaker) { on_want(self, sink, room, breaker); }),
+      guarded(self, [=](done_atom, const std::string&, persistence::job& j,
+                        job_outcome& outcome) { on_done(self, j, outcome); }),
+      guarded(self, [=](info_atom) -> caf::result<actor_info> { return info_of(self); }),
       guarded(self,
               [=](actors_atom) -> caf::result<std::vector<notifier_actor>> {
-                std::vector<notifier_actor> out;
-                for (auto& [name, slot] : self->state.sinks)
-                  if (!slot.status.failed && slot.notifier)
-                    out.push_back(slot.notifier);
-                return out;
+                return live_notifiers(self);
               }),
       guarded(self, [=](wake_atom, const std::string& sink) { claim(self, sink); }),
-      guarded(self,
-              [=](tick_atom) {
-                for (auto& [name, slot] : self->state.sinks)
-                  claim(self, name);
-                self->delayed_send(self, self->state.init.limits.poll_interval, tick_atom::value);
-              }),
+      guarded(self, [=](tick_atom) { on_tick(self); }),
       guarded(self, [=](continue_atom, continuation& k) { k(); }),
   };
 }
