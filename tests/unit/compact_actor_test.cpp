@@ -209,5 +209,5 @@ TEST_CASE("a fan-out through batch jobs runs each actor once per message, and ev
     actors.clear();
     CHECK(counters_alive == 0);
   }
-  fanout::trim_spare_elements(0, SIZE_MAX);  // the pool is process-wide: leave no spares behind
+  fanout::trim_spare_elements(0, SIZE_MAX); // the pool is process-wide: leave no spares behind
 }

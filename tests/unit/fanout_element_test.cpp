@@ -23,7 +23,7 @@ using tracked_ptr = std::shared_ptr<tracked>;
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tracked_ptr)
 
 TEST_CASE("a fan-out element holds the shared message until it is let go of, then is reused") {
-  trim_fanout_elements(0);  // the pool is process-wide: start without other tests' spares
+  trim_fanout_elements(0); // the pool is process-wide: start without other tests' spares
   auto share = std::make_shared<tracked>();
   auto msg = caf::make_message(caf::atom("event"), share);
   std::vector<caf::mailbox_element_ptr> in_use;
