@@ -37,13 +37,34 @@ private:
 };
 
 session_identity identity_of(session_init& init) {
-  return {init.id,
-          std::move(init.user),
-          std::move(init.resume_token),
-          std::move(init.allowed),
-          std::move(init.limits),
-          static_cast<bool>(init.inbox)};
+  return {init.id, std::move(init.user), std::move(init.resume_token), std::move(init.allowed),
+          std::move(init.limits)};
 }
+
+class session_core;
+
+// The machine inside the actor: its effects become messages.
+class machine_in_actor final : public session_machine {
+public:
+  machine_in_actor(session_core& self, session_init& init)
+      : session_machine(identity_of(init), std::move(init.channels), static_cast<bool>(init.inbox)),
+        self_(self) {}
+
+private:
+  int64_t now_ns() const override;
+  bool more_waiting() const override;
+  std::shared_ptr<session_port> port() override;
+  void joined(const std::string& channel) override;
+  void left(const std::string& channel) override;
+  void attached_changed(bool attached) override;
+  void evicted() override;
+  void load_inbox() override;
+  void move_cursor(const persistence::inbox_pos& reached) override;
+  void expire_after(std::chrono::milliseconds delay, uint64_t generation) override;
+  void quit() override;
+
+  session_core& self_;
+};
 
 // The session actor: a thin shell around a session_machine. It turns
 // messages of session_actor (session_protocol.hpp) into the machine's calls
@@ -52,57 +73,19 @@ class session_core final : public compact_actor {
 public:
   // Runs before the actor is scheduled: nothing else sees its state yet.
   session_core(caf::actor_config& cfg, session_init init)
-      : compact_actor(cfg), machine(identity_of(init), std::move(init.channels), effects_),
-        effects_(*this), registry_(std::move(init.registry)), inbox_(std::move(init.inbox)),
-        first_sink_(std::move(init.sink)) {}
+      : compact_actor(cfg), machine(*this, init), registry_(std::move(init.registry)),
+        inbox_(std::move(init.inbox)), first_sink_(std::move(init.sink)) {}
   const char* name() const override { return "session"; }
 
   // First after the actor's own fields: a batch job loads the actor object
   // and the machine's hot part in one go (runtime/README.md, "Layout").
-  session_machine machine;
+  machine_in_actor machine;
 
   session_actor handle() { return caf::actor_cast<session_actor>(caf::strong_actor_ptr{ctrl()}); }
   static constexpr size_t hot_object_bytes = sizeof(compact_actor) + session_machine::hot_bytes();
 
 private:
-  class effects final : public session_effects {
-  public:
-    explicit effects(session_core& self) : self_(self) {}
-    int64_t now_ns() const override {
-      return std::chrono::duration_cast<std::chrono::nanoseconds>(self_.now().time_since_epoch())
-          .count();
-    }
-    bool more_waiting() const override { return !self_.mailbox_empty(); }
-    std::shared_ptr<session_port> port() override { return make_session_port(self_.handle()); }
-    void joined(const std::string& channel) override {
-      to_registry(join_atom::value, self_.id(), channel);
-    }
-    void left(const std::string& channel) override {
-      to_registry(leave_atom::value, self_.id(), channel);
-    }
-    void attached_changed(bool attached) override {
-      to_registry(status_atom::value, self_.id(), attached);
-    }
-    void evicted() override { to_registry(evicted_atom::value, self_.id()); }
-    void load_inbox() override {
-      self_.tell(self_.inbox_, load_atom::value, self_.user(), self_.handle());
-    }
-    void move_cursor(const persistence::inbox_pos& reached) override {
-      if (self_.inbox_)
-        self_.tell(self_.inbox_, cursor_atom::value, self_.user(), reached);
-    }
-    void expire_after(std::chrono::milliseconds delay, uint64_t generation) override {
-      self_.tell_self_after(delay, expire_atom::value, generation);
-    }
-    void quit() override { self_.quit(); }
-
-  private:
-    template <class... Ts> void to_registry(Ts&&... xs) {
-      if (self_.registry_) // none in some tests
-        self_.tell(self_.registry_, std::forward<Ts>(xs)...);
-    }
-    session_core& self_;
-  };
+  friend class machine_in_actor;
 
   // One call per message of session_actor; the build fails if one is missing.
   struct handlers {
@@ -130,6 +113,10 @@ private:
 
   session_id id() const { return machine.identity().id; }
   const std::string& user() const { return machine.identity().user; }
+  template <class... Ts> void to_registry(Ts&&... xs) {
+    if (registry_) // none in some tests
+      tell(registry_, std::forward<Ts>(xs)...);
+  }
 
   void on_start() override { machine.start(std::exchange(first_sink_, nullptr)); }
   void handle(caf::mailbox_element& x) override {
@@ -147,11 +134,46 @@ private:
     machine.on_failure();
   }
 
-  effects effects_;
   registry_actor registry_;
   inbox_actor inbox_;
   sink_ptr first_sink_; // the socket it starts on (none in tests of a detached start)
 };
+
+int64_t machine_in_actor::now_ns() const {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(self_.now().time_since_epoch())
+      .count();
+}
+bool machine_in_actor::more_waiting() const {
+  return !self_.mailbox_empty();
+}
+std::shared_ptr<session_port> machine_in_actor::port() {
+  return make_session_port(self_.handle());
+}
+void machine_in_actor::joined(const std::string& channel) {
+  self_.to_registry(join_atom::value, self_.id(), channel);
+}
+void machine_in_actor::left(const std::string& channel) {
+  self_.to_registry(leave_atom::value, self_.id(), channel);
+}
+void machine_in_actor::attached_changed(bool attached) {
+  self_.to_registry(status_atom::value, self_.id(), attached);
+}
+void machine_in_actor::evicted() {
+  self_.to_registry(evicted_atom::value, self_.id());
+}
+void machine_in_actor::load_inbox() {
+  self_.tell(self_.inbox_, load_atom::value, self_.user(), self_.handle());
+}
+void machine_in_actor::move_cursor(const persistence::inbox_pos& reached) {
+  if (self_.inbox_)
+    self_.tell(self_.inbox_, cursor_atom::value, self_.user(), reached);
+}
+void machine_in_actor::expire_after(std::chrono::milliseconds delay, uint64_t generation) {
+  self_.tell_self_after(delay, expire_atom::value, generation);
+}
+void machine_in_actor::quit() {
+  self_.quit();
+}
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Winvalid-offsetof"

@@ -51,14 +51,14 @@ int64_t to_ns(std::chrono::nanoseconds d) {
 } // namespace
 
 session_machine::session_machine(session_identity identity, std::vector<std::string> channels,
-                                 session_effects& effects)
+                                 bool durable_inbox)
     : id_(std::move(identity)) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Winvalid-offsetof"
-  static_assert(offsetof(session_machine, hot_) == 0,
-                "the hot part comes first (runtime/README.md)");
+  static_assert(offsetof(session_machine, hot_) == sizeof(void*),
+                "the hot part comes first, after the vtable pointer (runtime/README.md)");
 #pragma GCC diagnostic pop
-  hot_.effects = &effects;
+  hot_.durable_inbox = durable_inbox;
   hot_.buffer = resume_buffer(id_.limits->resume_buffer);
   rate_ = rate_window(id_.limits->max_frames_per_sec, to_ns(id_.limits->rate_limit_close_after));
   for (auto& c : channels)
@@ -71,7 +71,7 @@ void session_machine::start(const sink_ptr& first_sink) {
     return;
   attach_sink(first_sink);
   send_welcome(false);
-  if (id_.durable_inbox)
+  if (hot_.durable_inbox)
     start_inbox_load();
 }
 
@@ -106,7 +106,7 @@ void session_machine::hold_event(uint64_t seq, shared_bytes tail, int64_t made_n
   f.made_ns = made_ns;
   // A lone event with nothing held and nothing else waiting (a fan-out's
   // usual case) goes out at once, without a batch to build.
-  if (lone && hot_.unsent.empty() && !hot_.effects->more_waiting()) {
+  if (lone && hot_.unsent.empty() && !more_waiting()) {
     if (auto& s = hot_.sink) {
       publish_to_write().observe_ns(steady_now_ns() - made_ns);
       s->send(std::move(f));
@@ -165,10 +165,9 @@ void session_machine::send_pong() {
 void session_machine::attach_sink(const sink_ptr& sink) {
   hot_.unsent = {}; // meant for an earlier socket; a resume replays them from the buffer
   hot_.sink = sink;
-  sink_id_ = sink->id();
   hot_.attached = true;
   ++generation_;
-  sink->bind(hot_.effects->port());
+  sink->bind(port());
 }
 
 // Ends the session for good (no resume).
@@ -178,7 +177,7 @@ void session_machine::close_and_quit(uint16_t code, const std::string& reason, b
     hot_.sink->close(code, reason, abort);
   hot_.attached = false;
   hot_.sink.reset();
-  hot_.effects->quit();
+  quit();
 }
 
 void session_machine::on_kick(uint16_t code) {
@@ -186,27 +185,26 @@ void session_machine::on_kick(uint16_t code) {
 }
 
 void session_machine::on_detach(uint64_t sink_id, uint16_t code, bool resumable) {
-  if (!hot_.attached || sink_id != sink_id_)
+  if (!hot_.attached || !hot_.sink || sink_id != hot_.sink->id())
     return; // an older socket of a resumed session
   hot_.attached = false;
   hot_.sink.reset();
   hot_.unsent = {}; // kept in the resume buffer
   if (!resumable || id_.limits->resume_window.count() == 0) {
     log::debug(component(), "closed (" + std::to_string(code) + ")");
-    return hot_.effects->quit();
+    return quit();
   }
   ++generation_;
-  hot_.effects->attached_changed(false);
-  hot_.effects->expire_after(
-      std::chrono::duration_cast<std::chrono::milliseconds>(id_.limits->resume_window),
-      generation_);
+  attached_changed(false);
+  expire_after(std::chrono::duration_cast<std::chrono::milliseconds>(id_.limits->resume_window),
+               generation_);
 }
 
 void session_machine::on_expire(uint64_t generation) {
   if (hot_.attached || generation != generation_)
     return;
   log::debug(component(), "resume window over");
-  hot_.effects->quit();
+  quit();
 }
 
 // Every heartbeat.interval: a session silent for stale_after is evicted, any
@@ -217,7 +215,7 @@ void session_machine::on_heartbeat() {
     return;
   if (now_ns() - last_inbound_ns_ >= to_ns(id_.limits->stale_after)) {
     log::info(component(), "evicted: no inbound frame for heartbeat.stale_after");
-    hot_.effects->evicted();
+    evicted();
     return close_and_quit(close_code::stale, "stale: no inbound frame", true);
   }
   flush();
@@ -246,8 +244,8 @@ bool session_machine::on_attach(const sink_ptr& sink, uint64_t last_seq) {
   // Stored events buffered while detached have now reached a socket.
   auto& durable = hot_.durable;
   if (!missed.empty() && durable && !durable->recent_stored.empty() && !id_.limits->ack_required)
-    hot_.effects->move_cursor(durable->recent_stored.back().second);
-  hot_.effects->attached_changed(true);
+    move_cursor(durable->recent_stored.back().second);
+  attached_changed(true);
   log::debug(component(), "resumed, replayed " + std::to_string(missed.size()));
   return true;
 }
@@ -291,12 +289,12 @@ void session_machine::on_events(const std::vector<event_frame>& events) {
   // The held frames leave when the mailbox runs dry (on_idle) or before
   // anything else is written.
   if (!reached.empty())
-    hot_.effects->move_cursor(reached);
+    move_cursor(reached);
 }
 
 void session_machine::start_inbox_load() {
   hot_.loading_inbox = true;
-  hot_.effects->load_inbox();
+  load_inbox();
 }
 
 // The inbox replay arrived (or failed: empty): replay it, then what waited.
@@ -378,7 +376,7 @@ void session_machine::on_subscribe(const std::string& channel) {
       return send_error(client_error::too_many_channels,
                         "session.max_channels (" + std::to_string(max) + ") reached");
     add_channel(channels_, channel);
-    hot_.effects->joined(channel);
+    joined(channel);
   }
   send_text(json_text({{"type", server_type::subscribed}, {"channel", channel}}));
 }
@@ -387,7 +385,7 @@ void session_machine::on_unsubscribe(const std::string& channel) {
   if (channel == user_channel(id_.user))
     return send_error(client_error::forbidden_channel, "a session cannot leave its user channel");
   if (remove_channel(channels_, channel))
-    hot_.effects->left(channel);
+    left(channel);
   send_text(json_text({{"type", server_type::unsubscribed}, {"channel", channel}}));
 }
 
@@ -399,7 +397,7 @@ void session_machine::on_ack(const std::string& id) {
   auto& recent = hot_.durable->recent_stored;
   for (auto it = recent.rbegin(); it != recent.rend(); ++it)
     if (it->first == id)
-      return hot_.effects->move_cursor(it->second);
+      return move_cursor(it->second);
 }
 
 // --- views ---------------------------------------------------------------------------

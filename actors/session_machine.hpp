@@ -37,33 +37,17 @@ struct session_identity {
   std::string resume_token;         // told in welcome; an anonymous resume must show it
   std::vector<std::string> allowed; // the token's channel patterns
   std::shared_ptr<const session_limits> limits = std::make_shared<const session_limits>();
-  bool durable_inbox = false; // replay the user's inbox after welcome, move its cursor
 };
 
-// What the machine asks of the world; the actor shell implements it.
-class session_effects {
-public:
-  virtual ~session_effects() = default;
-  virtual int64_t now_ns() const = 0;               // the actor system's steady clock
-  virtual bool more_waiting() const = 0;            // messages wait in the mailbox
-  virtual std::shared_ptr<session_port> port() = 0; // for the socket to reach this session
-  // To the registry.
-  virtual void joined(const std::string& channel) = 0;
-  virtual void left(const std::string& channel) = 0;
-  virtual void attached_changed(bool attached) = 0;
-  virtual void evicted() = 0;
-  // To the inbox: read the user's stored events (they come back as replay).
-  virtual void load_inbox() = 0;
-  virtual void move_cursor(const persistence::inbox_pos& reached) = 0;
-  // To itself: on_expire(generation) after `delay`.
-  virtual void expire_after(std::chrono::milliseconds delay, uint64_t generation) = 0;
-  virtual void quit() = 0;
-};
-
+// The machine asks the world through its pure virtual members (the
+// effects): the actor shell implements them with messages, tests record them.
 class session_machine {
 public:
-  session_machine(session_identity identity, std::vector<std::string> channels,
-                  session_effects& effects);
+  // `durable_inbox`: replay the user's inbox after welcome, move its cursor.
+  session_machine(session_identity identity, std::vector<std::string> channels, bool durable_inbox);
+  virtual ~session_machine() = default;
+  session_machine(const session_machine&) = delete;
+  session_machine& operator=(const session_machine&) = delete;
 
   // Attaches the first socket and sends welcome (no socket: starts detached,
   // as a test of resume may want).
@@ -106,13 +90,14 @@ public:
   // waiting: past this many they are written anyway.
   static constexpr size_t unsent_max_on_yield = 32;
 
-  // Kept first in the object: what an event touches, so a fan-out loads few
-  // cache lines per session (runtime/README.md, "Layout").
+  // Kept first in the object (after its vtable pointer): what an event
+  // touches, so a fan-out loads few cache lines per session
+  // (runtime/README.md, "Layout").
   struct hot_part {
     uint64_t seq = 0;
     bool attached = false;
     bool loading_inbox = false;
-    session_effects* effects = nullptr;
+    bool durable_inbox = false;
     // Held while attached: an event's write needs no reference count taken
     // (the connection's port holds the session only weakly).
     sink_ptr sink;
@@ -132,11 +117,28 @@ public:
     std::unique_ptr<durable_state> durable;
     rate_meter meter;
   };
-  static constexpr size_t hot_bytes() { return sizeof(hot_part); }
+  // From the start of the object to the end of hot_part.
+  static constexpr size_t hot_bytes() { return sizeof(void*) + sizeof(hot_part); }
+
+protected:
+  // --- effects ------------------------------------------------------------------
+  virtual int64_t now_ns() const = 0;               // the actor system's steady clock
+  virtual bool more_waiting() const = 0;            // messages wait in the mailbox
+  virtual std::shared_ptr<session_port> port() = 0; // for the socket to reach this session
+  // To the registry.
+  virtual void joined(const std::string& channel) = 0;
+  virtual void left(const std::string& channel) = 0;
+  virtual void attached_changed(bool attached) = 0;
+  virtual void evicted() = 0;
+  // To the inbox: read the user's stored events (they come back as on_replay).
+  virtual void load_inbox() = 0;
+  virtual void move_cursor(const persistence::inbox_pos& reached) = 0;
+  // To itself: on_expire(generation) after `delay`.
+  virtual void expire_after(std::chrono::milliseconds delay, uint64_t generation) = 0;
+  virtual void quit() = 0;
 
 private:
   hot_part::durable_state& durable_part();
-  int64_t now_ns() const { return hot_.effects->now_ns(); }
   void flush();
   void hold_event(uint64_t seq, shared_bytes tail, int64_t made_ns, bool lone);
   void send_text(std::string text);
@@ -156,7 +158,6 @@ private:
   hot_part hot_;
   session_identity id_;
   std::vector<std::string> channels_; // joined channels, sorted, user channel excluded
-  uint64_t sink_id_ = 0;
   int64_t last_inbound_ns_ = 0;
   rate_window rate_;
   uint64_t generation_ = 0; // bumped on every attach/detach; stale expiry timers see a mismatch

@@ -56,9 +56,9 @@ using guard = std::lock_guard<spin_lock>;
 
 } // namespace
 
-socket_writer::socket_writer(int fd, tcp::socket& socket, owner& owner,
-                             const connection_limits& limits, server_counters& counters)
-    : fd_(fd), counters_(counters), socket_(socket), owner_(owner), limits_(limits) {}
+socket_writer::socket_writer(int fd, owner& owner, const connection_limits& limits,
+                             server_counters& counters)
+    : fd_(fd), counters_(counters), owner_(owner), limits_(limits) {}
 
 // Writes the WebSocket header right in front of the frame's prefix.
 void socket_writer::frame_in_place(out_frame& f, ws::opcode op, uint8_t flags) {
@@ -128,7 +128,7 @@ void socket_writer::submit(std::vector<wire_frame>&& frames, bool data) {
       queue_.clear();
       intake_ = intake::control_only;
       ++counters_.slow_consumer_closes;
-      asio::post(socket_.get_executor(),
+      asio::post(owner_.socket().get_executor(),
                  [keep = owner_.keep_alive(), this] { owner_.on_slow_consumer(); });
       return;
     }
@@ -201,7 +201,7 @@ void socket_writer::write_batch(std::vector<wire_frame> batch) {
         finish_waits = state_ == write_state::direct_then_finish;
         state_ = write_state::async;
       }
-      asio::post(socket_.get_executor(),
+      asio::post(owner_.socket().get_executor(),
                  [keep = owner_.keep_alive(), this, b = std::move(batch)]() mutable {
                    write_async(std::move(b));
                  });
@@ -247,12 +247,12 @@ void socket_writer::fail() {
 }
 
 void socket_writer::post_done() {
-  asio::post(socket_.get_executor(),
+  asio::post(owner_.socket().get_executor(),
              [keep = owner_.keep_alive(), this] { owner_.on_writer_done(); });
 }
 
 void socket_writer::post_close_written() {
-  asio::post(socket_.get_executor(),
+  asio::post(owner_.socket().get_executor(),
              [keep = owner_.keep_alive(), this] { owner_.on_close_frame_written(); });
 }
 
@@ -325,7 +325,7 @@ socket_writer::write_result socket_writer::write_nonblocking(std::vector<wire_fr
 // --- strand ------------------------------------------------------------------------
 
 void socket_writer::write_async(std::vector<wire_frame> batch) {
-  if (stopped_)
+  if (owner_.socket_closed())
     return;
   async_ = std::make_unique<async_write>();
   async_->frames = std::move(batch);
@@ -338,14 +338,14 @@ void socket_writer::write_async(std::vector<wire_frame> batch) {
     if (f.tail && !f.tail->empty())
       buffers.emplace_back(asio::buffer(*f.tail));
   }
-  asio::async_write(socket_, buffers,
+  asio::async_write(owner_.socket(), buffers,
                     [keep = owner_.keep_alive(), this](boost::system::error_code ec, size_t) {
                       on_async_written(ec);
                     });
 }
 
 void socket_writer::on_async_written(boost::system::error_code ec) {
-  if (stopped_)
+  if (owner_.socket_closed())
     return;
   if (ec) {
     {

@@ -40,6 +40,8 @@ public:
     virtual ~owner() = default;
     // Held by work posted to the strand, so the connection outlives it.
     virtual std::shared_ptr<void> keep_alive() = 0;
+    virtual tcp::socket& socket() = 0;         // for Asio's writes and the strand
+    virtual bool socket_closed() = 0;          // strand: finished, completions do nothing more
     virtual void on_slow_consumer() = 0;       // outbound_queue_max data frames waiting
     virtual void on_close_frame_written() = 0; // our close frame is out
     // The socket failed, or a finish waited for a direct write to end:
@@ -47,8 +49,8 @@ public:
     virtual void on_writer_done() = 0;
   };
 
-  enum class write_state { idle, direct, direct_then_finish, async, held, failed };
-  enum class intake { open, control_only, closed };
+  enum class write_state : uint8_t { idle, direct, direct_then_finish, async, held, failed };
+  enum class intake : uint8_t { open, control_only, closed };
 
   // Frames on the wire: out_frames with their header written in place.
   using wire_frame = out_frame;
@@ -57,10 +59,8 @@ public:
   static void frame_in_place(out_frame& f, ws::opcode op, uint8_t flags);
   static wire_frame control_frame(ws::opcode op, std::string_view payload);
 
-  // `socket` is the connection's (not yet constructed, perhaps: only kept),
-  // `fd` its descriptor.
-  socket_writer(int fd, tcp::socket& socket, owner& owner, const connection_limits& limits,
-                server_counters& counters);
+  // `fd`: the connection's socket, which outlives the writer's use of it.
+  socket_writer(int fd, owner& owner, const connection_limits& limits, server_counters& counters);
 
   // --- any thread ---------------------------------------------------------------
   void send(out_frame frame); // a text frame
@@ -81,8 +81,8 @@ public:
   // Stops taking frames. False while a direct write still uses the
   // descriptor: on_writer_done() comes when it let go.
   bool close_for_finish();
-  // The socket is closed: posted async completions do nothing more.
-  void stop() { stopped_ = true; }
+  const connection_limits& limits() const { return limits_; }
+  server_counters& counters() { return counters_; }
 
   write_state state_for_tests();
   intake intake_for_tests();
@@ -110,15 +110,15 @@ private:
 
   // The fields a write touches come first (the connection keeps them within
   // frame_sink::hot_bytes: runtime/README.md, "Layout").
+  // One object per connection: the small fields are packed.
   int fd_;
-  server_counters& counters_;
   spin_lock lock_;
   write_state state_ = write_state::idle; // under lock_
   intake intake_ = intake::open;          // under lock_
   bool pong_queued_ = false;              // under lock_
-  std::vector<wire_frame> queue_;         // under lock_
+  server_counters& counters_;
+  std::vector<wire_frame> queue_; // under lock_
 
-  tcp::socket& socket_;
   owner& owner_;
   const connection_limits& limits_;
   // Strand only: while Asio writes for a client that is not keeping up.
@@ -127,7 +127,6 @@ private:
     std::vector<asio::const_buffer> buffers;
   };
   std::unique_ptr<async_write> async_;
-  bool stopped_ = false;
 
 public:
   // Bytes from the start of the object that a send() touches.

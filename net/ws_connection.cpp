@@ -28,10 +28,9 @@ bool valid_close_code(uint16_t c) {
 
 ws_connection::ws_connection(tcp::socket socket, std::string leftover,
                              const connection_limits& limits, server_counters& counters)
-    : writer_(socket.native_handle(), socket_, *this, limits, counters), id_(next_id++),
+    : writer_(socket.native_handle(), *this, limits, counters), id_(next_id++),
       socket_(std::move(socket)), parser_(limits.max_message_bytes),
-      partial_(leftover.empty() ? nullptr : std::make_unique<std::string>(std::move(leftover))),
-      limits_(limits), counters_(counters) {
+      partial_(leftover.empty() ? nullptr : std::make_unique<std::string>(std::move(leftover))) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Winvalid-offsetof"
   static_assert(offsetof(ws_connection, writer_) + socket_writer::hot_size() <=
@@ -45,7 +44,7 @@ ws_connection::ws_connection(tcp::socket socket, std::string leftover,
 
 ws_connection::~ws_connection() {
   if (close_ != close_state::finished)
-    --counters_.active_connections;
+    --writer_.counters().active_connections;
 }
 
 void ws_connection::bind(std::shared_ptr<session_port> port) {
@@ -152,7 +151,7 @@ void ws_connection::on_readable(boost::system::error_code ec) {
     report_control_frames();
     // The parser never keeps more than one frame header plus a message's
     // bytes unparsed; more means a bug there, and must not become memory.
-    if (partial_ && partial_->size() > limits_.max_message_bytes + 14) {
+    if (partial_ && partial_->size() > writer_.limits().max_message_bytes + 14) {
       reading_ = false;
       partial_.reset();
       return start_close(close_code::too_big, "message too big", false);
@@ -183,7 +182,7 @@ void ws_connection::report_control_frames() {
 bool ws_connection::handle(ws::message& m) {
   switch (m.op) {
     case ws::opcode::text:
-      ++counters_.messages_in;
+      ++writer_.counters().messages_in;
       if (port_)
         port_->on_text(std::move(m.payload));
       return true;
@@ -247,7 +246,7 @@ void ws_connection::start_close(uint16_t code, std::string_view reason, bool res
   if (!reading_) // a protocol violation: the session ends now
     tell_session(code, resumable);
   close_timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
-  close_timer_->expires_after(std::chrono::milliseconds(limits_.close_timeout_ms));
+  close_timer_->expires_after(std::chrono::milliseconds(writer_.limits().close_timeout_ms));
   close_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (!ec)
       self->finish(self->close_code_, self->resumable_);
@@ -278,13 +277,12 @@ void ws_connection::finish(uint16_t code, bool resumable) {
   if (!writer_.close_for_finish())
     return; // a writer outside the strand still uses the descriptor: on_writer_done follows
   close_ = close_state::finished;
-  writer_.stop();
   boost::system::error_code ec;
   if (close_timer_)
     close_timer_->cancel();
   socket_.shutdown(tcp::socket::shutdown_both, ec);
   socket_.close(ec);
-  --counters_.active_connections;
+  --writer_.counters().active_connections;
   tell_session(code, resumable);
 }
 

@@ -40,7 +40,7 @@ public:
   void hold(std::shared_ptr<void> slot) { slot_ = std::move(slot); }
 
 private:
-  enum class close_state {
+  enum class close_state : uint8_t {
     open,
     closing,  // our close frame is queued or out (ours, or the echo of the peer's)
     finished, // the socket is closed and the session told
@@ -48,6 +48,8 @@ private:
 
   // socket_writer::owner (strand).
   std::shared_ptr<void> keep_alive() override { return shared_from_this(); }
+  tcp::socket& socket() override { return socket_; }
+  bool socket_closed() override { return close_ == close_state::finished; }
   void on_slow_consumer() override;
   void on_close_frame_written() override;
   void on_writer_done() override { finish(close_code_, resumable_); }
@@ -74,18 +76,16 @@ private:
 
   tcp::socket socket_;
 
-  // Strand only.
+  // Strand only (packed: one object per connection).
   close_state close_ = close_state::open;
   bool reading_ = false;
-  uint16_t close_code_ = close_code::abnormal;
   bool resumable_ = true;
+  uint16_t close_code_ = close_code::abnormal;
   uint32_t control_frames_ = 0; // pings and pongs of this read, not yet told to the session
   std::unique_ptr<asio::steady_timer> close_timer_; // made when a close starts
   std::shared_ptr<session_port> port_;
   ws::parser parser_;
   std::unique_ptr<std::string> partial_; // unparsed bytes of an incomplete frame, if any
-  const connection_limits& limits_;
-  server_counters& counters_;
   std::shared_ptr<void> slot_;
 };
 

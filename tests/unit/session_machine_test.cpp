@@ -11,7 +11,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct recorded_effects final : session_effects {
+// The machine with its effects recorded, on a clock the test moves.
+struct recorded_machine final : session_machine {
+  using session_machine::session_machine;
   int64_t clock_ns = 1'000'000'000;
   bool mailbox_waiting = false;
   std::vector<std::string> joins, leaves;
@@ -22,6 +24,9 @@ struct recorded_effects final : session_effects {
   std::vector<std::pair<std::chrono::milliseconds, uint64_t>> expiries;
   bool quit_called = false;
 
+  void advance(std::chrono::nanoseconds d) { clock_ns += d.count(); }
+
+private:
   int64_t now_ns() const override { return clock_ns; }
   bool more_waiting() const override { return mailbox_waiting; }
   std::shared_ptr<session_port> port() override { return nullptr; }
@@ -35,7 +40,6 @@ struct recorded_effects final : session_effects {
     expiries.emplace_back(d, g);
   }
   void quit() override { quit_called = true; }
-  void advance(std::chrono::nanoseconds d) { clock_ns += d.count(); }
 };
 
 session_limits test_limits() {
@@ -50,22 +54,21 @@ session_limits test_limits() {
 }
 
 struct machine_fixture {
-  recorded_effects fx;
   std::shared_ptr<recording_sink> sink = std::make_shared<recording_sink>();
-  session_machine m;
+  recorded_machine m;
+  recorded_machine& fx = m; // what it asked of the world
 
   explicit machine_fixture(bool durable = false, session_limits limits = test_limits())
-      : m(identity(durable, limits), {"admin"}, fx) {
+      : m(identity(limits), {"admin"}, durable) {
     m.start(sink);
   }
-  static session_identity identity(bool durable, const session_limits& limits) {
+  static session_identity identity(const session_limits& limits) {
     session_identity id;
     id.id = 0x42;
     id.user = "ann";
     id.resume_token = "t0k";
     id.allowed = {"admin", "team-*"};
     id.limits = std::make_shared<const session_limits>(limits);
-    id.durable_inbox = durable;
     return id;
   }
   std::vector<nlohmann::json> events() const { return sink->of_type("event"); }

@@ -22,8 +22,12 @@ using state = socket_writer::write_state;
 namespace {
 
 struct recorded_owner final : socket_writer::owner {
+  explicit recorded_owner(tcp::socket& s) : sock(s) {}
+  tcp::socket& sock;
   std::atomic<int> slow{0}, close_written{0}, done{0};
   std::shared_ptr<void> keep_alive() override { return std::make_shared<int>(0); }
+  tcp::socket& socket() override { return sock; }
+  bool socket_closed() override { return false; }
   void on_slow_consumer() override { ++slow; }
   void on_close_frame_written() override { ++close_written; }
   void on_writer_done() override { ++done; }
@@ -39,7 +43,7 @@ struct writer_fixture {
   boost::asio::io_context ioc;
   int peer = -1;
   tcp::socket socket{ioc};
-  recorded_owner owner;
+  recorded_owner owner{socket};
   connection_limits limits;
   server_counters counters;
   std::unique_ptr<socket_writer> writer;
@@ -56,7 +60,7 @@ struct writer_fixture {
     socket.non_blocking(true);
     peer = sv[1];
     limits.outbound_queue_max = outbound_queue_max;
-    writer = std::make_unique<socket_writer>(sv[0], socket, owner, limits, counters);
+    writer = std::make_unique<socket_writer>(sv[0], owner, limits, counters);
   }
   ~writer_fixture() {
     if (peer >= 0)
