@@ -34,8 +34,6 @@ bool same_key(const std::string& a, const std::string& b) {
   return CRYPTO_memcmp(da, db, sizeof da) == 0;
 }
 
-constexpr const char* prefix = "/api/v1/";
-
 } // namespace
 
 api::api(const config::herald_config& cfg, registry_client& registry, server_counters& counters,
