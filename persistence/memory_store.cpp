@@ -45,6 +45,41 @@ void memory_store::expire(int64_t now_ms) {
       box.pop_front();
     it = box.empty() ? inboxes_.erase(it) : std::next(it);
   }
+  for (auto it = history_.begin(); it != history_.end();) {
+    auto& h = it->second;
+    while (!h.items.empty() && h.items.front().created_ms < now_ms - h.ttl_ms)
+      h.items.pop_front();
+    it = h.forget_at_ms < now_ms ? history_.erase(it) : std::next(it);
+  }
+}
+
+memory_store::channel_history& memory_store::history_of(const std::string& channel, int64_t now_ms,
+                                                        const history_rule& rule) {
+  auto& h = history_[channel];
+  h.ttl_ms = rule.ttl.count();
+  h.forget_at_ms = std::max(h.forget_at_ms, now_ms + rule.meta_ttl.count());
+  return h;
+}
+
+history_position memory_store::history_append(const std::string& channel,
+                                              const std::string& event_id, const std::string& tail,
+                                              int64_t now_ms, const history_rule& rule) {
+  auto& h = history_of(channel, now_ms, rule);
+  h.items.push_back({++h.top, event_id, tail, now_ms});
+  while (h.items.size() > rule.size)
+    h.items.pop_front();
+  return {h.top, h.epoch};
+}
+
+history_page memory_store::history_read(const std::string& channel, uint64_t after, size_t limit,
+                                        int64_t now_ms, const history_rule& rule) {
+  auto& h = history_of(channel, now_ms, rule);
+  history_page page{h.epoch, h.top, {}};
+  for (auto& item : h.items)
+    if (item.offset > after && item.created_ms >= now_ms - rule.ttl.count() &&
+        page.items.size() < limit)
+      page.items.push_back(item);
+  return page;
 }
 
 } // namespace herald::persistence

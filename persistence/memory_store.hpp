@@ -20,6 +20,11 @@ public:
   void cursor_advance(const std::string& user, inbox_pos pos) override;
   inbox_pos cursor(const std::string& user) override;
   void expire(int64_t now_ms) override;
+  history_position history_append(const std::string& channel, const std::string& event_id,
+                                  const std::string& tail, int64_t now_ms,
+                                  const history_rule& rule) override;
+  history_page history_read(const std::string& channel, uint64_t after, size_t limit,
+                            int64_t now_ms, const history_rule& rule) override;
 
   void job_add(const job& j) override;
   std::vector<job> job_claim(const std::string& sink, size_t max, int64_t now_ms,
@@ -37,7 +42,17 @@ public:
   bool optin_has(const std::string& sink, const std::string& to) override;
 
 private:
+  struct channel_history {
+    std::string epoch = new_epoch(); // a new one each start: nothing survives a restart
+    uint64_t top = 0;
+    std::deque<history_item> items;
+    int64_t ttl_ms = 0;
+    int64_t forget_at_ms = 0;
+  };
+  channel_history& history_of(const std::string& channel, int64_t now_ms, const history_rule& rule);
+
   inbox_limits limits_;
+  std::unordered_map<std::string, channel_history> history_;
   uint64_t next_ = 1;
   std::unordered_map<std::string, std::deque<inbox_item>> inboxes_;
   std::unordered_map<std::string, inbox_pos> cursors_;

@@ -6,6 +6,11 @@
 // forward only (a small Lua script compares ids). Runs its commands through
 // the shared redis_manager, on the store worker's thread.
 //
+// Channel history (redis_history.cpp): Stream `{prefix}history:{<channel>}`
+// whose entry ids are the offsets ("<offset>-0"), XADD MAXLEN ~ history_size,
+// and hash `{prefix}history-meta:{<channel>}` holding `epoch` and `top`; both
+// written by one Lua script, so offsets have no gaps whichever node publishes.
+//
 // Jobs: hash `{prefix}job:{id}`; due jobs are entries of the sink's Stream
 // `{prefix}jobs:{sink}`, read through consumer group "herald" (one consumer
 // per node); a lease is an entry pending for its consumer, and an entry
@@ -35,6 +40,11 @@ public:
   void cursor_advance(const std::string& user, inbox_pos pos) override;
   inbox_pos cursor(const std::string& user) override;
   void expire(int64_t now_ms) override {} // MINID trimming and key expiry do it
+  history_position history_append(const std::string& channel, const std::string& event_id,
+                                  const std::string& tail, int64_t now_ms,
+                                  const history_rule& rule) override;
+  history_page history_read(const std::string& channel, uint64_t after, size_t limit,
+                            int64_t now_ms, const history_rule& rule) override;
 
   void job_add(const job& j) override;
   std::vector<job> job_claim(const std::string& sink, size_t max, int64_t now_ms,
@@ -58,6 +68,12 @@ private:
   std::string stream_key(const std::string& sink) const { return prefix_ + "jobs:" + sink; }
   std::string delayed_key(const std::string& sink) const {
     return prefix_ + "jobs:delayed:" + sink;
+  }
+  std::string history_key(const std::string& channel) const {
+    return prefix_ + "history:{" + channel + "}";
+  }
+  std::string history_meta_key(const std::string& channel) const {
+    return prefix_ + "history-meta:{" + channel + "}";
   }
   redis_reply one(redis_command command);
   // Runs `commands` in MULTI/EXEC; the EXEC reply's elements.

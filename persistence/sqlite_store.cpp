@@ -1,4 +1,5 @@
 #include "persistence/sqlite_store.hpp"
+#include "persistence/sqlite_statement.hpp"
 
 #include <sqlite3.h>
 
@@ -11,58 +12,6 @@
 namespace herald::persistence {
 
 namespace {
-
-// One prepared statement, reset after every use.
-class statement {
-public:
-  statement(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK)
-      throw store_error(std::string("sqlite: cannot prepare: ") + sqlite3_errmsg(db));
-  }
-  ~statement() { sqlite3_finalize(stmt_); }
-  statement(const statement&) = delete;
-  statement& operator=(const statement&) = delete;
-
-  // Binds the arguments in order; ints as int64, strings as text.
-  template <class... Ts> statement& bind(const Ts&... args) {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-    int i = 0;
-    (bind_one(++i, args), ...);
-    return *this;
-  }
-  // True while a row is there to read.
-  bool step() {
-    int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW)
-      return true;
-    if (rc == SQLITE_DONE)
-      return false;
-    std::string msg = sqlite3_errmsg(db_);
-    sqlite3_reset(stmt_);
-    throw store_error("sqlite: " + msg);
-  }
-  void run() {
-    while (step()) {
-    }
-    sqlite3_reset(stmt_);
-  }
-  int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
-  std::string text(int col) const {
-    auto p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-    return p ? std::string(p, size_t(sqlite3_column_bytes(stmt_, col))) : std::string();
-  }
-  void reset() { sqlite3_reset(stmt_); }
-
-private:
-  void bind_one(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
-  void bind_one(int i, uint64_t v) { sqlite3_bind_int64(stmt_, i, static_cast<int64_t>(v)); }
-  void bind_one(int i, const std::string& v) {
-    sqlite3_bind_text(stmt_, i, v.data(), int(v.size()), SQLITE_STATIC);
-  }
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-};
 
 constexpr const char* schema_v1 = R"sql(
 CREATE TABLE IF NOT EXISTS inbox (
@@ -102,6 +51,26 @@ CREATE TABLE IF NOT EXISTS optin (
   sink      TEXT NOT NULL,
   recipient TEXT NOT NULL,
   PRIMARY KEY (sink, recipient)
+) WITHOUT ROWID;
+)sql";
+
+// Version 3: channel history. `off` is the event's offset in its channel;
+// history_meta holds each channel's epoch and newest offset.
+constexpr const char* schema_v3 = R"sql(
+CREATE TABLE IF NOT EXISTS history (
+  channel    TEXT    NOT NULL,
+  off        INTEGER NOT NULL,
+  event_id   TEXT    NOT NULL,
+  tail       TEXT    NOT NULL,
+  created_ms INTEGER NOT NULL,
+  PRIMARY KEY (channel, off)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS history_meta (
+  channel      TEXT PRIMARY KEY,
+  epoch        TEXT    NOT NULL,
+  top          INTEGER NOT NULL,
+  ttl_ms       INTEGER NOT NULL,
+  forget_at_ms INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql";
 
@@ -219,12 +188,16 @@ sqlite_store::sqlite_store(const std::string& path, inbox_limits limits)
         exec(schema_v1);
       if (found < 2)
         exec(schema_v2);
+      if (found < 3)
+        exec(schema_v3);
       exec(("PRAGMA user_version = " + std::to_string(schema_version)).c_str());
       exec("COMMIT");
     }
     st_ = std::make_unique<statements>(db_);
+    history_ = prepare_history(db_);
   } catch (...) {
     st_.reset();
+    history_.reset();
     sqlite3_close(db_);
     db_ = nullptr;
     throw;
@@ -233,6 +206,7 @@ sqlite_store::sqlite_store(const std::string& path, inbox_limits limits)
 
 sqlite_store::~sqlite_store() {
   st_.reset();
+  history_.reset();
   if (db_)
     sqlite3_close(db_);
 }
@@ -292,6 +266,7 @@ inbox_pos sqlite_store::cursor(const std::string& user) {
 
 void sqlite_store::expire(int64_t now_ms) {
   st_->expire.bind(now_ms - limits_.ttl.count()).run();
+  history_expire(now_ms);
 }
 
 void sqlite_store::job_add(const job& j) {

@@ -26,6 +26,11 @@ public:
   void cursor_advance(const std::string& user, inbox_pos pos) override;
   inbox_pos cursor(const std::string& user) override;
   void expire(int64_t now_ms) override;
+  history_position history_append(const std::string& channel, const std::string& event_id,
+                                  const std::string& tail, int64_t now_ms,
+                                  const history_rule& rule) override;
+  history_page history_read(const std::string& channel, uint64_t after, size_t limit,
+                            int64_t now_ms, const history_rule& rule) override;
   void job_add(const job& j) override;
   std::vector<job> job_claim(const std::string& sink, size_t max, int64_t now_ms,
                              int64_t lease_until_ms) override;
@@ -44,12 +49,18 @@ public:
   void batch_end() override;
   void batch_abort() override;
 
-  static constexpr int schema_version = 2;
+  static constexpr int schema_version = 3;
   static constexpr int trim_every = 32;
   static constexpr size_t max_tracked_users = 100000;
 
 private:
   struct statements;
+  struct history_statements; // sqlite_history.cpp, as is its deleter
+  struct history_deleter {
+    void operator()(history_statements* h) const;
+  };
+  static std::unique_ptr<history_statements, history_deleter> prepare_history(sqlite3* db);
+  void history_expire(int64_t now_ms);
   void exec(const char* sql);
   [[noreturn]] void fail(const std::string& what);
 
@@ -57,6 +68,7 @@ private:
   inbox_limits limits_;
   sqlite3* db_ = nullptr;
   std::unique_ptr<statements> st_;
+  std::unique_ptr<history_statements, history_deleter> history_;
   std::unordered_map<std::string, int> appends_since_trim_;
 };
 

@@ -1,9 +1,10 @@
 #pragma once
 // What Herald keeps durably, whatever the backend: per-user inboxes of
 // events and each user's cursor (the newest event known to have reached one
-// of the user's sockets). Every call may block; callers run it on the
-// store worker's thread (store_worker.hpp), never on an I/O thread or in an
+// of the user's sockets), channel history (history.hpp), outbound jobs. Every call may block;
+// callers run it on the store worker's thread (store_worker.hpp), never on an I/O thread or in an
 // actor.
+#include "persistence/history.hpp"
 #include "persistence/inbox_pos.hpp"
 #include "persistence/job.hpp"
 
@@ -47,8 +48,20 @@ public:
   // Moves the user's cursor to `pos`; never backwards.
   virtual void cursor_advance(const std::string& user, inbox_pos pos) = 0;
   virtual inbox_pos cursor(const std::string& user) = 0;
-  // Drops every inbox event older than the ttl.
+  // Drops every inbox event older than the ttl, and history past its ttl.
   virtual void expire(int64_t now_ms) = 0;
+
+  // --- channel history ---------------------------------------------------------
+  // Keeps an event in `channel`'s history (the oldest past rule.size go) and
+  // gives it the next offset. Durable when it returns.
+  virtual history_position history_append(const std::string& channel, const std::string& event_id,
+                                          const std::string& tail, int64_t now_ms,
+                                          const history_rule& rule) = 0;
+  // The kept events after offset `after` (at most `limit`, oldest first)
+  // younger than rule.ttl, with the channel's epoch and newest offset. A
+  // channel never published gets its epoch here (offset 0).
+  virtual history_page history_read(const std::string& channel, uint64_t after, size_t limit,
+                                    int64_t now_ms, const history_rule& rule) = 0;
 
   // --- outbound jobs ---------------------------------------------------------
   // Keeps a new job (waiting). Durable when it returns.

@@ -160,4 +160,30 @@ inline bool wait_until(const std::function<bool()>& ok,
   return ok();
 }
 
+// Runs `body` against a fresh store of every backend.
+inline void for_each_backend(const std::function<void(persistence::store&)>& body,
+                             persistence::inbox_limits limits = small_limits()) {
+  using namespace persistence;
+  static int test_counter = 0;
+  SUBCASE("memory") {
+    memory_store s(limits);
+    body(s);
+  }
+  SUBCASE("sqlite") {
+    temp_dir dir;
+    sqlite_store s((dir.path / "sub" / "h.db").string(), limits);
+    body(s);
+  }
+  SUBCASE("redis") {
+    auto& server = shared_redis();
+    redis_manager redis(redis_options_for(server));
+    redis.start();
+    REQUIRE(wait_until([&] { return redis.up(); }));
+    // A prefix of its own: no test sees another's keys.
+    redis_store s(redis, "t" + std::to_string(++test_counter) + ":", limits, "test-node",
+                  {"hook", "other"});
+    body(s);
+  }
+}
+
 } // namespace herald::test

@@ -14,32 +14,6 @@ using herald::test::temp_dir;
 
 namespace {
 
-int test_counter = 0;
-
-// Runs `body` against a fresh store of every backend.
-void for_each_backend(const std::function<void(store&)>& body,
-                      inbox_limits limits = test::small_limits()) {
-  SUBCASE("memory") {
-    memory_store s(limits);
-    body(s);
-  }
-  SUBCASE("sqlite") {
-    temp_dir dir;
-    sqlite_store s((dir.path / "sub" / "h.db").string(), limits);
-    body(s);
-  }
-  SUBCASE("redis") {
-    auto& server = test::shared_redis();
-    redis_manager redis(test::redis_options_for(server));
-    redis.start();
-    REQUIRE(test::wait_until([&] { return redis.up(); }));
-    // A prefix of its own: no test sees another's keys.
-    redis_store s(redis, "t" + std::to_string(++test_counter) + ":", limits, "test-node",
-                  {"hook", "other"});
-    body(s);
-  }
-}
-
 std::vector<std::string> ids(const std::vector<inbox_item>& items) {
   std::vector<std::string> out;
   for (auto& i : items)
@@ -52,7 +26,7 @@ using strings = std::vector<std::string>;
 } // namespace
 
 TEST_CASE("an inbox returns what is newer than the user's cursor, oldest first") {
-  for_each_backend([](store& s) {
+  test::for_each_backend([](store& s) {
     auto p1 = s.inbox_append("u1", "e1", ",\"a\":1}", 1000);
     auto p2 = s.inbox_append("u1", "e2", ",\"a\":2}", 1001);
     s.inbox_append("u2", "x1", "{}", 1001);
@@ -67,7 +41,7 @@ TEST_CASE("an inbox returns what is newer than the user's cursor, oldest first")
 }
 
 TEST_CASE("a cursor never moves back") {
-  for_each_backend([](store& s) {
+  test::for_each_backend([](store& s) {
     auto p1 = s.inbox_append("u1", "e1", "{}", 1000);
     auto p2 = s.inbox_append("u1", "e2", "{}", 1000);
     CHECK(s.cursor("u1").empty());
@@ -79,7 +53,7 @@ TEST_CASE("a cursor never moves back") {
 }
 
 TEST_CASE("an inbox keeps the newest inbox_max events") {
-  for_each_backend([](store& s) {
+  test::for_each_backend([](store& s) {
     for (int i = 1; i <= 8; ++i)
       s.inbox_append("u1", "e" + std::to_string(i), "{}", 1000);
     CHECK(ids(s.inbox_pending("u1", 1000)) == strings{"e4", "e5", "e6", "e7", "e8"});
@@ -87,7 +61,7 @@ TEST_CASE("an inbox keeps the newest inbox_max events") {
 }
 
 TEST_CASE("events older than inbox_ttl are not replayed and expire") {
-  for_each_backend([](store& s) {
+  test::for_each_backend([](store& s) {
     s.inbox_append("u1", "old", "{}", 1'000);
     s.inbox_append("u1", "new", "{}", 50'000);
     CHECK(ids(s.inbox_pending("u1", 70'000)) == strings{"new"});
@@ -221,7 +195,7 @@ strings job_ids(const std::vector<job>& jobs) {
 
 // Jobs use the wall clock: Redis measures leases in real time.
 void for_each_job_backend(const std::function<void(store&)>& body) {
-  for_each_backend([&](store& s) { body(s); });
+  test::for_each_backend([&](store& s) { body(s); });
 }
 
 } // namespace

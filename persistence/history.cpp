@@ -1,0 +1,37 @@
+#include "persistence/history.hpp"
+
+#include <sys/random.h>
+
+#include <cerrno>
+#include <system_error>
+
+namespace herald::persistence {
+
+std::string new_epoch() {
+  unsigned char bytes[8];
+  size_t got = 0;
+  while (got < sizeof bytes) {
+    auto n = ::getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n > 0)
+      got += size_t(n);
+    else if (errno != EINTR)
+      throw std::system_error(errno, std::generic_category(), "getrandom");
+  }
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (auto b : bytes) {
+    out += hex[b >> 4];
+    out += hex[b & 15];
+  }
+  return out;
+}
+
+bool recovers(const history_position& since, const history_page& page) {
+  if (since.epoch != page.epoch || since.offset > page.top)
+    return false;
+  if (page.items.empty())
+    return since.offset == page.top;
+  return page.items.front().offset == since.offset + 1;
+}
+
+} // namespace herald::persistence
