@@ -112,6 +112,22 @@ std::string storage_banner(const herald::config::herald_config& cfg, const redis
          cfg.redis.key_prefix + "\", node " + redis.cluster->node_id();
 }
 
+std::shared_ptr<const herald::channel_rules>
+channel_rules_from(const herald::config::herald_config& c) {
+  auto rules = std::make_shared<herald::channel_rules>();
+  for (auto& ch : c.channels) {
+    herald::channel_options o;
+    o.history.size = static_cast<uint64_t>(ch.history_size);
+    o.history.ttl = std::chrono::duration_cast<std::chrono::milliseconds>(ch.history_ttl);
+    o.history.meta_ttl =
+        std::chrono::duration_cast<std::chrono::milliseconds>(c.storage.history_meta_ttl);
+    o.presence = ch.presence;
+    o.join_leave = ch.join_leave;
+    rules->add(ch.match, o);
+  }
+  return rules;
+}
+
 herald::registry_limits registry_limits_from(const herald::config::herald_config& c) {
   herald::registry_limits r;
   r.session.heartbeat_interval = c.heartbeat.interval;
@@ -122,6 +138,9 @@ herald::registry_limits registry_limits_from(const herald::config::herald_config
   r.session.rate_limit_close_after = c.session.rate_limit_close_after;
   r.session.max_channels = static_cast<uint64_t>(c.session.max_channels);
   r.session.ack_required = c.delivery.ack_required;
+  r.session.reconnect_spread =
+      std::chrono::duration_cast<std::chrono::milliseconds>(c.server.reconnect_spread);
+  r.session.channels = channel_rules_from(c);
   // A user publish waits for its inbox write at most this long (never past
   // command_timeout).
   r.store_timeout = c.redis.command_timeout + std::chrono::milliseconds(250);

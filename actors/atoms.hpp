@@ -53,4 +53,7 @@ using members_atom = caf::atom_constant<caf::atom("h_members")>;
 using resync_atom = caf::atom_constant<caf::atom("h_resync")>;
 using seen_atom = caf::atom_constant<caf::atom("h_seen")>;
 using gone_atom = caf::atom_constant<caf::atom("h_gone")>;
+using history_atom = caf::atom_constant<caf::atom("h_history")>;
+using announce_atom = caf::atom_constant<caf::atom("h_announce")>;
+using who_atom = caf::atom_constant<caf::atom("h_who")>;
 } // namespace herald

@@ -22,6 +22,21 @@ client_frame with_arg(client_frame::kind k, std::string arg) {
   return f;
 }
 
+bool read_since(const nlohmann::json& j, history_since& out) {
+  if (!j.is_object())
+    return false;
+  auto offset = j.find("offset");
+  auto epoch = j.find("epoch");
+  if (offset == j.end() || !offset->is_number_unsigned() || epoch == j.end() || !epoch->is_string())
+    return false;
+  auto& e = epoch->get_ref<const std::string&>();
+  if (e.empty() || e.size() > 64)
+    return false;
+  out.given = true;
+  out.at = {offset->get<uint64_t>(), e};
+  return true;
+}
+
 } // namespace
 
 client_frame decode_client_frame(std::string_view text) {
@@ -45,9 +60,15 @@ client_frame decode_client_frame(std::string_view text) {
     auto channel = string_field("channel");
     if (!channel)
       return invalid(client_error::bad_frame, type + " needs a string \"channel\"");
-    return with_arg(type == client_type::subscribe ? client_frame::kind::subscribe
-                                                   : client_frame::kind::unsubscribe,
-                    *channel);
+    auto f = with_arg(type == client_type::subscribe ? client_frame::kind::subscribe
+                                                     : client_frame::kind::unsubscribe,
+                      *channel);
+    if (auto since = j.find("since"); since != j.end() && type == client_type::subscribe) {
+      if (!read_since(*since, f.since))
+        return invalid(client_error::bad_frame,
+                       "since is {\"offset\":<integer ≥ 0>,\"epoch\":<string of 1–64 bytes>}");
+    }
+    return f;
   }
   if (type == client_type::ack) {
     auto id = string_field("id");

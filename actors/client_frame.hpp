@@ -3,6 +3,7 @@
 // of one frame into a typed request, or into the error frame it earns.
 // Pure: no actor, no socket; the session acts on what this returns.
 #include "actors/client_protocol.hpp"
+#include "actors/history_messages.hpp"
 
 #include <string>
 #include <string_view>
@@ -12,7 +13,8 @@ namespace herald {
 struct client_frame {
   enum class kind { ping, subscribe, unsubscribe, ack, invalid };
   kind type = kind::invalid;
-  std::string arg; // subscribe/unsubscribe: the channel; ack: the event id
+  std::string arg;     // subscribe/unsubscribe: the channel; ack: the event id
+  history_since since; // subscribe: {"since":{"offset":N,"epoch":"…"}}
   client_error error = client_error::bad_frame; // invalid: bad_json, bad_frame or unknown_type
   std::string error_message;                    // invalid: for the error frame
 };

@@ -4,6 +4,7 @@
 // close codes. docs/protocol.md describes each with examples; a change here
 // is a change to every client and must be made there too.
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace herald {
@@ -72,5 +73,10 @@ constexpr uint16_t stale = 4001;             // no inbound frame for heartbeat.s
 constexpr uint16_t replaced = 4002;          // the session was resumed on another socket
 constexpr uint16_t too_many_sessions = 4008; // the user opened more than session.max_per_user
 } // namespace close_code
+
+// The reason of a shutdown's 1001: when to reconnect (docs/protocol.md).
+inline std::string reconnect_reason(int64_t delay_ms) {
+  return "{\"reconnect\":true,\"delay_ms\":" + std::to_string(delay_ms) + "}";
+}
 
 } // namespace herald

@@ -51,6 +51,46 @@ event_frame restore_event(std::string id, std::string tail, persistence::inbox_p
   return event_frame{std::move(d)};
 }
 
+namespace {
+
+std::string history_tail(const std::string& tail, const persistence::history_position& at) {
+  std::string out = ",\"offset\":";
+  out += std::to_string(at.offset);
+  out += ",\"epoch\":";
+  out += json_text(at.epoch);
+  out += tail;
+  return out;
+}
+
+} // namespace
+
+event_frame restore_history_event(std::string id, std::string tail, std::string channel,
+                                  persistence::history_position at) {
+  auto d = std::make_shared<event_data>();
+  d->id = std::move(id);
+  d->tail = std::move(tail);
+  d->made_ns = steady_now_ns();
+  d->channel = std::move(channel);
+  d->history = std::move(at);
+  return event_frame{std::move(d)};
+}
+
+event_frame in_history(const event_frame& ev, const std::string& channel,
+                       const persistence::history_position& at) {
+  auto d = std::make_shared<event_data>(*ev.data);
+  d->tail = history_tail(ev.data->tail, at);
+  d->channel = channel;
+  d->history = at;
+  return event_frame{std::move(d)};
+}
+
+event_frame from_history(const std::string& channel, const std::string& epoch,
+                         persistence::history_item item) {
+  persistence::history_position at{item.offset, epoch};
+  auto tail = history_tail(item.tail, at);
+  return restore_history_event(std::move(item.event_id), std::move(tail), channel, std::move(at));
+}
+
 // From the kernel's CSPRNG (getrandom), a block at a time per thread: ids and
 // resume tokens cannot be predicted from ones a client has seen.
 uint64_t random_u64() {
@@ -83,6 +123,15 @@ std::string random_hex(size_t words) {
 
 std::string make_id(const char* prefix) {
   return prefix + random_hex(1);
+}
+
+event_frame make_control_frame(std::string frame) {
+  auto d = std::make_shared<event_data>();
+  d->id = make_id("e-");
+  d->made_ns = steady_now_ns();
+  d->tail = std::move(frame);
+  d->control = true;
+  return event_frame{std::move(d)};
 }
 
 event_frame make_event(const std::string& channel, const std::string& event,

@@ -1,15 +1,19 @@
 #include "actors/registry.hpp"
 
 #include "actors/guarded.hpp"
+#include "actors/history_protocol.hpp"
 #include "actors/inbox_protocol.hpp"
+#include "actors/registry/channel_presence.hpp"
 #include "actors/registry/drain_scheduler.hpp"
 #include "actors/registry/membership.hpp"
 #include "actors/registry/presence_book.hpp"
 #include "actors/session.hpp"
 #include "config/log.hpp"
+#include "config/text.hpp"
 #include "persistence/cluster_link.hpp"
 
 #include <caf/all.hpp>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <memory>
@@ -33,9 +37,11 @@ struct registry_state {
   std::shared_ptr<const session_limits> session_limits_shared; // handed to every session
   actor_meter meter;
   inbox_actor inbox;                                  // invalid: no durable inbox
+  history_actor history;                              // invalid: no channel history
   std::shared_ptr<persistence::cluster_link> cluster; // null: a single node
   membership members;
   presence_book presence;
+  channel_presence channel_users; // channels with presence or join_leave
   drain_scheduler drains;
   // Corked publishes: they wait here until the drain message behind them
   // runs, so a burst reaches each session as one message and one socket write.
@@ -65,6 +71,62 @@ int64_t wall_ms() {
 
 // --- membership and presence ---------------------------------------------------
 
+const channel_options& options_of(self_ptr self, const std::string& channel) {
+  return self->state.limits.session.channels->find(channel);
+}
+
+bool has_members_view(self_ptr self, const std::string& channel) {
+  auto& o = options_of(self, channel);
+  return o.presence || o.join_leave;
+}
+
+void enqueue(self_ptr self, publish_request req,
+             caf::typed_response_promise<publish_outcome> promise);
+
+// A join or leave frame to the channel on every node.
+void announce(self_ptr self, const std::string& channel, const std::string& user, bool join) {
+  auto& st = self->state;
+  auto frame = json_text(
+      nlohmann::json{{"type", join ? "join" : "leave"}, {"channel", channel}, {"user", user}});
+  publish_request req;
+  req.target = publish_target::channel;
+  req.name = channel;
+  req.event = make_control_frame(frame);
+  if (st.cluster) {
+    persistence::bus_message m{
+        st.cluster->node_id(), 'c', channel, req.event.id(), frame, {}, {}, true};
+    st.cluster->publish(m, [](std::optional<uint64_t>) {});
+  }
+  enqueue(self, std::move(req), self->make_response_promise<publish_outcome>());
+}
+
+// One of `user`'s attached sessions came into (+) or left (-) a channel
+// with presence or join_leave. The user's first and last session here make
+// a join/leave frame, unless another node has the user there too.
+void seat_changed(self_ptr self, const std::string& channel, const std::string& user, bool came) {
+  auto& st = self->state;
+  auto n = came ? st.channel_users.add(channel, user) : st.channel_users.remove(channel, user);
+  bool edge = came ? n == 1 : n == 0;
+  auto& o = options_of(self, channel);
+  bool announce_it = edge && o.join_leave;
+  if (!st.cluster) {
+    if (announce_it)
+      announce(self, channel, user, came);
+    return;
+  }
+  if (!o.presence && !edge)
+    return;
+  std::function<void(std::optional<uint64_t>)> then;
+  if (announce_it)
+    then = [registry = caf::actor_cast<registry_actor>(self), channel, user,
+            came](std::optional<uint64_t> elsewhere) {
+      // Redis down: this node's members hear of it at least.
+      if (!elsewhere || *elsewhere == 0)
+        caf::anon_send(registry, announce_atom::value, channel, user, came);
+    };
+  st.cluster->set_channel_presence(channel, user, n, std::move(then));
+}
+
 void set_attached(self_ptr self, session_id id, bool attached) {
   auto& st = self->state;
   auto e = st.members.find(id);
@@ -73,6 +135,9 @@ void set_attached(self_ptr self, session_id id, bool attached) {
   auto count = st.presence.attached_changed(e->user, attached);
   if (st.cluster)
     st.cluster->set_presence(e->user, count, wall_ms());
+  for (auto& seat : e->seats)
+    if (has_members_view(self, seat.channel))
+      seat_changed(self, seat.channel, e->user, attached);
 }
 
 void prune_presence(self_ptr self) {
@@ -141,9 +206,44 @@ session_init fresh_session(self_ptr self, connect_request& req) {
   init.sink = std::move(req.sink);
   init.limits = st.session_limits_shared;
   init.registry = self;
+  init.since = req.since;
   if (!req.user.empty())
     init.inbox = st.inbox;
   return init;
+}
+
+// A session joined a channel; one with history gets its recovery from the
+// history actor. Asked only now, after the join: an event the read misses
+// reaches the session live.
+void join(self_ptr self, session_id id, const std::string& channel, const history_since& since) {
+  auto& st = self->state;
+  auto e = st.members.find(id);
+  if (!e)
+    return;
+  bool was_in = std::any_of(e->seats.begin(), e->seats.end(),
+                            [&](const auto& seat) { return seat.channel == channel; });
+  st.members.join(id, channel);
+  auto m = st.members.member(id);
+  if (!was_in && m->attached && has_members_view(self, channel))
+    seat_changed(self, channel, e->user, true);
+  if (st.history && options_of(self, channel).has_history())
+    self->send(st.history, load_atom::value, channel, since, m->handle);
+}
+
+void leave(self_ptr self, session_id id, const std::string& channel) {
+  auto& st = self->state;
+  auto e = st.members.find(id);
+  if (!e)
+    return;
+  bool was_in = std::any_of(e->seats.begin(), e->seats.end(),
+                            [&](const auto& seat) { return seat.channel == channel; });
+  st.members.leave(id, channel);
+  if (was_in && st.members.member(id)->attached && has_members_view(self, channel))
+    seat_changed(self, channel, e->user, false);
+}
+
+channel_members members_of(self_ptr self, const std::string& channel) {
+  return {self->state.channel_users.users(channel)};
 }
 
 void spawn_fresh(self_ptr self, connect_request& req) {
@@ -153,14 +253,17 @@ void spawn_fresh(self_ptr self, connect_request& req) {
   auto init = fresh_session(self, req);
   auto id = init.id;
   auto channels = init.channels;
+  auto since = init.since;
   // Entered before the session starts, so an event published the moment the
   // client sees its welcome frame already finds it.
   st.presence.add_session(init.user, id, now_ns(self));
   auto user = init.user, token = init.resume_token;
   auto handle = spawn_session(self, std::move(init));
   st.members.add(id, std::move(user), std::move(token), handle);
-  for (auto& c : channels)
-    st.members.join(id, c);
+  for (auto& c : channels) {
+    auto s = since.find(c);
+    join(self, id, c, s == since.end() ? history_since{} : history_since{true, s->second});
+  }
   set_attached(self, id, true);
   supervise(self, handle, id);
   if (st.presence.size() > st.limits.presence_max_users)
@@ -187,7 +290,7 @@ bool may_resume(const connect_request& req, const membership::entry& target) {
 void on_connect(self_ptr self, connect_request& req) {
   auto& st = self->state;
   if (st.shutting_down)
-    return req.sink->close(close_code::going_away, "server shutting down", false);
+    return req.sink->close(close_code::going_away, reconnect_reason(0), false);
   auto resume = parse_session_id(req.resume_id);
   if (!resume)
     return spawn_fresh(self, req);
@@ -342,20 +445,21 @@ void on_trim(self_ptr self) {
   }
 }
 
-// Into the user's inbox first, so what the publisher is told is stored is
-// stored; then live. Appends answer in order.
-void store_then_enqueue(self_ptr self, publish_request& req,
-                        caf::typed_response_promise<publish_outcome> promise) {
+// Kept first (the user's inbox, the channel's history), so what the
+// publisher is told is kept is kept; then live. Appends answer in order.
+template <class Keeper>
+void keep_then_enqueue(self_ptr self, const Keeper& keeper, publish_request& req,
+                       caf::typed_response_promise<publish_outcome> promise) {
   auto& st = self->state;
-  self->request(st.inbox, st.limits.store_timeout, append_atom::value, req.name, req.event)
+  self->request(keeper, st.limits.store_timeout, append_atom::value, req.name, req.event)
       .then(guarded(self,
-                    [=](event_frame& stored) mutable {
-                      req.event = std::move(stored);
+                    [=](event_frame& kept) mutable {
+                      req.event = std::move(kept);
                       enqueue(self, std::move(req), promise);
                     }),
             guarded(self, [=](caf::error& err) mutable {
               log::warn("registry", "event " + req.event.id() + " for " + req.name +
-                                        " delivered without storing: " + caf::to_string(err));
+                                        " delivered without keeping it: " + caf::to_string(err));
               enqueue(self, std::move(req), promise);
             }));
 }
@@ -363,8 +467,12 @@ void store_then_enqueue(self_ptr self, publish_request& req,
 caf::typed_response_promise<publish_outcome> on_publish(self_ptr self, publish_request& req) {
   auto& st = self->state;
   auto promise = self->make_response_promise<publish_outcome>();
-  if (req.target == publish_target::user && st.inbox && !req.remote && !anonymous_user(req.name))
-    store_then_enqueue(self, req, promise);
+  bool local = !req.remote;
+  if (req.target == publish_target::user && st.inbox && local && !anonymous_user(req.name))
+    keep_then_enqueue(self, st.inbox, req, promise);
+  else if (req.target == publish_target::channel && st.history && local &&
+           options_of(self, req.name).has_history())
+    keep_then_enqueue(self, st.history, req, promise);
   else
     enqueue(self, std::move(req), promise);
   return promise;
@@ -460,6 +568,9 @@ void resync_presence(self_ptr self) {
   for (auto& [user, u] : st.presence.users())
     if (u.attached > 0)
       st.cluster->set_presence(user, u.attached, wall_ms());
+  st.channel_users.each([&](const std::string& channel, const std::string& user, uint64_t n) {
+    st.cluster->set_channel_presence(channel, user, n, nullptr);
+  });
 }
 
 // Each session pings its client, or evicts itself when silent.
@@ -491,12 +602,13 @@ void on_status(self_ptr self, session_id id, bool attached) {
 }
 
 registry_actor::behavior_type
-registry_behavior(self_ptr self, registry_limits limits, inbox_actor inbox,
+registry_behavior(self_ptr self, registry_limits limits, inbox_actor inbox, history_actor history,
                   std::shared_ptr<persistence::cluster_link> cluster) {
   auto& st = self->state;
   st.limits = limits;
   st.session_limits_shared = std::make_shared<const session_limits>(limits.session);
   st.inbox = inbox;
+  st.history = history;
   st.cluster = std::move(cluster);
   st.drains = drain_scheduler(limits.batches_in_flight);
   self->delayed_send(self, limits.session.heartbeat_interval, tick_atom::value);
@@ -523,10 +635,16 @@ registry_behavior(self_ptr self, registry_limits limits, inbox_actor inbox,
               [=](presence_atom, const std::string& user) -> presence_answer {
                 return answer_presence(self, user);
               }),
-      guarded(self, [=](join_atom, session_id id,
-                        const std::string& channel) { self->state.members.join(id, channel); }),
+      guarded(self, [=](join_atom, session_id id, const std::string& channel,
+                        const history_since& since) { join(self, id, channel, since); }),
       guarded(self, [=](leave_atom, session_id id,
-                        const std::string& channel) { self->state.members.leave(id, channel); }),
+                        const std::string& channel) { leave(self, id, channel); }),
+      guarded(self,
+              [=](who_atom, const std::string& channel) -> caf::result<channel_members> {
+                return members_of(self, channel);
+              }),
+      guarded(self, [=](announce_atom, const std::string& channel, const std::string& user,
+                        bool join) { announce(self, channel, user, join); }),
       guarded(self,
               [=](status_atom, session_id id, bool attached) { on_status(self, id, attached); }),
       guarded(self, [=](evicted_atom, session_id) { ++self->state.evicted_stale; }),
@@ -544,12 +662,13 @@ registry_behavior(self_ptr self, registry_limits limits, inbox_actor inbox,
 } // namespace
 
 registry_actor spawn_registry(caf::actor_system& sys, registry_limits limits,
-                              registry_thread thread, inbox_actor inbox,
+                              registry_thread thread, inbox_actor inbox, history_actor history,
                               std::shared_ptr<persistence::cluster_link> cluster) {
   if (thread == registry_thread::own)
-    return sys.spawn<caf::detached>(registry_behavior, limits, std::move(inbox),
+    return sys.spawn<caf::detached>(registry_behavior, limits, std::move(inbox), std::move(history),
                                     std::move(cluster));
-  return sys.spawn(registry_behavior, limits, std::move(inbox), std::move(cluster));
+  return sys.spawn(registry_behavior, limits, std::move(inbox), std::move(history),
+                   std::move(cluster));
 }
 
 } // namespace herald

@@ -1,5 +1,6 @@
 #pragma once
 // The registry actor: supervisor of every session (see registry_protocol.hpp).
+#include "actors/history_protocol.hpp"
 #include "actors/inbox_protocol.hpp"
 #include "actors/registry_protocol.hpp"
 
@@ -19,10 +20,12 @@ class cluster_link;
 // scheduler's workers, as a deterministic test scheduler needs.
 enum class registry_thread { own, scheduled };
 
-// `inbox` may be invalid: then nothing is stored. `cluster` may be null: a
-// single node (else presence changes are shared through it).
+// `inbox` may be invalid: then nothing is stored; `history` too: then no
+// channel keeps history. `cluster` may be null: a single node (else
+// presence changes are shared through it).
 registry_actor spawn_registry(caf::actor_system& sys, registry_limits limits,
                               registry_thread thread = registry_thread::own, inbox_actor inbox = {},
+                              history_actor history = {},
                               std::shared_ptr<persistence::cluster_link> cluster = nullptr);
 
 } // namespace herald

@@ -1,6 +1,8 @@
 #include "actors/registry_client.hpp"
 
 #include "actors/ask.hpp"
+#include "actors/clock.hpp"
+#include "actors/history.hpp"
 #include "actors/inbox.hpp"
 #include "actors/info_collect.hpp"
 #include "actors/registry.hpp"
@@ -20,7 +22,9 @@ struct registry_client::impl {
   std::shared_ptr<persistence::store_worker> store;
   std::shared_ptr<persistence::cluster_link> cluster;
   inbox_actor inbox;
+  history_actor history;
   registry_actor registry;
+  std::shared_ptr<const channel_rules> rules;
 };
 
 namespace {
@@ -40,8 +44,17 @@ char letter_of(publish_target t) {
 registry_client::registry_client(caf::actor_system& sys, registry_limits limits,
                                  std::shared_ptr<persistence::store_worker> store,
                                  std::shared_ptr<persistence::cluster_link> cluster)
-    : impl_(new impl{sys, store, cluster, store ? spawn_inbox(sys, store) : inbox_actor{}, {}}) {
-  impl_->registry = spawn_registry(sys, limits, registry_thread::own, impl_->inbox, cluster);
+    : impl_(new impl{sys,
+                     store,
+                     cluster,
+                     store ? spawn_inbox(sys, store) : inbox_actor{},
+                     {},
+                     {},
+                     limits.session.channels}) {
+  if (store && !impl_->rules->empty())
+    impl_->history = spawn_history(sys, store, impl_->rules);
+  impl_->registry =
+      spawn_registry(sys, limits, registry_thread::own, impl_->inbox, impl_->history, cluster);
   if (cluster) {
     auto registry = impl_->registry;
     // Presence written while Redis was away is written again when it is back.
@@ -50,7 +63,13 @@ registry_client::registry_client(caf::actor_system& sys, registry_limits limits,
       publish_request req;
       req.target = target_of(m.target);
       req.name = std::move(m.name);
-      req.event = restore_event(std::move(m.event_id), std::move(m.tail), m.pos);
+      if (m.control)
+        req.event = make_control_frame(std::move(m.tail));
+      else if (m.history.offset > 0)
+        req.event = restore_history_event(std::move(m.event_id), std::move(m.tail), req.name,
+                                          std::move(m.history));
+      else
+        req.event = restore_event(std::move(m.event_id), std::move(m.tail), m.pos);
       req.remote = true;
       caf::anon_send(registry, publish_atom::value, std::move(req));
     });
@@ -74,8 +93,8 @@ void registry_client::publish(publish_request req,
       if (!out)
         return done(out);
       auto& ev = out->event;
-      persistence::bus_message m{cluster->node_id(), target,  name, ev.id(),
-                                 ev.data->tail,      ev.pos()};
+      persistence::bus_message m{cluster->node_id(), target,          name, ev.id(), ev.data->tail,
+                                 ev.pos(),           ev.data->history};
       cluster->publish(m, [out, done](std::optional<uint64_t> nodes) mutable {
         out->nodes = nodes.value_or(0);
         out->event = {};
@@ -124,13 +143,17 @@ void registry_client::actors(std::string user, uint64_t limit, uint64_t offset,
   auto& sys = impl_->sys;
   auto registry = impl_->registry;
   auto inbox = impl_->inbox;
-  sys.spawn([&sys, registry, inbox, user, limit, offset, done](caf::event_based_actor* self) {
+  auto history = impl_->history;
+  sys.spawn([&sys, registry, inbox, history, user, limit, offset,
+             done](caf::event_based_actor* self) {
     self->request(registry, std::chrono::seconds(2), actors_atom::value, user, limit, offset)
         .then(
-            [&sys, self, registry, inbox, done](session_page& page) {
+            [&sys, self, registry, inbox, history, done](session_page& page) {
               std::vector<caf::actor> targets{caf::actor_cast<caf::actor>(registry)};
               if (inbox)
                 targets.push_back(caf::actor_cast<caf::actor>(inbox));
+              if (history)
+                targets.push_back(caf::actor_cast<caf::actor>(history));
               for (auto& s : page.sessions)
                 targets.push_back(caf::actor_cast<caf::actor>(s));
               auto total = page.total;
@@ -192,6 +215,56 @@ void registry_client::stop() {
   caf::anon_send_exit(impl_->registry, caf::exit_reason::user_shutdown);
   if (impl_->inbox)
     caf::anon_send_exit(impl_->inbox, caf::exit_reason::user_shutdown);
+  if (impl_->history)
+    caf::anon_send_exit(impl_->history, caf::exit_reason::user_shutdown);
+}
+
+const channel_options& registry_client::channel(const std::string& name) const {
+  return impl_->rules->find(name);
+}
+
+void registry_client::history(std::string channel, uint64_t since, size_t limit,
+                              std::function<void(std::optional<persistence::history_page>)> done) {
+  auto rule = impl_->rules->find(channel).history;
+  auto page = std::make_shared<persistence::history_page>();
+  auto posted = impl_->store &&
+                impl_->store->post({[=](persistence::store& s) {
+                                      *page =
+                                          s.history_read(channel, since, limit, wall_ms(), rule);
+                                    },
+                                    [=](bool ok, const std::string&) {
+                                      done(ok ? std::optional(std::move(*page)) : std::nullopt);
+                                    }});
+  if (!posted)
+    done(std::nullopt);
+}
+
+void registry_client::channel_presence(std::string channel,
+                                       std::function<void(std::optional<channel_members>)> done) {
+  if (auto cluster = impl_->cluster)
+    done = [cluster, channel, done = std::move(done)](std::optional<channel_members> local) {
+      if (!local)
+        return done(local);
+      cluster->channel_presence(channel, [local, done](auto others) mutable {
+        if (others) {
+          std::map<std::string, uint64_t> sum(local->users.begin(), local->users.end());
+          for (auto& [user, n] : *others)
+            sum[user] += n;
+          local->users.assign(sum.begin(), sum.end());
+        }
+        done(local);
+      });
+    };
+  ask<channel_members>(impl_->sys, impl_->registry, request_timeout, std::move(done),
+                       who_atom::value, std::move(channel));
+}
+
+void registry_client::history_stats(
+    std::function<void(std::optional<herald::history_stats>)> done) {
+  if (!impl_->history)
+    return done(herald::history_stats{});
+  ask<herald::history_stats>(impl_->sys, impl_->history, request_timeout, std::move(done),
+                             stats_atom::value);
 }
 
 } // namespace herald

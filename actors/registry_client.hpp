@@ -4,6 +4,7 @@
 // arrive on a CAF thread through the callback (empty optional on failure or
 // timeout), so the callback must hop back to its own executor. No CAF here.
 #include "actors/actor_info.hpp"
+#include "actors/history_messages.hpp"
 #include "actors/registry_types.hpp"
 
 #include <functional>
@@ -59,6 +60,18 @@ public:
   void actors(std::string user, uint64_t limit, uint64_t offset,
               std::function<void(std::optional<actors_page>)> done);
   void presence(std::string user, std::function<void(std::optional<presence_info>)> done);
+  // What [[channels]] says about a channel.
+  const channel_options& channel(const std::string& name) const;
+  // A channel's kept events after offset `since` (at most `limit`), read on
+  // the store thread; the callback runs there (empty: the store failed).
+  void history(std::string channel, uint64_t since, size_t limit,
+               std::function<void(std::optional<persistence::history_page>)> done);
+  // A channel's users and their live sessions on every node (Redis down:
+  // this node's only).
+  void channel_presence(std::string channel,
+                        std::function<void(std::optional<channel_members>)> done);
+  // The history actor's counters (all zero when no channel keeps history).
+  void history_stats(std::function<void(std::optional<herald::history_stats>)> done);
   // Closes every session with 1001.
   void shutdown();
   // Stops the registry and inbox actors (after shutdown(); sessions left are

@@ -27,8 +27,9 @@ using registry_actor = caf::typed_actor<
     caf::replies_to<actors_atom, std::string, uint64_t,
                     uint64_t>::with<session_page>, // user filter, limit, offset
     caf::replies_to<presence_atom, std::string>::with<presence_info>,
+    caf::replies_to<who_atom, std::string>::with<channel_members>, // a channel's users here
     // From sessions (session id first).
-    caf::reacts_to<join_atom, session_id, std::string>,
+    caf::reacts_to<join_atom, session_id, std::string, history_since>,
     caf::reacts_to<leave_atom, session_id, std::string>,
     caf::reacts_to<status_atom, session_id, bool>, // attached to a socket or not
     caf::reacts_to<evicted_atom, session_id>,
@@ -39,7 +40,9 @@ using registry_actor = caf::typed_actor<
     caf::reacts_to<trim_atom>,    // idle: free spare fan-out elements, a slice at a time
     caf::reacts_to<gone_atom, session_id, caf::error>, // a session ended (and why)
     caf::reacts_to<resync_atom>, // Redis (re)connected: write this node's presence again
-    caf::reacts_to<shutdown_atom>>;
+    // A user's first session joined a channel with join_leave (true), or its
+    // last left, on every node: send the frame to the channel.
+    caf::reacts_to<announce_atom, std::string, std::string, bool>, caf::reacts_to<shutdown_atom>>;
 
 } // namespace herald
 
@@ -49,3 +52,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::publish_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::registry_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::presence_info)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::session_page)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::channel_members)

@@ -1,12 +1,15 @@
 #pragma once
 // Plain data exchanged with the registry actor; no CAF here, so net/ code
 // that never sees an actor can build and read these.
+#include "actors/channel_options.hpp"
 #include "actors/event.hpp"
 #include "actors/frame_sink.hpp"
+#include "actors/history_messages.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,8 +28,10 @@ struct connect_request {
   std::string user;                  // empty: anonymous, named "anon:<session id>"
   std::vector<std::string> allowed;  // the token's channel patterns
   std::vector<std::string> channels; // joined at once (already checked)
-  std::string resume_id;             // session_id to resume, if any
-  std::string resume_token;          // the welcome's resume_token: anonymous resumes need it
+  // `since.<channel>` of the upgrade: where the client was in those channels.
+  std::map<std::string, persistence::history_position> since;
+  std::string resume_id;    // session_id to resume, if any
+  std::string resume_token; // the welcome's resume_token: anonymous resumes need it
   uint64_t last_seq = 0;
 };
 
@@ -92,6 +97,11 @@ struct presence_info {
   std::optional<std::chrono::system_clock::time_point> last_seen; // never seen: empty
 };
 
+// A channel's users and their live sessions (channels with presence).
+struct channel_members {
+  std::vector<std::pair<std::string, uint64_t>> users;
+};
+
 // What every session is configured with.
 struct session_limits {
   std::chrono::milliseconds heartbeat_interval{30000};
@@ -104,6 +114,10 @@ struct session_limits {
   // false: writing a stored event to the socket moves the user's inbox
   // cursor (docs/protocol.md); true: only the client's ack does.
   bool ack_required = false;
+  // [[channels]]: which channels keep history, have presence, send join/leave.
+  std::shared_ptr<const channel_rules> channels = std::make_shared<const channel_rules>();
+  // The close frame of a shutdown tells the client to wait 0..this before reconnecting.
+  std::chrono::milliseconds reconnect_spread{5000};
 };
 
 struct registry_limits {

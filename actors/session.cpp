@@ -47,14 +47,15 @@ class session_core;
 class machine_in_actor final : public session_machine {
 public:
   machine_in_actor(session_core& self, session_init& init)
-      : session_machine(identity_of(init), std::move(init.channels), static_cast<bool>(init.inbox)),
+      : session_machine(identity_of(init), std::move(init.channels), static_cast<bool>(init.inbox),
+                        std::move(init.since)),
         self_(self) {}
 
 private:
   int64_t now_ns() const override;
   bool more_waiting() const override;
   std::shared_ptr<session_port> port() override;
-  void joined(const std::string& channel) override;
+  void joined(const std::string& channel, const history_since& since) override;
   void left(const std::string& channel) override;
   void attached_changed(bool attached) override;
   void evicted() override;
@@ -101,11 +102,12 @@ private:
     bool operator()(attach_atom, sink_ptr& sink, uint64_t last_seq) {
       return m.on_attach(sink, last_seq);
     }
-    void operator()(shutdown_atom) { m.on_shutdown(); }
+    void operator()(shutdown_atom) { m.on_shutdown(double(random_u64() >> 11) * 0x1.0p-53); }
     void operator()(kick_atom, uint16_t code) { m.on_kick(code); }
     void operator()(replay_atom, std::vector<event_frame>& replay) {
       m.on_replay(std::move(replay));
     }
+    void operator()(history_atom, channel_recovery& r) { m.on_history(std::move(r)); }
     actor_info operator()(info_atom) { return m.info(self.mailbox_size()); }
     int64_t operator()(seen_atom) { return m.last_inbound_wall_ns(); }
     void operator()(expire_atom, uint64_t generation) { m.on_expire(generation); }
@@ -149,8 +151,8 @@ bool machine_in_actor::more_waiting() const {
 std::shared_ptr<session_port> machine_in_actor::port() {
   return make_session_port(self_.handle());
 }
-void machine_in_actor::joined(const std::string& channel) {
-  self_.to_registry(join_atom::value, self_.id(), channel);
+void machine_in_actor::joined(const std::string& channel, const history_since& since) {
+  self_.to_registry(join_atom::value, self_.id(), channel, since);
 }
 void machine_in_actor::left(const std::string& channel) {
   self_.to_registry(leave_atom::value, self_.id(), channel);

@@ -17,6 +17,7 @@ struct session_init {
   std::string resume_token;          // told in welcome; an anonymous resume must show it
   std::vector<std::string> allowed;  // the token's channel patterns
   std::vector<std::string> channels; // joined at start (the user channel is implicit)
+  std::map<std::string, persistence::history_position> since; // the upgrade's since.<channel>
   sink_ptr sink;
   // One object shared by every session of the registry.
   std::shared_ptr<const session_limits> limits = std::make_shared<const session_limits>();

@@ -51,7 +51,8 @@ int64_t to_ns(std::chrono::nanoseconds d) {
 } // namespace
 
 session_machine::session_machine(session_identity identity, std::vector<std::string> channels,
-                                 bool durable_inbox)
+                                 bool durable_inbox,
+                                 std::map<std::string, persistence::history_position> since)
     : id_(std::move(identity)) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Winvalid-offsetof"
@@ -61,8 +62,14 @@ session_machine::session_machine(session_identity identity, std::vector<std::str
   hot_.durable_inbox = durable_inbox;
   hot_.buffer = resume_buffer(id_.limits->resume_buffer);
   rate_ = rate_window(id_.limits->max_frames_per_sec, to_ns(id_.limits->rate_limit_close_after));
-  for (auto& c : channels)
+  for (auto& c : channels) {
     add_channel(channels_, c);
+    // The registry asks for a history channel's recovery as it joins it.
+    if (id_.limits->channels->find(c).has_history())
+      tracks_.push_back({c, {}, true, {}});
+    else if (since.count(c))
+      unrecoverable_.push_back(c);
+  }
 }
 
 void session_machine::start(const sink_ptr& first_sink) {
@@ -73,6 +80,8 @@ void session_machine::start(const sink_ptr& first_sink) {
   send_welcome(false);
   if (hot_.durable_inbox)
     start_inbox_load();
+  for (auto& c : std::exchange(unrecoverable_, {}))
+    send_subscribed(c, {true, {}}, false, nullptr);
 }
 
 std::string session_machine::component() const {
@@ -180,6 +189,12 @@ void session_machine::close_and_quit(uint16_t code, const std::string& reason, b
   quit();
 }
 
+void session_machine::on_shutdown(double spread_at) {
+  auto spread = id_.limits->reconnect_spread.count();
+  auto delay = static_cast<int64_t>(spread_at * static_cast<double>(spread));
+  close_and_quit(close_code::going_away, reconnect_reason(delay), false);
+}
+
 void session_machine::on_kick(uint16_t code) {
   close_and_quit(code, kick_reason(code), false);
 }
@@ -268,9 +283,19 @@ void session_machine::on_events(const std::vector<event_frame>& events) {
     held.insert(held.end(), events.begin(), events.end());
     return;
   }
+  write_events(events);
+}
+
+void session_machine::write_events(const std::vector<event_frame>& events) {
   persistence::inbox_pos reached;
   bool lone = events.size() == 1;
   for (auto& ev : events) {
+    if (ev.data->control) {
+      send_text(ev.data->tail); // join/leave: no seq, not kept for resume
+      continue;
+    }
+    if (ev.offset() > 0 && !admit_history_event(ev))
+      continue;
     if (ev.stored()) {
       auto& d = durable_part();
       if (d.replayed_ids.erase(ev.id()))
@@ -320,6 +345,59 @@ void session_machine::on_replay(std::vector<event_frame> replay) {
     on_events(held);
 }
 
+// --- channel history ----------------------------------------------------------------
+
+session_machine::channel_track* session_machine::track_of(const std::string& channel) {
+  for (auto& t : tracks_)
+    if (t.channel == channel)
+      return &t;
+  return nullptr;
+}
+
+// False when the event must not be written now: its channel's recovery is
+// still on its way (it waits), or it was already written (a duplicate).
+bool session_machine::admit_history_event(const event_frame& ev) {
+  auto t = track_of(ev.data->channel);
+  if (!t)
+    return true;
+  if (t->waiting) {
+    t->held.push_back(ev);
+    return false;
+  }
+  auto& at = ev.data->history;
+  if (at.epoch == t->sent.epoch && at.offset <= t->sent.offset)
+    return false;
+  t->sent = at;
+  return true;
+}
+
+void session_machine::send_subscribed(const std::string& channel, const history_since& since,
+                                      bool recovered, const persistence::history_position* now) {
+  nlohmann::json j{{"type", server_type::subscribed}, {"channel", channel}};
+  if (since.given)
+    j["recovered"] = recovered;
+  if (now) {
+    j["offset"] = now->offset;
+    j["epoch"] = now->epoch;
+  }
+  send_text(json_text(j));
+}
+
+// A history channel's recovery: `subscribed` (with recovered when the client
+// gave since), the replay, then the live events that waited, none twice.
+void session_machine::on_history(channel_recovery r) {
+  auto t = track_of(r.channel);
+  if (!t || !t->waiting)
+    return; // left meanwhile, or an answer to an earlier join
+  t->waiting = false;
+  bool same_epoch = r.since.given && r.since.at.epoch == r.now.epoch;
+  t->sent = same_epoch ? r.since.at : r.now;
+  auto held = std::exchange(t->held, {});
+  send_subscribed(r.channel, r.since, r.recovered, r.failed ? nullptr : &r.now);
+  write_events(r.events);
+  write_events(held);
+}
+
 // --- client frames -----------------------------------------------------------------
 
 // Counts inbound frames (text or control) against session.max_frames_per_sec;
@@ -350,7 +428,7 @@ void session_machine::on_text(const std::string& text) {
     case client_frame::kind::ping:
       return send_pong();
     case client_frame::kind::subscribe:
-      return on_subscribe(frame.arg);
+      return on_subscribe(frame.arg, frame.since);
     case client_frame::kind::unsubscribe:
       return on_unsubscribe(frame.arg);
     case client_frame::kind::ack:
@@ -360,7 +438,7 @@ void session_machine::on_text(const std::string& text) {
   }
 }
 
-void session_machine::on_subscribe(const std::string& channel) {
+void session_machine::on_subscribe(const std::string& channel, const history_since& since) {
   switch (check_channel(id_.allowed, channel)) {
     case channel_check::bad_name:
       return send_error(client_error::bad_frame, "a channel name is 1 to 200 bytes");
@@ -370,15 +448,21 @@ void session_machine::on_subscribe(const std::string& channel) {
     case channel_check::ok:
       break;
   }
-  if (!has_channel(channels_, channel)) {
-    auto max = id_.limits->max_channels;
-    if (channels_.size() >= max)
-      return send_error(client_error::too_many_channels,
-                        "session.max_channels (" + std::to_string(max) + ") reached");
-    add_channel(channels_, channel);
-    joined(channel);
+  if (has_channel(channels_, channel)) {
+    auto t = track_of(channel);
+    return send_subscribed(channel, since, false, t && !t->waiting ? &t->sent : nullptr);
   }
-  send_text(json_text({{"type", server_type::subscribed}, {"channel", channel}}));
+  auto max = id_.limits->max_channels;
+  if (channels_.size() >= max)
+    return send_error(client_error::too_many_channels,
+                      "session.max_channels (" + std::to_string(max) + ") reached");
+  add_channel(channels_, channel);
+  joined(channel, since);
+  // A history channel answers once its recovery is here (on_history).
+  if (id_.limits->channels->find(channel).has_history())
+    tracks_.push_back({channel, {}, true, {}});
+  else
+    send_subscribed(channel, since, false, nullptr);
 }
 
 void session_machine::on_unsubscribe(const std::string& channel) {
@@ -386,6 +470,9 @@ void session_machine::on_unsubscribe(const std::string& channel) {
     return send_error(client_error::forbidden_channel, "a session cannot leave its user channel");
   if (remove_channel(channels_, channel))
     left(channel);
+  tracks_.erase(std::remove_if(tracks_.begin(), tracks_.end(),
+                               [&](const channel_track& t) { return t.channel == channel; }),
+                tracks_.end());
   send_text(json_text({{"type", server_type::unsubscribed}, {"channel", channel}}));
 }
 

@@ -12,6 +12,10 @@
 // While attached, a fresh session of a named user with a durable inbox is
 // first `loading_inbox`: live events wait until the replay arrived, and an
 // event both replayed and published live is sent once.
+//
+// Each history channel it joins is tracked (docs/history.md): until the
+// channel's recovery arrives its live events wait; after it, an event at or
+// below the offset already sent is a duplicate and is dropped.
 #include "actors/actor_info.hpp"
 #include "actors/client_protocol.hpp"
 #include "actors/event.hpp"
@@ -21,6 +25,7 @@
 #include "actors/resume_buffer.hpp"
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_set>
@@ -44,7 +49,9 @@ struct session_identity {
 class session_machine {
 public:
   // `durable_inbox`: replay the user's inbox after welcome, move its cursor.
-  session_machine(session_identity identity, std::vector<std::string> channels, bool durable_inbox);
+  // `since`: the upgrade's since.<channel> for channels of `channels`.
+  session_machine(session_identity identity, std::vector<std::string> channels, bool durable_inbox,
+                  std::map<std::string, persistence::history_position> since = {});
   virtual ~session_machine() = default;
   session_machine(const session_machine&) = delete;
   session_machine& operator=(const session_machine&) = delete;
@@ -57,7 +64,9 @@ public:
   void on_events(const std::vector<event_frame>& events);
   void on_heartbeat();
   bool on_attach(const sink_ptr& sink, uint64_t last_seq); // false: cannot resume
-  void on_shutdown() { close_and_quit(close_code::going_away, "server shutting down", false); }
+  // Closes 1001 with {"reconnect":true,"delay_ms":N}, N spread over
+  // server.reconnect_spread; `spread_at` in [0, 1) picks N.
+  void on_shutdown(double spread_at);
   void on_kick(uint16_t code);
   // From the connection.
   void on_text(const std::string& text);
@@ -65,6 +74,8 @@ public:
   void on_detach(uint64_t sink_id, uint16_t code, bool resumable);
   // From the inbox.
   void on_replay(std::vector<event_frame> replay);
+  // From the history actor.
+  void on_history(channel_recovery recovery);
   // From itself.
   void on_expire(uint64_t generation);
 
@@ -126,7 +137,8 @@ protected:
   virtual bool more_waiting() const = 0;            // messages wait in the mailbox
   virtual std::shared_ptr<session_port> port() = 0; // for the socket to reach this session
   // To the registry.
-  virtual void joined(const std::string& channel) = 0;
+  // A history channel's recovery comes back as on_history.
+  virtual void joined(const std::string& channel, const history_since& since) = 0;
   virtual void left(const std::string& channel) = 0;
   virtual void attached_changed(bool attached) = 0;
   virtual void evicted() = 0;
@@ -149,7 +161,18 @@ private:
   void attach_sink(const sink_ptr& sink);
   void close_and_quit(uint16_t code, const std::string& reason, bool abort);
   void start_inbox_load();
-  void on_subscribe(const std::string& channel);
+  void write_events(const std::vector<event_frame>& events);
+  struct channel_track {
+    std::string channel;
+    persistence::history_position sent; // the newest offset written (or known) and its epoch
+    bool waiting = true;                // for the channel's recovery
+    std::vector<event_frame> held;      // live events that came meanwhile
+  };
+  channel_track* track_of(const std::string& channel);
+  bool admit_history_event(const event_frame& ev);
+  void send_subscribed(const std::string& channel, const history_since& since, bool recovered,
+                       const persistence::history_position* now);
+  void on_subscribe(const std::string& channel, const history_since& since);
   void on_unsubscribe(const std::string& channel);
   void on_ack(const std::string& id);
   bool admit_frames(uint32_t frames);
@@ -161,6 +184,9 @@ private:
   int64_t last_inbound_ns_ = 0;
   rate_window rate_;
   uint64_t generation_ = 0; // bumped on every attach/detach; stale expiry timers see a mismatch
+  std::vector<channel_track> tracks_; // history channels joined
+  // Channels of the upgrade with since but no history: answered recovered:false after welcome.
+  std::vector<std::string> unrecoverable_;
 };
 
 } // namespace herald

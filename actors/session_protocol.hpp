@@ -6,6 +6,7 @@
 #include "actors/atoms.hpp"
 #include "actors/event_messages.hpp"
 #include "actors/frame_sink.hpp"
+#include "actors/history_messages.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/replies_to.hpp>
@@ -30,6 +31,9 @@ using session_actor = caf::typed_actor<
     caf::reacts_to<kick_atom, uint16_t>, // close with this code and quit (no resume)
     // From the inbox: the user's stored events for a fresh session.
     caf::reacts_to<replay_atom, std::vector<event_frame>>,
+    // From the history actor: a history channel joined (its position, and
+    // the replay when the client gave since).
+    caf::reacts_to<history_atom, channel_recovery>,
     caf::replies_to<info_atom>::with<actor_info>, // for /api/v1/actors
     // Wall-clock ns of the last inbound frame (the registry's presence view
     // of a connected user is refreshed at most once a second).

@@ -50,7 +50,8 @@ std::vector<section> schema(herald_config& c) {
         {"max_pending", &c.server.max_pending},
         {"request_timeout", &c.server.request_timeout},
         {"max_connections_per_ip", &c.server.max_connections_per_ip},
-        {"allowed_origins", &c.server.allowed_origins}}},
+        {"allowed_origins", &c.server.allowed_origins},
+        {"reconnect_spread", &c.server.reconnect_spread}}},
       {"auth",
        {{"jwt_secret", &c.auth.jwt_secret, true},
         {"required", &c.auth.required},
@@ -76,7 +77,8 @@ std::vector<section> schema(herald_config& c) {
       {"storage",
        {{"backend", &c.storage.backend},
         {"path", &c.storage.path},
-        {"queue_max", &c.storage.queue_max}}},
+        {"queue_max", &c.storage.queue_max},
+        {"history_meta_ttl", &c.storage.history_meta_ttl}}},
       {"redis",
        {{"url", &c.redis.url, true},
         {"connect_timeout", &c.redis.connect_timeout},
@@ -111,6 +113,14 @@ std::vector<field> sink_fields(sink_config& s) {
           {"breaker_failures", &s.breaker_failures},
           {"breaker_cooldown", &s.breaker_cooldown},
           {"require_opt_in", &s.require_opt_in}};
+}
+
+std::vector<field> channel_fields(channel_config& ch) {
+  return {{"match", &ch.match},
+          {"history_size", &ch.history_size},
+          {"history_ttl", &ch.history_ttl},
+          {"presence", &ch.presence},
+          {"join_leave", &ch.join_leave}};
 }
 
 struct config_error {
@@ -295,23 +305,37 @@ std::optional<config_error> apply_fields(const std::string& prefix, std::vector<
   return std::nullopt;
 }
 
+// [[name]]: an array of tables, each read with the fields `fields_of` gives.
+template <class T, class Fields>
+std::optional<config_error> apply_table_array(const std::string& name, const toml::value& value,
+                                              std::vector<T>& into, Fields fields_of) {
+  if (!value.is_array())
+    return config_error{name, "expected an array of tables ([[" + name + "]])"};
+  size_t index = 0;
+  for (auto& entry : value.as_array()) {
+    std::string prefix = name + "[" + std::to_string(index++) + "].";
+    if (!entry.is_table())
+      return config_error{prefix.substr(0, prefix.size() - 1), "expected a table"};
+    T item;
+    auto fields = fields_of(item);
+    if (auto err = apply_fields(prefix, fields, entry.as_table()))
+      return err;
+    into.push_back(std::move(item));
+  }
+  return std::nullopt;
+}
+
 std::optional<config_error> apply_document(herald_config& cfg, const toml::value& doc) {
   auto sections = schema(cfg);
   for (auto& [name, value] : doc.as_table()) {
     if (name == "sinks") {
-      if (!value.is_array())
-        return config_error{"sinks", "expected an array of tables ([[sinks]])"};
-      size_t index = 0;
-      for (auto& entry : value.as_array()) {
-        std::string prefix = "sinks[" + std::to_string(index++) + "].";
-        if (!entry.is_table())
-          return config_error{prefix.substr(0, prefix.size() - 1), "expected a table"};
-        sink_config sink;
-        auto fields = sink_fields(sink);
-        if (auto err = apply_fields(prefix, fields, entry.as_table()))
-          return err;
-        cfg.sinks.push_back(std::move(sink));
-      }
+      if (auto err = apply_table_array(name, value, cfg.sinks, sink_fields))
+        return err;
+      continue;
+    }
+    if (name == "channels") {
+      if (auto err = apply_table_array(name, value, cfg.channels, channel_fields))
+        return err;
       continue;
     }
     auto it = std::find_if(sections.begin(), sections.end(),
@@ -389,6 +413,26 @@ std::optional<config_error> check_positive(const char* key, duration d) {
   return std::nullopt;
 }
 
+std::optional<config_error> validate_channels(const herald_config& c) {
+  for (size_t i = 0; i < c.channels.size(); ++i) {
+    auto& ch = c.channels[i];
+    std::string p = "channels[" + std::to_string(i) + "].";
+    auto star = ch.match.find('*');
+    if (ch.match.empty() || ch.match.size() > 200)
+      return config_error{p + "match", "must be 1 to 200 bytes"};
+    if (star != std::string::npos && star != ch.match.size() - 1)
+      return config_error{p + "match", quoted(ch.match) + ": * may only end a prefix"};
+    if (ch.history_size < 0 || ch.history_size > 1'000'000)
+      return config_error{p + "history_size",
+                          std::to_string(ch.history_size) + " is out of range [0, 1000000]"};
+    if (ch.history_ttl.count() <= 0)
+      return config_error{p + "history_ttl", "must be greater than 0"};
+    if (ch.history_ttl > c.storage.history_meta_ttl)
+      return config_error{p + "history_ttl", "must not be longer than storage.history_meta_ttl"};
+  }
+  return std::nullopt;
+}
+
 std::optional<config_error> validate(const herald_config& c) {
   std::string host;
   long port = 0;
@@ -405,6 +449,10 @@ std::optional<config_error> validate(const herald_config& c) {
   if (auto err = check_range("server.max_header_bytes", c.server.max_header_bytes, 1024, 1 << 20))
     return err;
   if (auto err = check_positive("server.shutdown_grace", c.server.shutdown_grace))
+    return err;
+  if (c.server.reconnect_spread.count() < 0)
+    return config_error{"server.reconnect_spread", "must not be negative"};
+  if (auto err = check_positive("storage.history_meta_ttl", c.storage.history_meta_ttl))
     return err;
   if (auto err = check_positive("server.close_timeout", c.server.close_timeout))
     return err;
@@ -537,6 +585,8 @@ std::optional<config_error> validate(const herald_config& c) {
     if (s.breaker_cooldown.count() <= 0)
       return config_error{p + "breaker_cooldown", "must be greater than 0"};
   }
+  if (auto err = validate_channels(c))
+    return err;
   log::level lv;
   if (!log::parse_level(c.log.level, lv))
     return config_error{"log.level", quoted(c.log.level) + " is not debug, info, warn or error"};
@@ -646,6 +696,13 @@ std::string to_json(const herald_config& cfg) {
     for (auto& f : sink_fields(sink))
       obj[f.key] = field_json(f);
     out["sinks"].push_back(obj);
+  }
+  out["channels"] = nlohmann::json::array();
+  for (auto& ch : copy.channels) {
+    nlohmann::json obj = nlohmann::json::object();
+    for (auto& f : channel_fields(ch))
+      obj[f.key] = field_json(f);
+    out["channels"].push_back(obj);
   }
   return json_text(out, 2);
 }

@@ -29,6 +29,8 @@ struct server_section {
   duration request_timeout = 10s;           // a request's line and headers must arrive within this
   int64_t max_connections_per_ip = 0;       // open TCP connections per client address; 0 = no limit
   std::vector<std::string> allowed_origins; // non-empty: other Origins get 403 (upgrade and API)
+  duration reconnect_spread =
+      5s; // shutdown close frames tell clients to wait 0..this before reconnecting
 };
 
 struct auth_section {
@@ -72,6 +74,8 @@ struct storage_section {
   std::string backend = "sqlite";
   std::string path = "data/herald.db";
   int64_t queue_max = 100000; // store jobs waiting at most; beyond → not stored (stored:false)
+  duration history_meta_ttl =
+      168h; // a channel's epoch and offset outlive its last publish this long
 };
 
 struct redis_section {
@@ -111,6 +115,15 @@ struct sink_config {
   bool require_opt_in = false;
 };
 
+// Options for the channels whose names match (docs/history.md); first match wins.
+struct channel_config {
+  std::string match;        // an exact name, or a prefix ending in *
+  int64_t history_size = 0; // events kept; 0: no history
+  duration history_ttl = 10min;
+  bool presence = false;   // GET /api/v1/channels/{name}/presence answers for it
+  bool join_leave = false; // members get join/leave frames
+};
+
 struct log_section {
   std::string level = "info";
 };
@@ -126,6 +139,7 @@ struct herald_config {
   redis_section redis;
   queue_section queue;
   std::vector<sink_config> sinks;
+  std::vector<channel_config> channels;
   log_section log;
 
   // Derived from server.listen by validation.

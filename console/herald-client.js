@@ -6,6 +6,11 @@
 //
 // - Reconnects with exponential backoff and jitter after anything but our own close().
 // - Resumes the session (session_id + resume_token + last_seq) so missed events are replayed without gaps.
+// - Recovers on any node: it keeps every history channel's offset and epoch (and every channel it
+//   subscribed to) and, when the session cannot be resumed (the node restarted or died), a fresh
+//   session rejoins those channels with since.<channel>: the server replays what was missed and says
+//   `recovered` (the "subscribed" event). recovered:false means: refetch the channel's state.
+// - A server going away with close 1001 {"reconnect":true,"delay_ms":N} is reconnected to after N ms.
 // - Keeps exactly one ping timer, cleared on close and on page unload.
 // - `token` may be a string or a function returning a string or a promise (asked again on every reconnect).
 // In Node, pass the `ws` package as `WebSocket`; timers can be passed in too (tests count them).
@@ -30,6 +35,19 @@
     return Math.round(step * (1 - backoff.jitter * random));
   }
 
+  // The wait a server going away asks for: close 1001 with the reason
+  // {"reconnect":true,"delay_ms":N}; null when it gives none.
+  function hintedDelay(reason) {
+    try {
+      const hint = JSON.parse(typeof reason === "string" ? reason : String(reason || ""));
+      if (hint && hint.reconnect === true && Number.isFinite(hint.delay_ms) && hint.delay_ms >= 0)
+        return Math.min(hint.delay_ms, 60000);
+    } catch (e) {
+      /* no hint */
+    }
+    return null;
+  }
+
   class HeraldClient {
     constructor(options) {
       this.options = Object.assign({}, DEFAULTS, options);
@@ -47,6 +65,9 @@
       this.handlers = {};
       this.sessionId = null;
       this.lastSeq = 0;
+      this.channels = new Set(this.options.channels);
+      this.positions = {}; // channel → { offset, epoch }: the newest event of its history seen
+      this.lastEventId = null;
       this.attempt = 0;
       this.socket = null;
       this.pingTimer = null;
@@ -88,7 +109,9 @@
       if (this.closedByUs) return;
       const params = new URLSearchParams();
       if (token) params.set("token", token);
-      if (this.options.channels.length) params.set("channels", this.options.channels.join(","));
+      if (this.channels.size) params.set("channels", [...this.channels].join(","));
+      for (const [channel, at] of Object.entries(this.positions))
+        if (this.channels.has(channel)) params.set("since." + channel, at.offset + ":" + at.epoch);
       if (this.sessionId) {
         params.set("session_id", this.sessionId);
         if (this.resumeToken) params.set("resume_token", this.resumeToken);
@@ -125,12 +148,33 @@
         case "event":
           if (msg.seq <= this.lastSeq) return; // already seen (never expected; cheap to guard)
           this.lastSeq = msg.seq;
+          if (msg.offset !== undefined && !this.advance(msg.channel, msg.offset, msg.epoch)) return;
+          this.lastEventId = msg.id;
           this.emit("event", msg);
           if (this.options.autoAck) this.ack(msg.id);
+          break;
+        case "subscribed":
+          // Without a proven recovery the server's position is where this client now stands.
+          if (msg.epoch !== undefined && msg.recovered !== true)
+            this.positions[msg.channel] = { offset: msg.offset, epoch: msg.epoch };
+          this.emit("subscribed", msg);
           break;
         default:
           this.emit(msg.type, msg);
       }
+    }
+
+    // Moves a channel's position to an event's; false for one already seen.
+    advance(channel, offset, epoch) {
+      const at = this.positions[channel];
+      if (at && at.epoch === epoch && offset <= at.offset) return false;
+      this.positions[channel] = { offset, epoch };
+      return true;
+    }
+
+    // Where this client is in a history channel ({offset, epoch}), or undefined.
+    position(channel) {
+      return this.positions[channel];
     }
 
     send(obj) {
@@ -141,11 +185,17 @@
       this.send({ type: "ack", id });
     }
 
+    // Joins a channel now and on every reconnect; from a known position the
+    // server replays what was missed.
     subscribe(channel) {
-      this.send({ type: "subscribe", channel });
+      this.channels.add(channel);
+      const at = this.positions[channel];
+      this.send(at ? { type: "subscribe", channel, since: at } : { type: "subscribe", channel });
     }
 
     unsubscribe(channel) {
+      this.channels.delete(channel);
+      delete this.positions[channel];
       this.send({ type: "unsubscribe", channel });
     }
 
@@ -177,12 +227,13 @@
         this.sessionId = null;
         this.lastSeq = 0;
       }
-      this.scheduleReconnect();
+      this.scheduleReconnect(e && e.code === 1001 ? hintedDelay(e.reason) : null);
     }
 
-    scheduleReconnect() {
+    // `delay` null: the next backoff step.
+    scheduleReconnect(delay = null) {
       if (this.closedByUs || this.reconnectTimer !== null) return;
-      const delay = backoffDelay(this.attempt++, this.options.backoff, this.random());
+      if (delay === null) delay = backoffDelay(this.attempt++, this.options.backoff, this.random());
       this.state = "waiting";
       this.emit("reconnecting", { attempt: this.attempt, delay });
       this.reconnectTimer = this.timers.setTimeout(() => {
@@ -215,5 +266,6 @@
   }
 
   HeraldClient.backoffDelay = backoffDelay;
+  HeraldClient.hintedDelay = hintedDelay;
   return HeraldClient;
 });

@@ -186,6 +186,7 @@ private:
     cr.resume_id = std::move(decision_.resume_id);
     cr.resume_token = std::move(decision_.resume_token);
     cr.last_seq = decision_.last_seq;
+    cr.since = std::move(decision_.since);
     ctx_.registry.connect(std::move(cr));
   }
 

@@ -39,6 +39,20 @@ std::string percent_decode(std::string_view s, bool plus_is_space = true) {
   return out;
 }
 
+// "<offset>:<epoch>", the epoch 1–64 bytes.
+bool parse_since(const std::string& text, persistence::history_position& out) {
+  auto colon = text.find(':');
+  if (colon == std::string::npos || colon == 0 || colon > 19)
+    return false;
+  auto digits = text.substr(0, colon);
+  auto epoch = text.substr(colon + 1);
+  if (digits.find_first_not_of("0123456789") != std::string::npos || epoch.empty() ||
+      epoch.size() > 64)
+    return false;
+  out = {std::stoull(digits), epoch};
+  return true;
+}
+
 upgrade_decision refuse(int status, std::string error) {
   upgrade_decision d;
   d.status = status;
@@ -120,6 +134,17 @@ upgrade_decision decide_upgrade(std::string_view query, std::string_view authori
       case channel_check::forbidden:
         return refuse(403, "channel not allowed: " + utf8_clean(name));
     }
+  }
+
+  constexpr std::string_view since_prefix = "since.";
+  for (auto it = params.lower_bound(std::string(since_prefix));
+       it != params.end() && it->first.compare(0, since_prefix.size(), since_prefix) == 0; ++it) {
+    auto channel = it->first.substr(since_prefix.size());
+    if (std::find(d.channels.begin(), d.channels.end(), channel) == d.channels.end())
+      return refuse(400, "since." + utf8_cut(utf8_clean(channel), 200) +
+                             " names a channel this upgrade does not join");
+    if (!parse_since(it->second, d.since[channel]))
+      return refuse(400, "since.<channel> is <offset>:<epoch>");
   }
 
   if (auto it = params.find("session_id"); it != params.end())

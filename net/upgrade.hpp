@@ -1,6 +1,8 @@
 #pragma once
 // Whether a WebSocket upgrade request may become a session (docs/protocol.md):
-// token, channels, resume parameters. Pure logic: no sockets, no actors.
+// token, channels, since positions, resume parameters. Pure logic: no sockets, no actors.
+#include "persistence/history.hpp"
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -27,6 +29,8 @@ struct upgrade_decision {
   std::string resume_id;
   std::string resume_token;
   uint64_t last_seq = 0;
+  // since.<channel>=<offset>:<epoch>, for channels joined here.
+  std::map<std::string, persistence::history_position> since;
 };
 
 // `query` is the part of the target after '?'; `authorization` the header's value.

@@ -47,6 +47,12 @@ std::string bus_message::encode() const {
                    {"n", name}, {"id", event_id}, {"tail", tail}};
   if (!pos.empty())
     j["p"] = pos.to_string();
+  if (control)
+    j["ctl"] = true;
+  if (history.offset > 0) {
+    j["off"] = history.offset;
+    j["ep"] = history.epoch;
+  }
   return json_text(j);
 }
 
@@ -77,14 +83,25 @@ std::optional<bus_message> bus_message::decode(const std::string& payload) {
   if (!o || !k || !n || !id || !tail || k->size() != 1 ||
       std::string("ucb").find((*k)[0]) == std::string::npos)
     return std::nullopt;
-  if (n->size() > 256 || id->size() > 64 || !well_formed_tail(*tail))
+  auto ctl = j.find("ctl");
+  bool control = ctl != j.end() && ctl->is_boolean() && ctl->get<bool>();
+  if (n->size() > 256 || id->size() > 64)
     return std::nullopt;
-  bus_message m{*o, (*k)[0], *n, *id, *tail, {}};
+  if (control ? !parse_json(*tail).is_object() || (*k)[0] != 'c' : !well_formed_tail(*tail))
+    return std::nullopt;
+  bus_message m{*o, (*k)[0], *n, *id, *tail, {}, {}, control};
   if (auto p = str("p")) {
     auto pos = inbox_pos::parse(*p);
     if (!pos)
       return std::nullopt;
     m.pos = *pos;
+  }
+  if (auto off = j.find("off"); off != j.end()) {
+    auto ep = str("ep");
+    if (!off->is_number_unsigned() || *off == 0 || !ep || ep->empty() || ep->size() > 64 ||
+        m.target != 'c')
+      return std::nullopt;
+    m.history = {off->get<uint64_t>(), *ep};
   }
   return m;
 }

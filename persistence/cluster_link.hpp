@@ -7,8 +7,10 @@
 // - presence: hash `{prefix}presence:{user}`, one field per node holding
 //   "<live sockets>:<last seen ms>"; a field counts only while its node's key
 //   `{prefix}node:{id}` exists, so a dead node's sessions vanish within node_ttl;
+// - channel presence (cluster_channels.cpp);
 // - node stats: hash `{prefix}node:{id}` refreshed every node_ttl/3 with
 //   expiry node_ttl, listed in set `{prefix}nodes`.
+#include "persistence/history.hpp"
 #include "persistence/inbox_pos.hpp"
 #include "persistence/redis_manager.hpp"
 
@@ -22,8 +24,10 @@ struct bus_message {
   char target = 'b';  // 'u' user, 'c' channel, 'b' broadcast
   std::string name;   // user or channel
   std::string event_id;
-  std::string tail; // the encoded event frame after its seq
-  inbox_pos pos;    // where the origin stored it (user events), else empty
+  std::string tail;         // the encoded event frame after its seq; control: the whole frame
+  inbox_pos pos;            // where the origin stored it (user events), else empty
+  history_position history; // its place in the channel's history (offset 0: none)
+  bool control = false;     // a frame that is no event (join, leave): sent as it is
 
   std::string encode() const;
   static std::optional<bus_message> decode(const std::string& payload);
@@ -56,6 +60,14 @@ public:
   void publish(const bus_message& msg, std::function<void(std::optional<uint64_t>)> done);
   void set_presence(const std::string& user, uint64_t sessions, int64_t last_seen_ms);
   void presence(const std::string& user, std::function<void(std::optional<cluster_presence>)> done);
+  // This node's sessions of `user` in `channel` (cluster_channels.cpp);
+  // `done` (may be empty) gets the user's sessions there on other live nodes.
+  void set_channel_presence(const std::string& channel, const std::string& user, uint64_t sessions,
+                            std::function<void(std::optional<uint64_t>)> done);
+  // Each user's sessions in `channel` on the other live nodes.
+  void channel_presence(
+      const std::string& channel,
+      std::function<void(std::optional<std::vector<std::pair<std::string, uint64_t>>>)> done);
   void report(const node_stats& stats);
   // Sums of every live node's stats (this one included) and how many nodes there are.
   void totals(std::function<void(std::optional<std::pair<uint64_t, node_stats>>)> done);

@@ -31,7 +31,9 @@ bool recovers(const history_position& since, const history_page& page) {
     return false;
   if (page.items.empty())
     return since.offset == page.top;
-  return page.items.front().offset == since.offset + 1;
+  // The newest kept event is always the newest offset; anything else means
+  // the read was cut short.
+  return page.items.front().offset == since.offset + 1 && page.items.back().offset == page.top;
 }
 
 } // namespace herald::persistence

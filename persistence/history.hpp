@@ -41,7 +41,8 @@ std::string new_epoch();
 
 // Whether `page` (read after `since`) proves that a client which saw the
 // channel up to `since` misses nothing by taking page.items: same epoch, no
-// offset beyond the newest, and the first kept event right after `since`.
+// offset beyond the newest, the first kept event right after `since` and the
+// read reaching the newest.
 bool recovers(const history_position& since, const history_page& page);
 
 } // namespace herald::persistence

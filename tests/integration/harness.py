@@ -35,7 +35,7 @@ def toml_value(v):
     return json.dumps(v)
 
 
-def make_config(overrides, sinks=()):
+def make_config(overrides, sinks=(), channels=()):
     sections = {
         "server": {"listen": "127.0.0.1:0", "threads": 2, "shutdown_grace": "5s",
                    "close_timeout": "1s"},
@@ -49,9 +49,10 @@ def make_config(overrides, sinks=()):
     for section, values in sections.items():
         lines.append(f"[{section}]")
         lines.extend(f"{k} = {toml_value(v)}" for k, v in values.items())
-    for sink in sinks:
-        lines.append("[[sinks]]")
-        lines.extend(f"{k} = {toml_value(v)}" for k, v in sink.items())
+    for name, tables in (("sinks", sinks), ("channels", channels)):
+        for table in tables:
+            lines.append(f"[[{name}]]")
+            lines.extend(f"{k} = {toml_value(v)}" for k, v in table.items())
     return "\n".join(lines) + "\n"
 
 
@@ -75,17 +76,18 @@ SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime
 
 
 class Herald:
-    def __init__(self, sinks=(), **overrides):
+    def __init__(self, sinks=(), channels=(), **overrides):
         # Keys are "section.key" passed as section__key to stay valid Python names.
         self.overrides = {k.replace("__", "."): v for k, v in overrides.items()}
         self.sinks = list(sinks)
+        self.channels = list(channels)
         self.dir = tempfile.mkdtemp(prefix="herald-it-")
         # The contract's default backend, in a file of this server's own.
         self.overrides.setdefault("storage.backend", "sqlite")
         self.overrides.setdefault("storage.path", os.path.join(self.dir, "herald.db"))
         self.config_path = os.path.join(self.dir, "herald.toml")
         with open(self.config_path, "w") as f:
-            f.write(make_config(self.overrides, self.sinks))
+            f.write(make_config(self.overrides, self.sinks, self.channels))
         self.log_path = os.path.join(self.dir, "herald.log")
         self.proc = None
         self.port = None
