@@ -12,7 +12,8 @@
 //   `recovered` (the "subscribed" event). recovered:false means: refetch the channel's state.
 // - A server going away with close 1001 {"reconnect":true,"delay_ms":N} is reconnected to after N ms.
 // - Keeps exactly one ping timer, cleared on close and on page unload.
-// - `token` may be a string or a function returning a string or a promise (asked again on every reconnect).
+// - `token` may be a string or a function returning a string or a promise (asked again on every reconnect);
+//   `url` a string or a function (asked on every reconnect: another node, say).
 // In Node, pass the `ws` package as `WebSocket`; timers can be passed in too (tests count them).
 (function (root, factory) {
   if (typeof module === "object" && module.exports) module.exports = factory();
@@ -117,8 +118,9 @@
         if (this.resumeToken) params.set("resume_token", this.resumeToken);
         params.set("last_seq", String(this.lastSeq));
       }
-      const sep = this.options.url.includes("?") ? "&" : "?";
-      const socket = new this.WebSocket(this.options.url + sep + params.toString());
+      const url = typeof this.options.url === "function" ? this.options.url() : this.options.url;
+      const sep = url.includes("?") ? "&" : "?";
+      const socket = new this.WebSocket(url + sep + params.toString());
       this.socket = socket;
       socket.onopen = () => {
         this.state = "open";

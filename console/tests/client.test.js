@@ -36,6 +36,14 @@ function countingTimers() {
   };
 }
 
+test("a 1001 close reason's reconnect hint is read, anything else is not", () => {
+  assert.strictEqual(HeraldClient.hintedDelay('{"reconnect":true,"delay_ms":1234}'), 1234);
+  assert.strictEqual(HeraldClient.hintedDelay('{"reconnect":true,"delay_ms":999999}'), 60000);
+  for (const bad of ["", "server shutting down", '{"reconnect":false,"delay_ms":5}', '{"delay_ms":5}',
+    '{"reconnect":true,"delay_ms":-1}', '{"reconnect":true,"delay_ms":"5"}', undefined])
+    assert.strictEqual(HeraldClient.hintedDelay(bad), null, String(bad));
+});
+
 test("reconnect delays grow exponentially within the jitter bounds", () => {
   const backoff = { initial: 500, max: 30000, factor: 2, jitter: 0.5 };
   for (let attempt = 0; attempt < 12; ++attempt) {
@@ -51,9 +59,10 @@ test("reconnect delays grow exponentially within the jitter bounds", () => {
   }
 });
 
-test("a client reconnects after the server goes away, with a jittered delay", async () => {
+test("a client reconnects after the server goes away: first after the hinted delay, then with backoff", async () => {
   const port = await freePort();
-  let h = await new Herald(port).start();
+  const spread = 'reconnect_spread = "300ms"\n';
+  let h = await new Herald(port, "", undefined, spread).start();
   const delays = [];
   const welcomes = [];
   const client = new HeraldClient({ url: h.url(), token: token("rick"), WebSocket,
@@ -64,10 +73,13 @@ test("a client reconnects after the server goes away, with a jittered delay", as
   await until(() => welcomes.length === 1);
   await h.stop();
   await until(() => delays.length >= 1);
-  assert.ok(delays[0] >= 100 && delays[0] <= 200, "first delay " + delays[0]);
-  h = await new Herald(port).start();
+  // The close frame's {"reconnect":true,"delay_ms":N}, N within server.reconnect_spread.
+  assert.ok(delays[0] >= 0 && delays[0] <= 300, "first delay " + delays[0]);
+  h = await new Herald(port, "", undefined, spread).start();
   await until(() => welcomes.length === 2, 10000);
-  assert.ok(delays.every((d, i) => d <= Math.min(1000, 200 * 2 ** i)));
+  // The server was away meanwhile: failed attempts back off, jittered.
+  assert.ok(delays.slice(1).every((d, i) => d >= Math.min(1000, 200 * 2 ** i) / 2 - 1 &&
+    d <= Math.min(1000, 200 * 2 ** i)), JSON.stringify(delays));
   client.close();
   await h.stop();
 });

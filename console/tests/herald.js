@@ -36,11 +36,12 @@ function token(sub, channels) {
 }
 
 class Herald {
-  constructor(port, extra = "", storage = '[storage]\nbackend = "memory"\n') {
+  // `server`: more [server] lines; `extra`: more tables after the others.
+  constructor(port, extra = "", storage = '[storage]\nbackend = "memory"\n', server = "") {
     this.port = port;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "herald-js-"));
     this.config = path.join(this.dir, "herald.toml");
-    fs.writeFileSync(this.config, `[server]\nlisten = "127.0.0.1:${port}"\nshutdown_grace = "3s"\n` +
+    fs.writeFileSync(this.config, `[server]\nlisten = "127.0.0.1:${port}"\nshutdown_grace = "3s"\n${server}` +
       `[auth]\njwt_secret = "${SECRET}"\napi_keys = ["${API_KEY}"]\n${storage}` +
       `[session]\nresume_window = "30s"\n${extra}`);
   }
@@ -59,7 +60,7 @@ class Herald {
 
   stop() {
     return new Promise((resolve) => {
-      if (!this.proc || this.proc.exitCode !== null) return resolve();
+      if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return resolve();
       this.proc.removeAllListeners("exit");
       this.proc.on("exit", () => resolve());
       this.proc.kill("SIGTERM");
