@@ -31,8 +31,9 @@ public:
       throw std::runtime_error("the sink broke");
     ++pings;
   }
-  void close(uint16_t code, std::string, bool abort) override {
+  void close(uint16_t code, std::string reason, bool abort) override {
     closed_code = code;
+    closed_reason = std::move(reason);
     closed_abort = abort;
   }
 
@@ -55,6 +56,7 @@ public:
   bool throw_on_ping = false; // makes the session's heartbeat handler fail
   int batch_writes = 0;       // calls of send(vector): what a connection writes at once
   int closed_code = 0;
+  std::string closed_reason;
   bool closed_abort = false;
 
 private:

@@ -175,7 +175,7 @@ TEST_CASE("past redis.queue_max waiting requests, more are refused at once") {
 }
 
 TEST_CASE("bus messages keep every field, and garbage is refused") {
-  bus_message m{"n-1", 'u', "alice", "e-1", ",\"id\":\"e-1\"}", {1700000000000, 3}};
+  bus_message m{"n-1", 'u', "alice", "e-1", ",\"id\":\"e-1\"}", {1700000000000, 3}, {}, false};
   auto back = bus_message::decode(m.encode());
   REQUIRE(back);
   CHECK(back->origin == "n-1");

@@ -17,6 +17,7 @@ struct recorded_machine final : session_machine {
   int64_t clock_ns = 1'000'000'000;
   bool mailbox_waiting = false;
   std::vector<std::string> joins, leaves;
+  std::vector<history_since> join_since;
   std::vector<bool> attached_reports;
   int evictions = 0;
   int inbox_loads = 0;
@@ -30,7 +31,10 @@ private:
   int64_t now_ns() const override { return clock_ns; }
   bool more_waiting() const override { return mailbox_waiting; }
   std::shared_ptr<session_port> port() override { return nullptr; }
-  void joined(const std::string& c) override { joins.push_back(c); }
+  void joined(const std::string& c, const history_since& since) override {
+    joins.push_back(c);
+    join_since.push_back(since);
+  }
   void left(const std::string& c) override { leaves.push_back(c); }
   void attached_changed(bool a) override { attached_reports.push_back(a); }
   void evicted() override { ++evictions; }
@@ -67,7 +71,7 @@ struct machine_fixture {
     id.id = 0x42;
     id.user = "ann";
     id.resume_token = "t0k";
-    id.allowed = {"admin", "team-*"};
+    id.allowed = {"admin", "team-*", "orders.*"};
     id.limits = std::make_shared<const session_limits>(limits);
     return id;
   }
@@ -244,8 +248,10 @@ TEST_CASE("machine: kick and shutdown close with their codes") {
   CHECK(a.sink->closed_code == close_code::too_many_sessions);
   CHECK(a.fx.quit_called);
   machine_fixture b;
-  b.m.on_shutdown();
+  b.m.on_shutdown(0.5);
   CHECK(b.sink->closed_code == close_code::going_away);
+  CHECK(nlohmann::json::parse(b.sink->closed_reason) ==
+        nlohmann::json{{"reconnect", true}, {"delay_ms", 2500}}); // half of reconnect_spread 5s
   CHECK(b.fx.quit_called);
 }
 
@@ -259,4 +265,135 @@ TEST_CASE("machine: info reports state, channels and frames waiting") {
   CHECK(info.mailbox == 5);
   CHECK(info.outbound == 2);
   CHECK(info.channels == std::vector<std::string>{"user:ann", "admin"});
+}
+
+namespace {
+
+// Limits where "orders.*" keeps history.
+session_limits history_limits() {
+  auto l = test_limits();
+  auto rules = std::make_shared<channel_rules>();
+  channel_options o;
+  o.history.size = 100;
+  rules->add("orders.*", o);
+  l.channels = rules;
+  l.max_channels = 10;
+  return l;
+}
+
+event_frame at_offset(const std::string& channel, uint64_t offset,
+                      const std::string& epoch = "ep") {
+  return in_history(make_event(channel, "e", "{\"o\":" + std::to_string(offset) + "}"), channel,
+                    {offset, epoch});
+}
+
+channel_recovery recovery(const std::string& channel, history_since since, bool recovered,
+                          persistence::history_position now, std::vector<event_frame> events) {
+  channel_recovery r;
+  r.channel = channel;
+  r.since = std::move(since);
+  r.recovered = recovered;
+  r.now = std::move(now);
+  r.events = std::move(events);
+  return r;
+}
+
+std::vector<uint64_t> offsets_sent(const recording_sink& sink) {
+  std::vector<uint64_t> out;
+  for (auto& e : sink.of_type("event"))
+    out.push_back(e["offset"].get<uint64_t>());
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("machine: a history channel answers subscribed with its recovery, then replay, then "
+          "what waited, none twice") {
+  machine_fixture f(false, history_limits());
+  f.m.on_text(R"({"type":"subscribe","channel":"orders.1","since":{"offset":40,"epoch":"ep"}})");
+  REQUIRE(f.fx.joins == std::vector<std::string>{"orders.1"});
+  CHECK(f.fx.join_since[0].given);
+  CHECK(f.fx.join_since[0].at.offset == 40);
+  CHECK(f.sink->of_type("subscribed").empty()); // not before its recovery
+  // Live events while the recovery is on its way: 42 (also in the replay) and 44.
+  f.m.on_events({at_offset("orders.1", 42), at_offset("orders.1", 44)});
+  CHECK(f.events().empty());
+  f.m.on_history(
+      recovery("orders.1", {true, {40, "ep"}}, true, {43, "ep"},
+               {at_offset("orders.1", 41), at_offset("orders.1", 42), at_offset("orders.1", 43)}));
+  f.m.on_idle();
+  auto sub = f.sink->of_type("subscribed").at(0);
+  CHECK(sub == nlohmann::json{{"type", "subscribed"},
+                              {"channel", "orders.1"},
+                              {"recovered", true},
+                              {"offset", 43},
+                              {"epoch", "ep"}});
+  CHECK(offsets_sent(*f.sink) == std::vector<uint64_t>{41, 42, 43, 44});
+  // A late live copy of a replayed event is dropped; seq has no gap.
+  f.m.on_events({at_offset("orders.1", 43), at_offset("orders.1", 45)});
+  f.m.on_idle();
+  CHECK(offsets_sent(*f.sink) == std::vector<uint64_t>{41, 42, 43, 44, 45});
+  auto seqs = f.events();
+  CHECK(seqs.back()["seq"] == 5);
+}
+
+TEST_CASE("machine: without since a history channel starts at its newest offset") {
+  machine_fixture f(false, history_limits());
+  f.m.on_text(R"({"type":"subscribe","channel":"orders.2"})");
+  f.m.on_events({at_offset("orders.2", 7), at_offset("orders.2", 8)});
+  f.m.on_history(recovery("orders.2", {}, false, {7, "ep"}, {}));
+  f.m.on_idle();
+  auto sub = f.sink->of_type("subscribed").at(0);
+  CHECK_FALSE(sub.contains("recovered"));
+  CHECK(sub["offset"] == 7);
+  CHECK(offsets_sent(*f.sink) == std::vector<uint64_t>{8});
+}
+
+TEST_CASE("machine: another epoch replays nothing and takes the new epoch's events") {
+  machine_fixture f(false, history_limits());
+  f.m.on_text(R"({"type":"subscribe","channel":"orders.3","since":{"offset":90,"epoch":"old"}})");
+  f.m.on_events({at_offset("orders.3", 2, "new")});
+  f.m.on_history(recovery("orders.3", {true, {90, "old"}}, false, {1, "new"}, {}));
+  f.m.on_events({at_offset("orders.3", 3, "new")});
+  f.m.on_idle();
+  CHECK(f.sink->of_type("subscribed").at(0)["recovered"] == false);
+  CHECK(offsets_sent(*f.sink) == std::vector<uint64_t>{2, 3});
+}
+
+TEST_CASE("machine: since at upgrade; a channel without history answers recovered:false") {
+  machine_fixture probe(false, history_limits());
+  auto sink = std::make_shared<recording_sink>();
+  recorded_machine m(machine_fixture::identity(history_limits()), {"orders.4", "admin"}, false,
+                     {{"orders.4", {5, "ep"}}, {"admin", {1, "x"}}});
+  m.start(sink);
+  auto subs = sink->of_type("subscribed");
+  REQUIRE(subs.size() == 1);
+  CHECK(subs[0] ==
+        nlohmann::json{{"type", "subscribed"}, {"channel", "admin"}, {"recovered", false}});
+  m.on_events({at_offset("orders.4", 6)});
+  CHECK(sink->of_type("event").empty()); // waits for its recovery
+  m.on_history(
+      recovery("orders.4", {true, {5, "ep"}}, true, {6, "ep"}, {at_offset("orders.4", 6)}));
+  m.on_idle();
+  CHECK(sink->of_type("subscribed").size() == 2);
+  CHECK(offsets_sent(*sink) == std::vector<uint64_t>{6});
+}
+
+TEST_CASE("machine: leaving a channel while its recovery is on the way drops the recovery") {
+  machine_fixture f(false, history_limits());
+  f.m.on_text(R"({"type":"subscribe","channel":"orders.5"})");
+  f.m.on_text(R"({"type":"unsubscribe","channel":"orders.5"})");
+  f.m.on_history(recovery("orders.5", {}, false, {3, "ep"}, {}));
+  CHECK(f.sink->of_type("subscribed").empty());
+  CHECK(f.fx.leaves == std::vector<std::string>{"orders.5"});
+}
+
+TEST_CASE("machine: join and leave frames go out whole, without a seq") {
+  machine_fixture f;
+  f.m.on_events({make_control_frame(R"({"type":"join","channel":"admin","user":"bo"})"),
+                 make_event("admin", "e", "{}")});
+  f.m.on_idle();
+  CHECK(f.sink->of_type("join").at(0) ==
+        nlohmann::json{{"type", "join"}, {"channel", "admin"}, {"user", "bo"}});
+  CHECK(f.events().at(0)["seq"] == 1);
 }

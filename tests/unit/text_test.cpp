@@ -62,7 +62,8 @@ TEST_CASE("client frames decode into typed requests or the error they earn") {
 }
 
 TEST_CASE("a bus message whose tail is not JSON members, or whose v is not 1, is refused") {
-  persistence::bus_message m{"n1", 'u', "u1", "e-1", R"(,"id":"e-1","event":"x","data":{}})", {}};
+  persistence::bus_message m{"n1", 'u', "u1", "e-1", R"(,"id":"e-1","event":"x","data":{}})",
+                             {},   {},  false};
   auto back = persistence::bus_message::decode(m.encode());
   REQUIRE(back);
   CHECK(back->tail == m.tail);
@@ -70,6 +71,44 @@ TEST_CASE("a bus message whose tail is not JSON members, or whose v is not 1, is
   CHECK_FALSE(persistence::bus_message::decode(m.encode()));
   CHECK_FALSE(persistence::bus_message::decode(
       R"({"v":"1","o":"n","k":"u","n":"u","id":"e","tail":",\"a\":1}"})"));
+}
+
+TEST_CASE("a bus message carries a history position and control frames, checked") {
+  persistence::bus_message m{
+      "n1", 'c', "orders.7", "e-1", R"(,"offset":4,"epoch":"ab","id":"e-1"})", {}, {4, "ab"}};
+  auto back = persistence::bus_message::decode(m.encode());
+  REQUIRE(back);
+  CHECK(back->history.offset == 4);
+  CHECK(back->history.epoch == "ab");
+  m.target = 'u'; // a position belongs to a channel
+  CHECK_FALSE(persistence::bus_message::decode(m.encode()));
+  CHECK_FALSE(persistence::bus_message::decode(
+      R"({"v":1,"o":"n","k":"c","n":"c","id":"e","tail":",\"a\":1}","off":0,"ep":"x"})"));
+  CHECK_FALSE(persistence::bus_message::decode(
+      R"({"v":1,"o":"n","k":"c","n":"c","id":"e","tail":",\"a\":1}","off":3})"));
+  persistence::bus_message join{"n1", 'c', "room", "e-2", R"({"type":"join"})", {}, {}, true};
+  auto j = persistence::bus_message::decode(join.encode());
+  REQUIRE(j);
+  CHECK(j->control);
+  join.tail = R"({"type":"join")"; // not a whole object
+  CHECK_FALSE(persistence::bus_message::decode(join.encode()));
+}
+
+TEST_CASE("subscribe's since is an offset and an epoch, or a bad_frame") {
+  auto ok =
+      decode_client_frame(R"({"type":"subscribe","channel":"c","since":{"offset":3,"epoch":"e"}})");
+  CHECK(ok.type == client_frame::kind::subscribe);
+  CHECK(ok.since.given);
+  CHECK(ok.since.at.offset == 3);
+  CHECK_FALSE(decode_client_frame(R"({"type":"subscribe","channel":"c"})").since.given);
+  for (auto bad : {R"({"offset":-1,"epoch":"e"})", R"({"offset":1.5,"epoch":"e"})",
+                   R"({"offset":1,"epoch":""})", R"({"offset":1})", R"("1:e")",
+                   R"({"offset":"1","epoch":"e"})"}) {
+    auto f = decode_client_frame(std::string(R"({"type":"subscribe","channel":"c","since":)") +
+                                 bad + "}");
+    CHECK_MESSAGE(f.type == client_frame::kind::invalid, bad);
+    CHECK(f.error == client_error::bad_frame);
+  }
 }
 
 TEST_CASE("RESP replies decode through hiredis's reader") {

@@ -61,3 +61,19 @@ TEST_CASE("console tokens: signed by the server's own secret, only for console: 
   CHECK(decide_upgrade("token=" + sign_token("bob", {}, 4'000'000'000, "client-secret"), "", s, 0)
             .status == 101);
 }
+
+TEST_CASE("since.<channel> at upgrade: <offset>:<epoch> for a channel joined there") {
+  upgrade_settings s{"k", true, 3};
+  auto tok = make_token(R"({"sub":"u1","channels":["orders.*"]})", "k");
+  auto base = "token=" + tok + "&channels=orders.7,orders.8";
+  auto ok = decide_upgrade(base + "&since.orders.7=40%3Aab12&since.orders.8=0:x", "", s, 0);
+  REQUIRE(ok.status == 101);
+  CHECK(ok.since.at("orders.7").offset == 40);
+  CHECK(ok.since.at("orders.7").epoch == "ab12");
+  CHECK(ok.since.at("orders.8").offset == 0);
+  for (auto bad :
+       {"&since.orders.7=40", "&since.orders.7=:ab", "&since.orders.7=-1:ab",
+        "&since.orders.7=4x:ab", "&since.orders.7=99999999999999999999:ab", "&since.orders.9=1:ab"})
+    CHECK_MESSAGE(decide_upgrade(base + bad, "", s, 0).status == 400, bad);
+  CHECK(decide_upgrade(base + "&since.orders.7=1:" + std::string(65, 'e'), "", s, 0).status == 400);
+}
