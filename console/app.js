@@ -90,6 +90,12 @@
     const now = s.t / 1000;
     let rate = 0;
     if (last && s.t > last.t) rate = Math.max(0, (s.total_messages - last.total_messages) / ((s.t - last.t) / 1000));
+    const before = last;
+    // A history counter's change per second since the previous snapshot.
+    const rate_of = (key) =>
+      before && before.history && s.t > before.t
+        ? (Math.max(0, s.history[key] - before.history[key]) / ((s.t - before.t) / 1000)).toFixed(1)
+        : "0.0";
     last = s;
     text($("node"), s.node_id ? "node " + s.node_id : "");
     text($("connections"), s.connections);
@@ -118,6 +124,24 @@
       charts.rate.setData([series.t, series.rate]);
     }
     renderTree(s);
+    renderHistory(s, rate_of);
+  }
+
+  // Channel history: events kept per channel, and recoveries per second
+  // (a client's since answered recovered true or false).
+  function renderHistory(s, rateOf) {
+    const h = s.history;
+    text($("recovered-rate"), h ? rateOf("recovered") : null);
+    text($("not-recovered-rate"), h ? rateOf("not_recovered") : null);
+    const body = $("history-table").querySelector("tbody");
+    body.replaceChildren();
+    for (const c of (h && h.channels) || []) {
+      const tr = document.createElement("tr");
+      cell(tr, c.channel);
+      cell(tr, c.kept);
+      body.appendChild(tr);
+    }
+    text($("history-note"), h && h.channels.length ? "" : "No channel with history written on this node yet.");
   }
 
   // Roots, then their children (sessions under the registry, notifiers under the queue).

@@ -147,14 +147,33 @@ void api::metrics(std::function<void(api_response)> respond) {
   });
 }
 
+namespace {
+
+// Channel history and recovery (docs/history.md).
+void history_metrics(prom& out, const history_stats& h) {
+  out.family("herald_history_appended_total", "counter",
+             "Events this node kept in a channel's history since start.");
+  out.sample("herald_history_appended_total", double(h.appended));
+  out.family("herald_history_append_failures_total", "counter",
+             "Events of history channels that could not be kept (delivered without an offset).");
+  out.sample("herald_history_append_failures_total", double(h.append_failures));
+  out.family("herald_recoveries_total", "counter",
+             "Subscriptions with since, by whether nothing was missed (recovered true/false).");
+  out.sample("herald_recoveries_total", double(h.recovered), "recovered=\"true\"");
+  out.sample("herald_recoveries_total", double(h.not_recovered), "recovered=\"false\"");
+}
+
+} // namespace
+
 // Costs O(1) in sessions: counters, the registry's totals, and the mailboxes
 // of the long-lived actors (no session is listed, so no session id leaks).
 void api::render_metrics(std::function<void(std::string)> done) {
-  // Three answers to gather (registry, queue actors, queue stats).
+  // Four answers to gather (registry, history, queue actors, queue stats).
   struct parts {
     std::mutex m;
-    int left = 3;
+    int left = 4;
     std::optional<registry_stats> registry;
+    std::optional<history_stats> history;
     std::vector<actor_info> queue_actors;
     std::optional<queue_stats> queue;
   };
@@ -257,6 +276,8 @@ void api::render_metrics(std::function<void(std::string)> done) {
         out.sample("herald_notifier_restarts_total", double(s.restarts),
                    "sink=\"" + label(s.name) + "\"");
     }
+    if (p->history)
+      history_metrics(out, *p->history);
     std::string redis = registry_.redis_state();
     out.family("herald_redis_up", "gauge",
                "1 when Redis answers, 0 when it is down (absent without Redis).");
@@ -282,6 +303,13 @@ void api::render_metrics(std::function<void(std::string)> done) {
     {
       std::lock_guard<std::mutex> lock(p->m);
       p->registry = st;
+    }
+    one_done();
+  });
+  registry_.history_stats([p, one_done](std::optional<history_stats> st) {
+    {
+      std::lock_guard<std::mutex> lock(p->m);
+      p->history = std::move(st);
     }
     one_done();
   });

@@ -5,6 +5,7 @@
 #include "net/jwt_auth.hpp"
 #include "net/monitor_json.hpp"
 
+#include <algorithm>
 #include <future>
 
 namespace herald::net {
@@ -23,6 +24,24 @@ template <class T, class Ask> std::optional<T> wait_for(Ask ask) {
   if (f.wait_for(answer_within) != std::future_status::ready)
     return std::nullopt;
   return f.get();
+}
+
+// Counters, and the channels this node wrote to lately with the events each
+// keeps (the largest first, at most channels_shown).
+json history_json(history_stats h) {
+  constexpr size_t channels_shown = 50;
+  std::sort(h.channels.begin(), h.channels.end(),
+            [](auto& a, auto& b) { return a.second > b.second; });
+  if (h.channels.size() > channels_shown)
+    h.channels.resize(channels_shown);
+  json channels = json::array();
+  for (auto& [name, kept] : h.channels)
+    channels.push_back({{"channel", name}, {"kept", kept}});
+  return {{"appended", h.appended},
+          {"append_failures", h.append_failures},
+          {"recovered", h.recovered},
+          {"not_recovered", h.not_recovered},
+          {"channels", channels}};
 }
 } // namespace
 
@@ -45,6 +64,7 @@ void monitor_feed::publish_once() {
         [&](auto cb) { queue_->actors([cb](std::vector<actor_info> v) { cb(std::move(v)); }); });
     queue = wait_for<queue_stats>([&](auto cb) { queue_->stats(cb); });
   }
+  auto history = wait_for<history_stats>([&](auto cb) { registry_.history_stats(cb); });
   json actors = json::array();
   if (page)
     for (auto& a : page->actors)
@@ -74,6 +94,7 @@ void monitor_feed::publish_once() {
       {"total_sessions", page ? json(page->total_sessions) : json(nullptr)},
       {"actors", actors},
       {"queue", queue ? queue_stats_json(*queue) : json(nullptr)},
+      {"history", history ? history_json(*history) : json(nullptr)},
   };
   publish_request req;
   req.target = publish_target::channel;

@@ -44,9 +44,9 @@ function notify(h, body) {
   });
 }
 
-function openClient(h, user) {
+function openClient(h, user, channels) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(h.url() + "?token=" + token(user));
+    const ws = new WebSocket(h.url() + "?token=" + token(user, channels));
     ws.on("message", () => resolve(ws));
     ws.on("error", reject);
   });
@@ -57,7 +57,8 @@ test("the console shows the live tree, follows clients, and retries a DLQ job", 
   const port = await freePort();
   const h = await new Herald(port,
     `[queue]\nmax_attempts = 1\nbase_delay = "100ms"\npoll_interval = "50ms"\n` +
-    `[[sinks]]\nname = "ops-webhook"\nkind = "webhook"\nurl = "http://127.0.0.1:${hook.server.address().port}/hook"\n`).start();
+    `[[sinks]]\nname = "ops-webhook"\nkind = "webhook"\nurl = "http://127.0.0.1:${hook.server.address().port}/hook"\n` +
+    `[[channels]]\nmatch = "orders.*"\nhistory_size = 50\n`).start();
   const clients = [];
   for (let i = 0; i < CLIENTS; ++i) clients.push(await openClient(h, "user-" + (i % 10)));
   const browser = await chromium.launch({
@@ -76,7 +77,7 @@ test("the console shows the live tree, follows clients, and retries a DLQ job", 
     // The console's own socket counts too.
     await page.waitForFunction((n) => document.getElementById("connections").textContent === String(n), CLIENTS + 1);
     await page.waitForFunction((n) => document.querySelectorAll('#tree tr[data-kind="session"]').length >= Math.min(n, 200), CLIENTS);
-    for (const kind of ["registry", "inbox", "queue", "notifier", "dlq"])
+    for (const kind of ["registry", "inbox", "history", "queue", "notifier", "dlq"])
       assert.ok(await page.$(`#tree tr[data-kind="${kind}"]`), kind + " in the tree");
     assert.strictEqual(await page.isHidden("#banner"), true);
 
@@ -89,6 +90,27 @@ test("the console shows the live tree, follows clients, and retries a DLQ job", 
     await page.click("#search-form button");
     const user3 = Math.floor((CLIENTS - 4) / 10) + 1;  // clients are user-0 … user-9 in turn
     await page.waitForFunction((n) => document.querySelectorAll("#search-results tbody tr").length === n, user3);
+
+    // Channel history: events kept per channel, and recoveries true and false.
+    for (let n = 0; n < 7; ++n) await h.publish({ channel: "orders.1", event: "tick", data: { n } });
+    const history = await new Promise((resolve) => {
+      http.get({ host: "127.0.0.1", port, path: "/api/v1/history/orders.1",
+        headers: { Authorization: "Bearer " + API_KEY } }, (res) => {
+        let out = "";
+        res.on("data", (d) => (out += d));
+        res.on("end", () => resolve(JSON.parse(out)));
+      });
+    });
+    const recovering = await openClient(h, "user-r", ["orders.*"]);
+    recovering.send(JSON.stringify({ type: "subscribe", channel: "orders.1",
+      since: { offset: 3, epoch: history.epoch } }));
+    recovering.send(JSON.stringify({ type: "subscribe", channel: "orders.2",
+      since: { offset: 3, epoch: "gone" } }));
+    await page.waitForFunction(() => [...document.querySelectorAll("#history-table td")]
+      .some((td) => td.textContent === "orders.1" && td.nextSibling.textContent === "7"));
+    await page.waitForFunction(() => document.getElementById("recovered-rate").textContent !== "0.0" &&
+      document.getElementById("not-recovered-rate").textContent !== "0.0");
+    recovering.terminate();
 
     // A job dies; retry it from the page once the sink is back.
     const r = await notify(h, { sink: "ops-webhook", to: "ops", text: "complaint #7", data: { id: 7 } });
