@@ -11,8 +11,8 @@ namespace herald {
 
 // `"type"` of a frame the client sends.
 namespace client_type {
-constexpr std::string_view ping = "ping";               // → pong
-constexpr std::string_view subscribe = "subscribe";     // {"channel"} → subscribed | error
+constexpr std::string_view ping = "ping";           // → pong
+constexpr std::string_view subscribe = "subscribe"; // {"channel","since"?} → subscribed | error
 constexpr std::string_view unsubscribe = "unsubscribe"; // {"channel"} → unsubscribed | error
 constexpr std::string_view ack = "ack";                 // {"id"}: a stored event reached the app
 } // namespace client_type
@@ -22,9 +22,11 @@ namespace server_type {
 constexpr std::string_view welcome = "welcome";                   // first frame of every connection
 constexpr std::string_view session_restored = "session_restored"; // after welcome, on resume
 constexpr std::string_view event = "event";
-constexpr std::string_view subscribed = "subscribed";
+constexpr std::string_view subscribed = "subscribed"; // history channels: offset, epoch, recovered
 constexpr std::string_view unsubscribed = "unsubscribed";
 constexpr std::string_view pong = "pong";
+constexpr std::string_view join = "join";   // {"channel","user"}: a user's first session joined
+constexpr std::string_view leave = "leave"; // {"channel","user"}: a user's last session left
 constexpr std::string_view error = "error"; // {"code","message"}; the connection stays open
 } // namespace server_type
 

@@ -31,6 +31,14 @@ SINK_DOC = {
     "require_opt_in": "true: only recipients registered with PUT /api/v1/optin/{sink}/{to}",
 }
 
+CHANNEL_DOC = {
+    "match": "an exact channel name, or a prefix ending in *; the first entry that matches wins",
+    "history_size": "events kept per channel (offsets, recovery); 0 = no history",
+    "history_ttl": "older events are not replayed",
+    "presence": "GET /api/v1/channels/{name}/presence answers for it",
+    "join_leave": "members get join/leave frames",
+}
+
 
 def effective(herald, toml_text=None):
     env = dict(os.environ, HERALD_AUTH_JWT_SECRET=SECRET)
@@ -112,6 +120,15 @@ def lines(herald):
     for key, value in sorted(sinks.items()):
         default = "" if key in ("name", "kind", "url") else show(value)
         yield f"| `sinks[].{key}` | {default} | {SINK_DOC.get(key, '')} |"
+    channels = effective(herald, '[auth]\njwt_secret = "' + SECRET + '"\n[[channels]]\n'
+                         'match = "a"\n')["channels"][0]
+    yield ""
+    yield "### [[channels]]\n"
+    yield "| key | default | what it does |"
+    yield "|---|---|---|"
+    for key, value in sorted(channels.items()):
+        default = "" if key == "match" else show(value)
+        yield f"| `channels[].{key}` | {default} | {CHANNEL_DOC.get(key, '')} |"
 
 
 if __name__ == "__main__":

@@ -104,6 +104,40 @@ TEST_CASE("every kind of config error names the file, the key and the problem") 
   CHECK(err(secret + "[server\n").find('\n') == std::string::npos);
 }
 
+TEST_CASE("[[channels]] entries are read in order and checked") {
+  auto ok = load_text(secret + "[[channels]]\nmatch = \"orders.*\"\nhistory_size = 100\n"
+                               "history_ttl = \"10m\"\npresence = true\n"
+                               "[[channels]]\nmatch = \"admin\"\njoin_leave = true\n");
+  REQUIRE(ok.config);
+  REQUIRE(ok.config->channels.size() == 2);
+  CHECK(ok.config->channels[0].match == "orders.*");
+  CHECK(ok.config->channels[0].history_size == 100);
+  CHECK(ok.config->channels[0].presence);
+  CHECK(ok.config->channels[1].join_leave);
+  CHECK(ok.config->channels[1].history_size == 0);
+  auto err = [](const std::string& text) {
+    auto r = load_text(secret + text);
+    CHECK_FALSE(r.config);
+    return r.error;
+  };
+  CHECK(err("[[channels]]\nhistory_size = 5\n").find("channels[0].match: must be 1 to 200 bytes") !=
+        std::string::npos);
+  CHECK(err("[[channels]]\nmatch = \"a*b\"\n").find("channels[0].match") != std::string::npos);
+  CHECK(err("[[channels]]\nmatch = \"a\"\nhistory_size = -1\n")
+            .find("channels[0].history_size: -1 is out of range") != std::string::npos);
+  CHECK(
+      err("[[channels]]\nmatch = \"a\"\nhistory_ttl = \"0s\"\n").find("channels[0].history_ttl") !=
+      std::string::npos);
+  CHECK(err("[[channels]]\nmatch = \"a\"\nhistory_ttl = \"400h\"\n")
+            .find("storage.history_meta_ttl") != std::string::npos);
+  CHECK(err("[[channels]]\nmatch = \"a\"\ncolour = 1\n").find("channels[0].colour: unknown key") !=
+        std::string::npos);
+  CHECK(load_text("channels = 3\n" + secret).error.find("channels: expected an array of tables") !=
+        std::string::npos);
+  CHECK(err("[server]\nreconnect_spread = \"-1s\"\n").find("server.reconnect_spread") !=
+        std::string::npos);
+}
+
 TEST_CASE("environment overrides every kind of key") {
   auto r = load_text(secret + "[[sinks]]\nname = \"telegram\"\nkind = \"telegram\"\n",
                      {{"HERALD_SERVER_LISTEN", "127.0.0.1:9000"},
