@@ -403,7 +403,7 @@ void drain(self_ptr self) {
   share.reset(); // from now on only the sessions' shares keep the drain open
   fanout.launch(self->context(), self->system());
   for (size_t i = 0; i < batch.size(); ++i) {
-    reached[i].stored = batch[i].req.event.stored();
+    reached[i].stored = batch[i].req.event.stored() || batch[i].req.event.offset() > 0;
     reached[i].event = batch[i].req.event;
     if (batch[i].req.reply)
       (*batch[i].req.reply)(reached[i]);

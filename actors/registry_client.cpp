@@ -97,7 +97,6 @@ void registry_client::publish(publish_request req,
                                  ev.pos(),           ev.data->history};
       cluster->publish(m, [out, done](std::optional<uint64_t> nodes) mutable {
         out->nodes = nodes.value_or(0);
-        out->event = {};
         done(out);
       });
     };

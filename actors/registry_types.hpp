@@ -40,7 +40,7 @@ enum class publish_target { user, channel, broadcast };
 // What a publisher learns.
 struct publish_outcome {
   uint64_t delivered = 0; // live sessions on this node that got it
-  bool stored = false;    // kept in the user's durable inbox
+  bool stored = false;    // kept in the user's durable inbox or the channel's history
   uint64_t nodes = 0;     // other nodes it was sent to (Redis)
   event_frame event;      // as delivered (with its inbox position when stored)
 };

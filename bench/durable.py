@@ -1,10 +1,15 @@
 #!/usr/bin/python3
-"""Durable publish throughput: publishes to one user, each stored in the
-user's inbox before it is answered, and delivered live to that user's
-sessions. Runs Herald with storage.backend = sqlite, then redis (a
-redis-server started here on a free port), pinned like bench/run.py.
+"""Durable publish throughput: publishes each kept before it is answered
+and delivered live to the sessions that want it. Runs Herald with
+storage.backend = sqlite, then redis (a redis-server started here on a free
+port), pinned like bench/run.py. Targets:
+
+- user: to one user, kept in the user's inbox;
+- channel: to channel "bench.c", no history (live only: the baseline);
+- history: to channel "bench.c" with [[channels]] history_size = 1000.
 
     /usr/bin/python3 bench/durable.py [--publishes 20000] [--parallel 16] [--clients 100]
+                                      [--targets user,channel,history]
 """
 import argparse
 import json
@@ -27,7 +32,18 @@ def start_redis():
     return proc, port
 
 
-def run(backend, opts):
+BODIES = {"user": "herald-user", "channel": "herald-channel", "history": "herald-channel"}
+
+
+def config_with_history(tmp):
+    """The shipped config plus a [[channels]] entry that keeps bench.c's history."""
+    path = os.path.join(tmp, "herald.toml")
+    with open(os.path.join(ROOT, "config", "herald.toml")) as f, open(path, "w") as out:
+        out.write(f.read() + '\n[[channels]]\nmatch = "bench.c"\nhistory_size = 1000\nhistory_ttl = "10m"\n')
+    return path
+
+
+def run(backend, target, opts):
     port = free_port()
     tmp = tempfile.mkdtemp(prefix=f"bench-durable-{backend}-")
     env = dict(os.environ, HERALD_AUTH_JWT_SECRET=SECRET, HERALD_SERVER_LISTEN=f"127.0.0.1:{port}",
@@ -37,14 +53,16 @@ def run(backend, opts):
     if backend == "redis":
         redis, rport = start_redis()
         env["HERALD_REDIS_URL"] = f"redis://127.0.0.1:{rport}/0"
-    server = subprocess.Popen(["taskset", "-c", "0", os.path.join(BUILD, "herald"), "--config",
-                               os.path.join(ROOT, "config", "herald.toml")], env=env, cwd=tmp)
+    config = config_with_history(tmp) if target == "history" else os.path.join(ROOT, "config", "herald.toml")
+    server = subprocess.Popen(["taskset", "-c", "0", os.path.join(BUILD, "herald"), "--config", config],
+                              env=env, cwd=tmp)
     try:
         wait_port(port, server)
         time.sleep(0.5)  # Redis connects in the background
         cmd = ["taskset", "-c", "1", os.path.join(BUILD, "herald-loadgen"), "--port", str(port),
                "--clients", str(opts.clients), "--pid", str(server.pid), "--path",
-               "/ws?token=" + herald_token(), "--publish-body", "herald-user", "--burst", str(opts.publishes),
+               "/ws?channels=bench.c&token=" + herald_token(channels=["bench.c"]),
+               "--publish-body", BODIES[target], "--burst", str(opts.publishes),
                "--burst-parallel", str(opts.parallel), "--latency-rate", "10", "--latency-seconds", "1",
                "--no-ping"]
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
@@ -66,16 +84,18 @@ def main():
     ap.add_argument("--parallel", type=int, default=16)
     ap.add_argument("--clients", type=int, default=100)
     ap.add_argument("--backends", default="sqlite,redis")
+    ap.add_argument("--targets", default="user,channel,history")
     opts = ap.parse_args()
-    print(f"{opts.publishes} publishes to one user from {opts.parallel} publishers; "
-          f"the user has {opts.clients} live sessions\n")
-    print("| backend | stored publishes/s | stored | deliveries/s | CPU µs/delivery | lost |")
-    print("|---|---|---|---|---|---|")
+    print(f"{opts.publishes} publishes from {opts.parallel} publishers; "
+          f"{opts.clients} live sessions (user bench, in channel bench.c)\n")
+    print("| backend | target | publishes/s | stored | deliveries/s | CPU µs/delivery | lost |")
+    print("|---|---|---|---|---|---|---|")
     for backend in opts.backends.split(","):
-        r = run(backend, opts)
-        print(f"| {backend} | {r['burst_publishes_per_s']:.0f} | {r['publishes_stored']:.0f} | "
-              f"{r['burst_deliveries_per_s']:.0f} | {r['server_cpu_us_per_frame']:.2f} | {r['lost_frames']:.0f} |",
-              flush=True)
+        for target in opts.targets.split(","):
+            r = run(backend, target, opts)
+            print(f"| {backend} | {target} | {r['burst_publishes_per_s']:.0f} | {r['publishes_stored']:.0f} | "
+                  f"{r['burst_deliveries_per_s']:.0f} | {r['server_cpu_us_per_frame']:.2f} | "
+                  f"{r['lost_frames']:.0f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -69,9 +69,12 @@ def wait_port(port, proc, timeout=15):
     raise RuntimeError("server did not open its port")
 
 
-def herald_token():
+def herald_token(channels=None):
     import jwt  # python3-jwt
-    return jwt.encode({"sub": "bench"}, SECRET, algorithm="HS256")
+    claims = {"sub": "bench"}
+    if channels:
+        claims["channels"] = channels
+    return jwt.encode(claims, SECRET, algorithm="HS256")
 
 
 class Server:

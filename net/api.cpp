@@ -194,6 +194,10 @@ void api::publish(const api_request& req, std::function<void(api_response)> resp
         if (!outcome)
           return respond(json_error(503, "the registry did not answer"));
         json answer{{"id", id}, {"delivered", outcome->delivered}, {"stored", outcome->stored}};
+        if (auto& ev = outcome->event; ev.data && ev.offset() > 0) {
+          answer["offset"] = ev.offset();
+          answer["epoch"] = ev.data->history.epoch;
+        }
         if (clustered)
           answer["nodes"] = outcome->nodes;
         respond(json_ok(answer));

@@ -65,7 +65,10 @@ class HistoryTest(unittest.TestCase):
         self.assertEqual({e["epoch"] for e in got}, {epoch})
         ws.close()
         # Away: two more; back with since → recovered, exactly the two, then live.
-        missed = [publish(h, n)["id"] for n in (3, 4)]
+        answers = [publish(h, n) for n in (3, 4)]
+        self.assertEqual([(a["stored"], a["offset"], a["epoch"]) for a in answers],
+                         [(True, top + 4, epoch), (True, top + 5, epoch)])
+        missed = [a["id"] for a in answers]
         again = connect(h, "ann")
         again.send_json({"type": "subscribe", "channel": "orders.7",
                     "since": {"offset": top + 3, "epoch": epoch}})
