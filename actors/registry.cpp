@@ -86,8 +86,9 @@ void enqueue(self_ptr self, publish_request req,
 // A join or leave frame to the channel on every node.
 void announce(self_ptr self, const std::string& channel, const std::string& user, bool join) {
   auto& st = self->state;
-  auto frame = json_text(
-      nlohmann::json{{"type", join ? "join" : "leave"}, {"channel", channel}, {"user", user}});
+  auto frame = json_text(nlohmann::json{{"type", join ? server_type::join : server_type::leave},
+                                        {"channel", channel},
+                                        {"user", user}});
   publish_request req;
   req.target = publish_target::channel;
   req.name = channel;
@@ -118,11 +119,12 @@ void seat_changed(self_ptr self, const std::string& channel, const std::string& 
     return;
   std::function<void(std::optional<uint64_t>)> then;
   if (announce_it)
-    then = [registry = caf::actor_cast<registry_actor>(self), channel, user,
-            came](std::optional<uint64_t> elsewhere) {
+    // The registry held weakly: Redis's threads may outlive it.
+    then = [registry = self->address(), channel, user, came](std::optional<uint64_t> elsewhere) {
+      auto r = caf::actor_cast<registry_actor>(registry);
       // Redis down: this node's members hear of it at least.
-      if (!elsewhere || *elsewhere == 0)
-        caf::anon_send(registry, announce_atom::value, channel, user, came);
+      if (r && (!elsewhere || *elsewhere == 0))
+        caf::anon_send(r, announce_atom::value, channel, user, came);
     };
   st.cluster->set_channel_presence(channel, user, n, std::move(then));
 }
@@ -212,6 +214,11 @@ session_init fresh_session(self_ptr self, connect_request& req) {
   return init;
 }
 
+bool sits_in(const membership::entry& e, const std::string& channel) {
+  return std::any_of(e.seats.begin(), e.seats.end(),
+                     [&](const auto& seat) { return seat.channel == channel; });
+}
+
 // A session joined a channel; one with history gets its recovery from the
 // history actor. Asked only now, after the join: an event the read misses
 // reaches the session live.
@@ -220,8 +227,7 @@ void join(self_ptr self, session_id id, const std::string& channel, const histor
   auto e = st.members.find(id);
   if (!e)
     return;
-  bool was_in = std::any_of(e->seats.begin(), e->seats.end(),
-                            [&](const auto& seat) { return seat.channel == channel; });
+  bool was_in = sits_in(*e, channel);
   st.members.join(id, channel);
   auto m = st.members.member(id);
   if (!was_in && m->attached && has_members_view(self, channel))
@@ -235,8 +241,7 @@ void leave(self_ptr self, session_id id, const std::string& channel) {
   auto e = st.members.find(id);
   if (!e)
     return;
-  bool was_in = std::any_of(e->seats.begin(), e->seats.end(),
-                            [&](const auto& seat) { return seat.channel == channel; });
+  bool was_in = sits_in(*e, channel);
   st.members.leave(id, channel);
   if (was_in && st.members.member(id)->attached && has_members_view(self, channel))
     seat_changed(self, channel, e->user, false);

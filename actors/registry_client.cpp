@@ -56,10 +56,17 @@ registry_client::registry_client(caf::actor_system& sys, registry_limits limits,
   impl_->registry =
       spawn_registry(sys, limits, registry_thread::own, impl_->inbox, impl_->history, cluster);
   if (cluster) {
-    auto registry = impl_->registry;
+    // Held weakly: the Redis threads outlive the actor system, and a strong
+    // handle there would keep the registry's own thread (and so the actor
+    // system's destructor) waiting until shutdown_grace runs out.
+    auto registry = impl_->registry.address();
+    auto tell = [registry](auto&&... xs) {
+      if (auto r = caf::actor_cast<registry_actor>(registry))
+        caf::anon_send(r, std::forward<decltype(xs)>(xs)...);
+    };
     // Presence written while Redis was away is written again when it is back.
-    cluster->on_connected([registry] { caf::anon_send(registry, resync_atom::value); });
-    cluster->on_bus_message([registry](persistence::bus_message m) {
+    cluster->on_connected([tell] { tell(resync_atom::value); });
+    cluster->on_bus_message([tell](persistence::bus_message m) {
       publish_request req;
       req.target = target_of(m.target);
       req.name = std::move(m.name);
@@ -71,7 +78,7 @@ registry_client::registry_client(caf::actor_system& sys, registry_limits limits,
       else
         req.event = restore_event(std::move(m.event_id), std::move(m.tail), m.pos);
       req.remote = true;
-      caf::anon_send(registry, publish_atom::value, std::move(req));
+      tell(publish_atom::value, std::move(req));
     });
   }
 }

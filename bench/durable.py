@@ -48,7 +48,9 @@ def run(backend, target, opts):
     tmp = tempfile.mkdtemp(prefix=f"bench-durable-{backend}-")
     env = dict(os.environ, HERALD_AUTH_JWT_SECRET=SECRET, HERALD_SERVER_LISTEN=f"127.0.0.1:{port}",
                HERALD_LOG_LEVEL="warn", HERALD_STORAGE_BACKEND=backend,
-               HERALD_STORAGE_PATH=os.path.join(tmp, "herald.db"))
+               HERALD_STORAGE_PATH=os.path.join(tmp, "herald.db"),
+               # Every client is user "bench".
+               HERALD_SESSION_MAX_PER_USER=str(max(16, opts.clients)))
     redis = None
     if backend == "redis":
         redis, rport = start_redis()
