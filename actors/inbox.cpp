@@ -96,7 +96,8 @@ void on_stored(self_ptr self, uint64_t ticket, event_frame& ev) {
 
 // The user's pending events, straight from the store thread to the session:
 // one message, no reply bookkeeping in either actor.
-void load(self_ptr self, const std::string& user, const session_actor& who) {
+void load(self_ptr self, const std::string& user, const std::string& after_event,
+          const session_actor& who) {
   auto& st = self->state;
   // Cursor moves still coalescing go first (the worker keeps order), so a
   // session that starts right after another got an event does not get it again.
@@ -104,7 +105,7 @@ void load(self_ptr self, const std::string& user, const session_actor& who) {
     flush_cursors(self);
   auto items = std::make_shared<std::vector<persistence::inbox_item>>();
   bool posted = st.worker->post(
-      {[=](persistence::store& s) { *items = s.inbox_pending(user, wall_ms()); },
+      {[=](persistence::store& s) { *items = s.inbox_pending(user, wall_ms(), after_event); },
        [=](bool ok, const std::string& error) {
          std::vector<event_frame> out;
          if (ok) {
@@ -167,8 +168,8 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
               }),
       guarded(self,
               [=](stored_atom, uint64_t ticket, event_frame& ev) { on_stored(self, ticket, ev); }),
-      guarded(self, [=](load_atom, const std::string& user,
-                        session_actor& who) { load(self, user, who); }),
+      guarded(self, [=](load_atom, const std::string& user, const std::string& after_event,
+                        session_actor& who) { load(self, user, after_event, who); }),
       guarded(self, [=](cursor_atom, const std::string& user,
                         persistence::inbox_pos pos) { move_cursor(self, user, pos); }),
       guarded(self, [=](info_atom) -> caf::result<actor_info> { return info_of(self); }),

@@ -18,8 +18,9 @@ using inbox_actor = caf::typed_actor<
     // with its inbox position, or unmarked when it could not be stored.
     caf::replies_to<append_atom, std::string, event_frame>::with<event_frame>,
     // From a fresh session: send it (replay_atom) the user's events newer
-    // than the cursor, oldest first; always answered, empty on failure.
-    caf::reacts_to<load_atom, std::string, session_actor>,
+    // than the cursor (or than the event id given, when the inbox has it),
+    // oldest first; always answered, empty on failure.
+    caf::reacts_to<load_atom, std::string, std::string, session_actor>,
     // From sessions: an event reached one of the user's sockets or was acked.
     caf::reacts_to<cursor_atom, std::string, persistence::inbox_pos>,
     caf::replies_to<info_atom>::with<actor_info>,

@@ -209,6 +209,7 @@ session_init fresh_session(self_ptr self, connect_request& req) {
   init.limits = st.session_limits_shared;
   init.registry = self;
   init.since = req.since;
+  init.last_event_id = req.last_event_id;
   if (!req.user.empty())
     init.inbox = st.inbox;
   return init;

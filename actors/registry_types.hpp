@@ -30,6 +30,9 @@ struct connect_request {
   std::vector<std::string> channels; // joined at once (already checked)
   // `since.<channel>` of the upgrade: where the client was in those channels.
   std::map<std::string, persistence::history_position> since;
+  // The last event of its inbox the client got: a fresh session replays
+  // from there when the inbox still holds it, whatever the cursor says.
+  std::string last_event_id;
   std::string resume_id;    // session_id to resume, if any
   std::string resume_token; // the welcome's resume_token: anonymous resumes need it
   uint64_t last_seq = 0;

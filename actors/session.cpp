@@ -48,7 +48,7 @@ class machine_in_actor final : public session_machine {
 public:
   machine_in_actor(session_core& self, session_init& init)
       : session_machine(identity_of(init), std::move(init.channels), static_cast<bool>(init.inbox),
-                        std::move(init.since)),
+                        std::move(init.since), std::move(init.last_event_id)),
         self_(self) {}
 
 private:
@@ -59,7 +59,7 @@ private:
   void left(const std::string& channel) override;
   void attached_changed(bool attached) override;
   void evicted() override;
-  void load_inbox() override;
+  void load_inbox(const std::string& after_event) override;
   void move_cursor(const persistence::inbox_pos& reached) override;
   void expire_after(std::chrono::milliseconds delay, uint64_t generation) override;
   void quit() override;
@@ -163,8 +163,8 @@ void machine_in_actor::attached_changed(bool attached) {
 void machine_in_actor::evicted() {
   self_.to_registry(evicted_atom::value, self_.id());
 }
-void machine_in_actor::load_inbox() {
-  self_.tell(self_.inbox_, load_atom::value, self_.user(), self_.handle());
+void machine_in_actor::load_inbox(const std::string& after_event) {
+  self_.tell(self_.inbox_, load_atom::value, self_.user(), after_event, self_.handle());
 }
 void machine_in_actor::move_cursor(const persistence::inbox_pos& reached) {
   if (self_.inbox_)

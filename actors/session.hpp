@@ -18,6 +18,7 @@ struct session_init {
   std::vector<std::string> allowed;  // the token's channel patterns
   std::vector<std::string> channels; // joined at start (the user channel is implicit)
   std::map<std::string, persistence::history_position> since; // the upgrade's since.<channel>
+  std::string last_event_id; // the upgrade's last_event_id: replay the inbox after it
   sink_ptr sink;
   // One object shared by every session of the registry.
   std::shared_ptr<const session_limits> limits = std::make_shared<const session_limits>();

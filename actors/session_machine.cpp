@@ -52,8 +52,9 @@ int64_t to_ns(std::chrono::nanoseconds d) {
 
 session_machine::session_machine(session_identity identity, std::vector<std::string> channels,
                                  bool durable_inbox,
-                                 std::map<std::string, persistence::history_position> since)
-    : id_(std::move(identity)) {
+                                 std::map<std::string, persistence::history_position> since,
+                                 std::string last_event_id)
+    : id_(std::move(identity)), last_event_id_(std::move(last_event_id)) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Winvalid-offsetof"
   static_assert(offsetof(session_machine, hot_) == sizeof(void*),
@@ -319,7 +320,7 @@ void session_machine::write_events(const std::vector<event_frame>& events) {
 
 void session_machine::start_inbox_load() {
   hot_.loading_inbox = true;
-  load_inbox();
+  load_inbox(std::exchange(last_event_id_, {}));
 }
 
 // The inbox replay arrived (or failed: empty): replay it, then what waited.

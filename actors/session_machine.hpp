@@ -50,8 +50,10 @@ class session_machine {
 public:
   // `durable_inbox`: replay the user's inbox after welcome, move its cursor.
   // `since`: the upgrade's since.<channel> for channels of `channels`.
+  // `last_event_id`: the last event of its inbox the client says it got.
   session_machine(session_identity identity, std::vector<std::string> channels, bool durable_inbox,
-                  std::map<std::string, persistence::history_position> since = {});
+                  std::map<std::string, persistence::history_position> since = {},
+                  std::string last_event_id = {});
   virtual ~session_machine() = default;
   session_machine(const session_machine&) = delete;
   session_machine& operator=(const session_machine&) = delete;
@@ -142,8 +144,9 @@ protected:
   virtual void left(const std::string& channel) = 0;
   virtual void attached_changed(bool attached) = 0;
   virtual void evicted() = 0;
-  // To the inbox: read the user's stored events (they come back as on_replay).
-  virtual void load_inbox() = 0;
+  // To the inbox: read the user's stored events after the cursor, or after
+  // `after_event` when the inbox holds it (they come back as on_replay).
+  virtual void load_inbox(const std::string& after_event) = 0;
   virtual void move_cursor(const persistence::inbox_pos& reached) = 0;
   // To itself: on_expire(generation) after `delay`.
   virtual void expire_after(std::chrono::milliseconds delay, uint64_t generation) = 0;
@@ -185,6 +188,7 @@ private:
   rate_window rate_;
   uint64_t generation_ = 0; // bumped on every attach/detach; stale expiry timers see a mismatch
   std::vector<channel_track> tracks_; // history channels joined
+  std::string last_event_id_;         // for the first inbox load only
   // Channels of the upgrade with since but no history: answered recovered:false after welcome.
   std::vector<std::string> unrecoverable_;
 };

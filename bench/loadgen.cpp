@@ -33,7 +33,8 @@ struct options {
   int port = 8080;
   std::string path = "/ws";
   std::string publish_path = "/api/v1/publish";
-  // herald (broadcast) | herald-user (to user "bench") | herald-channel (to channel "bench.c") | raw
+  // herald (broadcast) | herald-user (to user "bench") | herald-channel (to channel "bench.c") |
+  // raw
   std::string publish_body = "herald";
   std::string api_key;
   int clients = 1000;
@@ -486,8 +487,8 @@ struct loadgen {
       body = "{\"user\":\"bench\",\"event\":\"bench\",\"data\":{\"t\":" + std::to_string(t) +
              ",\"n\":" + std::to_string(n) + "}}";
     else if (opt.publish_body == "herald-channel")
-      body = "{\"channel\":\"bench.c\",\"event\":\"bench\",\"data\":{\"t\":" +
-             std::to_string(t) + ",\"n\":" + std::to_string(n) + "}}";
+      body = "{\"channel\":\"bench.c\",\"event\":\"bench\",\"data\":{\"t\":" + std::to_string(t) +
+             ",\"n\":" + std::to_string(n) + "}}";
     else if (opt.publish_body == "herald")
       body = "{\"broadcast\":true,\"event\":\"bench\",\"data\":{\"t\":" + std::to_string(t) +
              ",\"n\":" + std::to_string(n) + "}}";
@@ -742,7 +743,8 @@ struct loadgen {
 void usage() {
   std::fprintf(stderr,
                "usage: herald-loadgen --port P [--path /ws?token=..] [--publish-path P]\n"
-               "  [--publish-body herald|herald-user|herald-channel|raw] [--api-key K] [--clients N] [--source-ips K]\n"
+               "  [--publish-body herald|herald-user|herald-channel|raw] [--api-key K] [--clients "
+               "N] [--source-ips K]\n"
                "  [--pid SERVER_PID] [--no-welcome] [--latency-rate R] [--latency-seconds S]\n"
                "  [--burst M] [--burst-parallel C] [--pings K] [--no-ping]\n"
                "  [--listen-only --expect K --latency-count L [--timeout S]] [--frame-bytes B]\n");

@@ -6,7 +6,9 @@
 //
 // - Reconnects with exponential backoff and jitter after anything but our own close().
 // - Resumes the session (session_id + resume_token + last_seq) so missed events are replayed without gaps.
-// - Recovers on any node: it keeps every history channel's offset and epoch (and every channel it
+// - Recovers on any node: it keeps the last event of the user's inbox it got (last_event_id: a
+//   fresh session replays the inbox after it, even what reached a socket that died before the
+//   app saw it), every history channel's offset and epoch (and every channel it
 //   subscribed to) and, when the session cannot be resumed (the node restarted or died), a fresh
 //   session rejoins those channels with since.<channel>: the server replays what was missed and says
 //   `recovered` (the "subscribed" event). recovered:false means: refetch the channel's state.
@@ -68,7 +70,7 @@
       this.lastSeq = 0;
       this.channels = new Set(this.options.channels);
       this.positions = {}; // channel → { offset, epoch }: the newest event of its history seen
-      this.lastEventId = null;
+      this.lastEventId = null; // the newest event of the user's inbox seen
       this.attempt = 0;
       this.socket = null;
       this.pingTimer = null;
@@ -111,6 +113,7 @@
       const params = new URLSearchParams();
       if (token) params.set("token", token);
       if (this.channels.size) params.set("channels", [...this.channels].join(","));
+      if (this.lastEventId) params.set("last_event_id", this.lastEventId);
       for (const [channel, at] of Object.entries(this.positions))
         if (this.channels.has(channel)) params.set("since." + channel, at.offset + ":" + at.epoch);
       if (this.sessionId) {
@@ -151,7 +154,7 @@
           if (msg.seq <= this.lastSeq) return; // already seen (never expected; cheap to guard)
           this.lastSeq = msg.seq;
           if (msg.offset !== undefined && !this.advance(msg.channel, msg.offset, msg.epoch)) return;
-          this.lastEventId = msg.id;
+          if (typeof msg.channel === "string" && msg.channel.startsWith("user:")) this.lastEventId = msg.id;
           this.emit("event", msg);
           if (this.options.autoAck) this.ack(msg.id);
           break;

@@ -187,6 +187,7 @@ private:
     cr.resume_token = std::move(decision_.resume_token);
     cr.last_seq = decision_.last_seq;
     cr.since = std::move(decision_.since);
+    cr.last_event_id = std::move(decision_.last_event_id);
     ctx_.registry.connect(std::move(cr));
   }
 

@@ -147,6 +147,11 @@ upgrade_decision decide_upgrade(std::string_view query, std::string_view authori
       return refuse(400, "since.<channel> is <offset>:<epoch>");
   }
 
+  if (auto it = params.find("last_event_id"); it != params.end()) {
+    if (it->second.empty() || it->second.size() > 64)
+      return refuse(400, "last_event_id is an event id (1 to 64 bytes)");
+    d.last_event_id = it->second;
+  }
   if (auto it = params.find("session_id"); it != params.end())
     d.resume_id = it->second;
   if (auto it = params.find("resume_token"); it != params.end())

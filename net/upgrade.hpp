@@ -31,6 +31,7 @@ struct upgrade_decision {
   uint64_t last_seq = 0;
   // since.<channel>=<offset>:<epoch>, for channels joined here.
   std::map<std::string, persistence::history_position> since;
+  std::string last_event_id; // 1–64 bytes
 };
 
 // `query` is the part of the target after '?'; `authorization` the header's value.

@@ -14,12 +14,17 @@ inbox_pos memory_store::inbox_append(const std::string& user, const std::string&
   return pos;
 }
 
-std::vector<inbox_item> memory_store::inbox_pending(const std::string& user, int64_t now_ms) {
+std::vector<inbox_item> memory_store::inbox_pending(const std::string& user, int64_t now_ms,
+                                                    const std::string& after_event) {
   std::vector<inbox_item> out;
   auto it = inboxes_.find(user);
   if (it == inboxes_.end())
     return out;
   auto after = cursor(user);
+  if (!after_event.empty())
+    for (auto& item : it->second)
+      if (item.event_id == after_event)
+        after = item.pos;
   auto oldest = now_ms - limits_.ttl.count();
   for (auto& item : it->second)
     if (after < item.pos && item.created_ms >= oldest)

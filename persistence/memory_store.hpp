@@ -16,7 +16,8 @@ public:
   const char* backend() const override { return "memory"; }
   inbox_pos inbox_append(const std::string& user, const std::string& event_id,
                          const std::string& tail, int64_t now_ms) override;
-  std::vector<inbox_item> inbox_pending(const std::string& user, int64_t now_ms) override;
+  std::vector<inbox_item> inbox_pending(const std::string& user, int64_t now_ms,
+                                        const std::string& after_event = {}) override;
   void cursor_advance(const std::string& user, inbox_pos pos) override;
   inbox_pos cursor(const std::string& user) override;
   void expire(int64_t now_ms) override;

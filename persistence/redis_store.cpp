@@ -69,8 +69,23 @@ inbox_pos redis_store::inbox_append(const std::string& user, const std::string& 
   return *pos;
 }
 
-std::vector<inbox_item> redis_store::inbox_pending(const std::string& user, int64_t now_ms) {
-  auto after = cursor(user);
+// Where `event_id` sits in the user's inbox (a scan of at most inbox_max entries).
+std::optional<inbox_pos> redis_store::find_in_inbox(const std::string& user,
+                                                    const std::string& event_id) {
+  auto r =
+      one({"XREVRANGE", inbox_key(user), "+", "-", "COUNT", std::to_string(limits_.max_events)});
+  for (auto& entry : r.elements)
+    if (entry.elements.size() >= 2 && field(entry.elements[1], "id") == event_id)
+      return inbox_pos::parse(entry.elements[0].str);
+  return std::nullopt;
+}
+
+std::vector<inbox_item> redis_store::inbox_pending(const std::string& user, int64_t now_ms,
+                                                   const std::string& after_event) {
+  std::optional<inbox_pos> given;
+  if (!after_event.empty())
+    given = find_in_inbox(user, after_event);
+  auto after = given ? *given : cursor(user);
   auto oldest = static_cast<uint64_t>(std::max<int64_t>(0, now_ms - limits_.ttl.count()));
   // Newer than the cursor and than the ttl; the newest inbox_max of them.
   inbox_pos floor = std::max(after, inbox_pos{oldest, 0});

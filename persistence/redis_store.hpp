@@ -36,7 +36,8 @@ public:
 
   inbox_pos inbox_append(const std::string& user, const std::string& event_id,
                          const std::string& tail, int64_t now_ms) override;
-  std::vector<inbox_item> inbox_pending(const std::string& user, int64_t now_ms) override;
+  std::vector<inbox_item> inbox_pending(const std::string& user, int64_t now_ms,
+                                        const std::string& after_event = {}) override;
   void cursor_advance(const std::string& user, inbox_pos pos) override;
   inbox_pos cursor(const std::string& user) override;
   void expire(int64_t now_ms) override {} // MINID trimming and key expiry do it
@@ -76,6 +77,7 @@ private:
     return prefix_ + "history-meta:{" + channel + "}";
   }
   redis_reply one(redis_command command);
+  std::optional<inbox_pos> find_in_inbox(const std::string& user, const std::string& event_id);
   // Runs `commands` in MULTI/EXEC; the EXEC reply's elements.
   std::vector<redis_reply> transaction(std::vector<redis_command> commands);
   void ensure_group(const std::string& sink);

@@ -102,16 +102,19 @@ std::string sql(const std::string& a, const char* b = "", const std::string& c =
 } // namespace
 
 struct sqlite_store::statements {
-  statement append, trim, pending, advance, cursor, expire, begin, commit, rollback;
+  statement append, trim, pending, find_event, advance, cursor, expire, begin, commit, rollback;
   statement job_add, job_claim, job_finish, job_reschedule, job_dead_count, job_bury, job_count,
       dlq_list, dlq_retry, dlq_get, dlq_delete, optin_add, optin_remove, optin_has;
   explicit statements(sqlite3* db)
       : append(db, "INSERT INTO inbox (user, event_id, tail, created_ms) VALUES (?1, ?2, ?3, ?4)"),
         trim(db, "DELETE FROM inbox WHERE user = ?1 AND pos <= "
                  "(SELECT pos FROM inbox WHERE user = ?1 ORDER BY pos DESC LIMIT 1 OFFSET ?2)"),
-        pending(db, "SELECT pos, event_id, tail, created_ms FROM inbox WHERE user = ?1 AND pos > "
-                    "COALESCE((SELECT pos FROM cursors WHERE user = ?1), 0) AND created_ms >= ?2 "
-                    "ORDER BY pos DESC LIMIT ?3"),
+        pending(db,
+                "SELECT pos, event_id, tail, created_ms FROM inbox WHERE user = ?1 AND pos > "
+                "CASE WHEN ?4 >= 0 THEN ?4 ELSE "
+                "COALESCE((SELECT pos FROM cursors WHERE user = ?1), 0) END AND created_ms >= ?2 "
+                "ORDER BY pos DESC LIMIT ?3"),
+        find_event(db, "SELECT pos FROM inbox WHERE user = ?1 AND event_id = ?2"),
         advance(db, "INSERT INTO cursors (user, pos) VALUES (?1, ?2) "
                     "ON CONFLICT (user) DO UPDATE SET pos = max(pos, excluded.pos)"),
         cursor(db, "SELECT pos FROM cursors WHERE user = ?1"),
@@ -241,9 +244,17 @@ inbox_pos sqlite_store::inbox_append(const std::string& user, const std::string&
   return {pos, 0};
 }
 
-std::vector<inbox_item> sqlite_store::inbox_pending(const std::string& user, int64_t now_ms) {
+std::vector<inbox_item> sqlite_store::inbox_pending(const std::string& user, int64_t now_ms,
+                                                    const std::string& after_event) {
   std::vector<inbox_item> out;
-  auto& q = st_->pending.bind(user, now_ms - limits_.ttl.count(), limits_.max_events);
+  int64_t after = -1; // -1: the cursor
+  if (!after_event.empty()) {
+    auto& find = st_->find_event.bind(user, after_event);
+    if (find.step())
+      after = find.integer(0);
+    find.reset();
+  }
+  auto& q = st_->pending.bind(user, now_ms - limits_.ttl.count(), limits_.max_events, after);
   while (q.step())
     out.push_back({{uint64_t(q.integer(0)), 0}, q.text(1), q.text(2), q.integer(3)});
   q.reset();

@@ -43,8 +43,11 @@ public:
   // and says where it went. Durable when it returns.
   virtual inbox_pos inbox_append(const std::string& user, const std::string& event_id,
                                  const std::string& tail, int64_t now_ms) = 0;
-  // The events newer than the user's cursor and younger than the ttl, oldest first.
-  virtual std::vector<inbox_item> inbox_pending(const std::string& user, int64_t now_ms) = 0;
+  // The events newer than the user's cursor and younger than the ttl, oldest
+  // first. With `after_event` (the last event the client says it got) found
+  // in the inbox: the events after that one instead, cursor or not.
+  virtual std::vector<inbox_item> inbox_pending(const std::string& user, int64_t now_ms,
+                                                const std::string& after_event = {}) = 0;
   // Moves the user's cursor to `pos`; never backwards.
   virtual void cursor_advance(const std::string& user, inbox_pos pos) = 0;
   virtual inbox_pos cursor(const std::string& user) = 0;

@@ -53,6 +53,23 @@ class InboxTest(unittest.TestCase):
         finally:
             h.stop()
 
+    def test_last_event_id_replays_what_reached_a_socket_but_not_the_app(self):
+        with Herald() as h:
+            ws, _ = connect(h, "lea")
+            sent = [h.publish(user="lea", event="e", data={"n": i})["id"] for i in range(3)]
+            self.assertEqual([e["id"] for e in ws.events(3)], sent)  # the cursor moves past all three
+            ws.drop()
+            wait_for(lambda: not h.presence("lea")["connected"])
+            # The app saw only the first: a fresh session asks from there.
+            again, _ = connect(h, "lea", "last_event_id=" + sent[0])
+            self.assertEqual([e["id"] for e in again.events(2)], sent[1:])
+            self.assertTrue(no_event(again))
+            again.close()
+            # An id the inbox does not hold: the cursor decides (nothing new).
+            third, _ = connect(h, "lea", "last_event_id=e-0000000000000000")
+            self.assertTrue(no_event(third))
+            third.close()
+
     def test_kill_9_after_an_acknowledged_publish_loses_nothing(self):
         h = Herald().start()
         try:

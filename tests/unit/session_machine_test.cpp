@@ -21,6 +21,7 @@ struct recorded_machine final : session_machine {
   std::vector<bool> attached_reports;
   int evictions = 0;
   int inbox_loads = 0;
+  std::string inbox_after;
   std::vector<persistence::inbox_pos> cursors;
   std::vector<std::pair<std::chrono::milliseconds, uint64_t>> expiries;
   bool quit_called = false;
@@ -38,7 +39,10 @@ private:
   void left(const std::string& c) override { leaves.push_back(c); }
   void attached_changed(bool a) override { attached_reports.push_back(a); }
   void evicted() override { ++evictions; }
-  void load_inbox() override { ++inbox_loads; }
+  void load_inbox(const std::string& after) override {
+    ++inbox_loads;
+    inbox_after = after;
+  }
   void move_cursor(const persistence::inbox_pos& p) override { cursors.push_back(p); }
   void expire_after(std::chrono::milliseconds d, uint64_t g) override {
     expiries.emplace_back(d, g);
@@ -386,6 +390,14 @@ TEST_CASE("machine: leaving a channel while its recovery is on the way drops the
   f.m.on_history(recovery("orders.5", {}, false, {3, "ep"}, {}));
   CHECK(f.sink->of_type("subscribed").empty());
   CHECK(f.fx.leaves == std::vector<std::string>{"orders.5"});
+}
+
+TEST_CASE("machine: the client's last event id goes with the first inbox load only") {
+  auto sink = std::make_shared<recording_sink>();
+  recorded_machine m(machine_fixture::identity(test_limits()), {}, true, {}, "e-7");
+  m.start(sink);
+  CHECK(m.inbox_loads == 1);
+  CHECK(m.inbox_after == "e-7");
 }
 
 TEST_CASE("machine: join and leave frames go out whole, without a seq") {

@@ -40,6 +40,21 @@ TEST_CASE("an inbox returns what is newer than the user's cursor, oldest first")
   });
 }
 
+TEST_CASE("an inbox read after an event the client names ignores the cursor; an unknown one "
+          "falls back to it") {
+  test::for_each_backend([](store& s) {
+    s.inbox_append("u1", "e1", "{}", 1000);
+    s.inbox_append("u1", "e2", "{}", 1000);
+    auto p3 = s.inbox_append("u1", "e3", "{}", 1000);
+    s.cursor_advance("u1", p3); // written to a socket, maybe never read
+    CHECK(s.inbox_pending("u1", 1000).empty());
+    CHECK(ids(s.inbox_pending("u1", 1000, "e1")) == strings{"e2", "e3"});
+    CHECK(ids(s.inbox_pending("u1", 1000, "e3")).empty());
+    CHECK(s.inbox_pending("u1", 1000, "e-unknown").empty()); // the cursor
+    CHECK(s.inbox_pending("u2", 1000, "e1").empty());        // another user's event
+  });
+}
+
 TEST_CASE("a cursor never moves back") {
   test::for_each_backend([](store& s) {
     auto p1 = s.inbox_append("u1", "e1", "{}", 1000);
