@@ -1,5 +1,6 @@
 #include "actors/history.hpp"
 
+#include "actors/append_tickets.hpp"
 #include "actors/clock.hpp"
 #include "actors/guarded.hpp"
 #include "config/log.hpp"
@@ -23,8 +24,7 @@ struct history_state {
   static inline const char* name = "history";
   std::shared_ptr<persistence::store_worker> worker;
   std::shared_ptr<const channel_rules> rules;
-  uint64_t next_ticket = 1;
-  std::unordered_map<uint64_t, caf::typed_response_promise<event_frame>> appends;
+  append_tickets appends;
   history_stats stats;
   // channel → (events kept, ticket of its last write)
   std::unordered_map<std::string, std::pair<uint64_t, uint64_t>> kept;
@@ -51,7 +51,7 @@ caf::typed_response_promise<event_frame> append(self_ptr self, const std::string
                                                 event_frame& ev) {
   auto& st = self->state;
   auto promise = self->make_response_promise<event_frame>();
-  auto ticket = st.next_ticket++;
+  auto ticket = st.appends.open(promise);
   auto rule = st.rules->find(channel).history;
   auto at = std::make_shared<persistence::history_position>();
   auto me = caf::actor_cast<history_actor>(self);
@@ -69,18 +69,13 @@ caf::typed_response_promise<event_frame> append(self_ptr self, const std::string
   if (!posted) {
     ++st.stats.append_failures;
     log::warn("history", "store queue full: event " + ev.id() + " of " + channel + " not kept");
-    promise.deliver(std::move(ev));
-  } else {
-    st.appends.emplace(ticket, promise);
+    st.appends.close(ticket, std::move(ev));
   }
   return promise;
 }
 
 void on_stored(self_ptr self, uint64_t ticket, event_frame& ev) {
   auto& st = self->state;
-  auto it = st.appends.find(ticket);
-  if (it == st.appends.end())
-    return;
   if (ev.offset() > 0) {
     ++st.stats.appended;
     note_kept(st, ev.data->channel, ev.offset(), st.rules->find(ev.data->channel).history.size,
@@ -88,8 +83,7 @@ void on_stored(self_ptr self, uint64_t ticket, event_frame& ev) {
   } else {
     ++st.stats.append_failures;
   }
-  it->second.deliver(std::move(ev));
-  st.appends.erase(it);
+  st.appends.close(ticket, std::move(ev));
 }
 
 void pass_on(self_ptr self, channel_recovery& r, const session_actor& who) {

@@ -3,6 +3,7 @@
 #include "config/log.hpp"
 #include "persistence/store_worker.hpp"
 
+#include "actors/append_tickets.hpp"
 #include "actors/clock.hpp"
 #include "actors/guarded.hpp"
 
@@ -22,8 +23,7 @@ constexpr auto expire_every = std::chrono::seconds(60);
 struct inbox_state {
   static inline const char* name = "inbox";
   std::shared_ptr<persistence::store_worker> worker;
-  uint64_t next_ticket = 1;
-  std::unordered_map<uint64_t, caf::typed_response_promise<event_frame>> appends;
+  append_tickets appends;
   std::unordered_map<std::string, persistence::inbox_pos> dirty_cursors;
   bool flush_scheduled = false;
   uint64_t store_failures = 0; // appends that were not stored (shown as failures)
@@ -59,7 +59,7 @@ caf::typed_response_promise<event_frame> append(self_ptr self, const std::string
                                                 event_frame& ev) {
   auto& st = self->state;
   auto promise = self->make_response_promise<event_frame>();
-  auto ticket = st.next_ticket++;
+  auto ticket = st.appends.open(promise);
   auto pos = std::make_shared<persistence::inbox_pos>();
   auto me = caf::actor_cast<inbox_actor>(self);
   auto stored = ev.data;
@@ -76,22 +76,16 @@ caf::typed_response_promise<event_frame> append(self_ptr self, const std::string
   if (!posted) {
     ++st.store_failures;
     log::warn("inbox", "store queue full: event " + ev.id() + " for " + user + " not stored");
-    promise.deliver(std::move(ev));
-  } else {
-    st.appends.emplace(ticket, promise);
+    st.appends.close(ticket, std::move(ev));
   }
   return promise;
 }
 
 void on_stored(self_ptr self, uint64_t ticket, event_frame& ev) {
   auto& st = self->state;
-  auto it = st.appends.find(ticket);
-  if (it == st.appends.end())
-    return;
   if (!ev.stored())
     ++st.store_failures;
-  it->second.deliver(std::move(ev));
-  st.appends.erase(it);
+  st.appends.close(ticket, std::move(ev));
 }
 
 // The user's pending events, straight from the store thread to the session:

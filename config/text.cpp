@@ -83,6 +83,17 @@ std::string utf8_clean(std::string_view s) {
   return out;
 }
 
+std::string hex_text(const unsigned char* bytes, size_t n) {
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  out.reserve(n * 2);
+  for (size_t i = 0; i < n; ++i) {
+    out += hex[bytes[i] >> 4];
+    out += hex[bytes[i] & 15];
+  }
+  return out;
+}
+
 std::string utf8_cut(std::string_view s, size_t max_bytes) {
   auto clean = utf8_clean(s);
   if (clean.size() <= max_bytes)

@@ -22,6 +22,9 @@ std::string_view utf8_valid_prefix(std::string_view s);
 // `s` with every byte that does not start a valid sequence replaced by U+FFFD.
 std::string utf8_clean(std::string_view s);
 
+// Lower-case hex digits of `n` bytes (two per byte).
+std::string hex_text(const unsigned char* bytes, size_t n);
+
 // At most `max_bytes` of `s`, cut at a character boundary and cleaned.
 std::string utf8_cut(std::string_view s, size_t max_bytes);
 

@@ -3,6 +3,7 @@
 #include "config/contain.hpp"
 #include "config/cores.hpp"
 #include "config/log.hpp"
+#include "config/text.hpp"
 #include "net/api.hpp"
 #include "net/context.hpp"
 #include "net/listener.hpp"
@@ -24,13 +25,7 @@ std::string random_secret() {
   unsigned char bytes[32];
   if (RAND_bytes(bytes, sizeof bytes) != 1)
     throw std::runtime_error("no randomness for the console secret");
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (auto b : bytes) {
-    out += hex[b >> 4];
-    out += hex[b & 15];
-  }
-  return out;
+  return hex_text(bytes, sizeof bytes);
 }
 } // namespace
 

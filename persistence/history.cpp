@@ -1,5 +1,7 @@
 #include "persistence/history.hpp"
 
+#include "config/text.hpp"
+
 #include <sys/random.h>
 
 #include <cerrno>
@@ -17,13 +19,7 @@ std::string new_epoch() {
     else if (errno != EINTR)
       throw std::system_error(errno, std::generic_category(), "getrandom");
   }
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (auto b : bytes) {
-    out += hex[b >> 4];
-    out += hex[b & 15];
-  }
-  return out;
+  return hex_text(bytes, sizeof bytes);
 }
 
 bool recovers(const history_position& since, const history_page& page) {

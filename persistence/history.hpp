@@ -15,7 +15,7 @@ struct history_rule {
   std::chrono::milliseconds ttl{600000};
   // How long a channel's epoch and offset outlive its last publish; after it
   // the channel starts again with a new epoch.
-  std::chrono::milliseconds meta_ttl{7 * 24 * 3600 * 1000LL};
+  std::chrono::milliseconds meta_ttl{std::chrono::hours(7 * 24)};
 };
 
 struct history_position {
