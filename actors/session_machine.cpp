@@ -67,7 +67,7 @@ session_machine::session_machine(session_identity identity, std::vector<std::str
     add_channel(channels_, c);
     // The registry asks for a history channel's recovery as it joins it.
     if (id_.limits->channels->find(c).has_history())
-      tracks_.push_back({c, {}, true, {}});
+      tracks_.emplace_back(c);
     else if (since.count(c))
       unrecoverable_.push_back(c);
   }
@@ -362,7 +362,12 @@ bool session_machine::admit_history_event(const event_frame& ev) {
   if (!t)
     return true;
   if (t->waiting) {
-    t->held.push_back(ev);
+    // Bounded like the resume buffer; what does not fit makes the recovery
+    // recovered:false, so the client refetches.
+    if (t->held.size() < id_.limits->resume_buffer)
+      t->held.push_back(ev);
+    else
+      t->dropped = true;
     return false;
   }
   auto& at = ev.data->history;
@@ -394,7 +399,7 @@ void session_machine::on_history(channel_recovery r) {
   bool same_epoch = r.since.given && r.since.at.epoch == r.now.epoch;
   t->sent = same_epoch ? r.since.at : r.now;
   auto held = std::exchange(t->held, {});
-  send_subscribed(r.channel, r.since, r.recovered, r.failed ? nullptr : &r.now);
+  send_subscribed(r.channel, r.since, r.recovered && !t->dropped, r.failed ? nullptr : &r.now);
   write_events(r.events);
   write_events(held);
 }
@@ -461,7 +466,7 @@ void session_machine::on_subscribe(const std::string& channel, const history_sin
   joined(channel, since);
   // A history channel answers once its recovery is here (on_history).
   if (id_.limits->channels->find(channel).has_history())
-    tracks_.push_back({channel, {}, true, {}});
+    tracks_.emplace_back(channel);
   else
     send_subscribed(channel, since, false, nullptr);
 }

@@ -166,9 +166,11 @@ private:
   void start_inbox_load();
   void write_events(const std::vector<event_frame>& events);
   struct channel_track {
+    explicit channel_track(std::string name) : channel(std::move(name)) {}
     std::string channel;
     persistence::history_position sent; // the newest offset written (or known) and its epoch
     bool waiting = true;                // for the channel's recovery
+    bool dropped = false;               // held events past session.resume_buffer were dropped
     std::vector<event_frame> held;      // live events that came meanwhile
   };
   channel_track* track_of(const std::string& channel);

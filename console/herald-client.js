@@ -159,6 +159,8 @@
           if (this.options.autoAck) this.ack(msg.id);
           break;
         case "subscribed":
+          // Rejoined on every reconnect from now on (a refused subscribe never gets here).
+          this.channels.add(msg.channel);
           // Without a proven recovery the server's position is where this client now stands.
           if (msg.epoch !== undefined && msg.recovered !== true)
             this.positions[msg.channel] = { offset: msg.offset, epoch: msg.epoch };
@@ -190,10 +192,9 @@
       this.send({ type: "ack", id });
     }
 
-    // Joins a channel now and on every reconnect; from a known position the
-    // server replays what was missed.
+    // Joins a channel now and, once the server said subscribed, on every
+    // reconnect; from a known position the server replays what was missed.
     subscribe(channel) {
-      this.channels.add(channel);
       const at = this.positions[channel];
       this.send(at ? { type: "subscribe", channel, since: at } : { type: "subscribe", channel });
     }

@@ -201,3 +201,40 @@ test("two nodes over Redis: kill -9 of a client's node, it moves to the other an
     redis.stop();
   }
 });
+
+test("channels subscribed after connecting are rejoined with since; a refused one is not", async () => {
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "herald-sub-"));
+  const storage = `[storage]\nbackend = "sqlite"\npath = "${dir}/herald.db"\n`;
+  const h = new Herald(port, CHANNELS(100), storage, 'reconnect_spread = "200ms"\n');
+  await h.start();
+  const seen = { ns: [], subscribed: [], errors: [], welcomes: 0 };
+  const client = new HeraldClient({ url: h.url(), token: token("sam", ["orders.*"]), WebSocket,
+    backoff: { initial: 100, max: 500, factor: 2, jitter: 0.5 } });
+  client.on("welcome", () => {
+    if (seen.welcomes++ === 0) {
+      client.subscribe("orders.s");
+      client.subscribe("secret"); // not granted by the token: an error frame, not rejoined
+    }
+  });
+  client.on("event", (e) => seen.ns.push(e.data.n));
+  client.on("subscribed", (m) => seen.subscribed.push(m));
+  client.on("error", (e) => seen.errors.push(e));
+  client.connect();
+  try {
+    await until(() => seen.subscribed.length === 1, 5000, "subscribed");
+    await h.publish({ channel: "orders.s", event: "tick", data: { n: 1 } });
+    await until(() => seen.ns.length === 1, 5000, "event 1");
+    await h.stop();
+    await h.start();
+    await h.publish({ channel: "orders.s", event: "tick", data: { n: 2 } }); // while the client is away
+    await until(() => seen.welcomes === 2 && seen.ns.length === 2, 10000, "back with event 2");
+    assert.deepStrictEqual(seen.ns, [1, 2]);
+    assert.strictEqual(seen.subscribed[1].recovered, true);
+    assert.deepStrictEqual([...client.channels], ["orders.s"]);
+    assert.strictEqual(seen.errors.some((e) => e.code === "forbidden_channel"), true);
+  } finally {
+    client.close();
+    await h.stop();
+  }
+});

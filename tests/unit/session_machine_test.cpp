@@ -341,6 +341,20 @@ TEST_CASE("machine: a history channel answers subscribed with its recovery, then
   CHECK(seqs.back()["seq"] == 5);
 }
 
+TEST_CASE("machine: live events waiting for a recovery are bounded by resume_buffer") {
+  machine_fixture f(false, history_limits()); // resume_buffer 4
+  f.m.on_text(R"({"type":"subscribe","channel":"orders.9","since":{"offset":10,"epoch":"ep"}})");
+  std::vector<event_frame> burst;
+  for (uint64_t o = 11; o <= 20; ++o)
+    burst.push_back(at_offset("orders.9", o));
+  f.m.on_events(burst);
+  f.m.on_history(recovery("orders.9", {true, {10, "ep"}}, true, {10, "ep"}, {}));
+  f.m.on_idle();
+  // The store's read came before the burst; four of it were kept: not recovered.
+  CHECK(f.sink->of_type("subscribed").at(0)["recovered"] == false);
+  CHECK(offsets_sent(*f.sink) == std::vector<uint64_t>{11, 12, 13, 14});
+}
+
 TEST_CASE("machine: without since a history channel starts at its newest offset") {
   machine_fixture f(false, history_limits());
   f.m.on_text(R"({"type":"subscribe","channel":"orders.2"})");
