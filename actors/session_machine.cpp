@@ -54,7 +54,7 @@ session_machine::session_machine(session_identity identity, std::vector<std::str
                                  bool durable_inbox,
                                  std::map<std::string, persistence::history_position> since,
                                  std::string last_event_id)
-    : id_(std::move(identity)), last_event_id_(std::move(last_event_id)) {
+    : id_(std::move(identity)) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Winvalid-offsetof"
   static_assert(offsetof(session_machine, hot_) == sizeof(void*),
@@ -67,10 +67,18 @@ session_machine::session_machine(session_identity identity, std::vector<std::str
     add_channel(channels_, c);
     // The registry asks for a history channel's recovery as it joins it.
     if (id_.limits->channels->find(c).has_history())
-      tracks_.emplace_back(c);
+      recovery().tracks.emplace_back(c);
     else if (since.count(c))
-      unrecoverable_.push_back(c);
+      recovery().unrecoverable.push_back(c);
   }
+  if (!last_event_id.empty())
+    recovery().last_event_id = std::move(last_event_id);
+}
+
+session_machine::recovery_part& session_machine::recovery() {
+  if (!recovery_)
+    recovery_ = std::make_unique<recovery_part>();
+  return *recovery_;
 }
 
 void session_machine::start(const sink_ptr& first_sink) {
@@ -81,8 +89,9 @@ void session_machine::start(const sink_ptr& first_sink) {
   send_welcome(false);
   if (hot_.durable_inbox)
     start_inbox_load();
-  for (auto& c : std::exchange(unrecoverable_, {}))
-    send_subscribed(c, {true, {}}, false, nullptr);
+  if (recovery_)
+    for (auto& c : std::exchange(recovery_->unrecoverable, {}))
+      send_subscribed(c, {true, {}}, false, nullptr);
 }
 
 std::string session_machine::component() const {
@@ -320,7 +329,7 @@ void session_machine::write_events(const std::vector<event_frame>& events) {
 
 void session_machine::start_inbox_load() {
   hot_.loading_inbox = true;
-  load_inbox(std::exchange(last_event_id_, {}));
+  load_inbox(recovery_ ? std::exchange(recovery_->last_event_id, {}) : std::string());
 }
 
 // The inbox replay arrived (or failed: empty): replay it, then what waited.
@@ -349,9 +358,10 @@ void session_machine::on_replay(std::vector<event_frame> replay) {
 // --- channel history ----------------------------------------------------------------
 
 session_machine::channel_track* session_machine::track_of(const std::string& channel) {
-  for (auto& t : tracks_)
-    if (t.channel == channel)
-      return &t;
+  if (recovery_)
+    for (auto& t : recovery_->tracks)
+      if (t.channel == channel)
+        return &t;
   return nullptr;
 }
 
@@ -466,7 +476,7 @@ void session_machine::on_subscribe(const std::string& channel, const history_sin
   joined(channel, since);
   // A history channel answers once its recovery is here (on_history).
   if (id_.limits->channels->find(channel).has_history())
-    tracks_.emplace_back(channel);
+    recovery().tracks.emplace_back(channel);
   else
     send_subscribed(channel, since, false, nullptr);
 }
@@ -476,9 +486,12 @@ void session_machine::on_unsubscribe(const std::string& channel) {
     return send_error(client_error::forbidden_channel, "a session cannot leave its user channel");
   if (remove_channel(channels_, channel))
     left(channel);
-  tracks_.erase(std::remove_if(tracks_.begin(), tracks_.end(),
-                               [&](const channel_track& t) { return t.channel == channel; }),
-                tracks_.end());
+  if (recovery_) {
+    auto& tracks = recovery_->tracks;
+    tracks.erase(std::remove_if(tracks.begin(), tracks.end(),
+                                [&](const channel_track& t) { return t.channel == channel; }),
+                 tracks.end());
+  }
   send_text(json_text({{"type", server_type::unsubscribed}, {"channel", channel}}));
 }
 

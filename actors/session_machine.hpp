@@ -189,10 +189,17 @@ private:
   int64_t last_inbound_ns_ = 0;
   rate_window rate_;
   uint64_t generation_ = 0; // bumped on every attach/detach; stale expiry timers see a mismatch
-  std::vector<channel_track> tracks_; // history channels joined
-  std::string last_event_id_;         // for the first inbox load only
-  // Channels of the upgrade with since but no history: answered recovered:false after welcome.
-  std::vector<std::string> unrecoverable_;
+  // Made only for a session that joins a history channel or was given a
+  // position at upgrade: every other session holds one pointer for it.
+  struct recovery_part {
+    std::vector<channel_track> tracks; // history channels joined
+    std::string last_event_id;         // for the first inbox load only
+    // Channels of the upgrade with since but no history: answered
+    // recovered:false after welcome.
+    std::vector<std::string> unrecoverable;
+  };
+  recovery_part& recovery();
+  std::unique_ptr<recovery_part> recovery_;
 };
 
 } // namespace herald
