@@ -5,6 +5,7 @@
 #include "actors/channel_policy.hpp"
 #include "actors/registry_client.hpp"
 #include "config/text.hpp"
+#include "net/query_params.hpp"
 #include "net/upgrade.hpp"
 
 #include <nlohmann/json.hpp>
@@ -18,17 +19,6 @@ constexpr uint64_t history_limit_default = 100;
 constexpr std::string_view history_prefix = "/api/v1/history/";
 constexpr std::string_view channels_prefix = "/api/v1/channels/";
 constexpr std::string_view presence_suffix = "/presence";
-
-bool read_count(const std::map<std::string, std::string>& params, const char* key, uint64_t& out) {
-  auto it = params.find(key);
-  if (it == params.end())
-    return true;
-  auto& v = it->second;
-  if (v.empty() || v.size() > 19 || v.find_first_not_of("0123456789") != std::string::npos)
-    return false;
-  out = std::stoull(v);
-  return true;
-}
 
 // {"channel","epoch","offset","events":[…]}: each event as its frame shows
 // it, built from the kept bytes without parsing them again.
@@ -87,11 +77,10 @@ void api::channel_history(const std::string& channel, const std::string& query,
     return respond(json_error(404, "this channel keeps no history ([[channels]] history_size)"));
   auto params = parse_query(query);
   uint64_t since = 0, limit = history_limit_default;
-  if (!read_count(params, "since", since) || !read_count(params, "limit", limit) || limit == 0 ||
-      limit > history_limit_max)
+  if (!number_param(params, "since", 0, INT64_MAX, since) ||
+      !number_param(params, "limit", 1, history_limit_max, limit))
     return respond(json_error(400, "since is an offset ≥ 0 and limit 1 to " +
                                        std::to_string(history_limit_max)));
-  since = std::min<uint64_t>(since, INT64_MAX);
   registry_.history(channel, since, limit,
                     [channel, respond](std::optional<persistence::history_page> page) {
                       if (!page)

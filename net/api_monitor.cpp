@@ -7,6 +7,7 @@
 #include "net/api.hpp"
 #include "net/connection_gate.hpp"
 #include "net/monitor_json.hpp"
+#include "net/query_params.hpp"
 #include "net/upgrade.hpp"
 #include "runtime/latency_histogram.hpp"
 
@@ -28,18 +29,6 @@ using nlohmann::json;
 namespace {
 
 // Reads an unsigned query parameter; false when present and not a number in [lo, hi].
-bool number_param(const std::map<std::string, std::string>& q, const char* key, uint64_t lo,
-                  uint64_t hi, uint64_t& out) {
-  auto it = q.find(key);
-  if (it == q.end())
-    return true;
-  if (it->second.empty() || it->second.size() > 9 ||
-      it->second.find_first_not_of("0123456789") != std::string::npos)
-    return false;
-  out = std::stoull(it->second);
-  return out >= lo && out <= hi;
-}
-
 std::string label(const std::string& v) {
   std::string out;
   for (char c : v) {
