@@ -17,13 +17,14 @@ struct event_data {
   persistence::inbox_pos pos;
   // Steady-clock time it was made here (publish-to-write latency).
   int64_t made_ns = 0;
-  // Set once the event is in its channel's history (docs/history.md); the
-  // tail then carries them too. offset 0: not in a history.
-  std::string channel;
-  persistence::history_position history;
   // A frame that is no event (join, leave): `tail` is the whole frame, sent
   // without a seq and not kept for resume.
   bool control = false;
+  // Set once the event is in its channel's history (docs/history.md); the
+  // tail then carries them too. offset 0: not in a history. Kept next to
+  // made_ns and control: a session reads all three for every event.
+  persistence::history_position history;
+  std::string channel;
 };
 
 // What travels to every receiving session: one pointer, so a fan-out to N
