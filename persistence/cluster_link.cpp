@@ -56,18 +56,6 @@ std::string bus_message::encode() const {
   return json_text(j);
 }
 
-namespace {
-
-// The tail goes into every recipient's frame as it is: it must be the rest
-// of a JSON object after its first member (",\"id\":…}"), nothing else.
-bool well_formed_tail(const std::string& tail) {
-  if (tail.size() < 2 || tail[0] != ',')
-    return false;
-  return parse_json("{" + tail.substr(1)).is_object();
-}
-
-} // namespace
-
 std::optional<bus_message> bus_message::decode(const std::string& payload) {
   auto j = parse_json(payload);
   if (!j.is_object())

@@ -2,6 +2,8 @@
 
 #include "config/text.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <sys/random.h>
 
 #include <cerrno>
@@ -20,6 +22,12 @@ std::string new_epoch() {
       throw std::system_error(errno, std::generic_category(), "getrandom");
   }
   return hex_text(bytes, sizeof bytes);
+}
+
+bool well_formed_tail(const std::string& tail) {
+  if (tail.size() < 2 || tail[0] != ',')
+    return false;
+  return parse_json("{" + tail.substr(1)).is_object();
 }
 
 bool recovers(const history_position& since, const history_page& page) {

@@ -36,6 +36,11 @@ struct history_page {
   std::vector<history_item> items; // offset > the one asked for, kept and younger than the ttl
 };
 
+// An event's tail goes into every recipient's frame as it is: it must be the
+// rest of a JSON object after its first member (",\"id\":…}"), nothing else.
+// Checked wherever one comes from outside the process (the bus, Redis).
+bool well_formed_tail(const std::string& tail);
+
 // A new epoch: 16 hex digits from the kernel's CSPRNG.
 std::string new_epoch();
 

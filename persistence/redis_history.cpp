@@ -90,7 +90,9 @@ history_page redis_store::history_read(const std::string& channel, uint64_t afte
   auto oldest = now_ms - rule.ttl.count();
   for (auto& entry : r.elements[2].elements) {
     auto item = item_of(entry);
-    if (item.created_ms >= oldest)
+    // A tail that would break the frames it goes into counts as not kept
+    // (a gap: whoever needed it is told recovered:false).
+    if (item.created_ms >= oldest && well_formed_tail(item.tail))
       page.items.push_back(std::move(item));
   }
   return page;

@@ -24,12 +24,15 @@ std::vector<uint64_t> offsets(const history_page& page) {
 
 using numbers = std::vector<uint64_t>;
 
+// What an event's tail looks like (the rest of its frame after seq).
+const std::string event_tail = ",\"n\":0}";
+
 } // namespace
 
 TEST_CASE("history gives each channel's events offsets 1, 2, … under one epoch") {
   test::for_each_backend([](store& s) {
     auto a1 = s.history_append("orders", "e1", ",\"n\":1}", 1000, rule(10));
-    auto b1 = s.history_append("alerts", "x1", "{}", 1000, rule(10));
+    auto b1 = s.history_append("alerts", "x1", event_tail, 1000, rule(10));
     auto a2 = s.history_append("orders", "e2", ",\"n\":2}", 1001, rule(10));
     CHECK(a1.offset == 1);
     CHECK(a2.offset == 2);
@@ -56,7 +59,7 @@ TEST_CASE("a channel read before its first publish keeps the epoch it was given"
     CHECK(before.top == 0);
     CHECK(before.items.empty());
     CHECK(recovers({0, before.epoch}, before));
-    auto first = s.history_append("fresh", "e1", "{}", 1000, rule(10));
+    auto first = s.history_append("fresh", "e1", event_tail, 1000, rule(10));
     CHECK(first.epoch == before.epoch);
     CHECK(first.offset == 1);
     CHECK(recovers({0, before.epoch}, s.history_read("fresh", 0, 100, 1000, rule(10))));
@@ -67,7 +70,7 @@ TEST_CASE("history trimmed by size or ttl does not recover") {
   test::for_each_backend([](store& s) {
     std::string epoch;
     for (int i = 1; i <= 300; ++i)
-      epoch = s.history_append("c", "e" + std::to_string(i), "{}", 1000, rule(5)).epoch;
+      epoch = s.history_append("c", "e" + std::to_string(i), event_tail, 1000, rule(5)).epoch;
     auto page = s.history_read("c", 0, 1000, 1000, rule(5));
     CHECK(page.top == 300);
     // SQLite and memory keep exactly 5; Redis's MAXLEN ~ may keep a few more.
@@ -79,8 +82,8 @@ TEST_CASE("history trimmed by size or ttl does not recover") {
     CHECK_FALSE(recovers({298, "another"}, s.history_read("c", 298, 1000, 1000, rule(5))));
     CHECK_FALSE(recovers({301, epoch}, s.history_read("c", 301, 1000, 1000, rule(5))));
 
-    s.history_append("t", "old", "{}", 1'000, rule(10, 30'000));
-    auto young = s.history_append("t", "young", "{}", 20'000, rule(10, 30'000));
+    s.history_append("t", "old", event_tail, 1'000, rule(10, 30'000));
+    auto young = s.history_append("t", "young", event_tail, 20'000, rule(10, 30'000));
     auto later = s.history_read("t", 0, 100, 40'000, rule(10, 30'000));
     CHECK(offsets(later) == numbers{2});
     CHECK_FALSE(recovers({0, young.epoch}, later));
@@ -96,10 +99,10 @@ TEST_CASE("sqlite keeps history and its epoch across a reopen") {
   history_position first;
   {
     sqlite_store s(path, test::small_limits());
-    first = s.history_append("c", "e1", "{}", 1000, rule(10));
+    first = s.history_append("c", "e1", event_tail, 1000, rule(10));
   }
   sqlite_store s(path, test::small_limits());
-  auto second = s.history_append("c", "e2", "{}", 1000, rule(10));
+  auto second = s.history_append("c", "e2", event_tail, 1000, rule(10));
   CHECK(second.epoch == first.epoch);
   CHECK(second.offset == 2);
   CHECK(offsets(s.history_read("c", 0, 100, 1000, rule(10))) == numbers{1, 2});
@@ -109,12 +112,30 @@ TEST_CASE("a channel silent past its meta ttl starts again with a new epoch") {
   test::for_each_backend([](store& s) {
     auto r = rule(10, 1000);
     r.meta_ttl = std::chrono::milliseconds(5000);
-    auto first = s.history_append("c", "e1", "{}", 1000, r);
+    auto first = s.history_append("c", "e1", event_tail, 1000, r);
     s.expire(100'000);
     if (std::string(s.backend()) == "redis")
       return; // Redis forgets by key expiry, in real time: covered by the integration tests
-    auto again = s.history_append("c", "e2", "{}", 100'000, r);
+    auto again = s.history_append("c", "e2", event_tail, 100'000, r);
     CHECK(again.epoch != first.epoch);
     CHECK(again.offset == 1);
   });
+}
+
+TEST_CASE("redis: a kept tail that is not JSON members is not replayed, and breaks recovery") {
+  auto& server = test::shared_redis();
+  redis_manager redis(test::redis_options_for(server));
+  redis.start();
+  REQUIRE(test::wait_until([&] { return redis.up(); }));
+  redis_store s(redis, "hostile:", test::small_limits());
+  auto first = s.history_append("c", "e1", ",\"n\":1}", 1000, rule(10));
+  s.history_append("c", "e2", ",\"n\":2}", 1000, rule(10));
+  // Someone with access to Redis rewrites offset 2 with bytes that would
+  // break every frame it went into.
+  redis.call({{"XDEL", "hostile:history:{c}", "2-0"}});
+  redis.call({{"XADD", "hostile:history:{c}", "3-0", "i", "e3", "t", "}]{", "c", "1000"}});
+  redis.call({{"HSET", "hostile:history-meta:{c}", "top", "3"}});
+  auto page = s.history_read("c", 0, 100, 1000, rule(10));
+  CHECK(offsets(page) == numbers{1});
+  CHECK_FALSE(recovers({1, first.epoch}, s.history_read("c", 1, 100, 1000, rule(10))));
 }
