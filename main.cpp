@@ -9,6 +9,7 @@
 #include "net/monitor_feed.hpp"
 #include "net/node_reporter.hpp"
 #include "net/server.hpp"
+#include "net/token_verifier.hpp"
 #include "persistence/cluster_link.hpp"
 #include "persistence/memory_store.hpp"
 #include "persistence/redis_connection.hpp"
@@ -25,6 +26,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <thread>
 #include <unistd.h>
@@ -140,6 +142,9 @@ herald::registry_limits registry_limits_from(const herald::config::herald_config
   r.session.ack_required = c.delivery.ack_required;
   r.session.reconnect_spread =
       std::chrono::duration_cast<std::chrono::milliseconds>(c.server.reconnect_spread);
+  r.session.refresh_ahead =
+      std::chrono::duration_cast<std::chrono::milliseconds>(c.auth.refresh_ahead);
+  r.session.token_leeway = std::chrono::duration_cast<std::chrono::milliseconds>(c.auth.leeway);
   r.session.channels = channel_rules_from(c);
   // A user publish waits for its inbox write at most this long (never past
   // command_timeout).
@@ -172,6 +177,25 @@ void raise_open_file_limit(const herald::config::herald_config& cfg) {
     herald::log::warn("main",
                       "server.max_connections (" + std::to_string(cfg.server.max_connections) +
                           ") is above the open-file limit; connections past it are refused");
+}
+
+// Throws std::invalid_argument naming the key when auth.public_key_file holds no usable key.
+std::shared_ptr<herald::net::token_verifier>
+make_token_verifier(const herald::config::herald_config& cfg) {
+  herald::net::token_verifier::settings s;
+  s.secret = cfg.auth.jwt_secret;
+  if (!cfg.auth.public_key_file.empty()) {
+    std::ifstream in(cfg.auth.public_key_file);
+    std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof())
+      throw std::invalid_argument("auth.public_key_file: cannot be read");
+    s.public_key_pem = pem.empty() ? std::string(" ") : pem;
+  }
+  s.jwks_url = cfg.auth.jwks_url;
+  s.jwks_refresh = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.auth.jwks_refresh);
+  s.jwks_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.auth.jwks_timeout);
+  s.leeway_s = std::chrono::duration_cast<std::chrono::seconds>(cfg.auth.leeway).count();
+  return std::make_shared<herald::net::token_verifier>(std::move(s));
 }
 
 int run(const herald::config::herald_config& cfg, const std::string& source) {
@@ -210,9 +234,19 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
     std::fprintf(stderr, "%s: storage: %s\n", source.c_str(), e.what());
     return 1;
   }
+  std::shared_ptr<net::token_verifier> tokens;
+  try {
+    tokens = make_token_verifier(cfg);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", source.c_str(), e.what());
+    return 1;
+  }
+  tokens->start();
   caf::actor_system sys{caf_cfg};
   {
-    registry_client registry{sys, registry_limits_from(cfg), store, redis.cluster};
+    auto limits = registry_limits_from(cfg);
+    limits.session.tokens = tokens;
+    registry_client registry{sys, std::move(limits), store, redis.cluster};
     auto http = std::make_shared<net::http_client>();
     // A job that enters the DLQ raises dlq.job_dead on channel "admin".
     queue_client queue{sys, cfg, store, http,
@@ -229,7 +263,7 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
       redis.manager->start();
     std::unique_ptr<net::server> srv;
     try {
-      srv = std::make_unique<net::server>(cfg, registry, &queue);
+      srv = std::make_unique<net::server>(cfg, registry, *tokens, &queue);
     } catch (const std::exception& e) {
       std::fprintf(stderr, "%s: %s\n", source.c_str(), e.what());
       registry.stop();

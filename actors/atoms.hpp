@@ -56,4 +56,8 @@ using gone_atom = caf::atom_constant<caf::atom("h_gone")>;
 using history_atom = caf::atom_constant<caf::atom("h_history")>;
 using announce_atom = caf::atom_constant<caf::atom("h_announce")>;
 using who_atom = caf::atom_constant<caf::atom("h_who")>;
+using command_atom = caf::atom_constant<caf::atom("h_command")>;
+using token_atom = caf::atom_constant<caf::atom("h_token")>;
+using checked_atom = caf::atom_constant<caf::atom("h_checked")>;
+using channels_atom = caf::atom_constant<caf::atom("h_chans")>;
 } // namespace herald

@@ -76,6 +76,14 @@ client_frame decode_client_frame(std::string_view text) {
       return invalid(client_error::bad_frame, "ack needs a string \"id\"");
     return with_arg(client_frame::kind::ack, *id);
   }
+  if (type == client_type::refresh) {
+    auto token = string_field("token");
+    if (!token || token->empty())
+      return invalid(client_error::bad_frame, "refresh needs a non-empty string \"token\"");
+    return with_arg(client_frame::kind::refresh, *token);
+  }
+  if (type == client_type::auth)
+    return invalid(client_error::bad_frame, "auth comes only as the first frame of /ws?auth=frame");
   return invalid(client_error::unknown_type, "unknown frame type \"" + utf8_cut(type, 64) + "\"");
 }
 

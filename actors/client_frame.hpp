@@ -11,9 +11,9 @@
 namespace herald {
 
 struct client_frame {
-  enum class kind { ping, subscribe, unsubscribe, ack, invalid };
+  enum class kind { ping, subscribe, unsubscribe, ack, refresh, invalid };
   kind type = kind::invalid;
-  std::string arg;     // subscribe/unsubscribe: the channel; ack: the event id
+  std::string arg;     // subscribe/unsubscribe: the channel; ack: the event id; refresh: the token
   history_since since; // subscribe: {"since":{"offset":N,"epoch":"…"}}
   client_error error = client_error::bad_frame; // invalid: bad_json, bad_frame or unknown_type
   std::string error_message;                    // invalid: for the error frame

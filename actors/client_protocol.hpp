@@ -15,6 +15,8 @@ constexpr std::string_view ping = "ping";           // → pong
 constexpr std::string_view subscribe = "subscribe"; // {"channel","since"?} → subscribed | error
 constexpr std::string_view unsubscribe = "unsubscribe"; // {"channel"} → unsubscribed | error
 constexpr std::string_view ack = "ack";                 // {"id"}: a stored event reached the app
+constexpr std::string_view auth = "auth";       // {"token"}: first frame of an auth=frame upgrade
+constexpr std::string_view refresh = "refresh"; // {"token"} → refreshed | error
 } // namespace client_type
 
 // `"type"` of a frame Herald sends.
@@ -28,6 +30,9 @@ constexpr std::string_view pong = "pong";
 constexpr std::string_view join = "join";   // {"channel","user"}: a user's first session joined
 constexpr std::string_view leave = "leave"; // {"channel","user"}: a user's last session left
 constexpr std::string_view error = "error"; // {"code","message"}; the connection stays open
+constexpr std::string_view token_expiring = "token_expiring"; // {"in_ms"}: send refresh before exp
+constexpr std::string_view refreshed = "refreshed";           // {"exp"}: the new token holds
+constexpr std::string_view inbox_read = "inbox_read"; // {"up_to"}: the user's inbox read up to it
 } // namespace server_type
 
 // `"code"` of an error frame.
@@ -38,6 +43,7 @@ enum class client_error {
   forbidden_channel, // the token does not grant it, it is reserved, or it is the user channel
   too_many_channels, // session.max_channels reached
   rate_limited,      // over session.max_frames_per_sec: frames are dropped
+  bad_token,         // a refresh token that is invalid or names another user
 };
 
 constexpr std::string_view code_text(client_error e) {
@@ -54,6 +60,8 @@ constexpr std::string_view code_text(client_error e) {
       return "too_many_channels";
     case client_error::rate_limited:
       return "rate_limited";
+    case client_error::bad_token:
+      return "bad_token";
   }
   return "bad_frame";
 }
@@ -72,7 +80,9 @@ constexpr uint16_t too_big = 1009;          // over server.max_message_bytes
 constexpr uint16_t internal_error = 1011;
 constexpr uint16_t try_again_later = 1013;   // the client reads too slowly (outbound_queue_max)
 constexpr uint16_t stale = 4001;             // no inbound frame for heartbeat.stale_after
+constexpr uint16_t auth_failed = 4001;       // no good auth frame in time; the token expired
 constexpr uint16_t replaced = 4002;          // the session was resumed on another socket
+constexpr uint16_t disconnected = 4003;      // POST /api/v1/disconnect (its default code)
 constexpr uint16_t too_many_sessions = 4008; // the user opened more than session.max_per_user
 } // namespace close_code
 

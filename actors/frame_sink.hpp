@@ -89,6 +89,9 @@ public:
   // The socket is gone. `code` is the close code involved (1006 when none);
   // `resumable` says whether the session should wait for a resume.
   virtual void on_closed(uint64_t sink_id, uint16_t code, bool resumable) = 0;
+  // Another port was bound in this one's place: hand it what is still held
+  // (first-frame auth holds the frames that came before the session existed).
+  virtual void on_replaced(session_port& next) { (void)next; }
 };
 
 } // namespace herald

@@ -9,7 +9,8 @@
 namespace herald {
 
 struct http_request {
-  std::string url; // http:// or https://
+  std::string url;             // http:// or https://
+  std::string method = "POST"; // or "GET" (no body sent)
   std::string body;
   std::string content_type = "application/json";
   std::chrono::milliseconds timeout{5000};

@@ -204,6 +204,7 @@ session_init fresh_session(self_ptr self, connect_request& req) {
   init.user = req.user.empty() ? "anon:" + format_session_id(init.id) : req.user;
   init.resume_token = random_hex(2);
   init.allowed = std::move(req.allowed);
+  init.token_exp_s = req.token_exp_s;
   init.channels = std::move(req.channels);
   init.sink = std::move(req.sink);
   init.limits = st.session_limits_shared;
@@ -304,7 +305,8 @@ void on_connect(self_ptr self, connect_request& req) {
   if (!target || !may_resume(req, *target))
     return spawn_fresh(self, req);
   auto handle = st.members.member(*resume)->handle;
-  self->request(handle, std::chrono::seconds(5), attach_atom::value, req.sink, req.last_seq)
+  self->request(handle, std::chrono::seconds(5), attach_atom::value, req.sink, req.last_seq,
+                req.token_exp_s)
       .then(guarded(self,
                     [=](bool ok) mutable {
                       if (!ok)

@@ -5,6 +5,7 @@
 #include "actors/event.hpp"
 #include "actors/frame_sink.hpp"
 #include "actors/history_messages.hpp"
+#include "actors/token_port.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -36,6 +37,7 @@ struct connect_request {
   std::string resume_id;    // session_id to resume, if any
   std::string resume_token; // the welcome's resume_token: anonymous resumes need it
   uint64_t last_seq = 0;
+  int64_t token_exp_s = 0; // the token's exp (Unix seconds; 0: none)
 };
 
 enum class publish_target { user, channel, broadcast };
@@ -121,6 +123,12 @@ struct session_limits {
   std::shared_ptr<const channel_rules> channels = std::make_shared<const channel_rules>();
   // The close frame of a shutdown tells the client to wait 0..this before reconnecting.
   std::chrono::milliseconds reconnect_spread{5000};
+  // Checks a refresh frame's token (null: refresh is refused).
+  std::shared_ptr<token_port> tokens;
+  // token_expiring is sent this long before the token's exp; the session
+  // closes 4001 at exp + leeway.
+  std::chrono::milliseconds refresh_ahead{30000};
+  std::chrono::milliseconds token_leeway{60000};
 };
 
 struct registry_limits {

@@ -37,7 +37,11 @@ private:
 };
 
 session_identity identity_of(session_init& init) {
-  return {init.id, std::move(init.user), std::move(init.resume_token), std::move(init.allowed),
+  return {init.id,
+          std::move(init.user),
+          std::move(init.resume_token),
+          std::move(init.allowed),
+          init.token_exp_s,
           std::move(init.limits)};
 }
 
@@ -62,6 +66,9 @@ private:
   void load_inbox(const std::string& after_event) override;
   void move_cursor(const persistence::inbox_pos& reached) override;
   void expire_after(std::chrono::milliseconds delay, uint64_t generation) override;
+  void token_timer_after(std::chrono::milliseconds delay, uint64_t generation) override;
+  void check_token(std::string token) override;
+  int64_t wall_now_ms() const override;
   void quit() override;
 
   session_core& self_;
@@ -99,18 +106,21 @@ private:
       m.on_detach(sink_id, code, resumable);
     }
     void operator()(heartbeat_atom) { m.on_heartbeat(); }
-    bool operator()(attach_atom, sink_ptr& sink, uint64_t last_seq) {
-      return m.on_attach(sink, last_seq);
+    bool operator()(attach_atom, sink_ptr& sink, uint64_t last_seq, int64_t token_exp_s) {
+      return m.on_attach(sink, last_seq, token_exp_s);
     }
     void operator()(shutdown_atom) { m.on_shutdown(double(random_u64() >> 11) * 0x1.0p-53); }
     void operator()(kick_atom, uint16_t code) { m.on_kick(code); }
+    void operator()(command_atom, session_command& c) { m.on_command(c); }
     void operator()(replay_atom, std::vector<event_frame>& replay) {
       m.on_replay(std::move(replay));
     }
     void operator()(history_atom, channel_recovery& r) { m.on_history(std::move(r)); }
+    void operator()(checked_atom, token_result& r) { m.on_token_checked(r); }
     actor_info operator()(info_atom) { return m.info(self.mailbox_size()); }
     int64_t operator()(seen_atom) { return m.last_inbound_wall_ns(); }
     void operator()(expire_atom, uint64_t generation) { m.on_expire(generation); }
+    void operator()(token_atom, uint64_t generation) { m.on_token_timer(generation); }
   };
 
   session_id id() const { return machine.identity().id; }
@@ -172,6 +182,24 @@ void machine_in_actor::move_cursor(const persistence::inbox_pos& reached) {
 }
 void machine_in_actor::expire_after(std::chrono::milliseconds delay, uint64_t generation) {
   self_.tell_self_after(delay, expire_atom::value, generation);
+}
+void machine_in_actor::token_timer_after(std::chrono::milliseconds delay, uint64_t generation) {
+  self_.tell_self_after(delay, token_atom::value, generation);
+}
+void machine_in_actor::check_token(std::string token) {
+  auto& port = identity().limits->tokens;
+  if (!port)
+    return on_token_checked({std::nullopt, "this server checks no refresh tokens", false});
+  // The answer may come from another thread (a JWKS refetch): as a message.
+  port->verify(std::move(token), [addr = self_.handle().address()](token_result r) {
+    if (auto actor = caf::actor_cast<session_actor>(addr))
+      caf::anon_send(actor, checked_atom::value, std::move(r));
+  });
+}
+int64_t machine_in_actor::wall_now_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 void machine_in_actor::quit() {
   self_.quit();

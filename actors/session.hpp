@@ -16,6 +16,7 @@ struct session_init {
   std::string user;
   std::string resume_token;          // told in welcome; an anonymous resume must show it
   std::vector<std::string> allowed;  // the token's channel patterns
+  int64_t token_exp_s = 0;           // the token's exp (0: none)
   std::vector<std::string> channels; // joined at start (the user channel is implicit)
   std::map<std::string, persistence::history_position> since; // the upgrade's since.<channel>
   std::string last_event_id; // the upgrade's last_event_id: replay the inbox after it

@@ -2,6 +2,7 @@
 
 #include "actors/channel_policy.hpp"
 #include "actors/client_frame.hpp"
+#include "actors/sorted_names.hpp"
 #include "config/log.hpp"
 #include "config/text.hpp"
 #include "config/time_format.hpp"
@@ -19,24 +20,6 @@ namespace {
 // Room a session's held frames start with: 8 frames stay under 1 KiB, an
 // allocation size the allocator serves from its per-thread cache.
 constexpr size_t unsent_first_room = 8;
-
-bool has_channel(const std::vector<std::string>& list, const std::string& c) {
-  return std::binary_search(list.begin(), list.end(), c);
-}
-
-void add_channel(std::vector<std::string>& list, const std::string& c) {
-  auto at = std::lower_bound(list.begin(), list.end(), c);
-  if (at == list.end() || *at != c)
-    list.insert(at, c);
-}
-
-bool remove_channel(std::vector<std::string>& list, const std::string& c) {
-  auto at = std::lower_bound(list.begin(), list.end(), c);
-  if (at == list.end() || *at != c)
-    return false;
-  list.erase(at);
-  return true;
-}
 
 std::string kick_reason(uint16_t code) {
   return code == close_code::too_many_sessions
@@ -64,7 +47,7 @@ session_machine::session_machine(session_identity identity, std::vector<std::str
   hot_.buffer = resume_buffer(id_.limits->resume_buffer);
   rate_ = rate_window(id_.limits->max_frames_per_sec, to_ns(id_.limits->rate_limit_close_after));
   for (auto& c : channels) {
-    add_channel(channels_, c);
+    add_name(channels_, c);
     // The registry asks for a history channel's recovery as it joins it.
     if (id_.limits->channels->find(c).has_history())
       recovery().tracks.emplace_back(c);
@@ -87,6 +70,7 @@ void session_machine::start(const sink_ptr& first_sink) {
     return;
   attach_sink(first_sink);
   send_welcome(false);
+  arm_token_timer();
   if (hot_.durable_inbox)
     start_inbox_load();
   if (recovery_)
@@ -248,9 +232,13 @@ void session_machine::on_heartbeat() {
     hot_.sink->ping();
 }
 
-bool session_machine::on_attach(const sink_ptr& sink, uint64_t last_seq) {
+bool session_machine::on_attach(const sink_ptr& sink, uint64_t last_seq, int64_t token_exp_s) {
   if (!sink || !hot_.buffer.covers(last_seq, hot_.seq))
     return false;
+  if (token_exp_s != id_.token_exp_s) {
+    id_.token_exp_s = token_exp_s;
+    token_warned_ = false;
+  }
   if (hot_.attached && hot_.sink)
     hot_.sink->close(close_code::replaced, "session resumed on another connection", false);
   attach_sink(sink);
@@ -271,6 +259,7 @@ bool session_machine::on_attach(const sink_ptr& sink, uint64_t last_seq) {
   if (!missed.empty() && durable && !durable->recent_stored.empty() && !id_.limits->ack_required)
     move_cursor(durable->recent_stored.back().second);
   attached_changed(true);
+  arm_token_timer();
   log::debug(component(), "resumed, replayed " + std::to_string(missed.size()));
   return true;
 }
@@ -449,6 +438,8 @@ void session_machine::on_text(const std::string& text) {
       return on_unsubscribe(frame.arg);
     case client_frame::kind::ack:
       return on_ack(frame.arg);
+    case client_frame::kind::refresh:
+      return on_refresh(frame.arg);
     case client_frame::kind::invalid:
       return send_error(frame.error, frame.error_message);
   }
@@ -464,15 +455,19 @@ void session_machine::on_subscribe(const std::string& channel, const history_sin
     case channel_check::ok:
       break;
   }
-  if (has_channel(channels_, channel)) {
+  if (!has_name(channels_, channel) && channels_.size() >= id_.limits->max_channels)
+    return send_error(client_error::too_many_channels,
+                      "session.max_channels (" + std::to_string(id_.limits->max_channels) +
+                          ") reached");
+  join_channel(channel, since);
+}
+
+void session_machine::join_channel(const std::string& channel, const history_since& since) {
+  if (has_name(channels_, channel)) {
     auto t = track_of(channel);
     return send_subscribed(channel, since, false, t && !t->waiting ? &t->sent : nullptr);
   }
-  auto max = id_.limits->max_channels;
-  if (channels_.size() >= max)
-    return send_error(client_error::too_many_channels,
-                      "session.max_channels (" + std::to_string(max) + ") reached");
-  add_channel(channels_, channel);
+  add_name(channels_, channel);
   joined(channel, since);
   // A history channel answers once its recovery is here (on_history).
   if (id_.limits->channels->find(channel).has_history())
@@ -484,7 +479,12 @@ void session_machine::on_subscribe(const std::string& channel, const history_sin
 void session_machine::on_unsubscribe(const std::string& channel) {
   if (channel == user_channel(id_.user))
     return send_error(client_error::forbidden_channel, "a session cannot leave its user channel");
-  if (remove_channel(channels_, channel))
+  leave_channel(channel);
+}
+
+void session_machine::leave_channel(const std::string& channel) {
+  remove_name(server_channels_, channel);
+  if (remove_name(channels_, channel))
     left(channel);
   if (recovery_) {
     auto& tracks = recovery_->tracks;

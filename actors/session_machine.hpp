@@ -23,6 +23,8 @@
 #include "actors/rate_window.hpp"
 #include "actors/registry_types.hpp"
 #include "actors/resume_buffer.hpp"
+#include "actors/session_command.hpp"
+#include "actors/token_port.hpp"
 
 #include <chrono>
 #include <map>
@@ -41,6 +43,7 @@ struct session_identity {
   std::string user;
   std::string resume_token;         // told in welcome; an anonymous resume must show it
   std::vector<std::string> allowed; // the token's channel patterns
+  int64_t token_exp_s = 0;          // the token's exp (Unix seconds; 0: none)
   std::shared_ptr<const session_limits> limits = std::make_shared<const session_limits>();
 };
 
@@ -65,11 +68,13 @@ public:
   // From the registry.
   void on_events(const std::vector<event_frame>& events);
   void on_heartbeat();
-  bool on_attach(const sink_ptr& sink, uint64_t last_seq); // false: cannot resume
+  // false: cannot resume. `token_exp_s`: the exp of the token the resume came with.
+  bool on_attach(const sink_ptr& sink, uint64_t last_seq, int64_t token_exp_s = 0);
   // Closes 1001 with {"reconnect":true,"delay_ms":N}, N spread over
   // server.reconnect_spread; `spread_at` in [0, 1) picks N.
   void on_shutdown(double spread_at);
   void on_kick(uint16_t code);
+  void on_command(const session_command& command); // the control API (session_tokens.cpp)
   // From the connection.
   void on_text(const std::string& text);
   void on_control_frames(uint32_t frames) { admit_frames(frames); }
@@ -78,8 +83,11 @@ public:
   void on_replay(std::vector<event_frame> replay);
   // From the history actor.
   void on_history(channel_recovery recovery);
+  // From the token port: a refresh frame's token checked.
+  void on_token_checked(const token_result& checked);
   // From itself.
   void on_expire(uint64_t generation);
+  void on_token_timer(uint64_t generation); // token_expiring, or 4001 at exp
 
   // The actor's mailbox ran dry, or it yields its thread with messages waiting.
   void on_idle() { flush(); }
@@ -150,6 +158,11 @@ protected:
   virtual void move_cursor(const persistence::inbox_pos& reached) = 0;
   // To itself: on_expire(generation) after `delay`.
   virtual void expire_after(std::chrono::milliseconds delay, uint64_t generation) = 0;
+  // To itself: on_token_timer(generation) after `delay`.
+  virtual void token_timer_after(std::chrono::milliseconds delay, uint64_t generation) = 0;
+  // To the token port: the answer comes back as on_token_checked.
+  virtual void check_token(std::string token) = 0;
+  virtual int64_t wall_now_ms() const = 0; // Unix milliseconds
   virtual void quit() = 0;
 
 private:
@@ -178,6 +191,10 @@ private:
   void send_subscribed(const std::string& channel, const history_since& since, bool recovered,
                        const persistence::history_position* now);
   void on_subscribe(const std::string& channel, const history_since& since);
+  void join_channel(const std::string& channel, const history_since& since);
+  void leave_channel(const std::string& channel);
+  void on_refresh(const std::string& token);
+  void arm_token_timer();
   void on_unsubscribe(const std::string& channel);
   void on_ack(const std::string& id);
   bool admit_frames(uint32_t frames);
@@ -189,6 +206,10 @@ private:
   int64_t last_inbound_ns_ = 0;
   rate_window rate_;
   uint64_t generation_ = 0; // bumped on every attach/detach; stale expiry timers see a mismatch
+  uint64_t token_generation_ = 0;            // bumped when the token's timer is set again
+  bool token_warned_ = false;                // token_expiring sent for the current exp
+  bool refreshing_ = false;                  // a refresh token is being checked
+  std::vector<std::string> server_channels_; // joined by the control API: kept on refresh
   // Made only for a session that joins a history channel or was given a
   // position at upgrade: every other session holds one pointer for it.
   struct recovery_part {

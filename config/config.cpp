@@ -56,7 +56,13 @@ std::vector<section> schema(herald_config& c) {
        {{"jwt_secret", &c.auth.jwt_secret, true},
         {"required", &c.auth.required},
         {"api_keys", &c.auth.api_keys, true},
-        {"leeway", &c.auth.leeway}}},
+        {"leeway", &c.auth.leeway},
+        {"public_key_file", &c.auth.public_key_file},
+        {"jwks_url", &c.auth.jwks_url},
+        {"jwks_refresh", &c.auth.jwks_refresh},
+        {"jwks_timeout", &c.auth.jwks_timeout},
+        {"first_frame_timeout", &c.auth.first_frame_timeout},
+        {"refresh_ahead", &c.auth.refresh_ahead}}},
       {"heartbeat",
        {{"interval", &c.heartbeat.interval}, {"stale_after", &c.heartbeat.stale_after}}},
       {"session",
@@ -73,7 +79,9 @@ std::vector<section> schema(herald_config& c) {
         {"inbox_ttl", &c.delivery.inbox_ttl},
         {"ack_required", &c.delivery.ack_required},
         {"batches_in_flight", &c.delivery.batches_in_flight},
-        {"publish_backlog_max", &c.delivery.publish_backlog_max}}},
+        {"publish_backlog_max", &c.delivery.publish_backlog_max},
+        {"idempotency_window", &c.delivery.idempotency_window},
+        {"batch_max", &c.delivery.batch_max}}},
       {"storage",
        {{"backend", &c.storage.backend},
         {"path", &c.storage.path},
@@ -472,9 +480,28 @@ std::optional<config_error> validate(const herald_config& c) {
         o.find_first_of(" \t\r\n,") != std::string::npos)
       return config_error{"server.allowed_origins",
                           "each entry is an origin such as \"https://app.example.com\""};
-  if (c.auth.required && c.auth.jwt_secret.empty())
+  if (c.auth.required && c.auth.jwt_secret.empty() && c.auth.public_key_file.empty() &&
+      c.auth.jwks_url.empty())
     return config_error{"auth.jwt_secret",
-                        "is empty while auth.required = true (set it or HERALD_AUTH_JWT_SECRET)"};
+                        "is empty while auth.required = true and neither auth.public_key_file "
+                        "nor auth.jwks_url is set (set one, or HERALD_AUTH_JWT_SECRET)"};
+  if (!c.auth.public_key_file.empty()) {
+    std::ifstream pem(c.auth.public_key_file);
+    if (!pem)
+      return config_error{"auth.public_key_file",
+                          "cannot be read: " + quoted(c.auth.public_key_file)};
+  }
+  if (!c.auth.jwks_url.empty() && c.auth.jwks_url.rfind("http://", 0) != 0 &&
+      c.auth.jwks_url.rfind("https://", 0) != 0)
+    return config_error{"auth.jwks_url", "must be an http:// or https:// URL"};
+  if (auto err = check_positive("auth.jwks_refresh", c.auth.jwks_refresh))
+    return err;
+  if (auto err = check_positive("auth.jwks_timeout", c.auth.jwks_timeout))
+    return err;
+  if (auto err = check_positive("auth.first_frame_timeout", c.auth.first_frame_timeout))
+    return err;
+  if (c.auth.refresh_ahead.count() < 0)
+    return config_error{"auth.refresh_ahead", "must not be negative"};
   if (!c.auth.jwt_secret.empty() && c.auth.jwt_secret.size() < 32)
     return config_error{
         "auth.jwt_secret",
@@ -511,6 +538,10 @@ std::optional<config_error> validate(const herald_config& c) {
   if (auto err = check_range("delivery.inbox_max", c.delivery.inbox_max, 1, 10'000'000))
     return err;
   if (auto err = check_positive("delivery.inbox_ttl", c.delivery.inbox_ttl))
+    return err;
+  if (auto err = check_positive("delivery.idempotency_window", c.delivery.idempotency_window))
+    return err;
+  if (auto err = check_range("delivery.batch_max", c.delivery.batch_max, 1, 100000))
     return err;
   if (auto err = check_range("delivery.batches_in_flight", c.delivery.batches_in_flight, 1, 1000))
     return err;

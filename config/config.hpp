@@ -37,7 +37,13 @@ struct auth_section {
   std::string jwt_secret;
   bool required = true;
   std::vector<std::string> api_keys;
-  duration leeway = 60s; // clock skew allowed on a token's exp and nbf
+  duration leeway = 60s;             // clock skew allowed on a token's exp and nbf
+  std::string public_key_file;       // PEM public key or certificate (RS*, ES* tokens)
+  std::string jwks_url;              // JWKS document of the identity provider
+  duration jwks_refresh = 10min;     // the JWKS is fetched again this often
+  duration jwks_timeout = 5s;        // one JWKS fetch, connect to last byte
+  duration first_frame_timeout = 5s; // auth=frame: the auth frame must come within this
+  duration refresh_ahead = 30s;      // token_expiring is sent this long before exp
 };
 
 struct heartbeat_section {
@@ -68,6 +74,8 @@ struct delivery_section {
   int64_t batches_in_flight =
       16; // publish batches handed to sessions, not yet taken by all; more wait
   int64_t publish_backlog_max = 100000; // publishes waiting behind them; more → 503 (bus: dropped)
+  duration idempotency_window = 5min;   // a publish's idempotency_key is remembered this long
+  int64_t batch_max = 1000;             // items of one /publish/batch, users of one /presence
 };
 
 struct storage_section {

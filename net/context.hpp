@@ -26,7 +26,12 @@ struct server_context {
   std::chrono::milliseconds request_timeout{10000}; // line + headers of a request
   std::vector<std::string> allowed_origins;         // server.allowed_origins
   std::shared_ptr<connection_gate> gate;            // pending and per-IP limits
-  size_t io_threads = 1; // threads running the io_context (1: no strands needed)
+  size_t io_threads = 1;        // threads running the io_context (1: no strands needed)
+  token_port* tokens = nullptr; // checks client tokens (net/token_verifier.hpp)
+  std::chrono::milliseconds first_frame_timeout{5000}; // auth.first_frame_timeout
 };
+
+// The registry's request for an accepted upgrade (or first-frame auth).
+connect_request connect_request_of(upgrade_decision&& d, std::shared_ptr<frame_sink> sink);
 
 } // namespace herald::net

@@ -55,15 +55,17 @@ public:
            std::function<void(http_response)> done)
       : stream_(std::move(stream)), resolver_(std::move(resolver)), url_(std::move(url)),
         done_(std::move(done)) {
-    request_.method(http::verb::post);
+    request_.method(req.method == "GET" ? http::verb::get : http::verb::post);
     request_.target(url_.target);
     request_.version(11);
     request_.set(http::field::host, url_.host);
     request_.set(http::field::user_agent, "herald");
-    request_.set(http::field::content_type, req.content_type);
     request_.set(http::field::connection, "close");
-    request_.body() = std::move(req.body);
-    request_.prepare_payload();
+    if (request_.method() == http::verb::post) {
+      request_.set(http::field::content_type, req.content_type);
+      request_.body() = std::move(req.body);
+      request_.prepare_payload();
+    }
     timeout_ = req.timeout;
   }
 

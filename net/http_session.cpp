@@ -2,6 +2,7 @@
 
 #include "config/log.hpp"
 #include "config/text.hpp"
+#include "net/frame_auth.hpp"
 #include "net/http_request.hpp"
 #include "net/ws_connection.hpp"
 
@@ -144,10 +145,29 @@ private:
     auto key = req[http::field::sec_websocket_key];
     if (key.empty())
       return reply(400, R"({"error":"missing Sec-WebSocket-Key"})", false);
+    accept_key_ = accept_key(key);
+    decision_ = read_upgrade(query, req[http::field::authorization], ctx_.upgrade);
+    if (decision_.status != 101 || decision_.auth_by_frame)
+      return decided();
+    if (decision_.token.empty()) {
+      authorize_upgrade(decision_, nullptr);
+      return decided();
+    }
     auto now = std::chrono::duration_cast<std::chrono::seconds>(
                    std::chrono::system_clock::now().time_since_epoch())
                    .count();
-    decision_ = decide_upgrade(query, req[http::field::authorization], ctx_.upgrade, now);
+    // The answer may come from the JWKS thread (an unknown kid refetches).
+    check_client_token(decision_.token, ctx_.upgrade, *ctx_.tokens, now,
+                       [self = shared_from_this()](token_result checked) {
+                         boost::asio::post(self->stream_.get_executor(),
+                                           [self, checked = std::move(checked)] {
+                                             authorize_upgrade(self->decision_, &checked);
+                                             self->decided();
+                                           });
+                       });
+  }
+
+  void decided() {
     if (decision_.status != 101)
       return reply(decision_.status, error_body(decision_.error), false);
     if (++ctx_.counters.active_connections > ctx_.max_connections) {
@@ -160,7 +180,7 @@ private:
     res->set(http::field::server, "herald");
     res->set(http::field::upgrade, "websocket");
     res->set(http::field::connection, "Upgrade");
-    res->set(http::field::sec_websocket_accept, accept_key(key));
+    res->set(http::field::sec_websocket_accept, accept_key_);
     stream_.expires_never();
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
@@ -178,17 +198,9 @@ private:
     auto conn = std::make_shared<ws_connection>(stream_.release_socket(), std::move(leftover),
                                                 ctx_.limits, ctx_.counters);
     conn->hold(std::move(slot_));
-    connect_request cr;
-    cr.sink = conn;
-    cr.user = std::move(decision_.user);
-    cr.allowed = std::move(decision_.allowed);
-    cr.channels = std::move(decision_.channels);
-    cr.resume_id = std::move(decision_.resume_id);
-    cr.resume_token = std::move(decision_.resume_token);
-    cr.last_seq = decision_.last_seq;
-    cr.since = std::move(decision_.since);
-    cr.last_event_id = std::move(decision_.last_event_id);
-    ctx_.registry.connect(std::move(cr));
+    if (decision_.auth_by_frame)
+      return await_auth_frame(std::move(conn), std::move(decision_), ctx_);
+    ctx_.registry.connect(connect_request_of(std::move(decision_), std::move(conn)));
   }
 
   void reply(int status, std::string body, bool keep_alive,
@@ -226,12 +238,28 @@ private:
   std::optional<http::request_parser<http::string_body>> parser_;
   bool keep_alive_ = false;
   upgrade_decision decision_;
+  std::string accept_key_;
   std::shared_ptr<connection_gate> gate_;
   connection_gate::ip_slot slot_;
   connection_gate::ticket pending_;
 };
 
 } // namespace
+
+connect_request connect_request_of(upgrade_decision&& d, std::shared_ptr<frame_sink> sink) {
+  connect_request cr;
+  cr.sink = std::move(sink);
+  cr.user = std::move(d.user);
+  cr.allowed = std::move(d.allowed);
+  cr.channels = std::move(d.channels);
+  cr.resume_id = std::move(d.resume_id);
+  cr.resume_token = std::move(d.resume_token);
+  cr.last_seq = d.last_seq;
+  cr.since = std::move(d.since);
+  cr.last_event_id = std::move(d.last_event_id);
+  cr.token_exp_s = d.token_exp_s;
+  return cr;
+}
 
 void serve_http(tcp::socket socket, server_context& ctx, connection_gate::ip_slot slot) {
   std::make_shared<http_session>(std::move(socket), ctx, std::move(slot))->run();

@@ -5,44 +5,11 @@
 #include <jwt.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 
 namespace herald::net {
-
-namespace {
-
-std::string base64url_decode(const std::string& in) {
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v;
-    if (c >= 'A' && c <= 'Z')
-      v = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      v = c - '0' + 52;
-    else if (c == '-' || c == '+')
-      v = 62;
-    else if (c == '_' || c == '/')
-      v = 63;
-    else if (c == '=')
-      break;
-    else
-      return {};
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  return out;
-}
-
-} // namespace
 
 bool reserved_subject(const std::string& sub) {
   return sub.rfind("anon:", 0) == 0 || sub.rfind("console:", 0) == 0;
@@ -50,23 +17,49 @@ bool reserved_subject(const std::string& sub) {
 
 token_result verify_token(const std::string& token, const std::string& secret, int64_t now_s,
                           int64_t leeway_s) {
+  token_keys keys;
+  if (!secret.empty())
+    keys.add(hmac_key(secret));
+  return verify_token(token, keys, now_s, leeway_s);
+}
+
+token_result verify_token(const std::string& token, const token_keys& keys, int64_t now_s,
+                          int64_t leeway_s) {
   if (token.empty())
     return {std::nullopt, "missing token"};
-  if (secret.empty())
-    return {std::nullopt, "tokens cannot be checked: auth.jwt_secret is empty"};
-  // libjwt takes the algorithm from the token's own header; read it first so
-  // an unsigned ("alg":"none") or differently signed token is refused outright.
+  if (keys.empty())
+    return {std::nullopt, "tokens cannot be checked: no key is configured (auth.jwt_secret, "
+                          "auth.public_key_file or auth.jwks_url)"};
+  // libjwt takes the algorithm from the token's own header: the key the
+  // header picks must verify that algorithm, or the token is refused here.
   auto header = parse_json(base64url_decode(token.substr(0, token.find('.'))));
   if (!header.is_object() || !header.contains("alg") || !header["alg"].is_string())
     return {std::nullopt, "malformed token"};
-  if (header["alg"].get<std::string>() != "HS256")
-    return {std::nullopt, "token must be signed with HS256"};
+  auto alg = header["alg"].get<std::string>();
+  std::string kid;
+  if (auto it = header.find("kid"); it != header.end()) {
+    if (!it->is_string() || it->get<std::string>().size() > 200)
+      return {std::nullopt, "token \"kid\" is not a string of at most 200 bytes"};
+    kid = it->get<std::string>();
+  }
+  const token_key* key = keys.pick(alg, kid);
+  if (!key) {
+    token_result refused{std::nullopt, "token algorithm " + utf8_cut(utf8_clean(alg), 20) +
+                                           " matches no configured key"};
+    if (!kid.empty() && !keys.knows_kid(kid)) {
+      refused.error = "token \"kid\" names no known key";
+      refused.unknown_kid = true;
+    }
+    return refused;
+  }
   jwt_t* raw = nullptr;
-  if (jwt_decode(&raw, token.c_str(), reinterpret_cast<const unsigned char*>(secret.data()),
-                 static_cast<int>(secret.size())) != 0 ||
+  if (jwt_decode(&raw, token.c_str(), reinterpret_cast<const unsigned char*>(key->material.data()),
+                 static_cast<int>(key->material.size())) != 0 ||
       !raw)
     return {std::nullopt, "bad token signature"};
   std::unique_ptr<jwt_t, decltype(&jwt_free)> jwt(raw, &jwt_free);
+  if (jwt_get_alg(jwt.get()) != jwt_str_alg(alg.c_str()))
+    return {std::nullopt, "bad token signature"};
   char* grants = jwt_get_grants_json(jwt.get(), nullptr);
   if (!grants)
     return {std::nullopt, "token has no claims"};
@@ -93,6 +86,8 @@ token_result verify_token(const std::string& token, const std::string& secret, i
   }
   token_claims out;
   out.sub = sub->get<std::string>();
+  if (exp != claims.end())
+    out.exp_s = static_cast<int64_t>(std::min(exp->get<double>(), 9.0e15));
   if (out.sub.size() > 200)
     return {std::nullopt, "token \"sub\" is longer than 200 bytes"};
   auto channels = claims.find("channels");

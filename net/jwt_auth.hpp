@@ -1,6 +1,10 @@
 #pragma once
-// Client token checks (docs/protocol.md, docs/security.md): HS256 only, signature, `sub`, `exp`,
-// `nbf`, optional `channels`. Built on libjwt; no hand-rolled crypto.
+// Client token checks (docs/protocol.md, docs/security.md): the signature
+// against the configured keys (token_keys.hpp), `sub`, `exp`, `nbf`, optional
+// `channels`. Built on libjwt and OpenSSL; no hand-rolled crypto.
+#include "actors/token_port.hpp"
+#include "net/token_keys.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -8,19 +12,16 @@
 
 namespace herald::net {
 
-struct token_claims {
-  std::string sub;
-  std::vector<std::string> channels; // allowed channel patterns
-};
+using herald::token_claims;
+using herald::token_result;
 
-struct token_result {
-  std::optional<token_claims> claims;
-  std::string error; // why the token was refused, when claims is empty
-};
-
-// Verifies `token` against `secret` at time `now_s` (Unix seconds): the
-// signature, `sub` (a string of 1–200 bytes), and `exp` and `nbf` when present,
+// Verifies `token` against `keys` at time `now_s` (Unix seconds): the
+// signature by the key its header picks (which must verify the header's
+// `alg`), `sub` (a string of 1–200 bytes), and `exp` and `nbf` when present,
 // each allowing `leeway_s` of clock skew (auth.leeway).
+token_result verify_token(const std::string& token, const token_keys& keys, int64_t now_s,
+                          int64_t leeway_s = 0);
+// The same with one HMAC secret (HS256/384/512).
 token_result verify_token(const std::string& token, const std::string& secret, int64_t now_s,
                           int64_t leeway_s = 0);
 

@@ -60,6 +60,8 @@ struct server::impl {
     ctx.request_timeout = c.server.request_timeout;
     ctx.allowed_origins = c.server.allowed_origins;
     ctx.upgrade.leeway_s = std::chrono::duration_cast<std::chrono::seconds>(c.auth.leeway).count();
+    ctx.first_frame_timeout =
+        std::chrono::duration_cast<std::chrono::milliseconds>(c.auth.first_frame_timeout);
     ctx.gate =
         std::make_shared<connection_gate>(static_cast<uint64_t>(c.server.max_pending),
                                           static_cast<uint64_t>(c.server.max_connections_per_ip));
@@ -74,8 +76,10 @@ struct server::impl {
   }
 };
 
-server::server(const config::herald_config& cfg, registry_client& registry, queue_client* queue)
+server::server(const config::herald_config& cfg, registry_client& registry, token_port& tokens,
+               queue_client* queue)
     : impl_(new impl(cfg, registry, queue)) {
+  impl_->ctx.tokens = &tokens;
   boost::system::error_code ec;
   auto address = asio::ip::make_address(cfg.listen_host(), ec);
   if (ec)

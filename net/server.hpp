@@ -7,6 +7,8 @@
 #include "net/server_counters.hpp"
 #include "runtime/io_lender.hpp"
 
+#include "actors/token_port.hpp"
+
 #include <memory>
 
 namespace herald::net {
@@ -14,8 +16,9 @@ namespace herald::net {
 class server {
 public:
   // Throws std::runtime_error with a readable message when the address cannot be bound.
-  // `queue` may be null (no outbound notifications).
-  server(const config::herald_config& cfg, registry_client& registry,
+  // `queue` may be null (no outbound notifications). `tokens` checks client
+  // tokens and must outlive the server.
+  server(const config::herald_config& cfg, registry_client& registry, token_port& tokens,
          queue_client* queue = nullptr);
   ~server();
 

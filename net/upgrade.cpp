@@ -83,58 +83,41 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
   return out;
 }
 
-upgrade_decision decide_upgrade(std::string_view query, std::string_view authorization,
-                                const upgrade_settings& settings, int64_t now_s) {
+upgrade_decision read_upgrade(std::string_view query, std::string_view authorization,
+                              const upgrade_settings& settings) {
   auto params = parse_query(query);
-  std::string token;
-  if (auto it = params.find("token"); it != params.end())
-    token = it->second;
-  else if (authorization.rfind("Bearer ", 0) == 0)
-    token = std::string(authorization.substr(7));
-
   upgrade_decision d;
-  if (!token.empty() || settings.auth_required) {
-    auto checked = verify_token(token, settings.jwt_secret, now_s, settings.leeway_s);
-    if (checked.claims && reserved_subject(checked.claims->sub))
-      return refuse(401, "token \"sub\" may not start with \"anon:\" or \"console:\"");
-    if (!checked.claims && !settings.console_secret.empty()) {
-      auto console = verify_token(token, settings.console_secret, now_s);
-      if (console.claims && console.claims->sub.rfind("console:", 0) == 0)
-        checked = std::move(console);
-    }
-    if (!checked.claims)
-      return refuse(401, checked.error);
-    d.user = checked.claims->sub;
-    d.allowed = std::move(checked.claims->channels);
+  if (auto it = params.find("token"); it != params.end())
+    d.token = it->second;
+  else if (authorization.rfind("Bearer ", 0) == 0)
+    d.token = std::string(authorization.substr(7));
+  if (auto it = params.find("auth"); it != params.end()) {
+    if (it->second != "frame")
+      return refuse(400, "auth must be \"frame\" (the token comes as the first frame)");
+    d.auth_by_frame = d.token.empty();
   }
+  if (d.token.empty() && settings.auth_required && !d.auth_by_frame)
+    return refuse(401, "missing token");
 
-  std::vector<std::string> wanted;
   if (auto it = params.find("channels"); it != params.end()) {
     std::stringstream ss(it->second);
     std::string name;
     while (std::getline(ss, name, ','))
       if (!name.empty())
-        wanted.push_back(name);
+        d.channels.push_back(name);
   }
   if (auto it = params.find("view"); it != params.end())
-    wanted.push_back(it->second);
+    d.channels.push_back(it->second);
   std::set<std::string_view> seen;
-  for (auto& name : wanted) {
+  std::vector<std::string> unique;
+  for (auto& name : d.channels) {
     if (!seen.insert(name).second)
       continue;
     if (seen.size() > settings.max_channels) // checked as we go: a long list costs nothing
       return refuse(400, "more channels than session.max_channels");
-    switch (check_channel(d.allowed, name)) {
-      case channel_check::ok:
-        d.channels.push_back(name);
-        break;
-      case channel_check::bad_name:
-        return refuse(400, "bad channel name (1 to 200 bytes of UTF-8)");
-      case channel_check::reserved:
-      case channel_check::forbidden:
-        return refuse(403, "channel not allowed: " + utf8_clean(name));
-    }
+    unique.push_back(name);
   }
+  d.channels = std::move(unique);
 
   constexpr std::string_view since_prefix = "since.";
   for (auto it = params.lower_bound(std::string(since_prefix));
@@ -162,6 +145,90 @@ upgrade_decision decide_upgrade(std::string_view query, std::string_view authori
       return refuse(400, "last_seq must be a non-negative integer");
     d.last_seq = std::stoull(v);
   }
+  return d;
+}
+
+std::optional<token_result> console_token(const std::string& token,
+                                          const upgrade_settings& settings, int64_t now_s) {
+  if (settings.console_secret.empty() || token.empty())
+    return std::nullopt;
+  auto console = verify_token(token, settings.console_secret, now_s);
+  if (!console.claims || console.claims->sub.rfind("console:", 0) != 0)
+    return std::nullopt;
+  return console;
+}
+
+void authorize_upgrade(upgrade_decision& d, const token_result* checked) {
+  auto refused = [&](int status, std::string error) {
+    d.status = status;
+    d.error = std::move(error);
+  };
+  if (checked) {
+    if (!checked->claims)
+      return refused(401, checked->error);
+    d.user = checked->claims->sub;
+    d.allowed = checked->claims->channels;
+    d.token_exp_s = checked->claims->exp_s;
+  }
+  d.token.clear(); // checked: not kept where it could be logged
+  for (auto& name : d.channels)
+    switch (check_channel(d.allowed, name)) {
+      case channel_check::ok:
+        break;
+      case channel_check::bad_name:
+        return refused(400, "bad channel name (1 to 200 bytes of UTF-8)");
+      case channel_check::reserved:
+      case channel_check::forbidden:
+        return refused(403, "channel not allowed: " + utf8_clean(name));
+    }
+}
+
+void check_client_token(const std::string& token, const upgrade_settings& settings,
+                        token_port& tokens, int64_t now_s, std::function<void(token_result)> done) {
+  if (auto console = console_token(token, settings, now_s))
+    return done(std::move(*console));
+  tokens.verify(token, [done = std::move(done)](token_result checked) {
+    if (checked.claims && reserved_subject(checked.claims->sub))
+      checked = {std::nullopt, "token \"sub\" may not start with \"anon:\" or \"console:\"", false};
+    done(std::move(checked));
+  });
+}
+
+namespace {
+
+// Checks with keys in hand, at once.
+class key_port final : public token_port {
+public:
+  key_port(const std::string& secret, int64_t now_s, int64_t leeway_s)
+      : now_s_(now_s), leeway_s_(leeway_s) {
+    if (!secret.empty())
+      keys_.add(hmac_key(secret));
+  }
+  void verify(std::string token, std::function<void(token_result)> done) override {
+    done(verify_token(token, keys_, now_s_, leeway_s_));
+  }
+
+private:
+  token_keys keys_;
+  int64_t now_s_, leeway_s_;
+};
+
+} // namespace
+
+upgrade_decision decide_upgrade(std::string_view query, std::string_view authorization,
+                                const upgrade_settings& settings, int64_t now_s) {
+  auto d = read_upgrade(query, authorization, settings);
+  if (d.status != 101 || d.auth_by_frame)
+    return d;
+  if (d.token.empty()) {
+    authorize_upgrade(d, nullptr);
+    return d;
+  }
+  key_port keys(settings.jwt_secret, now_s, settings.leeway_s);
+  token_result checked;
+  check_client_token(d.token, settings, keys, now_s,
+                     [&checked](token_result r) { checked = std::move(r); });
+  authorize_upgrade(d, &checked);
   return d;
 }
 

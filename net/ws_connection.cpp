@@ -53,6 +53,8 @@ void ws_connection::bind(std::shared_ptr<session_port> port) {
       port->on_closed(self->id_, self->close_code_, self->resumable_);
       return;
     }
+    if (self->port_ && self->port_ != port)
+      self->port_->on_replaced(*port);
     self->port_ = std::move(port);
     if (self->reading_)
       return;

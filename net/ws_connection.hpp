@@ -38,6 +38,8 @@ public:
   void close(uint16_t code, std::string reason, bool abort) override;
   // Keeps `slot` (the connection's place in the per-IP count) while it lives.
   void hold(std::shared_ptr<void> slot) { slot_ = std::move(slot); }
+  // The strand its reads run on (first-frame auth times out there).
+  asio::any_io_executor executor() { return socket_.get_executor(); }
 
 private:
   enum class close_state : uint8_t {

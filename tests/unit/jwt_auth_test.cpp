@@ -26,9 +26,9 @@ TEST_CASE("bad tokens are refused with a reason") {
   CHECK(verify_token(make_token(R"({"sub":"u1","channels":"admin"})", "k"), "k", 0).error ==
         "token \"channels\" is not a list");
   CHECK(verify_token(make_token(R"({"sub":"u1"})", "k", JWT_ALG_NONE), "k", 0).error ==
-        "token must be signed with HS256");
-  CHECK(verify_token(make_token(R"({"sub":"u1"})", "k", JWT_ALG_HS512), "k", 0).error ==
-        "token must be signed with HS256");
+        "token algorithm none matches no configured key");
+  CHECK(verify_token(make_token(R"({"sub":"u1"})", "other", JWT_ALG_HS512), "k", 0).error ==
+        "bad token signature");
   // An unsigned token wearing an HS256 header, signature stripped.
   auto good = make_token(R"({"sub":"u1"})", "k");
   auto stripped = good.substr(0, good.rfind('.') + 1);

@@ -25,6 +25,9 @@ struct recorded_machine final : session_machine {
   std::vector<persistence::inbox_pos> cursors;
   std::vector<std::pair<std::chrono::milliseconds, uint64_t>> expiries;
   bool quit_called = false;
+  int64_t wall_ms = 1'000'000'000'000;
+  std::vector<std::pair<std::chrono::milliseconds, uint64_t>> token_timers;
+  std::vector<std::string> tokens_checked;
 
   void advance(std::chrono::nanoseconds d) { clock_ns += d.count(); }
 
@@ -47,6 +50,11 @@ private:
   void expire_after(std::chrono::milliseconds d, uint64_t g) override {
     expiries.emplace_back(d, g);
   }
+  void token_timer_after(std::chrono::milliseconds d, uint64_t g) override {
+    token_timers.emplace_back(d, g);
+  }
+  void check_token(std::string token) override { tokens_checked.push_back(std::move(token)); }
+  int64_t wall_now_ms() const override { return wall_ms; }
   void quit() override { quit_called = true; }
 };
 
@@ -422,4 +430,93 @@ TEST_CASE("machine: join and leave frames go out whole, without a seq") {
   CHECK(f.sink->of_type("join").at(0) ==
         nlohmann::json{{"type", "join"}, {"channel", "admin"}, {"user", "bo"}});
   CHECK(f.events().at(0)["seq"] == 1);
+}
+
+namespace {
+
+// A session whose token expires 100 s after the fixture's wall clock.
+struct token_fixture {
+  std::shared_ptr<recording_sink> sink = std::make_shared<recording_sink>();
+  recorded_machine m;
+  static session_identity identity() {
+    auto limits = test_limits();
+    limits.refresh_ahead = 30s;
+    limits.token_leeway = 5s;
+    limits.max_channels = 5;
+    auto id = machine_fixture::identity(limits);
+    id.token_exp_s = 1'000'000'000 + 100;
+    return id;
+  }
+  token_fixture() : m(identity(), {"admin", "team-a"}, false) { m.start(sink); }
+  // Runs the token timer last set, as if its delay had passed.
+  void fire_timer() {
+    REQUIRE_FALSE(m.token_timers.empty());
+    auto [delay, generation] = m.token_timers.back();
+    m.wall_ms += delay.count();
+    m.on_token_timer(generation);
+  }
+};
+
+} // namespace
+
+TEST_CASE("machine: token_expiring refresh_ahead before exp, 4001 at exp + leeway") {
+  token_fixture f;
+  REQUIRE(f.m.token_timers.size() == 1);
+  CHECK(f.m.token_timers[0].first == 70s); // exp in 100 s, refresh_ahead 30 s
+  f.fire_timer();
+  auto warning = f.sink->last();
+  CHECK(warning["type"] == "token_expiring");
+  CHECK(warning["in_ms"] == 30000);
+  CHECK(f.m.token_timers.back().first == 35s); // to exp + leeway
+  f.fire_timer();
+  CHECK(f.sink->closed_code == 4001);
+  CHECK(f.sink->closed_reason == "token expired");
+  CHECK(f.m.quit_called);
+}
+
+TEST_CASE("machine: a refresh with the same sub moves exp and drops channels no longer allowed") {
+  token_fixture f;
+  f.m.on_command({session_command::kind::subscribe, "ops", 0}); // by the server: kept
+  f.m.on_text(R"({"type":"refresh","token":"t2"})");
+  REQUIRE(f.m.tokens_checked == std::vector<std::string>{"t2"});
+  auto stale_timer = f.m.token_timers.back().second;
+  token_claims claims{"ann", {"admin"}, 1'000'000'000 + 4000};
+  f.m.on_token_checked({claims, "", false});
+  auto frames = f.sink->frames.size();
+  CHECK(f.sink->json(frames - 2) == nlohmann::json{{"type", "refreshed"}, {"exp", 1'000'004'000}});
+  CHECK(f.sink->json(frames - 1) ==
+        nlohmann::json{{"type", "unsubscribed"}, {"channel", "team-a"}});
+  CHECK(f.m.channels() == std::vector<std::string>{"admin", "ops"});
+  CHECK(f.m.token_timers.back().first == 3970s);
+  // The timer of the old token does nothing.
+  f.m.on_token_timer(stale_timer);
+  CHECK(f.sink->closed_code == 0);
+
+  // Another user's token, a bad one: an error frame, the session goes on.
+  f.m.on_text(R"({"type":"refresh","token":"t3"})");
+  f.m.on_token_checked({token_claims{"bob", {}, 0}, "", false});
+  CHECK(f.sink->last()["code"] == "bad_token");
+  f.m.on_text(R"({"type":"refresh","token":"t4"})");
+  f.m.on_token_checked({std::nullopt, "bad token signature", false});
+  CHECK(f.sink->last()["message"] == "bad token signature");
+  CHECK(f.sink->closed_code == 0);
+}
+
+TEST_CASE("machine: control commands subscribe, unsubscribe, inbox_read and disconnect") {
+  machine_fixture f;
+  f.m.on_command({session_command::kind::subscribe, "secret-room", 0});
+  CHECK(f.sink->last() == nlohmann::json{{"type", "subscribed"}, {"channel", "secret-room"}});
+  CHECK(f.fx.joins == std::vector<std::string>{"secret-room"});
+  f.m.on_command({session_command::kind::subscribe, "user:bob", 0}); // reserved: ignored
+  CHECK(f.fx.joins.size() == 1);
+  f.m.on_command({session_command::kind::unsubscribe, "secret-room", 0});
+  CHECK(f.sink->last() == nlohmann::json{{"type", "unsubscribed"}, {"channel", "secret-room"}});
+  f.m.on_command({session_command::kind::unsubscribe, "never-joined", 0}); // nothing sent
+  CHECK(f.sink->last()["channel"] == "secret-room");
+  f.m.on_command({session_command::kind::inbox_read, "e-7", 0});
+  CHECK(f.sink->last() == nlohmann::json{{"type", "inbox_read"}, {"up_to", "e-7"}});
+  f.m.on_command({session_command::kind::disconnect, "banned", 4009});
+  CHECK(f.sink->closed_code == 4009);
+  CHECK(f.sink->closed_reason == "banned");
+  CHECK(f.m.quit_called);
 }

@@ -166,7 +166,7 @@ TEST_CASE("a dropped socket is resumed with exactly the missed frames") {
   caf::anon_send(f.session, detach_atom::value, f.sink->id(), close_code::abnormal, true);
   f.publish("admin", 2); // seq 3, 4 missed
   auto fresh = std::make_shared<recording_sink>();
-  f.self->send(f.session, attach_atom::value, sink_ptr(fresh), uint64_t{2});
+  f.self->send(f.session, attach_atom::value, sink_ptr(fresh), uint64_t{2}, int64_t{0});
   f.run();
   CHECK(f.reply<bool>());
   REQUIRE(fresh->frames.size() == 4);
@@ -187,11 +187,11 @@ TEST_CASE("resume fails when the buffer no longer holds every missed frame") {
   caf::anon_send(f.session, detach_atom::value, f.sink->id(), close_code::abnormal, true);
   f.publish("admin", 5); // buffer holds 3, 4, 5
   f.self->send(f.session, attach_atom::value, sink_ptr(std::make_shared<recording_sink>()),
-               uint64_t{1});
+               uint64_t{1}, int64_t{0});
   f.run();
   CHECK_FALSE(f.reply<bool>());
   f.self->send(f.session, attach_atom::value, sink_ptr(std::make_shared<recording_sink>()),
-               uint64_t{2});
+               uint64_t{2}, int64_t{0});
   f.run();
   CHECK(f.reply<bool>());
 }
