@@ -24,7 +24,7 @@ class AuthTest(ServerTestCase):
         self.assertEqual(self.refused("token=" + token("u1", secret="wrong")), 401)
         self.assertEqual(self.refused("token=" + token("u1", exp=int(time.time()) - 120)), 401)
         self.assertEqual(self.refused("token=" + token("u1", alg="none")), 401)
-        self.assertEqual(self.refused("token=" + token("u1", alg="HS512")), 401)
+        self.assertEqual(self.refused("token=" + token("u1", alg="HS512", secret="wrong")), 401)
         self.assertEqual(self.refused(headers={"Authorization": "Bearer junk"}), 401)
 
     def test_leeway_nbf_and_reserved_subjects(self):
