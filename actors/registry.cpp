@@ -548,6 +548,19 @@ session_page page_of(self_ptr self, const std::string& user, uint64_t limit, uin
   return page;
 }
 
+// The control API: a command for every session of `user` on this node.
+uint64_t command_user(self_ptr self, const std::string& user, const session_command& command) {
+  auto& st = self->state;
+  uint64_t sessions = 0;
+  if (auto u = st.presence.find(user))
+    for (auto id : u->sessions)
+      if (auto m = st.members.member(id)) {
+        self->send(m->handle, command_atom::value, command);
+        ++sessions;
+      }
+  return sessions;
+}
+
 registry_stats stats_of(self_ptr self) {
   auto& st = self->state;
   registry_stats out;
@@ -651,6 +664,17 @@ registry_behavior(self_ptr self, registry_limits limits, inbox_actor inbox, hist
               [=](who_atom, const std::string& channel) -> caf::result<channel_members> {
                 return members_of(self, channel);
               }),
+      guarded(self,
+              [=](channels_atom, const std::string& prefix, const std::string& after,
+                  uint64_t limit) -> caf::result<channel_page> {
+                channel_page page;
+                page.channels = self->state.members.channel_page(
+                    prefix, after, static_cast<size_t>(limit), page.total);
+                return page;
+              }),
+      guarded(self,
+              [=](command_atom, const std::string& user, const session_command& command)
+                  -> caf::result<uint64_t> { return command_user(self, user, command); }),
       guarded(self, [=](announce_atom, const std::string& channel, const std::string& user,
                         bool join) { announce(self, channel, user, join); }),
       guarded(self,

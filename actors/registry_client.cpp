@@ -35,6 +35,28 @@ publish_target target_of(char k) {
                     : publish_target::broadcast;
 }
 
+// Control API commands on the bus (persistence/cluster_link.hpp).
+constexpr std::pair<session_command::kind, const char*> command_words[] = {
+    {session_command::kind::subscribe, "sub"},
+    {session_command::kind::unsubscribe, "unsub"},
+    {session_command::kind::inbox_read, "read"},
+    {session_command::kind::disconnect, "disc"},
+};
+
+session_command::kind command_kind_of(const std::string& word) {
+  for (auto& [kind, w] : command_words)
+    if (word == w)
+      return kind;
+  return session_command::kind::inbox_read; // decode admits only the words above
+}
+
+const char* command_word(session_command::kind kind) {
+  for (auto& [k, w] : command_words)
+    if (k == kind)
+      return w;
+  return "read";
+}
+
 char letter_of(publish_target t) {
   return t == publish_target::user ? 'u' : t == publish_target::channel ? 'c' : 'b';
 }
@@ -67,6 +89,11 @@ registry_client::registry_client(caf::actor_system& sys, registry_limits limits,
     // Presence written while Redis was away is written again when it is back.
     cluster->on_connected([tell] { tell(resync_atom::value); });
     cluster->on_bus_message([tell](persistence::bus_message m) {
+      if (!m.command.empty()) {
+        tell(command_atom::value, std::move(m.name),
+             session_command{command_kind_of(m.command), std::move(m.command_arg), m.command_code});
+        return;
+      }
       publish_request req;
       req.target = target_of(m.target);
       req.name = std::move(m.name);
@@ -207,6 +234,28 @@ void registry_client::members(std::string channel,
                               std::function<void(std::optional<uint64_t>)> done) {
   ask<uint64_t>(impl_->sys, impl_->registry, request_timeout, std::move(done), members_atom::value,
                 std::move(channel));
+}
+
+void registry_client::command(std::string user, session_command command,
+                              std::function<void(std::optional<uint64_t>)> done) {
+  if (auto& cluster = impl_->cluster) {
+    persistence::bus_message m;
+    m.origin = cluster->node_id();
+    m.target = 'u';
+    m.name = user;
+    m.command = command_word(command.what);
+    m.command_arg = command.arg;
+    m.command_code = command.code;
+    cluster->publish(m, [](std::optional<uint64_t>) {});
+  }
+  ask<uint64_t>(impl_->sys, impl_->registry, request_timeout, std::move(done), command_atom::value,
+                std::move(user), std::move(command));
+}
+
+void registry_client::channels(std::string prefix, std::string after, uint64_t limit,
+                               std::function<void(std::optional<channel_page>)> done) {
+  ask<channel_page>(impl_->sys, impl_->registry, request_timeout, std::move(done),
+                    channels_atom::value, std::move(prefix), std::move(after), limit);
 }
 
 bool registry_client::storage_healthy() const {

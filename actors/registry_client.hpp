@@ -6,6 +6,7 @@
 #include "actors/actor_info.hpp"
 #include "actors/history_messages.hpp"
 #include "actors/registry_types.hpp"
+#include "actors/session_command.hpp"
 
 #include <functional>
 #include <map>
@@ -72,6 +73,13 @@ public:
                         std::function<void(std::optional<channel_members>)> done);
   // The history actor's counters (all zero when no channel keeps history).
   void history_stats(std::function<void(std::optional<herald::history_stats>)> done);
+  // The control API: `command` for every session of `user` on this node and,
+  // with Redis, on every other (through the bus); `done` gets this node's count.
+  void command(std::string user, session_command command,
+               std::function<void(std::optional<uint64_t>)> done);
+  // This node's channels by name: those starting with `prefix`, after `after`, at most `limit`.
+  void channels(std::string prefix, std::string after, uint64_t limit,
+                std::function<void(std::optional<channel_page>)> done);
   // Closes every session with 1001.
   void shutdown();
   // Stops the registry and inbox actors (after shutdown(); sessions left are

@@ -28,6 +28,10 @@ using registry_actor = caf::typed_actor<
                     uint64_t>::with<session_page>, // user filter, limit, offset
     caf::replies_to<presence_atom, std::string>::with<presence_info>,
     caf::replies_to<who_atom, std::string>::with<channel_members>, // a channel's users here
+    // prefix, after, limit
+    caf::replies_to<channels_atom, std::string, std::string, uint64_t>::with<channel_page>,
+    // The control API: to every session of a user here; answers how many.
+    caf::replies_to<command_atom, std::string, session_command>::with<uint64_t>,
     // From sessions (session id first).
     caf::reacts_to<join_atom, session_id, std::string, history_since>,
     caf::reacts_to<leave_atom, session_id, std::string>,
@@ -53,3 +57,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::registry_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::presence_info)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::session_page)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::channel_members)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::channel_page)

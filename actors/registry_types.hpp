@@ -107,6 +107,12 @@ struct channel_members {
   std::vector<std::pair<std::string, uint64_t>> users;
 };
 
+// A page of this node's channels (GET /api/v1/channels).
+struct channel_page {
+  uint64_t total = 0;                                     // channels matching the prefix
+  std::vector<std::pair<std::string, uint64_t>> channels; // name, sessions
+};
+
 // What every session is configured with.
 struct session_limits {
   std::chrono::milliseconds heartbeat_interval{30000};

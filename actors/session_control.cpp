@@ -42,8 +42,8 @@ void session_machine::on_token_timer(uint64_t generation) {
   }
   if (!token_warned_) {
     token_warned_ = true;
-    send_text(json_text({{"type", server_type::token_expiring},
-                         {"in_ms", std::max<int64_t>(0, exp_ms - now)}}));
+    send_text(json_text(
+        {{"type", server_type::token_expiring}, {"in_ms", std::max<int64_t>(0, exp_ms - now)}}));
   }
   arm_token_timer();
 }
@@ -99,8 +99,8 @@ void session_machine::on_command(const session_command& command) {
     case session_command::kind::inbox_read:
       return send_text(json_text({{"type", server_type::inbox_read}, {"up_to", command.arg}}));
     case session_command::kind::disconnect:
-      log::info(component(), "disconnected by the control API (" + std::to_string(command.code) +
-                                 ")");
+      log::info(component(),
+                "disconnected by the control API (" + std::to_string(command.code) + ")");
       return close_and_quit(command.code, command.arg, false);
   }
 }

@@ -53,6 +53,11 @@ private:
   void channel_history(const std::string& channel, const std::string& query,
                        std::function<void(api_response)> respond);
   void channel_presence(const std::string& channel, std::function<void(api_response)> respond);
+  // The control API (api_control.cpp); false when `req` is not one of its routes.
+  bool handle_control(const api_request& req, std::function<void(api_response)>& respond);
+  void command_user(const api_request& req, std::function<void(api_response)> respond);
+  void presence_many(const api_request& req, std::function<void(api_response)> respond);
+  void list_channels(const std::string& query, std::function<void(api_response)> respond);
   // Monitoring (api_monitor.cpp).
   void actors(const api_request& req, std::function<void(api_response)> respond);
   void metrics(std::function<void(api_response)> respond);

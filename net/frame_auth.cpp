@@ -50,13 +50,11 @@ public:
     auto now = std::chrono::duration_cast<std::chrono::seconds>(
                    std::chrono::system_clock::now().time_since_epoch())
                    .count();
-    check_client_token(token, ctx_.upgrade, *ctx_.tokens, now,
-                       [self = shared_from_this()](token_result checked) {
-                         boost::asio::post(self->conn_->executor(),
-                                           [self, checked = std::move(checked)] {
-                                             self->on_checked(checked);
-                                           });
-                       });
+    check_client_token(
+        token, ctx_.upgrade, *ctx_.tokens, now, [self = shared_from_this()](token_result checked) {
+          boost::asio::post(self->conn_->executor(),
+                            [self, checked = std::move(checked)] { self->on_checked(checked); });
+        });
   }
   void on_touch(uint32_t) override {}
   void on_closed(uint64_t, uint16_t, bool) override {

@@ -104,8 +104,7 @@ void token_verifier::fetch() {
   req.url = settings_.jwks_url;
   req.method = "GET";
   req.timeout = settings_.jwks_timeout;
-  http_->post(std::move(req),
-              [this](http_response r) { on_jwks(r.status, r.body, r.error); });
+  http_->post(std::move(req), [this](http_response r) { on_jwks(r.status, r.body, r.error); });
 }
 
 void token_verifier::on_jwks(int status, const std::string& body, const std::string& error) {
@@ -129,8 +128,7 @@ void token_verifier::on_jwks(int status, const std::string& body, const std::str
     }
   } else {
     ++fetches_failed_;
-    log::warn("auth", "JWKS fetch failed: " +
-                          (status ? "HTTP " + std::to_string(status) : error));
+    log::warn("auth", "JWKS fetch failed: " + (status ? "HTTP " + std::to_string(status) : error));
   }
   std::vector<waiting_check> ready;
   {

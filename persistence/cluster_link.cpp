@@ -53,8 +53,39 @@ std::string bus_message::encode() const {
     j["off"] = history.offset;
     j["ep"] = history.epoch;
   }
+  if (!command.empty())
+    j["cmd"] = {{"w", command}, {"a", command_arg}, {"c", command_code}};
   return json_text(j);
 }
+
+namespace {
+
+// A control API command: for a user, a known verb, a bounded argument.
+std::optional<bus_message> decode_command(const std::string& origin, const std::string& kind,
+                                          const std::string& user, const nlohmann::json& cmd) {
+  if (kind != "u" || user.empty() || user.size() > 200 || !cmd.is_object())
+    return std::nullopt;
+  auto w = cmd.find("w"), a = cmd.find("a"), c = cmd.find("c");
+  if (w == cmd.end() || !w->is_string() || a == cmd.end() || !a->is_string() || c == cmd.end() ||
+      !c->is_number_unsigned() || a->get_ref<const std::string&>().size() > 200)
+    return std::nullopt;
+  auto verb = w->get<std::string>();
+  auto code = c->get<uint64_t>();
+  if (verb != "sub" && verb != "unsub" && verb != "read" && verb != "disc")
+    return std::nullopt;
+  if (verb == "disc" && (code < 3000 || code > 4999))
+    return std::nullopt;
+  bus_message m;
+  m.origin = origin;
+  m.target = 'u';
+  m.name = user;
+  m.command = verb;
+  m.command_arg = a->get<std::string>();
+  m.command_code = static_cast<uint16_t>(code);
+  return m;
+}
+
+} // namespace
 
 std::optional<bus_message> bus_message::decode(const std::string& payload) {
   auto j = parse_json(payload);
@@ -71,6 +102,8 @@ std::optional<bus_message> bus_message::decode(const std::string& payload) {
   if (!o || !k || !n || !id || !tail || k->size() != 1 ||
       std::string("ucb").find((*k)[0]) == std::string::npos)
     return std::nullopt;
+  if (auto cmd = j.find("cmd"); cmd != j.end())
+    return decode_command(*o, *k, *n, *cmd);
   auto ctl = j.find("ctl");
   bool control = ctl != j.end() && ctl->is_boolean() && ctl->get<bool>();
   if (n->size() > 256 || id->size() > 64)

@@ -28,6 +28,11 @@ struct bus_message {
   inbox_pos pos;            // where the origin stored it (user events), else empty
   history_position history; // its place in the channel's history (offset 0: none)
   bool control = false;     // a frame that is no event (join, leave): sent as it is
+  // A control API command for the user's sessions (target 'u'; no event):
+  // "sub", "unsub", "read" or "disc", its argument and close code.
+  std::string command;
+  std::string command_arg;
+  uint16_t command_code = 0;
 
   std::string encode() const;
   static std::optional<bus_message> decode(const std::string& payload);

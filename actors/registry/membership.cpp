@@ -1,5 +1,7 @@
 #include "actors/registry/membership.hpp"
 
+#include <algorithm>
+
 namespace herald {
 
 membership::entry& membership::add(session_id id, std::string user, std::string resume_token,
@@ -83,6 +85,24 @@ const session_roster::member* membership::member(session_id id) const {
 const session_roster* membership::channel(const std::string& name) const {
   auto it = channels_.find(name);
   return it == channels_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::pair<std::string, uint64_t>> membership::channel_page(const std::string& prefix,
+                                                                       const std::string& after,
+                                                                       size_t limit,
+                                                                       uint64_t& total) const {
+  std::vector<std::pair<std::string, uint64_t>> match;
+  total = 0;
+  for (auto& [name, roster] : channels_)
+    if (name.compare(0, prefix.size(), prefix) == 0) {
+      ++total;
+      if (name > after)
+        match.emplace_back(name, roster.size());
+    }
+  auto end = match.begin() + static_cast<long>(std::min(limit, match.size()));
+  std::partial_sort(match.begin(), end, match.end());
+  match.erase(end, match.end());
+  return match;
 }
 
 } // namespace herald

@@ -44,6 +44,11 @@ public:
   const session_roster& roster() const { return roster_; }
   const session_roster* channel(const std::string& name) const;
   size_t channel_count() const { return channels_.size(); }
+  // Channels whose name starts with `prefix` and sorts after `after`, in
+  // name order, at most `limit`, with their sessions; `total` counts every match.
+  std::vector<std::pair<std::string, uint64_t>> channel_page(const std::string& prefix,
+                                                             const std::string& after, size_t limit,
+                                                             uint64_t& total) const;
   size_t size() const { return sessions_.size(); }
   uint64_t attached() const { return attached_; }
 

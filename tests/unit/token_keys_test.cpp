@@ -79,7 +79,8 @@ nlohmann::json jwk_of(const key_pair& kp, const std::string& kid) {
             {"use", "sig"},
             {"n", b64url(bn_param(kp.key, OSSL_PKEY_PARAM_RSA_N))},
             {"e", b64url(bn_param(kp.key, OSSL_PKEY_PARAM_RSA_E))}};
-  auto x = bn_param(kp.key, OSSL_PKEY_PARAM_EC_PUB_X), y = bn_param(kp.key, OSSL_PKEY_PARAM_EC_PUB_Y);
+  auto x = bn_param(kp.key, OSSL_PKEY_PARAM_EC_PUB_X),
+       y = bn_param(kp.key, OSSL_PKEY_PARAM_EC_PUB_Y);
   x.insert(0, 32 - x.size(), '\0');
   y.insert(0, 32 - y.size(), '\0');
   return {{"kty", "EC"}, {"kid", kid}, {"crv", "P-256"}, {"x", b64url(x)}, {"y", b64url(y)}};
@@ -137,26 +138,31 @@ TEST_CASE("alg confusion: an HS256 token keyed with the RSA public key is refuse
   auto rsa = make_pair(true);
   auto keys = pem_keys(*rsa);
   auto forged = herald::test::make_token(R"({"sub":"admin"})", rsa->public_pem);
-  CHECK(verify_token(forged, keys, 1000).error == "token algorithm HS256 matches no configured key");
+  CHECK(verify_token(forged, keys, 1000).error ==
+        "token algorithm HS256 matches no configured key");
   // Also with the PEM exactly as the server holds it.
   std::string error;
   auto held = key_from_pem(rsa->public_pem, error).material;
-  CHECK_FALSE(verify_token(herald::test::make_token(R"({"sub":"admin"})", held), keys, 1000).claims);
-  // alg none.
   CHECK_FALSE(
-      verify_token(herald::test::make_token(R"({"sub":"u"})", "", JWT_ALG_NONE), keys, 1000).claims);
+      verify_token(herald::test::make_token(R"({"sub":"admin"})", held), keys, 1000).claims);
+  // alg none.
+  CHECK_FALSE(verify_token(herald::test::make_token(R"({"sub":"u"})", "", JWT_ALG_NONE), keys, 1000)
+                  .claims);
 }
 
 TEST_CASE("HS384 and HS512 with the shared secret") {
-  CHECK(verify_token(herald::test::make_token(R"({"sub":"u1"})", "k", JWT_ALG_HS384), "k", 0).claims);
-  CHECK(verify_token(herald::test::make_token(R"({"sub":"u1"})", "k", JWT_ALG_HS512), "k", 0).claims);
+  CHECK(
+      verify_token(herald::test::make_token(R"({"sub":"u1"})", "k", JWT_ALG_HS384), "k", 0).claims);
+  CHECK(
+      verify_token(herald::test::make_token(R"({"sub":"u1"})", "k", JWT_ALG_HS512), "k", 0).claims);
 }
 
 TEST_CASE("JWKS: keys by kid; an unknown kid is reported for a refetch") {
   auto a = make_pair(true), b = make_pair(false);
   nlohmann::json doc{{"keys",
-                      {jwk_of(*a, "rsa-1"), jwk_of(*b, "ec-1"),
-                       {{"kty", "oct"}, {"k", "c2VjcmV0"}},           // skipped: symmetric
+                      {jwk_of(*a, "rsa-1"),
+                       jwk_of(*b, "ec-1"),
+                       {{"kty", "oct"}, {"k", "c2VjcmV0"}},          // skipped: symmetric
                        {{"kty", "RSA"}, {"kid", "bad"}, {"n", "!"}}, // skipped: not base64url
                        {{"kty", "RSA"}, {"use", "enc"}, {"kid", "x"}}}}};
   std::string error;
