@@ -27,6 +27,18 @@ public:
   history_page history_read(const std::string& channel, uint64_t after, size_t limit,
                             int64_t now_ms, const history_rule& rule) override;
 
+  std::vector<inbox_item> inbox_all(const std::string& user, int64_t now_ms) override;
+  std::optional<std::string> idempotency_claim(const std::string& key, int64_t now_ms,
+                                               int64_t window_ms) override;
+  void idempotency_keep(const std::string& key, const std::string& answer, int64_t now_ms,
+                        int64_t window_ms) override;
+  void idempotency_release(const std::string& key) override;
+  void receipt_delivered(const std::string& event_id, const std::string& session,
+                         const std::string& node, int64_t at_ms) override;
+  void receipt_acked(const std::string& user, inbox_pos pos, int64_t at_ms) override;
+  receipt_record receipt(const std::string& user, const std::string& event_id,
+                         inbox_pos pos) override;
+
   void job_add(const job& j) override;
   std::vector<job> job_claim(const std::string& sink, size_t max, int64_t now_ms,
                              int64_t lease_until_ms) override;
@@ -59,6 +71,15 @@ private:
   std::unordered_map<std::string, inbox_pos> cursors_;
   std::map<std::string, job> jobs_;
   std::set<std::pair<std::string, std::string>> optins_;
+  struct kept_answer {
+    std::string answer;
+    int64_t expires_ms = 0;
+  };
+  std::unordered_map<std::string, kept_answer> idempotency_;
+  std::deque<std::pair<int64_t, std::string>> idempotency_expiry_; // (expires, key), oldest first
+  std::unordered_map<std::string, std::vector<receipt_record::delivery>> deliveries_;
+  std::deque<std::string> delivery_order_; // event ids, oldest first: bounded like the inboxes
+  std::unordered_map<std::string, std::map<inbox_pos, int64_t>> acks_;
 };
 
 } // namespace herald::persistence

@@ -85,7 +85,11 @@ std::vector<inbox_item> redis_store::inbox_pending(const std::string& user, int6
   std::optional<inbox_pos> given;
   if (!after_event.empty())
     given = find_in_inbox(user, after_event);
-  auto after = given ? *given : cursor(user);
+  return inbox_after(user, given ? *given : cursor(user), now_ms);
+}
+
+std::vector<inbox_item> redis_store::inbox_after(const std::string& user, inbox_pos after,
+                                                 int64_t now_ms) {
   auto oldest = static_cast<uint64_t>(std::max<int64_t>(0, now_ms - limits_.ttl.count()));
   // Newer than the cursor and than the ttl; the newest inbox_max of them.
   inbox_pos floor = std::max(after, inbox_pos{oldest, 0});

@@ -47,6 +47,18 @@ public:
   history_page history_read(const std::string& channel, uint64_t after, size_t limit,
                             int64_t now_ms, const history_rule& rule) override;
 
+  std::vector<inbox_item> inbox_all(const std::string& user, int64_t now_ms) override;
+  std::optional<std::string> idempotency_claim(const std::string& key, int64_t now_ms,
+                                               int64_t window_ms) override;
+  void idempotency_keep(const std::string& key, const std::string& answer, int64_t now_ms,
+                        int64_t window_ms) override;
+  void idempotency_release(const std::string& key) override;
+  void receipt_delivered(const std::string& event_id, const std::string& session,
+                         const std::string& node, int64_t at_ms) override;
+  void receipt_acked(const std::string& user, inbox_pos pos, int64_t at_ms) override;
+  receipt_record receipt(const std::string& user, const std::string& event_id,
+                         inbox_pos pos) override;
+
   void job_add(const job& j) override;
   std::vector<job> job_claim(const std::string& sink, size_t max, int64_t now_ms,
                              int64_t lease_until_ms) override;
@@ -76,7 +88,12 @@ private:
   std::string history_meta_key(const std::string& channel) const {
     return prefix_ + "history-meta:{" + channel + "}";
   }
+  std::string idempotency_key(const std::string& key) const { return prefix_ + "idem:" + key; }
+  std::string receipt_key(const std::string& id) const { return prefix_ + "receipt:" + id; }
+  std::string acks_key(const std::string& user) const { return prefix_ + "acks:" + user; }
   redis_reply one(redis_command command);
+  // The user's kept events after `after` and younger than the ttl, oldest first.
+  std::vector<inbox_item> inbox_after(const std::string& user, inbox_pos after, int64_t now_ms);
   std::optional<inbox_pos> find_in_inbox(const std::string& user, const std::string& event_id);
   // Runs `commands` in MULTI/EXEC; the EXEC reply's elements.
   std::vector<redis_reply> transaction(std::vector<redis_command> commands);

@@ -46,6 +46,7 @@ public:
     sqlite3_reset(stmt_);
   }
   int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+  bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
   std::string text(int col) const {
     auto p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
     return p ? std::string(p, size_t(sqlite3_column_bytes(stmt_, col))) : std::string();

@@ -74,6 +74,33 @@ CREATE TABLE IF NOT EXISTS history_meta (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 4: the control API. Idempotency keys with their answers;
+// deliveries of user events (for receipts); the ack log: each time an ack or
+// an inbox read moved a user's cursor, where to and when.
+constexpr const char* schema_v4 = R"sql(
+CREATE TABLE IF NOT EXISTS idempotency (
+  key        TEXT PRIMARY KEY,
+  answer     TEXT    NOT NULL,
+  expires_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS idempotency_by_age ON idempotency (expires_ms);
+CREATE TABLE IF NOT EXISTS deliveries (
+  event_id TEXT    NOT NULL,
+  session  TEXT    NOT NULL,
+  node     TEXT    NOT NULL,
+  at_ms    INTEGER NOT NULL,
+  PRIMARY KEY (event_id, session)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS deliveries_by_age ON deliveries (at_ms);
+CREATE TABLE IF NOT EXISTS acks (
+  user  TEXT    NOT NULL,
+  pos   INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL,
+  PRIMARY KEY (user, pos)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS acks_by_age ON acks (at_ms);
+)sql";
+
 constexpr const char* job_columns =
     "id, sink, recipient, text, data, attempts, state, created_ms, run_at_ms, lease_until_ms, "
     "failed_at_ms, last_error";
@@ -193,14 +220,18 @@ sqlite_store::sqlite_store(const std::string& path, inbox_limits limits)
         exec(schema_v2);
       if (found < 3)
         exec(schema_v3);
+      if (found < 4)
+        exec(schema_v4);
       exec(("PRAGMA user_version = " + std::to_string(schema_version)).c_str());
       exec("COMMIT");
     }
     st_ = std::make_unique<statements>(db_);
     history_ = prepare_history(db_);
+    control_ = prepare_control(db_);
   } catch (...) {
     st_.reset();
     history_.reset();
+    control_.reset();
     sqlite3_close(db_);
     db_ = nullptr;
     throw;
@@ -210,6 +241,7 @@ sqlite_store::sqlite_store(const std::string& path, inbox_limits limits)
 sqlite_store::~sqlite_store() {
   st_.reset();
   history_.reset();
+  control_.reset();
   if (db_)
     sqlite3_close(db_);
 }
@@ -278,6 +310,7 @@ inbox_pos sqlite_store::cursor(const std::string& user) {
 void sqlite_store::expire(int64_t now_ms) {
   st_->expire.bind(now_ms - limits_.ttl.count()).run();
   history_expire(now_ms);
+  control_expire(now_ms);
 }
 
 void sqlite_store::job_add(const job& j) {

@@ -32,6 +32,17 @@ public:
                                   const history_rule& rule) override;
   history_page history_read(const std::string& channel, uint64_t after, size_t limit,
                             int64_t now_ms, const history_rule& rule) override;
+  std::vector<inbox_item> inbox_all(const std::string& user, int64_t now_ms) override;
+  std::optional<std::string> idempotency_claim(const std::string& key, int64_t now_ms,
+                                               int64_t window_ms) override;
+  void idempotency_keep(const std::string& key, const std::string& answer, int64_t now_ms,
+                        int64_t window_ms) override;
+  void idempotency_release(const std::string& key) override;
+  void receipt_delivered(const std::string& event_id, const std::string& session,
+                         const std::string& node, int64_t at_ms) override;
+  void receipt_acked(const std::string& user, inbox_pos pos, int64_t at_ms) override;
+  receipt_record receipt(const std::string& user, const std::string& event_id,
+                         inbox_pos pos) override;
   void job_add(const job& j) override;
   std::vector<job> job_claim(const std::string& sink, size_t max, int64_t now_ms,
                              int64_t lease_until_ms) override;
@@ -50,7 +61,7 @@ public:
   void batch_end() override;
   void batch_abort() override;
 
-  static constexpr int schema_version = 3;
+  static constexpr int schema_version = 4;
   static constexpr int trim_every = 32;
   static constexpr size_t max_tracked_users = 100000;
 
@@ -62,6 +73,12 @@ private:
   };
   static std::unique_ptr<history_statements, history_deleter> prepare_history(sqlite3* db);
   void history_expire(int64_t now_ms);
+  struct control_statements; // sqlite_control.cpp, as is its deleter
+  struct control_deleter {
+    void operator()(control_statements* c) const;
+  };
+  static std::unique_ptr<control_statements, control_deleter> prepare_control(sqlite3* db);
+  void control_expire(int64_t now_ms);
   void exec(const char* sql);
   [[noreturn]] void fail(const std::string& what);
 
@@ -70,6 +87,7 @@ private:
   sqlite3* db_ = nullptr;
   std::unique_ptr<statements> st_;
   std::unique_ptr<history_statements, history_deleter> history_;
+  std::unique_ptr<control_statements, control_deleter> control_;
   std::unordered_map<std::string, int> appends_since_trim_;
 };
 

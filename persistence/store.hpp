@@ -34,6 +34,18 @@ struct inbox_item {
   int64_t created_ms = 0;
 };
 
+struct receipt_record {
+  struct delivery {
+    std::string session, node;
+    int64_t at_ms = 0;
+  };
+  std::vector<delivery> delivered; // oldest first
+  int64_t acked_ms = 0;            // 0: not acked
+};
+
+// Sessions of one event a receipt names at most (a user has few sessions).
+constexpr size_t receipt_deliveries_max = 32;
+
 class store {
 public:
   virtual ~store() = default;
@@ -65,6 +77,25 @@ public:
   // channel never published gets its epoch here (offset 0).
   virtual history_page history_read(const std::string& channel, uint64_t after, size_t limit,
                                     int64_t now_ms, const history_rule& rule) = 0;
+
+  // --- the control API (docs/http-api.md) --------------------------------------------
+  // Every kept inbox event of `user` younger than the ttl, oldest first.
+  virtual std::vector<inbox_item> inbox_all(const std::string& user, int64_t now_ms) = 0;
+  // An idempotent publish: claims `key` for `window_ms` (nothing returned:
+  // the caller publishes, then keeps its answer), or gives what the key
+  // holds: the first publish's answer, or "" while that one is in progress.
+  virtual std::optional<std::string> idempotency_claim(const std::string& key, int64_t now_ms,
+                                                       int64_t window_ms) = 0;
+  virtual void idempotency_keep(const std::string& key, const std::string& answer, int64_t now_ms,
+                                int64_t window_ms) = 0;
+  virtual void idempotency_release(const std::string& key) = 0; // the publish failed
+  // Receipts of user events: which session on which node got it and when,
+  // and when an ack (or an inbox read) moved the user's cursor to `pos` or past it.
+  virtual void receipt_delivered(const std::string& event_id, const std::string& session,
+                                 const std::string& node, int64_t at_ms) = 0;
+  virtual void receipt_acked(const std::string& user, inbox_pos pos, int64_t at_ms) = 0;
+  virtual receipt_record receipt(const std::string& user, const std::string& event_id,
+                                 inbox_pos pos) = 0;
 
   // --- outbound jobs ---------------------------------------------------------
   // Keeps a new job (waiting). Durable when it returns.

@@ -1,0 +1,82 @@
+// The memory store's part for the control API: idempotency keys, receipts.
+#include "persistence/memory_store.hpp"
+
+namespace herald::persistence {
+
+std::vector<inbox_item> memory_store::inbox_all(const std::string& user, int64_t now_ms) {
+  std::vector<inbox_item> out;
+  auto it = inboxes_.find(user);
+  if (it == inboxes_.end())
+    return out;
+  auto oldest = now_ms - limits_.ttl.count();
+  for (auto& item : it->second)
+    if (item.created_ms >= oldest)
+      out.push_back(item);
+  return out;
+}
+
+std::optional<std::string> memory_store::idempotency_claim(const std::string& key, int64_t now_ms,
+                                                           int64_t window_ms) {
+  while (!idempotency_expiry_.empty() && idempotency_expiry_.front().first <= now_ms) {
+    auto it = idempotency_.find(idempotency_expiry_.front().second);
+    if (it != idempotency_.end() && it->second.expires_ms <= now_ms)
+      idempotency_.erase(it);
+    idempotency_expiry_.pop_front();
+  }
+  auto it = idempotency_.find(key);
+  if (it != idempotency_.end())
+    return it->second.answer;
+  idempotency_[key] = {"", now_ms + window_ms};
+  idempotency_expiry_.emplace_back(now_ms + window_ms, key);
+  return std::nullopt;
+}
+
+void memory_store::idempotency_keep(const std::string& key, const std::string& answer,
+                                    int64_t now_ms, int64_t window_ms) {
+  idempotency_[key] = {answer, now_ms + window_ms};
+  idempotency_expiry_.emplace_back(now_ms + window_ms, key);
+}
+
+void memory_store::idempotency_release(const std::string& key) {
+  idempotency_.erase(key);
+}
+
+void memory_store::receipt_delivered(const std::string& event_id, const std::string& session,
+                                     const std::string& node, int64_t at_ms) {
+  auto& list = deliveries_[event_id];
+  if (list.empty()) {
+    delivery_order_.push_back(event_id);
+    // As many receipts as the inboxes could hold events of, roughly.
+    if (delivery_order_.size() > limits_.max_events * 64) {
+      deliveries_.erase(delivery_order_.front());
+      delivery_order_.pop_front();
+    }
+  }
+  for (auto& d : list)
+    if (d.session == session)
+      return;
+  if (list.size() < receipt_deliveries_max)
+    list.push_back({session, node, at_ms});
+}
+
+void memory_store::receipt_acked(const std::string& user, inbox_pos pos, int64_t at_ms) {
+  auto& log = acks_[user];
+  if (!log.empty() && pos <= log.rbegin()->first)
+    return; // the cursor did not move: an earlier entry already covers it
+  log.emplace(pos, at_ms);
+  while (log.size() > limits_.max_events)
+    log.erase(log.begin());
+}
+
+receipt_record memory_store::receipt(const std::string& user, const std::string& event_id,
+                                     inbox_pos pos) {
+  receipt_record out;
+  if (auto it = deliveries_.find(event_id); it != deliveries_.end())
+    out.delivered = it->second;
+  if (auto it = acks_.find(user); it != acks_.end())
+    if (auto at = it->second.lower_bound(pos); at != it->second.end())
+      out.acked_ms = at->second;
+  return out;
+}
+
+} // namespace herald::persistence

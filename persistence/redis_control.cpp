@@ -1,0 +1,126 @@
+// The Redis store's part for the control API: idempotency keys
+// `{prefix}idem:{key}` (SET NX PX: one node wins, across nodes), receipts
+// `{prefix}receipt:{event id}` (a hash: session → "<node> <at ms>") and the
+// ack log `{prefix}acks:{user}` (a sorted set by position).
+#include "persistence/redis_store.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+namespace herald::persistence {
+
+namespace {
+
+// KEYS[1] receipt hash; ARGV: session, "<node> <at>", max sessions, ttl ms.
+constexpr const char* deliver_script = R"lua(
+if redis.call('HLEN', KEYS[1]) < tonumber(ARGV[3]) then
+  redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
+)lua";
+
+// KEYS[1] ack log; ARGV: position "<major>-<minor>", at ms, max entries, ttl ms.
+// Logged only past the newest entry: the log's positions only grow.
+constexpr const char* ack_script = R"lua(
+local last = redis.call('ZRANGE', KEYS[1], -1, -1)
+local nm, ns = string.match(ARGV[1], '^(%d+)-(%d+)$')
+nm, ns = tonumber(nm), tonumber(ns)
+if last[1] then
+  local lm, ls = string.match(last[1], '^(%d+)-(%d+) ')
+  lm, ls = tonumber(lm), tonumber(ls)
+  if nm < lm or (nm == lm and ns <= ls) then return 0 end
+end
+redis.call('ZADD', KEYS[1], nm, ARGV[1] .. ' ' .. ARGV[2])
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -1 - tonumber(ARGV[3]))
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
+)lua";
+
+// "<a> <b>" → (a, b); false when there is no space.
+bool split_pair(const std::string& text, std::string& a, std::string& b) {
+  auto space = text.find(' ');
+  if (space == std::string::npos)
+    return false;
+  a = text.substr(0, space);
+  b = text.substr(space + 1);
+  return true;
+}
+
+int64_t number_or_zero(const std::string& text) {
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
+    return 0;
+  return std::stoll(text);
+}
+
+} // namespace
+
+std::vector<inbox_item> redis_store::inbox_all(const std::string& user, int64_t now_ms) {
+  return inbox_after(user, {}, now_ms);
+}
+
+std::optional<std::string> redis_store::idempotency_claim(const std::string& key, int64_t,
+                                                          int64_t window_ms) {
+  auto k = idempotency_key(key);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto set = one({"SET", k, "", "NX", "PX", std::to_string(window_ms)});
+    if (!set.is_nil())
+      return std::nullopt;
+    auto held = one({"GET", k});
+    if (!held.is_nil())
+      return held.str;
+    // It expired between the two calls: claim again.
+  }
+  return std::string();
+}
+
+void redis_store::idempotency_keep(const std::string& key, const std::string& answer, int64_t,
+                                   int64_t window_ms) {
+  one({"SET", idempotency_key(key), answer, "PX", std::to_string(window_ms)});
+}
+
+void redis_store::idempotency_release(const std::string& key) {
+  one({"DEL", idempotency_key(key)});
+}
+
+void redis_store::receipt_delivered(const std::string& event_id, const std::string& session,
+                                    const std::string& node, int64_t at_ms) {
+  one({"EVAL", deliver_script, "1", receipt_key(event_id), session,
+       node + " " + std::to_string(at_ms), std::to_string(receipt_deliveries_max),
+       std::to_string(limits_.ttl.count())});
+}
+
+void redis_store::receipt_acked(const std::string& user, inbox_pos pos, int64_t at_ms) {
+  one({"EVAL", ack_script, "1", acks_key(user), pos.to_string(), std::to_string(at_ms),
+       std::to_string(limits_.max_events), std::to_string(limits_.ttl.count())});
+}
+
+receipt_record redis_store::receipt(const std::string& user, const std::string& event_id,
+                                    inbox_pos pos) {
+  receipt_record out;
+  auto fields = one({"HGETALL", receipt_key(event_id)});
+  for (size_t i = 0; i + 1 < fields.elements.size() && out.delivered.size() < receipt_deliveries_max;
+       i += 2) {
+    std::string node, at;
+    if (split_pair(fields.elements[i + 1].str, node, at))
+      out.delivered.push_back({fields.elements[i].str, node, number_or_zero(at)});
+  }
+  std::sort(out.delivered.begin(), out.delivered.end(),
+            [](auto& a, auto& b) { return std::tie(a.at_ms, a.session) < std::tie(b.at_ms, b.session); });
+  // Entries of the same millisecond share a score: a few are read and compared.
+  auto acks = one({"ZRANGEBYSCORE", acks_key(user), std::to_string(pos.major), "+inf", "LIMIT", "0",
+                   "16"});
+  for (auto& entry : acks.elements) {
+    std::string at_pos, at;
+    if (!split_pair(entry.str, at_pos, at))
+      continue;
+    auto logged = inbox_pos::parse(at_pos);
+    if (logged && pos <= *logged) {
+      out.acked_ms = number_or_zero(at);
+      break;
+    }
+  }
+  return out;
+}
+
+} // namespace herald::persistence
