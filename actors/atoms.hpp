@@ -60,4 +60,5 @@ using command_atom = caf::atom_constant<caf::atom("h_command")>;
 using token_atom = caf::atom_constant<caf::atom("h_token")>;
 using checked_atom = caf::atom_constant<caf::atom("h_checked")>;
 using channels_atom = caf::atom_constant<caf::atom("h_chans")>;
+using batch_atom = caf::atom_constant<caf::atom("h_batch")>;
 } // namespace herald

@@ -24,6 +24,9 @@ struct inbox_state {
   static inline const char* name = "inbox";
   std::shared_ptr<persistence::store_worker> worker;
   append_tickets appends;
+  // Batches waiting for the store thread, by ticket.
+  std::unordered_map<uint64_t, caf::typed_response_promise<std::vector<event_frame>>> batches;
+  uint64_t next_batch = 1;
   std::unordered_map<std::string, persistence::inbox_pos> dirty_cursors;
   bool flush_scheduled = false;
   uint64_t store_failures = 0; // appends that were not stored (shown as failures)
@@ -79,6 +82,57 @@ caf::typed_response_promise<event_frame> append(self_ptr self, const std::string
     st.appends.close(ticket, std::move(ev));
   }
   return promise;
+}
+
+// A publish batch's user events: one store job, so one transaction.
+caf::typed_response_promise<std::vector<event_frame>> append_batch(self_ptr self,
+                                                                   std::vector<user_event>& items) {
+  auto& st = self->state;
+  auto promise = self->make_response_promise<std::vector<event_frame>>();
+  auto ticket = st.next_batch++;
+  st.batches.emplace(ticket, promise);
+  auto kept = std::make_shared<std::vector<user_event>>(std::move(items));
+  auto positions = std::make_shared<std::vector<persistence::inbox_pos>>();
+  auto me = caf::actor_cast<inbox_actor>(self);
+  auto answer = [kept, positions](bool ok) {
+    std::vector<event_frame> out;
+    out.reserve(kept->size());
+    for (size_t i = 0; i < kept->size(); ++i) {
+      auto& ev = (*kept)[i].second;
+      out.push_back(ok ? event_frame{ev.data}.stored_at((*positions)[i]) : event_frame{ev.data});
+    }
+    return out;
+  };
+  bool posted = st.worker->post(
+      {[=](persistence::store& s) {
+         auto now = wall_ms();
+         for (auto& [user, ev] : *kept)
+           positions->push_back(s.inbox_append(user, ev.data->id, ev.data->tail, now));
+       },
+       [=](bool ok, const std::string& error) {
+         if (!ok)
+           log::warn("inbox",
+                     "a batch of " + std::to_string(kept->size()) + " events not stored: " + error);
+         caf::anon_send(me, stored_atom::value, ticket, answer(ok));
+       }});
+  if (!posted) {
+    log::warn("inbox", "store queue full: a batch of " + std::to_string(kept->size()) +
+                           " events not stored");
+    st.batches.erase(ticket);
+    promise.deliver(answer(false));
+  }
+  return promise;
+}
+
+void on_batch_stored(self_ptr self, uint64_t ticket, std::vector<event_frame>& events) {
+  auto& st = self->state;
+  auto it = st.batches.find(ticket);
+  if (it == st.batches.end())
+    return;
+  for (auto& ev : events)
+    st.store_failures += !ev.stored();
+  it->second.deliver(std::move(events));
+  st.batches.erase(it);
 }
 
 void on_stored(self_ptr self, uint64_t ticket, event_frame& ev) {
@@ -161,7 +215,16 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
                 return append(self, user, ev);
               }),
       guarded(self,
+              [=](batch_atom, std::vector<user_event>& items)
+                  -> caf::typed_response_promise<std::vector<event_frame>> {
+                return append_batch(self, items);
+              }),
+      guarded(self,
               [=](stored_atom, uint64_t ticket, event_frame& ev) { on_stored(self, ticket, ev); }),
+      guarded(self,
+              [=](stored_atom, uint64_t ticket, std::vector<event_frame>& events) {
+                on_batch_stored(self, ticket, events);
+              }),
       guarded(self, [=](load_atom, const std::string& user, const std::string& after_event,
                         session_actor& who) { load(self, user, after_event, who); }),
       guarded(self, [=](cursor_atom, const std::string& user,

@@ -13,10 +13,15 @@
 
 namespace herald {
 
+using user_event = std::pair<std::string, event_frame>; // the user, the event
+
 using inbox_actor = caf::typed_actor<
     // From the registry: keep a user's event; the answer is the event marked
     // with its inbox position, or unmarked when it could not be stored.
     caf::replies_to<append_atom, std::string, event_frame>::with<event_frame>,
+    // From the registry: a publish batch's user events, kept in one store
+    // transaction; answered in the same order, each marked or not.
+    caf::replies_to<batch_atom, std::vector<user_event>>::with<std::vector<event_frame>>,
     // From a fresh session: send it (replay_atom) the user's events newer
     // than the cursor (or than the event id given, when the inbox has it),
     // oldest first; always answered, empty on failure.
@@ -26,9 +31,11 @@ using inbox_actor = caf::typed_actor<
     caf::replies_to<info_atom>::with<actor_info>,
     // From the store thread (ticket, result).
     caf::reacts_to<stored_atom, uint64_t, event_frame>,
+    caf::reacts_to<stored_atom, uint64_t, std::vector<event_frame>>,
     // Own timers: write the coalesced cursors; drop expired events.
     caf::reacts_to<flush_atom>, caf::reacts_to<tick_atom>>;
 
 } // namespace herald
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::persistence::inbox_pos)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<herald::user_event>)

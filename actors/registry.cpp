@@ -453,6 +453,11 @@ void on_trim(self_ptr self) {
   }
 }
 
+bool keeps_in_inbox(self_ptr self, const publish_request& req) {
+  return req.target == publish_target::user && self->state.inbox && !req.remote &&
+         !anonymous_user(req.name);
+}
+
 // Kept first (the user's inbox, the channel's history), so what the
 // publisher is told is kept is kept; then live. Appends answer in order.
 template <class Keeper>
@@ -476,7 +481,7 @@ caf::typed_response_promise<publish_outcome> on_publish(self_ptr self, publish_r
   auto& st = self->state;
   auto promise = self->make_response_promise<publish_outcome>();
   bool local = !req.remote;
-  if (req.target == publish_target::user && st.inbox && local && !anonymous_user(req.name))
+  if (keeps_in_inbox(self, req))
     keep_then_enqueue(self, st.inbox, req, promise);
   else if (req.target == publish_target::channel && st.history && local &&
            options_of(self, req.name).has_history())
@@ -484,6 +489,41 @@ caf::typed_response_promise<publish_outcome> on_publish(self_ptr self, publish_r
   else
     enqueue(self, std::move(req), promise);
   return promise;
+}
+
+// A batch: its user events go to the inbox together (one store transaction),
+// then every item goes on in the batch's order.
+void on_publish_batch(self_ptr self, std::vector<publish_request>& batch) {
+  auto& st = self->state;
+  std::vector<user_event> users;
+  for (auto& req : batch)
+    if (keeps_in_inbox(self, req))
+      users.emplace_back(req.name, req.event);
+  auto go_on = [self](std::vector<publish_request>& reqs) {
+    for (auto& req : reqs) {
+      if (keeps_in_inbox(self, req))
+        enqueue(self, std::move(req), {});
+      else
+        on_publish(self, req);
+    }
+  };
+  if (users.empty())
+    return go_on(batch);
+  auto shared = std::make_shared<std::vector<publish_request>>(std::move(batch));
+  self->request(st.inbox, st.limits.store_timeout, batch_atom::value, std::move(users))
+      .then(guarded(self,
+                    [=](std::vector<event_frame>& kept) {
+                      size_t k = 0;
+                      for (auto& req : *shared)
+                        if (keeps_in_inbox(self, req) && k < kept.size())
+                          req.event = std::move(kept[k++]);
+                      go_on(*shared);
+                    }),
+            guarded(self, [=](caf::error& err) {
+              log::warn("registry", "a batch of " + std::to_string(shared->size()) +
+                                        " delivered without keeping it: " + caf::to_string(err));
+              go_on(*shared);
+            }));
 }
 
 // --- views -----------------------------------------------------------------------------
@@ -642,6 +682,8 @@ registry_behavior(self_ptr self, registry_limits limits, inbox_actor inbox, hist
               [=](publish_atom, publish_request& req) -> publish_answer {
                 return on_publish(self, req);
               }),
+      guarded(self, [=](batch_atom,
+                        std::vector<publish_request>& batch) { on_publish_batch(self, batch); }),
       guarded(self, [=](stats_atom) -> caf::result<registry_stats> { return stats_of(self); }),
       guarded(self, [=](info_atom) -> caf::result<actor_info> { return info_of(self); }),
       guarded(self,

@@ -116,8 +116,8 @@ void registry_client::connect(connect_request req) {
   caf::anon_send(impl_->registry, connect_atom::value, std::move(req));
 }
 
-void registry_client::publish(publish_request req,
-                              std::function<void(std::optional<publish_outcome>)> done) {
+// With Redis, an answer waits until the event went on to the other nodes.
+void registry_client::answer_after_bus(publish_request& req, publish_done done) {
   if (auto cluster = impl_->cluster; cluster && !req.remote && !req.local_only) {
     // Delivered (and stored) here first, then sent on with its inbox
     // position; the publisher hears back once Redis took it.
@@ -136,7 +136,18 @@ void registry_client::publish(publish_request req,
     };
   }
   req.reply = std::make_shared<publish_reply>(std::move(done));
+}
+
+void registry_client::publish(publish_request req, publish_done done) {
+  answer_after_bus(req, std::move(done));
   caf::anon_send(impl_->registry, publish_atom::value, std::move(req));
+}
+
+void registry_client::publish_batch(std::vector<publish_request> batch,
+                                    std::vector<publish_done> done) {
+  for (size_t i = 0; i < batch.size() && i < done.size(); ++i)
+    answer_after_bus(batch[i], std::move(done[i]));
+  caf::anon_send(impl_->registry, batch_atom::value, std::move(batch));
 }
 
 void registry_client::stats(std::function<void(std::optional<registry_stats>)> done) {
@@ -250,6 +261,13 @@ void registry_client::command(std::string user, session_command command,
   }
   ask<uint64_t>(impl_->sys, impl_->registry, request_timeout, std::move(done), command_atom::value,
                 std::move(user), std::move(command));
+}
+
+bool registry_client::with_store(std::function<void(persistence::store&)> work,
+                                 std::function<void(bool)> done) {
+  return impl_->store &&
+         impl_->store->post({std::move(work),
+                             [done = std::move(done)](bool ok, const std::string&) { done(ok); }});
 }
 
 void registry_client::channels(std::string prefix, std::string after, uint64_t limit,

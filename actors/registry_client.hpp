@@ -18,6 +18,7 @@ class actor_system;
 
 namespace herald {
 namespace persistence {
+class store;
 class store_worker;
 class cluster_link;
 } // namespace persistence
@@ -46,7 +47,11 @@ public:
   ~registry_client();
 
   void connect(connect_request req);
-  void publish(publish_request req, std::function<void(std::optional<publish_outcome>)> done);
+  using publish_done = std::function<void(std::optional<publish_outcome>)>;
+  void publish(publish_request req, publish_done done);
+  // Publishes in order; the user events of the batch are stored in one
+  // transaction. done[i] answers batch[i].
+  void publish_batch(std::vector<publish_request> batch, std::vector<publish_done> done);
   void stats(std::function<void(std::optional<registry_stats>)> done);
   // How many sessions are in `channel` on this node.
   void members(std::string channel, std::function<void(std::optional<uint64_t>)> done);
@@ -80,6 +85,10 @@ public:
   // This node's channels by name: those starting with `prefix`, after `after`, at most `limit`.
   void channels(std::string prefix, std::string after, uint64_t limit,
                 std::function<void(std::optional<channel_page>)> done);
+  // Runs `work` on the store thread, then `done` (there) with whether it
+  // worked; false at once, with nothing run, when there is no store or its
+  // queue is full. For the API's reads and writes that need no actor.
+  bool with_store(std::function<void(persistence::store&)> work, std::function<void(bool)> done);
   // Closes every session with 1001.
   void shutdown();
   // Stops the registry and inbox actors (after shutdown(); sessions left are
@@ -87,6 +96,7 @@ public:
   void stop();
 
 private:
+  void answer_after_bus(publish_request& req, publish_done done);
   struct impl;
   std::unique_ptr<impl> impl_;
 };

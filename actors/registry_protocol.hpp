@@ -22,6 +22,9 @@ using registry_actor = caf::typed_actor<
     caf::reacts_to<connect_atom, connect_request>,
     // From the HTTP API.
     caf::replies_to<publish_atom, publish_request>::with<publish_outcome>,
+    // A publish batch: its user events kept in one transaction, then each
+    // delivered in order; each answered through its request's reply.
+    caf::reacts_to<batch_atom, std::vector<publish_request>>,
     caf::replies_to<stats_atom>::with<registry_stats>, caf::replies_to<info_atom>::with<actor_info>,
     caf::replies_to<members_atom, std::string>::with<uint64_t>, // sessions in a channel
     caf::replies_to<actors_atom, std::string, uint64_t,
@@ -52,6 +55,7 @@ using registry_actor = caf::typed_actor<
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::connect_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::publish_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<herald::publish_request>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::publish_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::registry_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::presence_info)

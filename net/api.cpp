@@ -113,7 +113,8 @@ void api::handle(const api_request& req, std::function<void(api_response)> respo
     return;
   bool queue_route = p == "/api/v1/notify" || p == "/api/v1/queue/stats" || p == "/api/v1/dlq" ||
                      p.rfind("/api/v1/dlq/", 0) == 0 || p.rfind("/api/v1/optin/", 0) == 0;
-  bool known = queue_route || p == "/api/v1/publish" || p.rfind("/api/v1/presence/", 0) == 0;
+  bool known = queue_route || p == "/api/v1/publish" || p == "/api/v1/publish/batch" ||
+               p.rfind("/api/v1/presence/", 0) == 0;
   if (!known)
     return respond(json_error(404, "no such route"));
   if (!authorized(req))
@@ -122,9 +123,10 @@ void api::handle(const api_request& req, std::function<void(api_response)> respo
     handle_queue(req, respond);
     return;
   }
-  if (p == "/api/v1/publish") {
+  if (p == "/api/v1/publish" || p == "/api/v1/publish/batch") {
     if (method_is("POST"))
-      publish(req, std::move(respond));
+      p == "/api/v1/publish" ? publish(req, std::move(respond))
+                             : publish_batch(req, std::move(respond));
     return;
   }
   auto user = decode_path_segment(p.substr(std::string("/api/v1/presence/").size()));
@@ -134,76 +136,6 @@ void api::handle(const api_request& req, std::function<void(api_response)> respo
     return respond(json_error(400, "the user must be 1 to 200 bytes of UTF-8"));
   if (method_is("GET"))
     presence(user, std::move(respond));
-}
-
-void api::publish(const api_request& req, std::function<void(api_response)> respond) {
-  auto body = parse_json(req.body);
-  if (body.is_discarded())
-    return respond(
-        json_error(400, "body is not valid JSON or nests deeper than server.max_json_depth"));
-  if (!body.is_object())
-    return respond(json_error(400, "body must be a JSON object"));
-  publish_request pr;
-  int targets = 0;
-  std::string channel;
-  if (auto it = body.find("user"); it != body.end()) {
-    if (!it->is_string() || it->get<std::string>().empty() || it->get<std::string>().size() > 200)
-      return respond(json_error(400, "\"user\" must be a non-empty string of at most 200 bytes"));
-    pr.target = publish_target::user;
-    pr.name = it->get<std::string>();
-    channel = user_channel(pr.name);
-    ++targets;
-  }
-  if (auto it = body.find("channel"); it != body.end()) {
-    if (!it->is_string())
-      return respond(json_error(400, "\"channel\" must be a string"));
-    auto name = it->get<std::string>();
-    auto check = check_channel_name(name);
-    if (check == channel_check::bad_name)
-      return respond(json_error(400, "\"channel\" must be 1 to 200 bytes of UTF-8"));
-    if (check == channel_check::reserved)
-      return respond(json_error(
-          400, "\"" + name +
-                   "\" is reserved: use \"user\" or \"broadcast\" (herald.… is the server's)"));
-    pr.target = publish_target::channel;
-    pr.name = channel = name;
-    ++targets;
-  }
-  if (auto it = body.find("broadcast"); it != body.end()) {
-    if (!it->is_boolean())
-      return respond(json_error(400, "\"broadcast\" must be true"));
-    if (it->get<bool>()) {
-      pr.target = publish_target::broadcast;
-      channel = "broadcast";
-      ++targets;
-    }
-  }
-  if (targets != 1)
-    return respond(
-        json_error(400, "give exactly one of \"user\", \"channel\" or \"broadcast\": true"));
-  auto ev = body.find("event");
-  if (ev == body.end() || !ev->is_string() || ev->get<std::string>().empty() ||
-      ev->get<std::string>().size() > 200)
-    return respond(json_error(400, "\"event\" must be a non-empty string of at most 200 bytes"));
-  std::string data = "{}";
-  if (auto it = body.find("data"); it != body.end())
-    data = json_text(*it);
-  pr.event = make_event(channel, ev->get<std::string>(), data);
-  auto id = pr.event.id();
-  bool clustered = !registry_.node_id().empty();
-  registry_.publish(
-      std::move(pr), [respond, id, clustered](std::optional<publish_outcome> outcome) {
-        if (!outcome)
-          return respond(json_error(503, "the registry did not answer"));
-        json answer{{"id", id}, {"delivered", outcome->delivered}, {"stored", outcome->stored}};
-        if (auto& ev = outcome->event; ev.data && ev.offset() > 0) {
-          answer["offset"] = ev.offset();
-          answer["epoch"] = ev.data->history.epoch;
-        }
-        if (clustered)
-          answer["nodes"] = outcome->nodes;
-        respond(json_ok(answer));
-      });
 }
 
 void api::stats(std::function<void(api_response)> respond) {

@@ -41,7 +41,9 @@ public:
 
 private:
   bool authorized(const api_request& req) const;
+  // api_publish.cpp
   void publish(const api_request& req, std::function<void(api_response)> respond);
+  void publish_batch(const api_request& req, std::function<void(api_response)> respond);
   void stats(std::function<void(api_response)> respond);
   void presence(const std::string& user, std::function<void(api_response)> respond);
   api_response health() const;

@@ -115,8 +115,8 @@ void api::presence_many(const api_request& req, std::function<void(api_response)
     return respond(json_error(400, "\"users\" must be a list of user ids"));
   auto max = static_cast<size_t>(cfg_.delivery.batch_max);
   if (users->size() > max)
-    return respond(json_error(400, "more than delivery.batch_max (" + std::to_string(max) +
-                                       ") users"));
+    return respond(
+        json_error(400, "more than delivery.batch_max (" + std::to_string(max) + ") users"));
   std::vector<std::string> names;
   for (auto& u : *users) {
     if (!u.is_string() || !valid_user(u.get<std::string>()))
@@ -140,10 +140,10 @@ void api::presence_many(const api_request& req, std::function<void(api_response)
       if (!info)
         g->failed = true;
       else
-        g->out[info->user] = {{"connected", info->connected},
-                              {"sessions", info->sessions},
-                              {"last_seen", info->last_seen ? json(rfc3339(*info->last_seen))
-                                                            : json(nullptr)}};
+        g->out[info->user] = {
+            {"connected", info->connected},
+            {"sessions", info->sessions},
+            {"last_seen", info->last_seen ? json(rfc3339(*info->last_seen)) : json(nullptr)}};
       if (--g->left > 0)
         return;
       lock.unlock();
@@ -169,7 +169,8 @@ void api::list_channels(const std::string& query, std::function<void(api_respons
     for (auto& [name, sessions] : page->channels)
       list.push_back({{"channel", name}, {"sessions", sessions}});
     json out{{"channels", list}, {"total", page->total}};
-    out["next"] = page->channels.size() == limit ? json(page->channels.back().first) : json(nullptr);
+    out["next"] =
+        page->channels.size() == limit ? json(page->channels.back().first) : json(nullptr);
     respond(ok(out));
   });
 }

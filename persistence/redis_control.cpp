@@ -99,17 +99,18 @@ receipt_record redis_store::receipt(const std::string& user, const std::string& 
                                     inbox_pos pos) {
   receipt_record out;
   auto fields = one({"HGETALL", receipt_key(event_id)});
-  for (size_t i = 0; i + 1 < fields.elements.size() && out.delivered.size() < receipt_deliveries_max;
-       i += 2) {
+  for (size_t i = 0;
+       i + 1 < fields.elements.size() && out.delivered.size() < receipt_deliveries_max; i += 2) {
     std::string node, at;
     if (split_pair(fields.elements[i + 1].str, node, at))
       out.delivered.push_back({fields.elements[i].str, node, number_or_zero(at)});
   }
-  std::sort(out.delivered.begin(), out.delivered.end(),
-            [](auto& a, auto& b) { return std::tie(a.at_ms, a.session) < std::tie(b.at_ms, b.session); });
+  std::sort(out.delivered.begin(), out.delivered.end(), [](auto& a, auto& b) {
+    return std::tie(a.at_ms, a.session) < std::tie(b.at_ms, b.session);
+  });
   // Entries of the same millisecond share a score: a few are read and compared.
-  auto acks = one({"ZRANGEBYSCORE", acks_key(user), std::to_string(pos.major), "+inf", "LIMIT", "0",
-                   "16"});
+  auto acks =
+      one({"ZRANGEBYSCORE", acks_key(user), std::to_string(pos.major), "+inf", "LIMIT", "0", "16"});
   for (auto& entry : acks.elements) {
     std::string at_pos, at;
     if (!split_pair(entry.str, at_pos, at))

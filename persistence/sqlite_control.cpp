@@ -8,8 +8,8 @@
 namespace herald::persistence {
 
 struct sqlite_store::control_statements {
-  statement inbox_all, claim, find_key, keep, release, deliver, deliveries, last_ack, ack,
-      acked_at, expire_keys, expire_deliveries, expire_acks;
+  statement inbox_all, claim, find_key, keep, release, deliver, deliveries, last_ack, ack, acked_at,
+      expire_keys, expire_deliveries, expire_acks;
   explicit control_statements(sqlite3* db)
       : inbox_all(db, "SELECT pos, event_id, tail, created_ms FROM inbox WHERE user = ?1 AND "
                       "created_ms >= ?2 ORDER BY pos DESC LIMIT ?3"),

@@ -19,8 +19,8 @@ int64_t now_ms() {
 TEST_CASE("an idempotency key: claimed once, pending, then its answer; released to claim again") {
   test::for_each_backend([](store& s) {
     auto t = now_ms();
-    CHECK_FALSE(s.idempotency_claim("k1", t, 60'000));                  // ours
-    CHECK(s.idempotency_claim("k1", t, 60'000) == std::string());       // in progress
+    CHECK_FALSE(s.idempotency_claim("k1", t, 60'000));            // ours
+    CHECK(s.idempotency_claim("k1", t, 60'000) == std::string()); // in progress
     s.idempotency_keep("k1", R"({"id":"e-1"})", t, 60'000);
     CHECK(s.idempotency_claim("k1", t + 10, 60'000) == R"({"id":"e-1"})");
     CHECK_FALSE(s.idempotency_claim("k2", t, 60'000));
