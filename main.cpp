@@ -140,6 +140,7 @@ herald::registry_limits registry_limits_from(const herald::config::herald_config
   r.session.rate_limit_close_after = c.session.rate_limit_close_after;
   r.session.max_channels = static_cast<uint64_t>(c.session.max_channels);
   r.session.ack_required = c.delivery.ack_required;
+  r.session.receipts = c.delivery.receipts;
   r.session.reconnect_spread =
       std::chrono::duration_cast<std::chrono::milliseconds>(c.server.reconnect_spread);
   r.session.refresh_ahead =

@@ -61,4 +61,5 @@ using token_atom = caf::atom_constant<caf::atom("h_token")>;
 using checked_atom = caf::atom_constant<caf::atom("h_checked")>;
 using channels_atom = caf::atom_constant<caf::atom("h_chans")>;
 using batch_atom = caf::atom_constant<caf::atom("h_batch")>;
+using receipt_atom = caf::atom_constant<caf::atom("h_receipt")>;
 } // namespace herald

@@ -28,6 +28,14 @@ struct inbox_state {
   std::unordered_map<uint64_t, caf::typed_response_promise<std::vector<event_frame>>> batches;
   uint64_t next_batch = 1;
   std::unordered_map<std::string, persistence::inbox_pos> dirty_cursors;
+  // Acks and deliveries wait with the cursors and go in the same store job.
+  std::unordered_map<std::string, std::pair<persistence::inbox_pos, int64_t>> dirty_acks;
+  struct delivery {
+    std::string event_id, session;
+    int64_t at_ms;
+  };
+  std::vector<delivery> deliveries;
+  std::string node; // named in receipts
   bool flush_scheduled = false;
   uint64_t store_failures = 0; // appends that were not stored (shown as failures)
   actor_meter meter;
@@ -38,22 +46,62 @@ using self_ptr = inbox_actor::stateful_pointer<inbox_state>;
 void flush_cursors(self_ptr self) {
   auto& st = self->state;
   st.flush_scheduled = false;
-  if (st.dirty_cursors.empty())
+  if (st.dirty_cursors.empty() && st.dirty_acks.empty() && st.deliveries.empty())
     return;
   auto cursors = std::make_shared<std::unordered_map<std::string, persistence::inbox_pos>>(
       std::move(st.dirty_cursors));
+  auto acks = std::make_shared<decltype(st.dirty_acks)>(std::move(st.dirty_acks));
+  auto deliveries = std::make_shared<std::vector<inbox_state::delivery>>(std::move(st.deliveries));
   st.dirty_cursors.clear();
-  bool posted = st.worker->post({[cursors](persistence::store& s) {
-                                   for (auto& [user, pos] : *cursors)
-                                     s.cursor_advance(user, pos);
-                                 },
-                                 [](bool ok, const std::string& error) {
-                                   if (!ok)
-                                     log::warn("inbox", "cursor write failed: " + error);
-                                 }});
+  st.dirty_acks.clear();
+  st.deliveries.clear();
+  bool posted =
+      st.worker->post({[cursors, acks, deliveries, node = st.node](persistence::store& s) {
+                         for (auto& [user, pos] : *cursors)
+                           s.cursor_advance(user, pos);
+                         for (auto& [user, ack] : *acks) {
+                           s.cursor_advance(user, ack.first);
+                           s.receipt_acked(user, ack.first, ack.second);
+                         }
+                         for (auto& d : *deliveries)
+                           s.receipt_delivered(d.event_id, d.session, node, d.at_ms);
+                       },
+                       [](bool ok, const std::string& error) {
+                         if (!ok)
+                           log::warn("inbox", "cursor write failed: " + error);
+                       }});
   if (!posted)
-    log::warn("inbox", "store queue full: " + std::to_string(cursors->size()) +
+    log::warn("inbox", "store queue full: " + std::to_string(cursors->size() + acks->size()) +
                            " cursor moves not written (events may be delivered again)");
+}
+
+void schedule_flush(self_ptr self) {
+  auto& st = self->state;
+  if (!st.flush_scheduled) {
+    st.flush_scheduled = true;
+    self->delayed_send(self, cursor_flush_every, flush_atom::value);
+  }
+}
+
+// Deliveries waiting at most: past it they go to the store at once.
+constexpr size_t deliveries_max = 4096;
+
+void note_deliveries(self_ptr self, const std::string& session, std::vector<std::string>& ids) {
+  auto& st = self->state;
+  auto now = wall_ms();
+  for (auto& id : ids)
+    st.deliveries.push_back({std::move(id), session, now});
+  if (st.deliveries.size() >= deliveries_max)
+    flush_cursors(self);
+  else
+    schedule_flush(self);
+}
+
+void note_ack(self_ptr self, const std::string& user, persistence::inbox_pos pos) {
+  auto& ack = self->state.dirty_acks[user];
+  if (ack.first < pos)
+    ack = {pos, wall_ms()};
+  schedule_flush(self);
 }
 
 // Into the store through the worker; answered when the store thread is done
@@ -149,7 +197,7 @@ void load(self_ptr self, const std::string& user, const std::string& after_event
   auto& st = self->state;
   // Cursor moves still coalescing go first (the worker keeps order), so a
   // session that starts right after another got an event does not get it again.
-  if (st.dirty_cursors.count(user))
+  if (st.dirty_cursors.count(user) || st.dirty_acks.count(user))
     flush_cursors(self);
   auto items = std::make_shared<std::vector<persistence::inbox_item>>();
   bool posted = st.worker->post(
@@ -176,10 +224,7 @@ void move_cursor(self_ptr self, const std::string& user, persistence::inbox_pos 
   auto& st = self->state;
   auto& c = st.dirty_cursors[user];
   c = std::max(c, pos);
-  if (!st.flush_scheduled) {
-    st.flush_scheduled = true;
-    self->delayed_send(self, cursor_flush_every, flush_atom::value);
-  }
+  schedule_flush(self);
 }
 
 actor_info info_of(self_ptr self) {
@@ -199,9 +244,10 @@ void expire_old(self_ptr self) {
   self->delayed_send(self, expire_every, tick_atom::value);
 }
 
-inbox_actor::behavior_type inbox_behavior(self_ptr self,
-                                          std::shared_ptr<persistence::store_worker> worker) {
+inbox_actor::behavior_type
+inbox_behavior(self_ptr self, std::shared_ptr<persistence::store_worker> worker, std::string node) {
   self->state.worker = std::move(worker);
+  self->state.node = std::move(node);
   self->delayed_send(self, expire_every, tick_atom::value);
   // Cursor moves still coalescing are written before the actor goes.
   self->set_exit_handler([self](const caf::exit_msg& msg) {
@@ -229,6 +275,10 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
                         session_actor& who) { load(self, user, after_event, who); }),
       guarded(self, [=](cursor_atom, const std::string& user,
                         persistence::inbox_pos pos) { move_cursor(self, user, pos); }),
+      guarded(self, [=](ack_atom, const std::string& user,
+                        persistence::inbox_pos pos) { note_ack(self, user, pos); }),
+      guarded(self, [=](receipt_atom, const std::string& session,
+                        std::vector<std::string>& ids) { note_deliveries(self, session, ids); }),
       guarded(self, [=](info_atom) -> caf::result<actor_info> { return info_of(self); }),
       guarded(self, [=](flush_atom) { flush_cursors(self); }),
       guarded(self, [=](tick_atom) { expire_old(self); }),
@@ -237,8 +287,9 @@ inbox_actor::behavior_type inbox_behavior(self_ptr self,
 
 } // namespace
 
-inbox_actor spawn_inbox(caf::actor_system& sys, std::shared_ptr<persistence::store_worker> worker) {
-  return sys.spawn(inbox_behavior, std::move(worker));
+inbox_actor spawn_inbox(caf::actor_system& sys, std::shared_ptr<persistence::store_worker> worker,
+                        std::string node) {
+  return sys.spawn(inbox_behavior, std::move(worker), std::move(node));
 }
 
 } // namespace herald

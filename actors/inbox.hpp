@@ -12,6 +12,8 @@ class store_worker;
 }
 
 // `worker` outlives the actor (main stops the actor system first).
-inbox_actor spawn_inbox(caf::actor_system& sys, std::shared_ptr<persistence::store_worker> worker);
+// `node` names this node in receipts (GET /api/v1/events/{id}).
+inbox_actor spawn_inbox(caf::actor_system& sys, std::shared_ptr<persistence::store_worker> worker,
+                        std::string node = "local");
 
 } // namespace herald

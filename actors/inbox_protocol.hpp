@@ -28,6 +28,10 @@ using inbox_actor = caf::typed_actor<
     caf::reacts_to<load_atom, std::string, std::string, session_actor>,
     // From sessions: an event reached one of the user's sockets or was acked.
     caf::reacts_to<cursor_atom, std::string, persistence::inbox_pos>,
+    // From sessions: the client acked up to a position (cursor and ack log).
+    caf::reacts_to<ack_atom, std::string, persistence::inbox_pos>,
+    // From sessions: stored events written to its socket (session id, event ids).
+    caf::reacts_to<receipt_atom, std::string, std::vector<std::string>>,
     caf::replies_to<info_atom>::with<actor_info>,
     // From the store thread (ticket, result).
     caf::reacts_to<stored_atom, uint64_t, event_frame>,

@@ -69,7 +69,8 @@ registry_client::registry_client(caf::actor_system& sys, registry_limits limits,
     : impl_(new impl{sys,
                      store,
                      cluster,
-                     store ? spawn_inbox(sys, store) : inbox_actor{},
+                     store ? spawn_inbox(sys, store, cluster ? cluster->node_id() : "local")
+                           : inbox_actor{},
                      {},
                      {},
                      limits.session.channels}) {

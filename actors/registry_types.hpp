@@ -125,6 +125,8 @@ struct session_limits {
   // false: writing a stored event to the socket moves the user's inbox
   // cursor (docs/protocol.md); true: only the client's ack does.
   bool ack_required = false;
+  // Report stored events written to sockets, for their receipts (delivery.receipts).
+  bool receipts = true;
   // [[channels]]: which channels keep history, have presence, send join/leave.
   std::shared_ptr<const channel_rules> channels = std::make_shared<const channel_rules>();
   // The close frame of a shutdown tells the client to wait 0..this before reconnecting.

@@ -65,6 +65,8 @@ private:
   void evicted() override;
   void load_inbox(const std::string& after_event) override;
   void move_cursor(const persistence::inbox_pos& reached) override;
+  void acked(const persistence::inbox_pos& pos) override;
+  void delivered(std::vector<std::string> event_ids) override;
   void expire_after(std::chrono::milliseconds delay, uint64_t generation) override;
   void token_timer_after(std::chrono::milliseconds delay, uint64_t generation) override;
   void check_token(std::string token) override;
@@ -179,6 +181,15 @@ void machine_in_actor::load_inbox(const std::string& after_event) {
 void machine_in_actor::move_cursor(const persistence::inbox_pos& reached) {
   if (self_.inbox_)
     self_.tell(self_.inbox_, cursor_atom::value, self_.user(), reached);
+}
+void machine_in_actor::acked(const persistence::inbox_pos& pos) {
+  if (self_.inbox_)
+    self_.tell(self_.inbox_, ack_atom::value, self_.user(), pos);
+}
+void machine_in_actor::delivered(std::vector<std::string> event_ids) {
+  if (self_.inbox_)
+    self_.tell(self_.inbox_, receipt_atom::value, format_session_id(self_.id()),
+               std::move(event_ids));
 }
 void machine_in_actor::expire_after(std::chrono::milliseconds delay, uint64_t generation) {
   self_.tell_self_after(delay, expire_atom::value, generation);

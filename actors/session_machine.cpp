@@ -287,6 +287,7 @@ void session_machine::on_events(const std::vector<event_frame>& events) {
 
 void session_machine::write_events(const std::vector<event_frame>& events) {
   persistence::inbox_pos reached;
+  std::vector<std::string> written; // stored events that reach the socket (receipts)
   bool lone = events.size() == 1;
   for (auto& ev : events) {
     if (ev.data->control) {
@@ -304,6 +305,8 @@ void session_machine::write_events(const std::vector<event_frame>& events) {
         d.recent_stored.erase(d.recent_stored.begin());
       if (hot_.attached && !id_.limits->ack_required)
         reached = std::max(reached, ev.pos());
+      if (hot_.attached && id_.limits->receipts)
+        written.push_back(ev.id());
     }
     auto tail = ev.tail();
     hot_.buffer.push(++hot_.seq, tail);
@@ -314,6 +317,8 @@ void session_machine::write_events(const std::vector<event_frame>& events) {
   // anything else is written.
   if (!reached.empty())
     move_cursor(reached);
+  if (!written.empty())
+    delivered(std::move(written));
 }
 
 void session_machine::start_inbox_load() {
@@ -503,7 +508,7 @@ void session_machine::on_ack(const std::string& id) {
   auto& recent = hot_.durable->recent_stored;
   for (auto it = recent.rbegin(); it != recent.rend(); ++it)
     if (it->first == id)
-      return move_cursor(it->second);
+      return acked(it->second);
 }
 
 // --- views ---------------------------------------------------------------------------

@@ -156,6 +156,10 @@ protected:
   // `after_event` when the inbox holds it (they come back as on_replay).
   virtual void load_inbox(const std::string& after_event) = 0;
   virtual void move_cursor(const persistence::inbox_pos& reached) = 0;
+  // The client acked up to `pos`: the cursor moves, and receipts say when.
+  virtual void acked(const persistence::inbox_pos& pos) = 0;
+  // Stored events written to the socket (for their receipts).
+  virtual void delivered(std::vector<std::string> event_ids) = 0;
   // To itself: on_expire(generation) after `delay`.
   virtual void expire_after(std::chrono::milliseconds delay, uint64_t generation) = 0;
   // To itself: on_token_timer(generation) after `delay`.

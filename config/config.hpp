@@ -76,6 +76,7 @@ struct delivery_section {
   int64_t publish_backlog_max = 100000; // publishes waiting behind them; more → 503 (bus: dropped)
   duration idempotency_window = 5min;   // a publish's idempotency_key is remembered this long
   int64_t batch_max = 1000;             // items of one /publish/batch, users of one /presence
+  bool receipts = true; // record which sessions got each user event (GET /events/{id})
 };
 
 struct storage_section {

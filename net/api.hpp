@@ -60,6 +60,13 @@ private:
   void command_user(const api_request& req, std::function<void(api_response)> respond);
   void presence_many(const api_request& req, std::function<void(api_response)> respond);
   void list_channels(const std::string& query, std::function<void(api_response)> respond);
+  // A user's inbox and receipts (api_inbox.cpp); false when `req` is not one of its routes.
+  bool handle_inbox(const api_request& req, std::function<void(api_response)>& respond);
+  void inbox_list(const std::string& user, const std::string& query,
+                  std::function<void(api_response)> respond);
+  void inbox_read(const std::string& user, const api_request& req,
+                  std::function<void(api_response)> respond);
+  void receipt(const std::string& id, std::function<void(api_response)> respond);
   // Monitoring (api_monitor.cpp).
   void actors(const api_request& req, std::function<void(api_response)> respond);
   void metrics(std::function<void(api_response)> respond);

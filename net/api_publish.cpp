@@ -120,9 +120,9 @@ void api::publish(const api_request& req, std::function<void(api_response)> resp
   // Claimed in the store (Redis: for every node), published once, its answer
   // kept for delivery.idempotency_window; the same key gets that answer again.
   auto key = key_field->get<std::string>();
-  auto window = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    cfg_.delivery.idempotency_window)
-                    .count();
+  auto window =
+      std::chrono::duration_cast<std::chrono::milliseconds>(cfg_.delivery.idempotency_window)
+          .count();
   auto held = std::make_shared<std::optional<std::string>>();
   auto request = std::make_shared<publish_request>(std::move(parsed.request));
   auto& registry = registry_;
@@ -149,7 +149,9 @@ void api::publish(const api_request& req, std::function<void(api_response)> resp
               [key, text, window](persistence::store& s) {
                 s.idempotency_keep(key, text, unix_ms(), window);
               },
-              [respond, text](bool) { respond({200, text}); });
+              [respond, text](bool) {
+                respond({200, text});
+              });
         });
       });
   if (!posted)
@@ -166,8 +168,8 @@ void api::publish_batch(const api_request& req, std::function<void(api_response)
     return respond(json_error(400, "\"items\" must be a list of publish bodies"));
   auto max = static_cast<size_t>(cfg_.delivery.batch_max);
   if (items->size() > max)
-    return respond(json_error(400, "more than delivery.batch_max (" + std::to_string(max) +
-                                       ") items"));
+    return respond(
+        json_error(400, "more than delivery.batch_max (" + std::to_string(max) + ") items"));
   // Answers come on CAF threads in any order: gathered under a lock.
   struct gather {
     std::mutex m;
@@ -192,8 +194,8 @@ void api::publish_batch(const api_request& req, std::function<void(api_response)
     batch.push_back(std::move(parsed.request));
     done.push_back([g, i, id, clustered, respond](std::optional<publish_outcome> out) {
       std::unique_lock<std::mutex> lock(g->m);
-      g->results[i] = out ? answer_of(id, *out, clustered)
-                          : json{{"error", "the registry did not answer"}};
+      g->results[i] =
+          out ? answer_of(id, *out, clustered) : json{{"error", "the registry did not answer"}};
       if (--g->left > 0)
         return;
       lock.unlock();

@@ -15,6 +15,16 @@ std::vector<inbox_item> memory_store::inbox_all(const std::string& user, int64_t
   return out;
 }
 
+std::optional<std::pair<std::string, inbox_item>>
+memory_store::inbox_event(const std::string& event_id, int64_t now_ms) {
+  auto oldest = now_ms - limits_.ttl.count();
+  for (auto& [user, box] : inboxes_) // tests only: a scan is enough
+    for (auto& item : box)
+      if (item.event_id == event_id && item.created_ms >= oldest)
+        return std::make_pair(user, item);
+  return std::nullopt;
+}
+
 std::optional<std::string> memory_store::idempotency_claim(const std::string& key, int64_t now_ms,
                                                            int64_t window_ms) {
   while (!idempotency_expiry_.empty() && idempotency_expiry_.front().first <= now_ms) {

@@ -28,6 +28,8 @@ public:
                             int64_t now_ms, const history_rule& rule) override;
 
   std::vector<inbox_item> inbox_all(const std::string& user, int64_t now_ms) override;
+  std::optional<std::pair<std::string, inbox_item>> inbox_event(const std::string& event_id,
+                                                                int64_t now_ms) override;
   std::optional<std::string> idempotency_claim(const std::string& key, int64_t now_ms,
                                                int64_t window_ms) override;
   void idempotency_keep(const std::string& key, const std::string& answer, int64_t now_ms,

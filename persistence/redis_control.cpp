@@ -59,6 +59,17 @@ std::vector<inbox_item> redis_store::inbox_all(const std::string& user, int64_t 
   return inbox_after(user, {}, now_ms);
 }
 
+std::optional<std::pair<std::string, inbox_item>>
+redis_store::inbox_event(const std::string& event_id, int64_t now_ms) {
+  auto user = one({"GET", event_key(event_id)});
+  if (user.is_nil() || user.str.empty())
+    return std::nullopt;
+  for (auto& item : inbox_after(user.str, {}, now_ms))
+    if (item.event_id == event_id)
+      return std::make_pair(user.str, std::move(item));
+  return std::nullopt;
+}
+
 std::optional<std::string> redis_store::idempotency_claim(const std::string& key, int64_t,
                                                           int64_t window_ms) {
   auto k = idempotency_key(key);

@@ -51,6 +51,8 @@ inbox_pos redis_store::inbox_append(const std::string& user, const std::string& 
          tail, "t", std::to_string(now_ms)},
         {"XTRIM", key, "MINID", std::to_string(std::max<int64_t>(0, now_ms - limits_.ttl.count()))},
         {"PEXPIRE", key, std::to_string(limits_.ttl.count())},
+        // Whose event it is, for its receipt (GET /api/v1/events/{id}).
+        {"SET", event_key(event_id), user, "PX", std::to_string(limits_.ttl.count())},
     });
   };
   // Entry ids follow this node's clock, so the ttl is measured in the same

@@ -48,6 +48,8 @@ public:
                             int64_t now_ms, const history_rule& rule) override;
 
   std::vector<inbox_item> inbox_all(const std::string& user, int64_t now_ms) override;
+  std::optional<std::pair<std::string, inbox_item>> inbox_event(const std::string& event_id,
+                                                                int64_t now_ms) override;
   std::optional<std::string> idempotency_claim(const std::string& key, int64_t now_ms,
                                                int64_t window_ms) override;
   void idempotency_keep(const std::string& key, const std::string& answer, int64_t now_ms,
@@ -90,6 +92,7 @@ private:
   }
   std::string idempotency_key(const std::string& key) const { return prefix_ + "idem:" + key; }
   std::string receipt_key(const std::string& id) const { return prefix_ + "receipt:" + id; }
+  std::string event_key(const std::string& id) const { return prefix_ + "event:" + id; }
   std::string acks_key(const std::string& user) const { return prefix_ + "acks:" + user; }
   redis_reply one(redis_command command);
   // The user's kept events after `after` and younger than the ttl, oldest first.

@@ -8,11 +8,13 @@
 namespace herald::persistence {
 
 struct sqlite_store::control_statements {
-  statement inbox_all, claim, find_key, keep, release, deliver, deliveries, last_ack, ack, acked_at,
-      expire_keys, expire_deliveries, expire_acks;
+  statement inbox_all, inbox_event, claim, find_key, keep, release, deliver, deliveries, last_ack,
+      ack, acked_at, expire_keys, expire_deliveries, expire_acks;
   explicit control_statements(sqlite3* db)
       : inbox_all(db, "SELECT pos, event_id, tail, created_ms FROM inbox WHERE user = ?1 AND "
                       "created_ms >= ?2 ORDER BY pos DESC LIMIT ?3"),
+        inbox_event(db, "SELECT user, pos, tail, created_ms FROM inbox WHERE event_id = ?1 AND "
+                        "created_ms >= ?2 LIMIT 1"),
         claim(db, "INSERT INTO idempotency (key, answer, expires_ms) VALUES (?1, '', ?2) "
                   "ON CONFLICT (key) DO UPDATE SET answer = '', expires_ms = excluded.expires_ms "
                   "WHERE idempotency.expires_ms <= ?3"),
@@ -50,6 +52,17 @@ std::vector<inbox_item> sqlite_store::inbox_all(const std::string& user, int64_t
     out.push_back({{uint64_t(q.integer(0)), 0}, q.text(1), q.text(2), q.integer(3)});
   q.reset();
   std::reverse(out.begin(), out.end());
+  return out;
+}
+
+std::optional<std::pair<std::string, inbox_item>>
+sqlite_store::inbox_event(const std::string& event_id, int64_t now_ms) {
+  auto& q = control_->inbox_event.bind(event_id, now_ms - limits_.ttl.count());
+  std::optional<std::pair<std::string, inbox_item>> out;
+  if (q.step())
+    out.emplace(q.text(0),
+                inbox_item{{uint64_t(q.integer(1)), 0}, event_id, q.text(2), q.integer(3)});
+  q.reset();
   return out;
 }
 

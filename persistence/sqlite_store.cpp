@@ -78,6 +78,7 @@ CREATE TABLE IF NOT EXISTS history_meta (
 // deliveries of user events (for receipts); the ack log: each time an ack or
 // an inbox read moved a user's cursor, where to and when.
 constexpr const char* schema_v4 = R"sql(
+CREATE INDEX IF NOT EXISTS inbox_by_event ON inbox (event_id);
 CREATE TABLE IF NOT EXISTS idempotency (
   key        TEXT PRIMARY KEY,
   answer     TEXT    NOT NULL,

@@ -81,6 +81,9 @@ public:
   // --- the control API (docs/http-api.md) --------------------------------------------
   // Every kept inbox event of `user` younger than the ttl, oldest first.
   virtual std::vector<inbox_item> inbox_all(const std::string& user, int64_t now_ms) = 0;
+  // A kept user event by its id alone: its user and where it sits.
+  virtual std::optional<std::pair<std::string, inbox_item>> inbox_event(const std::string& event_id,
+                                                                        int64_t now_ms) = 0;
   // An idempotent publish: claims `key` for `window_ms` (nothing returned:
   // the caller publishes, then keeps its answer), or gives what the key
   // holds: the first publish's answer, or "" while that one is in progress.

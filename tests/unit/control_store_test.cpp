@@ -89,3 +89,17 @@ TEST_CASE("a receipt names at most receipt_deliveries_max sessions") {
     CHECK(s.receipt("cy", "e1", p).delivered.size() == receipt_deliveries_max);
   });
 }
+
+TEST_CASE("a kept user event is found by its id alone") {
+  test::for_each_backend([](store& s) {
+    auto t = now_ms();
+    s.inbox_append("dan", "e1", tail, t);
+    auto p2 = s.inbox_append("eli", "e2", tail, t + 1);
+    auto found = s.inbox_event("e2", t + 2);
+    REQUIRE(found);
+    CHECK(found->first == "eli");
+    CHECK(found->second.pos == p2);
+    CHECK(found->second.tail == tail);
+    CHECK_FALSE(s.inbox_event("e9", t + 2));
+  });
+}

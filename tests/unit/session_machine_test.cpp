@@ -28,6 +28,7 @@ struct recorded_machine final : session_machine {
   int64_t wall_ms = 1'000'000'000'000;
   std::vector<std::pair<std::chrono::milliseconds, uint64_t>> token_timers;
   std::vector<std::string> tokens_checked;
+  std::vector<std::string> written; // stored events reported for receipts
 
   void advance(std::chrono::nanoseconds d) { clock_ns += d.count(); }
 
@@ -47,6 +48,10 @@ private:
     inbox_after = after;
   }
   void move_cursor(const persistence::inbox_pos& p) override { cursors.push_back(p); }
+  void acked(const persistence::inbox_pos& p) override { cursors.push_back(p); }
+  void delivered(std::vector<std::string> ids) override {
+    written.insert(written.end(), ids.begin(), ids.end());
+  }
   void expire_after(std::chrono::milliseconds d, uint64_t g) override {
     expiries.emplace_back(d, g);
   }
