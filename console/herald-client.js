@@ -14,8 +14,13 @@
 //   `recovered` (the "subscribed" event). recovered:false means: refetch the channel's state.
 // - A server going away with close 1001 {"reconnect":true,"delay_ms":N} is reconnected to after N ms.
 // - Keeps exactly one ping timer, cleared on close and on page unload.
-// - `token` may be a string or a function returning a string or a promise (asked again on every reconnect);
-//   `url` a string or a function (asked on every reconnect: another node, say).
+// - `token` may be a string or a function returning a string or a promise (asked again on every reconnect,
+//   and when the server says token_expiring: the new token goes in a refresh frame, so the session
+//   lives on past the old token's exp); `url` a string or a function (asked on every reconnect).
+// - `authFrame: true` sends the token as the first frame ({"type":"auth"}) instead of in the URL,
+//   where access logs would keep it.
+// - Channels the server joins the session to (POST /api/v1/subscribe) are not rejoined on a
+//   reconnect: only those this client asked for.
 // In Node, pass the `ws` package as `WebSocket`; timers can be passed in too (tests count them).
 (function (root, factory) {
   if (typeof module === "object" && module.exports) module.exports = factory();
@@ -28,6 +33,7 @@
     backoff: { initial: 500, max: 30000, factor: 2, jitter: 0.5 },
     pingInterval: null, // null: the server's heartbeat_ms, a bit less
     autoAck: false,
+    authFrame: false,
   };
 
   // Delay before reconnect number `attempt` (0-based): the exponential step,
@@ -69,6 +75,7 @@
       this.sessionId = null;
       this.lastSeq = 0;
       this.channels = new Set(this.options.channels);
+      this.asked = new Set(); // subscribes sent and not yet answered
       this.positions = {}; // channel → { offset, epoch }: the newest event of its history seen
       this.lastEventId = null; // the newest event of the user's inbox seen
       this.attempt = 0;
@@ -111,7 +118,8 @@
       }
       if (this.closedByUs) return;
       const params = new URLSearchParams();
-      if (token) params.set("token", token);
+      if (token && this.options.authFrame) params.set("auth", "frame");
+      else if (token) params.set("token", token);
       if (this.channels.size) params.set("channels", [...this.channels].join(","));
       if (this.lastEventId) params.set("last_event_id", this.lastEventId);
       for (const [channel, at] of Object.entries(this.positions))
@@ -126,6 +134,7 @@
       const socket = new this.WebSocket(url + sep + params.toString());
       this.socket = socket;
       socket.onopen = () => {
+        if (token && this.options.authFrame) socket.send(JSON.stringify({ type: "auth", token }));
         this.state = "open";
         this.emit("open");
       };
@@ -159,15 +168,38 @@
           if (this.options.autoAck) this.ack(msg.id);
           break;
         case "subscribed":
-          // Rejoined on every reconnect from now on (a refused subscribe never gets here).
-          this.channels.add(msg.channel);
+          // Rejoined on every reconnect from now on (a refused subscribe never gets here);
+          // a channel the server joined us to is not this client's to rejoin.
+          if (this.asked.delete(msg.channel)) this.channels.add(msg.channel);
           // Without a proven recovery the server's position is where this client now stands.
           if (msg.epoch !== undefined && msg.recovered !== true)
             this.positions[msg.channel] = { offset: msg.offset, epoch: msg.epoch };
           this.emit("subscribed", msg);
           break;
+        case "unsubscribed":
+          // Left by us, by the server, or because a refreshed token no longer allows it.
+          this.channels.delete(msg.channel);
+          delete this.positions[msg.channel];
+          this.emit("unsubscribed", msg);
+          break;
+        case "token_expiring":
+          this.emit("token_expiring", msg);
+          this.refresh();
+          break;
         default:
           this.emit(msg.type, msg);
+      }
+    }
+
+    // Asks the token function for a new token and sends it in a refresh
+    // frame; the server answers refreshed (or error bad_token).
+    async refresh() {
+      if (typeof this.options.token !== "function") return;
+      try {
+        const token = await this.options.token();
+        if (token) this.send({ type: "refresh", token });
+      } catch (e) {
+        this.emit("error", e);
       }
     }
 
@@ -195,6 +227,7 @@
     // Joins a channel now and, once the server said subscribed, on every
     // reconnect; from a known position the server replays what was missed.
     subscribe(channel) {
+      this.asked.add(channel);
       const at = this.positions[channel];
       this.send(at ? { type: "subscribe", channel, since: at } : { type: "subscribe", channel });
     }

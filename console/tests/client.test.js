@@ -137,3 +137,39 @@ test("exactly one ping timer, through reconnects, and none after close", async (
   assert.strictEqual(timers.live.size, 0);
   await h.stop();
 });
+
+test("a token function refreshes ahead of exp, with the token in the first frame, not the URL", async () => {
+  const port = await freePort();
+  const h = await new Herald(port, "", undefined, "", 'refresh_ahead = "2s"\nleeway = "0s"\n').start();
+  let minted = 0;
+  const urls = [];
+  // Each token lives 3 s: without a refresh the server closes 4001 at its exp.
+  const tokenFn = async () => {
+    ++minted;
+    return token("tara", [], Math.floor(Date.now() / 1000) + 3);
+  };
+  class RecordingSocket extends WebSocket {
+    constructor(url) {
+      super(url);
+      urls.push(url);
+    }
+  }
+  const seen = { welcomes: 0, refreshed: [], expiring: 0, closes: [] };
+  const client = new HeraldClient({ url: h.url(), token: tokenFn, authFrame: true, WebSocket: RecordingSocket });
+  client.on("welcome", () => ++seen.welcomes);
+  client.on("token_expiring", () => ++seen.expiring);
+  client.on("refreshed", (m) => seen.refreshed.push(m.exp));
+  client.on("close", (c) => seen.closes.push(c.code));
+  client.connect();
+  await until(() => seen.welcomes === 1);
+  const started = Date.now();
+  assert.ok(urls[0].includes("auth=frame") && !urls[0].includes("token="), urls[0]);
+  // Past the first token's exp (3 s), refreshed each time.
+  await until(() => Date.now() - started > 4500 && seen.refreshed.length >= 3, 10000);
+  assert.ok(seen.expiring >= 2);
+  assert.ok(minted >= 3);
+  assert.strictEqual(seen.welcomes, 1, "one session all along");
+  assert.deepStrictEqual(seen.closes, []);
+  client.close();
+  await h.stop();
+});

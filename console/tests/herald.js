@@ -27,22 +27,24 @@ function b64url(data) {
   return Buffer.from(data).toString("base64").replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
 }
 
-function token(sub, channels) {
+function token(sub, channels, exp) {
   const head = b64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
-  const body = b64url(JSON.stringify(channels ? { sub, channels } : { sub }));
+  const claims = channels ? { sub, channels } : { sub };
+  if (exp !== undefined) claims.exp = exp;
+  const body = b64url(JSON.stringify(claims));
   const sig = crypto.createHmac("sha256", SECRET).update(head + "." + body).digest("base64")
     .replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
   return head + "." + body + "." + sig;
 }
 
 class Herald {
-  // `server`: more [server] lines; `extra`: more tables after the others.
-  constructor(port, extra = "", storage = '[storage]\nbackend = "memory"\n', server = "") {
+  // `server`, `auth`: more [server] and [auth] lines; `extra`: more tables after the others.
+  constructor(port, extra = "", storage = '[storage]\nbackend = "memory"\n', server = "", auth = "") {
     this.port = port;
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "herald-js-"));
     this.config = path.join(this.dir, "herald.toml");
     fs.writeFileSync(this.config, `[server]\nlisten = "127.0.0.1:${port}"\nshutdown_grace = "3s"\n${server}` +
-      `[auth]\njwt_secret = "${SECRET}"\napi_keys = ["${API_KEY}"]\n${storage}` +
+      `[auth]\njwt_secret = "${SECRET}"\napi_keys = ["${API_KEY}"]\n${auth}${storage}` +
       `[session]\nresume_window = "30s"\n${extra}`);
   }
 
