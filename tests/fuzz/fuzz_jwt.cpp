@@ -1,4 +1,6 @@
 // JWT verification: the token text, then a clock and a leeway from the input.
+// An input starting (after the clock) with 'J' is a JWKS document instead, as
+// a provider (or whoever sits between) might serve it; its keys then check a token.
 #include "config/text.hpp"
 #include "net/jwt_auth.hpp"
 
@@ -13,6 +15,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::memcpy(&clock, data, 4);
   std::string token(reinterpret_cast<const char*>(data + 4), size - 4);
   static const std::string secret = "fuzz-secret-0123456789abcdef0123456789";
+  if (!token.empty() && token[0] == 'J') {
+    std::string error;
+    size_t skipped = 0;
+    auto found = herald::net::keys_from_jwks(token.substr(1), error, skipped);
+    if (!error.empty() && !found.empty())
+      std::abort();
+    herald::net::token_keys keys;
+    for (auto& k : found) {
+      if (k.algs.empty() || k.material.empty())
+        std::abort();
+      keys.add(std::move(k));
+    }
+    auto r = herald::net::verify_token(token.substr(1), keys, int64_t(clock), 60);
+    if (!r.claims && r.error.empty())
+      std::abort();
+    return 0;
+  }
   auto r = herald::net::verify_token(token, secret, int64_t(clock), 60);
   if (r.claims && (r.claims->sub.empty() || r.claims->sub.size() > 200))
     std::abort();
