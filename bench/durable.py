@@ -12,6 +12,7 @@ port), pinned like bench/run.py. Targets:
                                       [--targets user,channel,history]
 """
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -43,34 +44,24 @@ def config_with_history(tmp):
     return path
 
 
-def run(backend, target, opts):
+@contextlib.contextmanager
+def herald_on(backend, config=None, **env_more):
+    """Herald on core 0 with `backend` (a redis-server on core 1 for "redis"); yields (port, process)."""
     port = free_port()
-    tmp = tempfile.mkdtemp(prefix=f"bench-durable-{backend}-")
+    tmp = tempfile.mkdtemp(prefix=f"bench-{backend}-")
     env = dict(os.environ, HERALD_AUTH_JWT_SECRET=SECRET, HERALD_SERVER_LISTEN=f"127.0.0.1:{port}",
                HERALD_LOG_LEVEL="warn", HERALD_STORAGE_BACKEND=backend,
-               HERALD_STORAGE_PATH=os.path.join(tmp, "herald.db"),
-               # Every client is user "bench".
-               HERALD_SESSION_MAX_PER_USER=str(max(16, opts.clients)))
+               HERALD_STORAGE_PATH=os.path.join(tmp, "herald.db"), **env_more)
     redis = None
     if backend == "redis":
         redis, rport = start_redis()
         env["HERALD_REDIS_URL"] = f"redis://127.0.0.1:{rport}/0"
-    config = config_with_history(tmp) if target == "history" else os.path.join(ROOT, "config", "herald.toml")
-    server = subprocess.Popen(["taskset", "-c", "0", os.path.join(BUILD, "herald"), "--config", config],
-                              env=env, cwd=tmp)
+    server = subprocess.Popen(["taskset", "-c", "0", os.path.join(BUILD, "herald"), "--config",
+                               config or os.path.join(ROOT, "config", "herald.toml")], env=env, cwd=tmp)
     try:
         wait_port(port, server)
         time.sleep(0.5)  # Redis connects in the background
-        cmd = ["taskset", "-c", "1", os.path.join(BUILD, "herald-loadgen"), "--port", str(port),
-               "--clients", str(opts.clients), "--pid", str(server.pid), "--path",
-               "/ws?channels=bench.c&token=" + herald_token(channels=["bench.c"]),
-               "--publish-body", BODIES[target], "--burst", str(opts.publishes),
-               "--burst-parallel", str(opts.parallel), "--latency-rate", "10", "--latency-seconds", "1",
-               "--no-ping"]
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-        if out.returncode != 0:
-            raise RuntimeError(out.stderr[-500:])
-        return json.loads(out.stdout.strip().splitlines()[-1])
+        yield port, server
     finally:
         server.terminate()
         server.wait(15)
@@ -78,6 +69,24 @@ def run(backend, target, opts):
             redis.kill()
             redis.wait()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(backend, target, opts):
+    tmp = tempfile.mkdtemp(prefix="bench-config-")
+    config = config_with_history(tmp) if target == "history" else None
+    # Every client is user "bench".
+    with herald_on(backend, config, HERALD_SESSION_MAX_PER_USER=str(max(16, opts.clients))) as (port, server):
+        cmd = ["taskset", "-c", "1", os.path.join(BUILD, "herald-loadgen"), "--port", str(port),
+               "--clients", str(opts.clients), "--pid", str(server.pid), "--path",
+               "/ws?channels=bench.c&token=" + herald_token(channels=["bench.c"]),
+               "--publish-body", BODIES[target], "--burst", str(opts.publishes),
+               "--burst-parallel", str(opts.parallel), "--latency-rate", "10", "--latency-seconds", "1",
+               "--no-ping"]
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    shutil.rmtree(tmp, ignore_errors=True)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-500:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main():

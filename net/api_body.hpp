@@ -30,6 +30,22 @@ inline const std::string* string_field(const nlohmann::json& body, const char* k
   return it != body.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
 }
 
+// body[key] as a list of at most `max` entries (delivery.batch_max);
+// otherwise answers 400 and gives null.
+inline const nlohmann::json* batch_list(const nlohmann::json& body, const char* key, size_t max,
+                                        const std::function<void(api_response)>& respond) {
+  auto it = body.find(key);
+  if (it == body.end() || !it->is_array()) {
+    respond(json_error(400, std::string("\"") + key + "\" must be a list"));
+    return nullptr;
+  }
+  if (it->size() > max) {
+    respond(json_error(400, "more than delivery.batch_max (" + std::to_string(max) + ") " + key));
+    return nullptr;
+  }
+  return &*it;
+}
+
 // A user id as the API takes it: 1–200 bytes of UTF-8.
 inline bool valid_user(const std::string& user) {
   return !user.empty() && user.size() <= 200 && valid_utf8(user);

@@ -110,13 +110,9 @@ void api::presence_many(const api_request& req, std::function<void(api_response)
   auto body = json_object_body(req, respond);
   if (!body)
     return;
-  auto users = body->find("users");
-  if (users == body->end() || !users->is_array())
-    return respond(json_error(400, "\"users\" must be a list of user ids"));
-  auto max = static_cast<size_t>(cfg_.delivery.batch_max);
-  if (users->size() > max)
-    return respond(
-        json_error(400, "more than delivery.batch_max (" + std::to_string(max) + ") users"));
+  auto users = batch_list(*body, "users", static_cast<size_t>(cfg_.delivery.batch_max), respond);
+  if (!users)
+    return;
   std::vector<std::string> names;
   for (auto& u : *users) {
     if (!u.is_string() || !valid_user(u.get<std::string>()))

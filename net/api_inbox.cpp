@@ -224,20 +224,21 @@ void api::receipt(const std::string& id, std::function<void(api_response)> respo
         if (!ok)
           return respond(json_error(503, "the receipt could not be read"));
         if (!f->event)
-          return respond(json_error(
-              404, "no such user event in any inbox (channel events have no receipt)"));
+          return respond(
+              json_error(404, "no such user event in any inbox (channel events have no receipt)"));
         json delivered = json::array();
         for (auto& d : f->record.delivered)
-          delivered.push_back({{"session", d.session}, {"node", d.node}, {"at", time_text(d.at_ms)}});
-        respond({200, json_text(json{
-                          {"id", id},
-                          {"target", "user:" + f->event->first},
-                          {"stored", true},
-                          {"stored_at", time_text(f->event->second.created_ms)},
-                          {"delivered", delivered},
-                          {"acked_at", f->record.acked_ms ? json(time_text(f->record.acked_ms))
-                                                          : json(nullptr)},
-                          {"escalation", nullptr}})});
+          delivered.push_back(
+              {{"session", d.session}, {"node", d.node}, {"at", time_text(d.at_ms)}});
+        respond({200, json_text(
+                          json{{"id", id},
+                               {"target", "user:" + f->event->first},
+                               {"stored", true},
+                               {"stored_at", time_text(f->event->second.created_ms)},
+                               {"delivered", delivered},
+                               {"acked_at", f->record.acked_ms ? json(time_text(f->record.acked_ms))
+                                                               : json(nullptr)},
+                               {"escalation", nullptr}})});
       });
   if (!posted)
     respond(json_error(503, "the store is not taking work (storage.queue_max)"));

@@ -163,13 +163,9 @@ void api::publish_batch(const api_request& req, std::function<void(api_response)
   auto body = json_object_body(req, respond);
   if (!body)
     return;
-  auto items = body->find("items");
-  if (items == body->end() || !items->is_array())
-    return respond(json_error(400, "\"items\" must be a list of publish bodies"));
-  auto max = static_cast<size_t>(cfg_.delivery.batch_max);
-  if (items->size() > max)
-    return respond(
-        json_error(400, "more than delivery.batch_max (" + std::to_string(max) + ") items"));
+  auto items = batch_list(*body, "items", static_cast<size_t>(cfg_.delivery.batch_max), respond);
+  if (!items)
+    return;
   // Answers come on CAF threads in any order: gathered under a lock.
   struct gather {
     std::mutex m;

@@ -215,6 +215,25 @@ class JwksTest(unittest.TestCase):
         connected.close()
 
 
+class JwksRefreshTest(unittest.TestCase):
+
+    def test_the_jwks_is_fetched_again_every_jwks_refresh_and_an_outage_keeps_the_keys(self):
+        d = tempfile.mkdtemp(prefix="herald-keys-")
+        private, public = rsa_key(d, "k1")
+        jwks = JwksServer([jwk(public, "k1")])
+        try:
+            with Herald(auth__jwt_secret="", auth__jwks_url=jwks.url, auth__jwks_refresh="300ms") as h:
+                wait_for(lambda: jwks.fetches >= 4)
+                # The provider answers garbage for a while: the keys held still check tokens.
+                jwks.document = {"not": "a jwks"}
+                start = jwks.fetches
+                wait_for(lambda: jwks.fetches >= start + 2)
+                self.assertEqual(status_of(h.port, "token=" + signed(private, "RS256", kid="k1")), 101)
+                self.assertIn("JWKS at auth.jwks_url is unusable", h.log_text())
+        finally:
+            jwks.stop()
+
+
 class FirstFrameAuthTest(unittest.TestCase):
 
     @classmethod
