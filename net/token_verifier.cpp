@@ -75,22 +75,26 @@ void token_verifier::verify(std::string token, std::function<void(token_result)>
   if (!result.unknown_kid || !http_)
     return done(std::move(result));
   bool start_fetch = false;
+  std::function<void(token_result)> refused_now;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto now = std::chrono::steady_clock::now();
     bool may_start = !fetching_ && now - last_early_fetch_ >= settings_.min_refetch_gap;
     if ((fetching_ || may_start) && waiting_.size() < settings_.max_waiting) {
+      // Answered when the fetch in flight (or the one started here) is done.
       waiting_.push_back({std::move(token), std::move(done)});
-      if (!may_start)
-        return; // the fetch in flight answers it
-      last_early_fetch_ = now;
-      start_fetch = true;
+      if (may_start)
+        last_early_fetch_ = now;
+      start_fetch = may_start;
+    } else {
+      // A refetch ran moments ago, or too many wait for one: refused now.
+      refused_now = std::move(done);
     }
   }
+  if (refused_now)
+    return refused_now(std::move(result));
   if (start_fetch)
-    return fetch();
-  // A refetch ran moments ago, or too many wait for one: refused now.
-  done(std::move(result));
+    fetch();
 }
 
 void token_verifier::fetch() {

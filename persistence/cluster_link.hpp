@@ -30,8 +30,8 @@ struct bus_message {
   bool control = false;     // a frame that is no event (join, leave): sent as it is
   // A control API command for the user's sessions (target 'u'; no event):
   // "sub", "unsub", "read" or "disc", its argument and close code.
-  std::string command;
-  std::string command_arg;
+  std::string command{};
+  std::string command_arg{};
   uint16_t command_code = 0;
 
   std::string encode() const;
