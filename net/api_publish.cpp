@@ -145,13 +145,17 @@ void api::publish(const api_request& req, std::function<void(api_response)> resp
             return respond(json_error(503, "the registry did not answer"));
           }
           auto text = json_text(answer_of(id, *out, clustered));
-          registry.with_store(
+          // Published either way: a key whose answer could not be kept
+          // answers 409 until delivery.idempotency_window ends.
+          bool kept = registry.with_store(
               [key, text, window](persistence::store& s) {
                 s.idempotency_keep(key, text, unix_ms(), window);
               },
               [respond, text](bool) {
                 respond({200, text});
               });
+          if (!kept)
+            respond({200, text});
         });
       });
   if (!posted)
