@@ -30,11 +30,10 @@ struct inbox_state {
   std::unordered_map<std::string, persistence::inbox_pos> dirty_cursors;
   // Acks and deliveries wait with the cursors and go in the same store job.
   std::unordered_map<std::string, std::pair<persistence::inbox_pos, int64_t>> dirty_acks;
-  struct delivery {
-    std::string event_id, session;
-    int64_t at_ms;
-  };
-  std::vector<delivery> deliveries;
+  // Sessions that had each event written since the last flush: one store
+  // write per event, with at most receipt_deliveries_max sessions.
+  std::unordered_map<std::string, std::vector<persistence::receipt_record::delivery>> deliveries;
+  size_t deliveries_waiting = 0;
   std::string node; // named in receipts
   bool flush_scheduled = false;
   uint64_t store_failures = 0; // appends that were not stored (shown as failures)
@@ -51,25 +50,25 @@ void flush_cursors(self_ptr self) {
   auto cursors = std::make_shared<std::unordered_map<std::string, persistence::inbox_pos>>(
       std::move(st.dirty_cursors));
   auto acks = std::make_shared<decltype(st.dirty_acks)>(std::move(st.dirty_acks));
-  auto deliveries = std::make_shared<std::vector<inbox_state::delivery>>(std::move(st.deliveries));
+  auto deliveries = std::make_shared<decltype(st.deliveries)>(std::move(st.deliveries));
   st.dirty_cursors.clear();
   st.dirty_acks.clear();
   st.deliveries.clear();
-  bool posted =
-      st.worker->post({[cursors, acks, deliveries, node = st.node](persistence::store& s) {
-                         for (auto& [user, pos] : *cursors)
-                           s.cursor_advance(user, pos);
-                         for (auto& [user, ack] : *acks) {
-                           s.cursor_advance(user, ack.first);
-                           s.receipt_acked(user, ack.first, ack.second);
-                         }
-                         for (auto& d : *deliveries)
-                           s.receipt_delivered(d.event_id, d.session, node, d.at_ms);
-                       },
-                       [](bool ok, const std::string& error) {
-                         if (!ok)
-                           log::warn("inbox", "cursor write failed: " + error);
-                       }});
+  st.deliveries_waiting = 0;
+  bool posted = st.worker->post({[cursors, acks, deliveries](persistence::store& s) {
+                                   for (auto& [user, pos] : *cursors)
+                                     s.cursor_advance(user, pos);
+                                   for (auto& [user, ack] : *acks) {
+                                     s.cursor_advance(user, ack.first);
+                                     s.receipt_acked(user, ack.first, ack.second);
+                                   }
+                                   for (auto& [event_id, sessions] : *deliveries)
+                                     s.receipt_delivered(event_id, sessions);
+                                 },
+                                 [](bool ok, const std::string& error) {
+                                   if (!ok)
+                                     log::warn("inbox", "cursor write failed: " + error);
+                                 }});
   if (!posted)
     log::warn("inbox", "store queue full: " + std::to_string(cursors->size() + acks->size()) +
                            " cursor moves not written (events may be delivered again)");
@@ -89,9 +88,14 @@ constexpr size_t deliveries_max = 4096;
 void note_deliveries(self_ptr self, const std::string& session, std::vector<std::string>& ids) {
   auto& st = self->state;
   auto now = wall_ms();
-  for (auto& id : ids)
-    st.deliveries.push_back({std::move(id), session, now});
-  if (st.deliveries.size() >= deliveries_max)
+  for (auto& id : ids) {
+    auto& sessions = st.deliveries[id];
+    if (sessions.size() < persistence::receipt_deliveries_max) {
+      sessions.push_back({session, st.node, now});
+      ++st.deliveries_waiting;
+    }
+  }
+  if (st.deliveries_waiting >= deliveries_max)
     flush_cursors(self);
   else
     schedule_flush(self);

@@ -1,6 +1,8 @@
 // The memory store's part for the control API: idempotency keys, receipts.
 #include "persistence/memory_store.hpp"
 
+#include <algorithm>
+
 namespace herald::persistence {
 
 std::vector<inbox_item> memory_store::inbox_all(const std::string& user, int64_t now_ms) {
@@ -51,8 +53,8 @@ void memory_store::idempotency_release(const std::string& key) {
   idempotency_.erase(key);
 }
 
-void memory_store::receipt_delivered(const std::string& event_id, const std::string& session,
-                                     const std::string& node, int64_t at_ms) {
+void memory_store::receipt_delivered(const std::string& event_id,
+                                     const std::vector<receipt_record::delivery>& sessions) {
   auto& list = deliveries_[event_id];
   if (list.empty()) {
     delivery_order_.push_back(event_id);
@@ -62,11 +64,12 @@ void memory_store::receipt_delivered(const std::string& event_id, const std::str
       delivery_order_.pop_front();
     }
   }
-  for (auto& d : list)
-    if (d.session == session)
-      return;
-  if (list.size() < receipt_deliveries_max)
-    list.push_back({session, node, at_ms});
+  for (auto& d : sessions) {
+    bool known = std::any_of(list.begin(), list.end(),
+                             [&](auto& have) { return have.session == d.session; });
+    if (!known && list.size() < receipt_deliveries_max)
+      list.push_back(d);
+  }
 }
 
 void memory_store::receipt_acked(const std::string& user, inbox_pos pos, int64_t at_ms) {

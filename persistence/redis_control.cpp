@@ -2,6 +2,7 @@
 // `{prefix}idem:{key}` (SET NX PX: one node wins, across nodes), receipts
 // `{prefix}receipt:{event id}` (a hash: session → "<node> <at ms>") and the
 // ack log `{prefix}acks:{user}` (a sorted set by position).
+#include "persistence/receipt_text.hpp"
 #include "persistence/redis_store.hpp"
 
 #include <algorithm>
@@ -11,13 +12,15 @@ namespace herald::persistence {
 
 namespace {
 
-// KEYS[1] receipt hash; ARGV: session, "<node> <at>", max sessions, ttl ms.
+// KEYS[1] receipt hash; ARGV: max sessions, ttl ms, then session, "<node> <at>" pairs.
 constexpr const char* deliver_script = R"lua(
-if redis.call('HLEN', KEYS[1]) < tonumber(ARGV[3]) then
-  redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+local n = redis.call('HLEN', KEYS[1])
+for i = 3, #ARGV - 1, 2 do
+  if n >= tonumber(ARGV[1]) then break end
+  n = n + redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1])
 end
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return 1
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return n
 )lua";
 
 // KEYS[1] ack log; ARGV: position "<major>-<minor>", at ms, max entries, ttl ms.
@@ -94,11 +97,21 @@ void redis_store::idempotency_release(const std::string& key) {
   one({"DEL", idempotency_key(key)});
 }
 
-void redis_store::receipt_delivered(const std::string& event_id, const std::string& session,
-                                    const std::string& node, int64_t at_ms) {
-  one({"EVAL", deliver_script, "1", receipt_key(event_id), session,
-       node + " " + std::to_string(at_ms), std::to_string(receipt_deliveries_max),
-       std::to_string(limits_.ttl.count())});
+void redis_store::receipt_delivered(const std::string& event_id,
+                                    const std::vector<receipt_record::delivery>& sessions) {
+  if (sessions.empty())
+    return;
+  redis_command cmd{"EVAL",
+                    deliver_script,
+                    "1",
+                    receipt_key(event_id),
+                    std::to_string(receipt_deliveries_max),
+                    std::to_string(limits_.ttl.count())};
+  for (size_t i = 0; i < sessions.size() && i < receipt_deliveries_max; ++i) {
+    cmd.push_back(sessions[i].session);
+    cmd.push_back(sessions[i].node + " " + std::to_string(sessions[i].at_ms));
+  }
+  one(std::move(cmd));
 }
 
 void redis_store::receipt_acked(const std::string& user, inbox_pos pos, int64_t at_ms) {
@@ -110,11 +123,10 @@ receipt_record redis_store::receipt(const std::string& user, const std::string& 
                                     inbox_pos pos) {
   receipt_record out;
   auto fields = one({"HGETALL", receipt_key(event_id)});
-  for (size_t i = 0;
-       i + 1 < fields.elements.size() && out.delivered.size() < receipt_deliveries_max; i += 2) {
+  for (size_t i = 0; i + 1 < fields.elements.size(); i += 2) {
     std::string node, at;
     if (split_pair(fields.elements[i + 1].str, node, at))
-      out.delivered.push_back({fields.elements[i].str, node, number_or_zero(at)});
+      add_delivery(out, fields.elements[i].str, node, at);
   }
   std::sort(out.delivered.begin(), out.delivered.end(), [](auto& a, auto& b) {
     return std::tie(a.at_ms, a.session) < std::tie(b.at_ms, b.session);

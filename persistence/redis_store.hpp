@@ -55,8 +55,8 @@ public:
   void idempotency_keep(const std::string& key, const std::string& answer, int64_t now_ms,
                         int64_t window_ms) override;
   void idempotency_release(const std::string& key) override;
-  void receipt_delivered(const std::string& event_id, const std::string& session,
-                         const std::string& node, int64_t at_ms) override;
+  void receipt_delivered(const std::string& event_id,
+                         const std::vector<receipt_record::delivery>& sessions) override;
   void receipt_acked(const std::string& user, inbox_pos pos, int64_t at_ms) override;
   receipt_record receipt(const std::string& user, const std::string& event_id,
                          inbox_pos pos) override;

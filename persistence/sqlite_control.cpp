@@ -1,9 +1,11 @@
 // The SQLite store's part for the control API (schema in sqlite_store.cpp):
 // idempotency keys, the whole inbox, receipts.
+#include "persistence/receipt_text.hpp"
 #include "persistence/sqlite_statement.hpp"
 #include "persistence/sqlite_store.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 namespace herald::persistence {
 
@@ -23,11 +25,9 @@ struct sqlite_store::control_statements {
                  "ON CONFLICT (key) DO UPDATE SET answer = excluded.answer, "
                  "expires_ms = excluded.expires_ms"),
         release(db, "DELETE FROM idempotency WHERE key = ?1"),
-        deliver(db, "INSERT OR IGNORE INTO deliveries (event_id, session, node, at_ms) "
-                    "SELECT ?1, ?2, ?3, ?4 WHERE (SELECT count(*) FROM deliveries WHERE "
-                    "event_id = ?1) < ?5"),
-        deliveries(db, "SELECT session, node, at_ms FROM deliveries WHERE event_id = ?1 "
-                       "ORDER BY at_ms, session"),
+        deliver(db, "INSERT INTO deliveries (event_id, sessions, at_ms) VALUES (?1, ?2, ?3)"),
+        deliveries(db, "SELECT sessions FROM deliveries WHERE event_id = ?1 ORDER BY rowid "
+                       "LIMIT 64"),
         last_ack(db, "SELECT max(pos) FROM acks WHERE user = ?1"),
         ack(db, "INSERT OR IGNORE INTO acks (user, pos, at_ms) VALUES (?1, ?2, ?3)"),
         acked_at(db, "SELECT at_ms FROM acks WHERE user = ?1 AND pos >= ?2 ORDER BY pos LIMIT 1"),
@@ -86,9 +86,15 @@ void sqlite_store::idempotency_release(const std::string& key) {
   control_->release.bind(key).run();
 }
 
-void sqlite_store::receipt_delivered(const std::string& event_id, const std::string& session,
-                                     const std::string& node, int64_t at_ms) {
-  control_->deliver.bind(event_id, session, node, at_ms, uint64_t(receipt_deliveries_max)).run();
+void sqlite_store::receipt_delivered(const std::string& event_id,
+                                     const std::vector<receipt_record::delivery>& sessions) {
+  if (sessions.empty())
+    return;
+  std::string lines;
+  for (size_t i = 0; i < sessions.size() && i < receipt_deliveries_max; ++i)
+    lines += sessions[i].session + ' ' + sessions[i].node + ' ' +
+             std::to_string(sessions[i].at_ms) + '\n';
+  control_->deliver.bind(event_id, lines, sessions.front().at_ms).run();
 }
 
 void sqlite_store::receipt_acked(const std::string& user, inbox_pos pos, int64_t at_ms) {
@@ -104,8 +110,11 @@ receipt_record sqlite_store::receipt(const std::string& user, const std::string&
   receipt_record out;
   auto& d = control_->deliveries.bind(event_id);
   while (d.step())
-    out.delivered.push_back({d.text(0), d.text(1), d.integer(2)});
+    add_deliveries(out, d.text(0));
   d.reset();
+  std::sort(out.delivered.begin(), out.delivered.end(), [](auto& a, auto& b) {
+    return std::tie(a.at_ms, a.session) < std::tie(b.at_ms, b.session);
+  });
   auto& a = control_->acked_at.bind(user, pos.major);
   if (a.step())
     out.acked_ms = a.integer(0);

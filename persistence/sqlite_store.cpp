@@ -75,7 +75,8 @@ CREATE TABLE IF NOT EXISTS history_meta (
 )sql";
 
 // Version 4: the control API. Idempotency keys with their answers;
-// deliveries of user events (for receipts); the ack log: each time an ack or
+// deliveries of user events (for receipts: one row per event and flush,
+// `sessions` "<session> <node> <at ms>" lines); the ack log: each time an ack or
 // an inbox read moved a user's cursor, where to and when.
 constexpr const char* schema_v4 = R"sql(
 CREATE INDEX IF NOT EXISTS inbox_by_event ON inbox (event_id);
@@ -87,11 +88,10 @@ CREATE TABLE IF NOT EXISTS idempotency (
 CREATE INDEX IF NOT EXISTS idempotency_by_age ON idempotency (expires_ms);
 CREATE TABLE IF NOT EXISTS deliveries (
   event_id TEXT    NOT NULL,
-  session  TEXT    NOT NULL,
-  node     TEXT    NOT NULL,
-  at_ms    INTEGER NOT NULL,
-  PRIMARY KEY (event_id, session)
-) WITHOUT ROWID;
+  sessions TEXT    NOT NULL,
+  at_ms    INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deliveries_by_event ON deliveries (event_id);
 CREATE INDEX IF NOT EXISTS deliveries_by_age ON deliveries (at_ms);
 CREATE TABLE IF NOT EXISTS acks (
   user  TEXT    NOT NULL,

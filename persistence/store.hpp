@@ -94,8 +94,10 @@ public:
   virtual void idempotency_release(const std::string& key) = 0; // the publish failed
   // Receipts of user events: which session on which node got it and when,
   // and when an ack (or an inbox read) moved the user's cursor to `pos` or past it.
-  virtual void receipt_delivered(const std::string& event_id, const std::string& session,
-                                 const std::string& node, int64_t at_ms) = 0;
+  // Sessions (of one node, in one flush) that had the event written: one
+  // write per event, however many sessions; a receipt names each session once.
+  virtual void receipt_delivered(const std::string& event_id,
+                                 const std::vector<receipt_record::delivery>& sessions) = 0;
   virtual void receipt_acked(const std::string& user, inbox_pos pos, int64_t at_ms) = 0;
   virtual receipt_record receipt(const std::string& user, const std::string& event_id,
                                  inbox_pos pos) = 0;

@@ -59,9 +59,8 @@ TEST_CASE("receipts: deliveries per session, acked when the ack log passes the e
     auto p1 = s.inbox_append("bea", "e1", tail, t);
     auto p2 = s.inbox_append("bea", "e2", tail, t + 1);
     auto p3 = s.inbox_append("bea", "e3", tail, t + 2);
-    s.receipt_delivered("e1", "s-1", "node-a", t + 5);
-    s.receipt_delivered("e1", "s-1", "node-a", t + 9); // the same session again: kept once
-    s.receipt_delivered("e1", "s-2", "node-b", t + 6);
+    s.receipt_delivered("e1", {{"s-1", "node-a", t + 5}});
+    s.receipt_delivered("e1", {{"s-1", "node-a", t + 9}, {"s-2", "node-b", t + 6}}); // s-1 once
     auto r = s.receipt("bea", "e1", p1);
     REQUIRE(r.delivered.size() == 2);
     CHECK(r.delivered[0].session == "s-1");
@@ -84,8 +83,11 @@ TEST_CASE("a receipt names at most receipt_deliveries_max sessions") {
   test::for_each_backend([](store& s) {
     auto t = now_ms();
     auto p = s.inbox_append("cy", "e1", tail, t);
+    std::vector<receipt_record::delivery> many;
     for (size_t i = 0; i < receipt_deliveries_max + 5; ++i)
-      s.receipt_delivered("e1", "s-" + std::to_string(i), "n", t);
+      many.push_back({"s-" + std::to_string(i), "n", t});
+    s.receipt_delivered("e1", {many.begin(), many.begin() + 10});
+    s.receipt_delivered("e1", many);
     CHECK(s.receipt("cy", "e1", p).delivered.size() == receipt_deliveries_max);
   });
 }
