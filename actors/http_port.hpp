@@ -5,12 +5,15 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace herald {
 
 struct http_request {
-  std::string url;             // http:// or https://
-  std::string method = "POST"; // or "GET" (no body sent)
+  std::string url;                                          // http:// or https://
+  std::string method = "POST";                              // or "GET" (no body sent)
+  std::vector<std::pair<std::string, std::string>> headers; // more headers, as given
   std::string body;
   std::string content_type = "application/json";
   std::chrono::milliseconds timeout{5000};

@@ -1,4 +1,5 @@
 #include "actors/notifier.hpp"
+#include "actors/webhook_signature.hpp"
 
 #include "actors/actor_info.hpp"
 #include "actors/delivery_policy.hpp"
@@ -56,7 +57,7 @@ void send_one(self_ptr self, persistence::job j) {
   auto& st = self->state;
   auto me = caf::actor_cast<notifier_actor>(self);
   auto id = j.id;
-  st.init.http->post(request_for(st.init.sink, j), [me, id](http_response r) {
+  st.init.http->post(request_for(st.init.sink, j, wall_ms() / 1000), [me, id](http_response r) {
     caf::anon_send(me, sent_atom::value, id, std::move(r));
   });
   st.on_wire.emplace(id, std::move(j));
@@ -214,7 +215,8 @@ job_outcome classify(const config::sink_config& sink, const http_response& r) {
   return {job_outcome::kind::failed, error, 0};
 }
 
-http_request request_for(const config::sink_config& sink, const persistence::job& j) {
+http_request request_for(const config::sink_config& sink, const persistence::job& j,
+                         int64_t now_s) {
   http_request req;
   req.timeout = sink.timeout;
   auto data = parse_json(j.data);
@@ -231,6 +233,11 @@ http_request request_for(const config::sink_config& sink, const persistence::job
                                         {"text", j.text},
                                         {"data", data},
                                         {"attempt", j.attempts + 1}});
+    req.headers.assign(sink.headers.begin(), sink.headers.end());
+    if (!sink.secret.empty()) {
+      auto signature = webhook_signature_headers(sink.secret, j.id, now_s, req.body);
+      req.headers.insert(req.headers.end(), signature.begin(), signature.end());
+    }
   }
   return req;
 }

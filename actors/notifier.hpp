@@ -22,6 +22,8 @@ notifier_actor spawn_notifier(caf::local_actor* parent, notifier_init init);
 // What a sink's answer means for the job (exposed for tests).
 job_outcome classify(const config::sink_config& sink, const http_response& r);
 // The request a job becomes for its sink (exposed for tests).
-http_request request_for(const config::sink_config& sink, const persistence::job& j);
+// `now_s`: Unix seconds, for a signed webhook's timestamp.
+http_request request_for(const config::sink_config& sink, const persistence::job& j,
+                         int64_t now_s = 0);
 
 } // namespace herald

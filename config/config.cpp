@@ -21,7 +21,9 @@ namespace {
 
 // ---- schema: one table drives parsing, env overrides and JSON output --------
 
-using field_ptr = std::variant<std::string*, int64_t*, bool*, duration*, std::vector<std::string>*>;
+using string_map = std::map<std::string, std::string>;
+using field_ptr =
+    std::variant<std::string*, int64_t*, bool*, duration*, std::vector<std::string>*, string_map*>;
 
 struct field {
   const char* key;
@@ -121,7 +123,9 @@ std::vector<field> sink_fields(sink_config& s) {
           {"timeout", &s.timeout},
           {"breaker_failures", &s.breaker_failures},
           {"breaker_cooldown", &s.breaker_cooldown},
-          {"require_opt_in", &s.require_opt_in}};
+          {"require_opt_in", &s.require_opt_in},
+          {"secret", &s.secret, true},
+          {"headers", &s.headers, true}}; // may carry credentials
 }
 
 std::vector<field> channel_fields(channel_config& ch) {
@@ -201,6 +205,19 @@ std::optional<std::string> assign_toml(const field& f, const toml::value& v) {
       *p = std::move(out);
       return std::nullopt;
     }
+    std::optional<std::string> operator()(string_map* p) const {
+      if (!v.is_table())
+        return std::string("expected a table of strings such as {X-Team = \"ops\"}, got ") +
+               toml_type_name(v);
+      string_map out;
+      for (auto& [k, item] : v.as_table()) {
+        if (!item.is_string())
+          return "expected a table of strings";
+        out[k] = item.as_string().str;
+      }
+      *p = std::move(out);
+      return std::nullopt;
+    }
   };
   return std::visit(visitor{v}, f.ptr);
 }
@@ -257,6 +274,19 @@ std::optional<std::string> assign_text(const field& f, const std::string& text) 
         while (std::getline(ss, item, ','))
           if (!item.empty())
             out.push_back(item);
+      }
+      *p = std::move(out);
+      return std::nullopt;
+    }
+    std::optional<std::string> operator()(string_map* p) const {
+      auto j = parse_json(t);
+      if (!j.is_object())
+        return quoted(t) + " is not a JSON object of strings";
+      string_map out;
+      for (auto& [k, item] : j.items()) {
+        if (!item.is_string())
+          return quoted(t) + " is not a JSON object of strings";
+        out[k] = item.get<std::string>();
       }
       *p = std::move(out);
       return std::nullopt;
@@ -407,6 +437,38 @@ bool split_listen(const std::string& listen, std::string& host, long& port) {
     return false;
   port = std::stol(digits);
   return port <= 65535;
+}
+
+// A header name is an RFC 9110 token; a value has no line break. The
+// Standard Webhooks secret's key is 24 to 64 bytes.
+std::optional<config_error> validate_webhook_extras(const sink_config& s, const std::string& p) {
+  if (!s.secret.empty()) {
+    if (s.kind != "webhook")
+      return config_error{p + "secret", "signs webhook sinks only"};
+    auto key = s.secret.rfind("whsec_", 0) == 0 ? base64_decode(s.secret.substr(6)) : std::string();
+    if (key.size() < 24 || key.size() > 64)
+      return config_error{p + "secret", "must be \"whsec_\" and the base64 of a 24 to 64 byte key"};
+  }
+  constexpr std::string_view token_chars = "!#$%&'*+-.^_`|~0123456789"
+                                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  for (auto& [name, value] : s.headers) {
+    if (s.kind != "webhook")
+      return config_error{p + "headers", "are for webhook sinks only"};
+    if (name.empty() || name.size() > 100 ||
+        name.find_first_not_of(token_chars) != std::string::npos)
+      return config_error{p + "headers", quoted(name) + " is not a header name"};
+    if (value.size() > 4096 || value.find_first_of("\r\n") != std::string::npos ||
+        !valid_utf8(value))
+      return config_error{p + "headers", "the value of " + quoted(name) +
+                                             " must be one line of at most 4096 bytes"};
+    auto lower = name;
+    for (auto& ch : lower)
+      ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (lower == "content-length" || lower == "host" || lower == "connection" ||
+        lower.rfind("webhook-", 0) == 0)
+      return config_error{p + "headers", quoted(name) + " is set by Herald"};
+  }
+  return std::nullopt;
 }
 
 std::optional<config_error> check_range(const char* key, int64_t v, int64_t lo, int64_t hi) {
@@ -616,6 +678,8 @@ std::optional<config_error> validate(const herald_config& c) {
       return config_error{p + "breaker_failures", "must be at least 1"};
     if (s.breaker_cooldown.count() <= 0)
       return config_error{p + "breaker_cooldown", "must be greater than 0"};
+    if (auto err = validate_webhook_extras(s, p))
+      return err;
   }
   if (auto err = validate_channels(c))
     return err;
@@ -706,6 +770,12 @@ nlohmann::json field_json(const field& f) {
       auto out = nlohmann::json::array();
       for (auto& s : *p)
         out.push_back(secret ? "<redacted>" : s);
+      return out;
+    }
+    nlohmann::json operator()(string_map* p) const {
+      auto out = nlohmann::json::object();
+      for (auto& [k, v] : *p)
+        out[k] = secret ? "<redacted>" : v;
       return out;
     }
   };

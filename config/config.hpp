@@ -122,6 +122,10 @@ struct sink_config {
   int64_t breaker_failures = 5;
   duration breaker_cooldown = 30s;
   bool require_opt_in = false;
+  // Webhooks: "whsec_<base64>" signs every POST the Standard Webhooks way
+  // (webhook-id, webhook-timestamp, webhook-signature headers).
+  std::string secret;
+  std::map<std::string, std::string> headers; // sent with every POST
 };
 
 // Options for the channels whose names match (docs/history.md); first match wins.

@@ -25,6 +25,10 @@ std::string utf8_clean(std::string_view s);
 // Lower-case hex digits of `n` bytes (two per byte).
 std::string hex_text(const unsigned char* bytes, size_t n);
 
+// Base64 in either alphabet (+/ or -_), padding optional; stops at '='.
+// Empty on any other character.
+std::string base64_decode(std::string_view in);
+
 // At most `max_bytes` of `s`, cut at a character boundary and cleaned.
 std::string utf8_cut(std::string_view s, size_t max_bytes);
 

@@ -61,6 +61,8 @@ public:
     request_.set(http::field::host, url_.host);
     request_.set(http::field::user_agent, "herald");
     request_.set(http::field::connection, "close");
+    for (auto& [name, value] : req.headers)
+      request_.set(name, value);
     if (request_.method() == http::verb::post) {
       request_.set(http::field::content_type, req.content_type);
       request_.body() = std::move(req.body);

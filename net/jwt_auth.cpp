@@ -32,7 +32,7 @@ token_result verify_token(const std::string& token, const token_keys& keys, int6
                           "auth.public_key_file or auth.jwks_url)"};
   // libjwt takes the algorithm from the token's own header: the key the
   // header picks must verify that algorithm, or the token is refused here.
-  auto header = parse_json(base64url_decode(token.substr(0, token.find('.'))));
+  auto header = parse_json(base64_decode(token.substr(0, token.find('.'))));
   if (!header.is_object() || !header.contains("alg") || !header["alg"].is_string())
     return {std::nullopt, "malformed token"};
   auto alg = header["alg"].get<std::string>();

@@ -87,7 +87,7 @@ std::string field(const nlohmann::json& j, const char* name) {
 }
 
 bn_ptr big_number(const std::string& b64) {
-  auto bytes = base64url_decode(b64);
+  auto bytes = base64_decode(b64);
   if (bytes.empty())
     return nullptr;
   return bn_ptr(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()),
@@ -110,7 +110,7 @@ pkey_ptr ec_from_jwk(const nlohmann::json& jwk) {
                       : crv == "P-521" ? "secp521r1"
                                        : nullptr;
   size_t size = crv == "P-256" ? 32 : crv == "P-384" ? 48 : 66;
-  auto x = base64url_decode(field(jwk, "x")), y = base64url_decode(field(jwk, "y"));
+  auto x = base64_decode(field(jwk, "x")), y = base64_decode(field(jwk, "y"));
   if (!group || x.size() != size || y.size() != size)
     return nullptr;
   std::string point = "\x04" + x + y; // uncompressed point
@@ -124,36 +124,6 @@ pkey_ptr ec_from_jwk(const nlohmann::json& jwk) {
 }
 
 } // namespace
-
-std::string base64url_decode(const std::string& in) {
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v;
-    if (c >= 'A' && c <= 'Z')
-      v = c - 'A';
-    else if (c >= 'a' && c <= 'z')
-      v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9')
-      v = c - '0' + 52;
-    else if (c == '-' || c == '+')
-      v = 62;
-    else if (c == '_' || c == '/')
-      v = 63;
-    else if (c == '=')
-      break;
-    else
-      return {};
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  return out;
-}
 
 const token_key* token_keys::pick(const std::string& alg, const std::string& kid) const {
   auto verifies = [&](const token_key& k) {

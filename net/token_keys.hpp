@@ -45,6 +45,4 @@ token_key key_from_pem(const std::string& pem, std::string& error);
 // says why the document as a whole is unusable; `skipped` counts entries left out.
 std::vector<token_key> keys_from_jwks(const std::string& text, std::string& error, size_t& skipped);
 
-std::string base64url_decode(const std::string& in); // empty on a bad character
-
 } // namespace herald::net

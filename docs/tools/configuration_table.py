@@ -24,6 +24,8 @@ SINK_DOC = {
     "url": "webhook: the http(s) URL posted to (secret: never printed)",
     "base_url": "telegram: the API base URL",
     "token": "telegram: the bot token (secret)",
+    "secret": 'webhook: "whsec_<base64 of a 24–64 byte key>" signs every POST (Standard Webhooks headers webhook-id, webhook-timestamp, webhook-signature; secret)',
+    "headers": 'webhook: more headers for every POST, e.g. {Authorization = "Bearer …"} (values secret: never printed)',
     "rate_per_sec": "requests per second at most (token bucket)",
     "timeout": "one request's time limit",
     "breaker_failures": "consecutive failures that open the circuit breaker",

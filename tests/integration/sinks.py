@@ -17,6 +17,7 @@ class SinkServer:
         self.slow = {}              # path → seconds to wait before answering
         self.telegram_429 = 0       # how many sendMessage calls still get 429
         self.raw = {}               # path → (status, body bytes): answered exactly so
+        self.received = []          # (path, headers, body bytes) as they came
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -26,6 +27,8 @@ class SinkServer:
             def do_POST(self):
                 n = int(self.headers.get("Content-Length", 0))
                 raw = self.rfile.read(n)
+                with owner.lock:
+                    owner.received.append((self.path, dict(self.headers), raw))
                 try:
                     body = json.loads(raw)
                 except ValueError:
