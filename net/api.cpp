@@ -113,7 +113,8 @@ void api::handle(const api_request& req, std::function<void(api_response)> respo
     return;
   if (handle_inbox(req, respond))
     return;
-  bool queue_route = p == "/api/v1/notify" || p == "/api/v1/queue/stats" || p == "/api/v1/dlq" ||
+  bool queue_route = p == "/api/v1/notify" || p == "/api/v1/notify/batch" ||
+                     p == "/api/v1/queue/stats" || p == "/api/v1/dlq" ||
                      p.rfind("/api/v1/dlq/", 0) == 0 || p.rfind("/api/v1/optin/", 0) == 0;
   bool known = queue_route || p == "/api/v1/publish" || p == "/api/v1/publish/batch" ||
                p.rfind("/api/v1/presence/", 0) == 0;

@@ -50,6 +50,7 @@ private:
   // The outbound-notification routes (api_queue.cpp); false when `req` is not one.
   bool handle_queue(const api_request& req, std::function<void(api_response)>& respond);
   void notify(const api_request& req, std::function<void(api_response)> respond);
+  void notify_batch(const api_request& req, std::function<void(api_response)> respond);
   // The channel routes (api_channels.cpp); false when `req` is not one.
   bool handle_channels(const api_request& req, std::function<void(api_response)>& respond);
   void channel_history(const std::string& channel, const std::string& query,

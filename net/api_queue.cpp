@@ -2,11 +2,14 @@
 // /dlq, and the opt-in registry (/optin/{sink}/{to}).
 #include "actors/event.hpp"
 #include "actors/queue_protocol.hpp"
+#include "config/duration.hpp"
 #include "config/text.hpp"
 #include "config/time_format.hpp"
 #include "net/api.hpp"
+#include "net/api_body.hpp"
 #include "net/monitor_json.hpp"
 #include "net/upgrade.hpp"
+#include <mutex>
 
 #include <nlohmann/json.hpp>
 
@@ -69,11 +72,13 @@ bool api::handle_queue(const api_request& req, std::function<void(api_response)>
     return true;
   }
   auto no_answer = [respond] { respond(json_error(503, "the queue did not answer")); };
-  if (p == "/api/v1/notify") {
+  if (p == "/api/v1/notify" || p == "/api/v1/notify/batch") {
     if (req.method != "POST")
       respond(json_error(405, "use POST"));
-    else
+    else if (p == "/api/v1/notify")
       notify(req, respond);
+    else
+      notify_batch(req, respond);
     return true;
   }
   if (p == "/api/v1/queue/stats") {
@@ -159,50 +164,153 @@ bool api::handle_queue(const api_request& req, std::function<void(api_response)>
   return true;
 }
 
-void api::notify(const api_request& req, std::function<void(api_response)> respond) {
-  auto body = parse_json(req.body);
-  if (body.is_discarded())
-    return respond(json_error(400, "body is not valid JSON"));
-  if (!body.is_object())
-    return respond(json_error(400, "body must be a JSON object"));
-  auto str = [&](const char* key) -> const std::string* {
-    auto it = body.find(key);
-    return it != body.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
+namespace {
+
+// Days a job may be scheduled ahead at most.
+constexpr int64_t schedule_days_max = 366;
+
+struct parsed_notify {
+  persistence::job job;
+  bool require_opt_in = false;
+  std::string error; // set: refused (400) with this reason
+};
+
+// A /notify body → the job it asks for (docs/http-api.md).
+parsed_notify parse_notify(const config::herald_config& cfg, const nlohmann::json& body,
+                           int64_t now_ms) {
+  parsed_notify out;
+  auto refuse = [&](std::string why) {
+    out.error = std::move(why);
+    return std::move(out);
   };
-  auto sink_name = str("sink");
+  if (!body.is_object())
+    return refuse("a notify is a JSON object");
+  auto sink_name = string_field(body, "sink");
   if (!sink_name)
-    return respond(json_error(400, "\"sink\" must be a string naming a configured sink"));
-  auto sink = find_sink(cfg_, *sink_name);
+    return refuse("\"sink\" must be a string naming a configured sink");
+  auto sink = find_sink(cfg, *sink_name);
   if (!sink)
-    return respond(json_error(400, "unknown sink \"" + *sink_name + "\""));
-  auto to = str("to");
+    return refuse("unknown sink \"" + utf8_cut(utf8_clean(*sink_name), 100) + "\"");
+  auto to = string_field(body, "to");
   if (!to || to->empty() || to->size() > 500)
-    return respond(json_error(400, "\"to\" must be a non-empty string of at most 500 bytes"));
-  auto text = str("text");
+    return refuse("\"to\" must be a non-empty string of at most 500 bytes");
+  auto text = string_field(body, "text");
   if (!text || text->size() > 65536)
-    return respond(json_error(400, "\"text\" must be a string of at most 65536 bytes"));
-  std::string data = "{}";
+    return refuse("\"text\" must be a string of at most 65536 bytes");
+  auto& j = out.job;
   if (auto it = body.find("data"); it != body.end()) {
     if (!it->is_object())
-      return respond(json_error(400, "\"data\" must be an object"));
-    data = json_text(*it);
+      return refuse("\"data\" must be an object");
+    j.data = json_text(*it);
   }
-  persistence::job j;
   j.id = make_id("j-");
   j.sink = *sink_name;
   j.to = *to;
   j.text = *text;
-  j.data = data;
-  j.created_ms = j.run_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count();
-  queue_->notify(std::move(j), sink->require_opt_in, [respond](std::optional<notify_result> r) {
-    if (!r)
-      return respond(json_error(503, "the queue did not answer"));
-    if (r->status != 202)
-      return respond(json_error(r->status, r->error));
-    respond(ok({{"job_id", r->job_id}}, 202));
-  });
+  j.created_ms = j.run_at_ms = now_ms;
+  auto delay = body.find("delay"), send_at = body.find("send_at");
+  if (delay != body.end() && send_at != body.end())
+    return refuse("give \"delay\" or \"send_at\", not both");
+  int64_t latest = now_ms + schedule_days_max * 24 * 3600 * 1000;
+  if (delay != body.end()) {
+    auto d = delay->is_string() ? config::parse_duration(delay->get<std::string>()) : std::nullopt;
+    if (!d || d->count() < 0 || now_ms + d->count() > latest)
+      return refuse("\"delay\" must be a duration such as \"90s\" of at most 366 days");
+    j.run_at_ms = now_ms + d->count();
+  }
+  if (send_at != body.end()) {
+    auto t = send_at->is_string() ? parse_rfc3339(send_at->get<std::string>()) : std::nullopt;
+    auto ms =
+        t ? std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count()
+          : 0;
+    if (!t || ms > latest)
+      return refuse("\"send_at\" must be an RFC 3339 time within 366 days");
+    j.run_at_ms = std::max(now_ms, ms);
+  }
+  if (j.run_at_ms > now_ms)
+    j.state = persistence::job_state::delayed;
+  out.require_opt_in = sink->require_opt_in;
+  return out;
+}
+
+int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+} // namespace
+
+void api::notify(const api_request& req, std::function<void(api_response)> respond) {
+  auto body = json_object_body(req, respond);
+  if (!body)
+    return;
+  auto parsed = parse_notify(cfg_, *body, unix_ms());
+  if (!parsed.error.empty())
+    return respond(json_error(400, parsed.error));
+  auto run_at = parsed.job.run_at_ms;
+  bool delayed = parsed.job.state == persistence::job_state::delayed;
+  queue_->notify(std::move(parsed.job), parsed.require_opt_in,
+                 [respond, run_at, delayed](std::optional<notify_result> r) {
+                   if (!r)
+                     return respond(json_error(503, "the queue did not answer"));
+                   if (r->status != 202)
+                     return respond(json_error(r->status, r->error));
+                   json answer{{"job_id", r->job_id}};
+                   if (delayed)
+                     answer["run_at"] = rfc3339(
+                         std::chrono::system_clock::time_point(std::chrono::milliseconds(run_at)));
+                   respond(ok(answer, 202));
+                 });
+}
+
+// {"items":[…]} → {"results":[{"job_id"} or {"error","status"}…]} in order.
+void api::notify_batch(const api_request& req, std::function<void(api_response)> respond) {
+  auto body = json_object_body(req, respond);
+  if (!body)
+    return;
+  auto items = batch_list(*body, "items", static_cast<size_t>(cfg_.delivery.batch_max), respond);
+  if (!items)
+    return;
+  struct gather {
+    std::mutex m;
+    std::vector<json> results;
+    size_t left = 0;
+  };
+  auto g = std::make_shared<gather>();
+  g->results.resize(items->size());
+  std::vector<parsed_notify> jobs;
+  std::vector<size_t> at;
+  auto now = unix_ms();
+  for (size_t i = 0; i < items->size(); ++i) {
+    auto parsed = parse_notify(cfg_, (*items)[i], now);
+    if (!parsed.error.empty()) {
+      g->results[i] = {{"error", parsed.error}, {"status", 400}};
+      continue;
+    }
+    jobs.push_back(std::move(parsed));
+    at.push_back(i);
+  }
+  if (jobs.empty())
+    return respond(ok({{"results", g->results}}));
+  g->left = jobs.size();
+  for (size_t k = 0; k < jobs.size(); ++k) {
+    auto i = at[k];
+    queue_->notify(std::move(jobs[k].job), jobs[k].require_opt_in,
+                   [g, i, respond](std::optional<notify_result> r) {
+                     std::unique_lock<std::mutex> lock(g->m);
+                     if (!r)
+                       g->results[i] = {{"error", "the queue did not answer"}, {"status", 503}};
+                     else if (r->status != 202)
+                       g->results[i] = {{"error", r->error}, {"status", r->status}};
+                     else
+                       g->results[i] = {{"job_id", r->job_id}};
+                     if (--g->left > 0)
+                       return;
+                     lock.unlock();
+                     respond(ok({{"results", g->results}}));
+                   });
+  }
 }
 
 } // namespace herald::net

@@ -224,6 +224,15 @@ void redis_store::job_add(const job& j) {
   ensure_group(j.sink);
   // The hash first, then the entry that makes it visible; both or neither.
   auto key = job_key(j.id);
+  if (j.state == job_state::delayed) { // due later: waits in the delayed set, as a retry does
+    check(redis_.call({{"MULTI"},
+                       {"HSET", key, "sink", j.sink, "to", j.to, "text", j.text, "data", j.data,
+                        "attempts", std::to_string(j.attempts), "state", "1", "created_ms",
+                        std::to_string(j.created_ms), "run_at_ms", std::to_string(j.run_at_ms)},
+                       {"ZADD", delayed_key(j.sink), std::to_string(j.run_at_ms), j.id},
+                       {"EXEC"}}));
+    return;
+  }
   auto replies =
       redis_.call({{"MULTI"},
                    {"HSET", key, "sink", j.sink, "to", j.to, "text", j.text, "data", j.data,

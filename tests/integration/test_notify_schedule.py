@@ -1,0 +1,92 @@
+"""docs/http-api.md: delayed and scheduled notifications (`delay`, `send_at`)
+and POST /api/v1/notify/batch, on SQLite and on a real Redis, with a real
+local sink."""
+import datetime
+import time
+import unittest
+
+from harness import Herald, RedisServer, wait_for
+from sinks import SinkServer
+
+
+def rfc3339(t):
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+class ScheduleCases:
+    """Mixed into a TestCase whose setUp starts self.h with sink "hook" at self.sink."""
+
+    def test_delay_and_send_at_wait_counted_as_delayed(self):
+        t0 = time.time()
+        status, a = self.h.http("POST", "/api/v1/notify", {"sink": "hook", "to": "a", "text": "later", "delay": "1200ms"})
+        self.assertEqual(status, 202)
+        self.assertIn("run_at", a)
+        status, b = self.h.http("POST", "/api/v1/notify",
+                                {"sink": "hook", "to": "b", "text": "at", "send_at": rfc3339(t0 + 1.5)})
+        self.assertEqual(status, 202)
+        self.assertEqual(self.h.queue_stats()["delayed"], 2)
+        time.sleep(0.6)
+        self.assertEqual(self.sink.hits("/hook"), [])
+        wait_for(lambda: len(self.sink.hits("/hook")) == 2, timeout=10)
+        arrived = {body["to"]: t for t, body in self.sink.hits("/hook")}
+        self.assertGreaterEqual(arrived["a"], t0 + 1.2)
+        self.assertGreaterEqual(arrived["b"], t0 + 1.5)
+        self.assertEqual(self.h.queue_stats()["delayed"], 0)
+
+    def test_a_send_at_in_the_past_goes_now_and_bad_schedules_are_refused(self):
+        status, _ = self.h.http("POST", "/api/v1/notify",
+                                {"sink": "hook", "to": "c", "text": "now", "send_at": "2020-01-01T00:00:00+02:00"})
+        self.assertEqual(status, 202)
+        wait_for(lambda: any(b["to"] == "c" for _, b in self.sink.hits("/hook")))
+        for extra in ({"delay": "soon"}, {"delay": 5}, {"delay": "400d"}, {"send_at": "tomorrow"},
+                      {"send_at": "2026-02-31T00:00:00Z"}, {"delay": "1s", "send_at": rfc3339(time.time())}):
+            body = {"sink": "hook", "to": "d", "text": "x"}
+            body.update(extra)
+            status, answer = self.h.http("POST", "/api/v1/notify", body)
+            self.assertEqual(status, 400, extra)
+            self.assertIn("error", answer)
+
+    def test_a_batch_answers_each_item_in_order(self):
+        items = [{"sink": "hook", "to": "e1", "text": "1"},
+                 {"sink": "nowhere", "to": "e2", "text": "2"},
+                 {"sink": "hook", "to": "e3", "text": "3", "delay": "200ms"}]
+        status, body = self.h.http("POST", "/api/v1/notify/batch", {"items": items})
+        self.assertEqual(status, 200)
+        results = body["results"]
+        self.assertTrue(results[0]["job_id"].startswith("j-"))
+        self.assertEqual(results[1]["status"], 400)
+        self.assertIn("unknown sink", results[1]["error"])
+        self.assertTrue(results[2]["job_id"].startswith("j-"))
+        wait_for(lambda: {"e1", "e3"} <= {b["to"] for _, b in self.sink.hits("/hook")})
+        status, _ = self.h.http("POST", "/api/v1/notify/batch", {"items": [items[0]] * 1001})
+        self.assertEqual(status, 400)
+
+
+class SqliteScheduleTest(ScheduleCases, unittest.TestCase):
+    def setUp(self):
+        self.sink = SinkServer().__enter__()
+        self.h = Herald(sinks=[{"name": "hook", "kind": "webhook", "url": self.sink.url("/hook")}],
+                        queue__poll_interval="100ms").start()
+
+    def tearDown(self):
+        self.h.stop()
+        self.sink.__exit__()
+
+
+class RedisScheduleTest(ScheduleCases, unittest.TestCase):
+    def setUp(self):
+        self.redis = RedisServer().start()
+        self.sink = SinkServer().__enter__()
+        self.h = Herald(sinks=[{"name": "hook", "kind": "webhook", "url": self.sink.url("/hook")}],
+                        storage__backend="redis", redis__url=self.redis.url,
+                        queue__poll_interval="100ms").start()
+        wait_for(lambda: self.h.http("GET", "/api/v1/websocket/health", key=None)[0] == 200)
+
+    def tearDown(self):
+        self.h.stop()
+        self.sink.__exit__()
+        self.redis.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
