@@ -60,6 +60,39 @@ void log_store_failure(const std::string& what, const std::string& why) {
   log::error("queue", what + ": " + why);
 }
 
+// Into the DLQ after `attempts`; when it is full the job is kept, parked
+// for max_delay with `kept_attempts`.
+void bury(self_ptr self, persistence::job j, uint32_t attempts, uint32_t kept_attempts,
+          const std::string& error) {
+  auto& q = self->state.init.limits;
+  auto now = wall_ms();
+  auto dlq_max = uint64_t(q.dlq_max);
+  auto parked_at = now + q.max_delay.count();
+  store_call(
+      self, *self->state.init.store,
+      [id = j.id, attempts, kept_attempts, error, now, dlq_max, parked_at](persistence::store& s) {
+        if (s.job_bury(id, attempts, error, now, dlq_max))
+          return true;
+        s.job_reschedule(id, kept_attempts, parked_at, error);
+        return false;
+      },
+      [self, j, attempts, error, now](bool buried) mutable {
+        if (!buried) {
+          ++self->state.counters.dlq_refused;
+          log::error("queue", "DLQ full (queue.dlq_max): job " + j.id + " kept, retried later");
+          return;
+        }
+        log::warn("queue", "job " + j.id + " for " + j.sink + " is dead after " +
+                               std::to_string(attempts) + " attempts: " + error);
+        j.attempts = attempts;
+        j.last_error = error;
+        j.failed_at_ms = now;
+        j.state = persistence::job_state::dead;
+        self->send(self->state.init.dlq, dead_atom::value, std::move(j));
+      },
+      [id = j.id](const std::string& why) { log_store_failure("job " + id + " not buried", why); });
+}
+
 // A failed attempt: back to the queue with backoff, or into the DLQ.
 void retry_or_bury(self_ptr self, persistence::job j, const std::string& error) {
   auto& st = self->state;
@@ -81,32 +114,7 @@ void retry_or_bury(self_ptr self, persistence::job j, const std::string& error) 
         });
     return;
   }
-  auto dlq_max = uint64_t(q.dlq_max);
-  auto parked_at = now + q.max_delay.count();
-  store_call(
-      self, *st.init.store,
-      [id = j.id, attempts, error, now, dlq_max, parked_at](persistence::store& s) {
-        if (s.job_bury(id, attempts, error, now, dlq_max))
-          return true;
-        // The DLQ is full: the job is kept, parked for max_delay.
-        s.job_reschedule(id, attempts - 1, parked_at, error);
-        return false;
-      },
-      [self, j, attempts, error, now](bool buried) mutable {
-        if (!buried) {
-          ++self->state.counters.dlq_refused;
-          log::error("queue", "DLQ full (queue.dlq_max): job " + j.id + " kept, retried later");
-          return;
-        }
-        log::warn("queue", "job " + j.id + " for " + j.sink + " is dead after " +
-                               std::to_string(attempts) + " attempts: " + error);
-        j.attempts = attempts;
-        j.last_error = error;
-        j.failed_at_ms = now;
-        j.state = persistence::job_state::dead;
-        self->send(self->state.init.dlq, dead_atom::value, std::move(j));
-      },
-      [id = j.id](const std::string& why) { log_store_failure("job " + id + " not buried", why); });
+  bury(self, std::move(j), attempts, attempts - 1, error);
 }
 
 // Puts a job back without spending an attempt (429, open breaker, crash).
@@ -145,7 +153,15 @@ void claim(self_ptr self, const std::string& sink) {
         if (slot.claim_failing)
           log::info("queue", "jobs for " + sink + " can be claimed again");
         slot.claim_failing = false;
+        auto now = wall_ms();
         for (auto& j : jobs) {
+          if (j.expires_at_ms > 0 && now >= j.expires_at_ms) {
+            // Late is worse than never (a one-time code, say): not sent.
+            ++self->state.counters.expired;
+            auto attempts = j.attempts;
+            bury(self, std::move(j), attempts, attempts, "expired");
+            continue;
+          }
           self->state.dispatched[j.id] = j;
           self->send(slot.notifier, job_atom::value, std::move(j));
         }

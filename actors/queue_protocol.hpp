@@ -30,6 +30,7 @@ struct queue_stats {
   uint64_t completed = 0;   // since start
   uint64_t failed = 0;      // failed attempts since start
   uint64_t dlq_refused = 0; // deaths the full DLQ could not take (the job was kept)
+  uint64_t expired = 0;     // jobs past their expires_at, sent to the DLQ unsent
   std::vector<sink_status> sinks;
 };
 

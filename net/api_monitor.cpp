@@ -253,6 +253,9 @@ void api::render_metrics(std::function<void(std::string)> done) {
       out.family("herald_dlq_refused_total", "counter",
                  "Deaths a full DLQ could not take (the job was kept).");
       out.sample("herald_dlq_refused_total", double(q.dlq_refused));
+      out.family("herald_jobs_expired_total", "counter",
+                 "Jobs past their expires_at, sent to the DLQ unsent, since start.");
+      out.sample("herald_jobs_expired_total", double(q.expired));
       out.family("herald_sink_breaker_state", "gauge",
                  "1 for the state each sink's circuit breaker is in.");
       for (auto& s : q.sinks)

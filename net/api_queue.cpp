@@ -227,6 +227,15 @@ parsed_notify parse_notify(const config::herald_config& cfg, const nlohmann::jso
       return refuse("\"send_at\" must be an RFC 3339 time within 366 days");
     j.run_at_ms = std::max(now_ms, ms);
   }
+  if (auto it = body.find("expires_at"); it != body.end()) {
+    auto t = it->is_string() ? parse_rfc3339(it->get<std::string>()) : std::nullopt;
+    if (!t)
+      return refuse("\"expires_at\" must be an RFC 3339 time");
+    j.expires_at_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count();
+    if (j.expires_at_ms <= j.run_at_ms)
+      return refuse("\"expires_at\" is not after the time the job would be sent");
+  }
   if (j.run_at_ms > now_ms)
     j.state = persistence::job_state::delayed;
   out.require_opt_in = sink->require_opt_in;

@@ -38,7 +38,7 @@ json queue_stats_json(const queue_stats& st) {
                      {"last_error", s.last_error}});
   return {{"waiting", st.now.waiting},     {"active", st.now.active}, {"delayed", st.now.delayed},
           {"completed", st.completed},     {"failed", st.failed},     {"dead", st.now.dead},
-          {"dlq_refused", st.dlq_refused}, {"sinks", sinks}};
+          {"dlq_refused", st.dlq_refused}, {"expired", st.expired},   {"sinks", sinks}};
 }
 
 } // namespace herald::net

@@ -23,6 +23,7 @@ struct job {
   int64_t lease_until_ms = 0;
   int64_t failed_at_ms = 0;
   std::string last_error;
+  int64_t expires_at_ms = 0; // not delivered by then: to the DLQ as "expired"; 0: never
 };
 
 struct job_counts {

@@ -208,6 +208,7 @@ std::optional<job> redis_store::load_job(const std::string& id) {
   j.run_at_ms = number(hfield(h, "run_at_ms"));
   j.failed_at_ms = number(hfield(h, "failed_at_ms"));
   j.last_error = hfield(h, "last_error");
+  j.expires_at_ms = number(hfield(h, "expires_ms"));
   return j;
 }
 
@@ -226,20 +227,33 @@ void redis_store::job_add(const job& j) {
   auto key = job_key(j.id);
   if (j.state == job_state::delayed) { // due later: waits in the delayed set, as a retry does
     check(redis_.call({{"MULTI"},
-                       {"HSET", key, "sink", j.sink, "to", j.to, "text", j.text, "data", j.data,
-                        "attempts", std::to_string(j.attempts), "state", "1", "created_ms",
-                        std::to_string(j.created_ms), "run_at_ms", std::to_string(j.run_at_ms)},
+                       {"HSET",       key,
+                        "sink",       j.sink,
+                        "to",         j.to,
+                        "text",       j.text,
+                        "data",       j.data,
+                        "attempts",   std::to_string(j.attempts),
+                        "state",      "1",
+                        "created_ms", std::to_string(j.created_ms),
+                        "run_at_ms",  std::to_string(j.run_at_ms),
+                        "expires_ms", std::to_string(j.expires_at_ms)},
                        {"ZADD", delayed_key(j.sink), std::to_string(j.run_at_ms), j.id},
                        {"EXEC"}}));
     return;
   }
-  auto replies =
-      redis_.call({{"MULTI"},
-                   {"HSET", key, "sink", j.sink, "to", j.to, "text", j.text, "data", j.data,
-                    "attempts", std::to_string(j.attempts), "state", "0", "created_ms",
-                    std::to_string(j.created_ms), "run_at_ms", std::to_string(j.run_at_ms)},
-                   {"XADD", stream_key(j.sink), "*", "id", j.id},
-                   {"EXEC"}});
+  auto replies = redis_.call({{"MULTI"},
+                              {"HSET",       key,
+                               "sink",       j.sink,
+                               "to",         j.to,
+                               "text",       j.text,
+                               "data",       j.data,
+                               "attempts",   std::to_string(j.attempts),
+                               "state",      "0",
+                               "created_ms", std::to_string(j.created_ms),
+                               "run_at_ms",  std::to_string(j.run_at_ms),
+                               "expires_ms", std::to_string(j.expires_at_ms)},
+                              {"XADD", stream_key(j.sink), "*", "id", j.id},
+                              {"EXEC"}});
   check(replies);
   if (replies.back().type != redis_reply::kind::array || replies.back().elements.size() < 2)
     throw store_error("redis: job not added");

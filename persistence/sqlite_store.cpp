@@ -102,9 +102,14 @@ CREATE TABLE IF NOT EXISTS acks (
 CREATE INDEX IF NOT EXISTS acks_by_age ON acks (at_ms);
 )sql";
 
+// Version 5: a job's expiry (0: none).
+constexpr const char* schema_v5 = R"sql(
+ALTER TABLE jobs ADD COLUMN expires_ms INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 constexpr const char* job_columns =
     "id, sink, recipient, text, data, attempts, state, created_ms, run_at_ms, lease_until_ms, "
-    "failed_at_ms, last_error";
+    "failed_at_ms, last_error, expires_ms";
 
 job read_job(statement& q) {
   job j;
@@ -120,6 +125,7 @@ job read_job(statement& q) {
   j.lease_until_ms = q.integer(9);
   j.failed_at_ms = q.integer(10);
   j.last_error = q.text(11);
+  j.expires_at_ms = q.integer(12);
   return j;
 }
 
@@ -149,8 +155,8 @@ struct sqlite_store::statements {
         expire(db, "DELETE FROM inbox WHERE created_ms < ?1"), begin(db, "BEGIN IMMEDIATE"),
         commit(db, "COMMIT"), rollback(db, "ROLLBACK"),
         job_add(db, "INSERT INTO jobs (id, sink, recipient, text, data, attempts, state, "
-                    "created_ms, run_at_ms) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8)"),
+                    "created_ms, run_at_ms, expires_ms) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9)"),
         job_claim(
             db,
             sql("UPDATE jobs SET state = 2, lease_until_ms = ?4 WHERE id IN (SELECT id FROM jobs "
@@ -223,6 +229,8 @@ sqlite_store::sqlite_store(const std::string& path, inbox_limits limits)
         exec(schema_v3);
       if (found < 4)
         exec(schema_v4);
+      if (found < 5)
+        exec(schema_v5);
       exec(("PRAGMA user_version = " + std::to_string(schema_version)).c_str());
       exec("COMMIT");
     }
@@ -316,7 +324,8 @@ void sqlite_store::expire(int64_t now_ms) {
 
 void sqlite_store::job_add(const job& j) {
   st_->job_add
-      .bind(j.id, j.sink, j.to, j.text, j.data, int64_t(j.attempts), j.created_ms, j.run_at_ms)
+      .bind(j.id, j.sink, j.to, j.text, j.data, int64_t(j.attempts), j.created_ms, j.run_at_ms,
+            j.expires_at_ms)
       .run();
 }
 

@@ -63,7 +63,7 @@ public:
   void batch_end() override;
   void batch_abort() override;
 
-  static constexpr int schema_version = 4;
+  static constexpr int schema_version = 5;
   static constexpr int trim_every = 32;
   static constexpr size_t max_tracked_users = 100000;
 

@@ -13,6 +13,11 @@ def rfc3339(t):
     return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+def sinks_of(sink):
+    return [{"name": "hook", "kind": "webhook", "url": sink.url("/hook")},
+            {"name": "down", "kind": "webhook", "url": sink.url("/down")}]
+
+
 class ScheduleCases:
     """Mixed into a TestCase whose setUp starts self.h with sink "hook" at self.sink."""
 
@@ -46,6 +51,22 @@ class ScheduleCases:
             self.assertEqual(status, 400, extra)
             self.assertIn("error", answer)
 
+    def test_a_job_not_delivered_by_expires_at_goes_to_the_dlq_unsent(self):
+        self.sink.always_fail.add("/down")
+        status, a = self.h.http("POST", "/api/v1/notify", {"sink": "down", "to": "otp", "text": "123456",
+                                                           "expires_at": rfc3339(time.time() + 0.5)})
+        self.assertEqual(status, 202)
+        dead = wait_for(lambda: [j for j in self.h.http("GET", "/api/v1/dlq")[1]["jobs"] if j["job_id"] == a["job_id"]])
+        self.assertEqual(dead[0]["last_error"], "expired")
+        self.assertEqual(len(self.sink.hits("/down")), 1)  # the first attempt only; the retry came too late
+        self.assertEqual(self.h.queue_stats()["expired"], 1)
+        for bad in ("soon", rfc3339(time.time() - 10)):
+            status, _ = self.h.http("POST", "/api/v1/notify", {"sink": "hook", "to": "x", "text": "t", "expires_at": bad})
+            self.assertEqual(status, 400)
+        status, _ = self.h.http("POST", "/api/v1/notify", {"sink": "hook", "to": "x", "text": "t", "delay": "10s",
+                                                           "expires_at": rfc3339(time.time() + 5)})
+        self.assertEqual(status, 400)
+
     def test_a_batch_answers_each_item_in_order(self):
         items = [{"sink": "hook", "to": "e1", "text": "1"},
                  {"sink": "nowhere", "to": "e2", "text": "2"},
@@ -65,8 +86,7 @@ class ScheduleCases:
 class SqliteScheduleTest(ScheduleCases, unittest.TestCase):
     def setUp(self):
         self.sink = SinkServer().__enter__()
-        self.h = Herald(sinks=[{"name": "hook", "kind": "webhook", "url": self.sink.url("/hook")}],
-                        queue__poll_interval="100ms").start()
+        self.h = Herald(sinks=sinks_of(self.sink), queue__poll_interval="100ms").start()
 
     def tearDown(self):
         self.h.stop()
@@ -77,8 +97,7 @@ class RedisScheduleTest(ScheduleCases, unittest.TestCase):
     def setUp(self):
         self.redis = RedisServer().start()
         self.sink = SinkServer().__enter__()
-        self.h = Herald(sinks=[{"name": "hook", "kind": "webhook", "url": self.sink.url("/hook")}],
-                        storage__backend="redis", redis__url=self.redis.url,
+        self.h = Herald(sinks=sinks_of(self.sink), storage__backend="redis", redis__url=self.redis.url,
                         queue__poll_interval="100ms").start()
         wait_for(lambda: self.h.http("GET", "/api/v1/websocket/health", key=None)[0] == 200)
 
