@@ -70,9 +70,14 @@ void bury(self_ptr self, persistence::job j, uint32_t attempts, uint32_t kept_at
   auto parked_at = now + q.max_delay.count();
   store_call(
       self, *self->state.init.store,
-      [id = j.id, attempts, kept_attempts, error, now, dlq_max, parked_at](persistence::store& s) {
-        if (s.job_bury(id, attempts, error, now, dlq_max))
+      [id = j.id, attempts, kept_attempts, error, now, dlq_max, parked_at,
+       hold = j.dedupe_key.empty() ? std::string()
+                                   : persistence::dedupe_hold(j)](persistence::store& s) {
+        if (s.job_bury(id, attempts, error, now, dlq_max)) {
+          if (!hold.empty())
+            s.idempotency_release(hold);
           return true;
+        }
         s.job_reschedule(id, kept_attempts, parked_at, error);
         return false;
       },
@@ -292,15 +297,20 @@ void on_want(self_ptr self, const std::string& sink, uint32_t room, const std::s
   claim(self, sink);
 }
 
-void finish_job(self_ptr self, const std::string& id) {
+void finish_job(self_ptr self, const persistence::job& j) {
   store_call(
       self, *self->state.init.store,
-      [id](persistence::store& s) {
+      [id = j.id, hold = j.dedupe_key.empty() ? std::string() : persistence::dedupe_hold(j)](
+          persistence::store& s) {
         s.job_finish(id);
+        if (!hold.empty()) // a later notify with the same dedupe_key is a new job
+          s.idempotency_release(hold);
         return true;
       },
       [](bool) {},
-      [id](const std::string& why) { log_store_failure("job " + id + " not finished", why); });
+      [id = j.id](const std::string& why) {
+        log_store_failure("job " + id + " not finished", why);
+      });
 }
 
 // A notifier's report on one job.
@@ -310,7 +320,7 @@ void on_done(self_ptr self, persistence::job& j, job_outcome& outcome) {
   switch (outcome.what) {
     case job_outcome::kind::delivered:
       ++st.counters.completed;
-      return finish_job(self, j.id);
+      return finish_job(self, j);
     case job_outcome::kind::failed:
       return retry_or_bury(self, std::move(j), outcome.error);
     case job_outcome::kind::rate_limited:

@@ -108,7 +108,8 @@ std::vector<section> schema(herald_config& c) {
         {"dlq_max", &c.queue.dlq_max},
         {"restart_intensity", &c.queue.restart_intensity},
         {"restart_period", &c.queue.restart_period},
-        {"poll_interval", &c.queue.poll_interval}}},
+        {"poll_interval", &c.queue.poll_interval},
+        {"dedupe_max_age", &c.queue.dedupe_max_age}}},
       {"log", {{"level", &c.log.level}}},
   };
 }
@@ -603,6 +604,8 @@ std::optional<config_error> validate(const herald_config& c) {
   if (auto err = check_positive("delivery.inbox_ttl", c.delivery.inbox_ttl))
     return err;
   if (auto err = check_positive("delivery.idempotency_window", c.delivery.idempotency_window))
+    return err;
+  if (auto err = check_positive("queue.dedupe_max_age", c.queue.dedupe_max_age))
     return err;
   if (auto err = check_range("delivery.batch_max", c.delivery.batch_max, 1, 100000))
     return err;

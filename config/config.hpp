@@ -109,6 +109,7 @@ struct queue_section {
   int64_t restart_intensity = 5; // notifier restarts allowed within restart_period
   duration restart_period = 10s;
   duration poll_interval = 200ms; // how often due delayed jobs and stalled leases are looked for
+  duration dedupe_max_age = 24h;  // a notify's dedupe_key is held until its job ends, at most this
 };
 
 struct sink_config {

@@ -51,6 +51,8 @@ private:
   bool handle_queue(const api_request& req, std::function<void(api_response)>& respond);
   void notify(const api_request& req, std::function<void(api_response)> respond);
   void notify_batch(const api_request& req, std::function<void(api_response)> respond);
+  void submit_notify(persistence::job j, bool require_opt_in,
+                     std::function<void(int, std::string)> done);
   // The channel routes (api_channels.cpp); false when `req` is not one.
   bool handle_channels(const api_request& req, std::function<void(api_response)>& respond);
   void channel_history(const std::string& channel, const std::string& query,

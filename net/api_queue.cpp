@@ -227,6 +227,11 @@ parsed_notify parse_notify(const config::herald_config& cfg, const nlohmann::jso
       return refuse("\"send_at\" must be an RFC 3339 time within 366 days");
     j.run_at_ms = std::max(now_ms, ms);
   }
+  if (auto it = body.find("dedupe_key"); it != body.end()) {
+    if (!it->is_string() || it->get<std::string>().empty() || it->get<std::string>().size() > 200)
+      return refuse("\"dedupe_key\" must be 1 to 200 bytes");
+    j.dedupe_key = it->get<std::string>();
+  }
   if (auto it = body.find("expires_at"); it != body.end()) {
     auto t = it->is_string() ? parse_rfc3339(it->get<std::string>()) : std::nullopt;
     if (!t)
@@ -257,20 +262,67 @@ void api::notify(const api_request& req, std::function<void(api_response)> respo
   auto parsed = parse_notify(cfg_, *body, unix_ms());
   if (!parsed.error.empty())
     return respond(json_error(400, parsed.error));
-  auto run_at = parsed.job.run_at_ms;
-  bool delayed = parsed.job.state == persistence::job_state::delayed;
-  queue_->notify(std::move(parsed.job), parsed.require_opt_in,
-                 [respond, run_at, delayed](std::optional<notify_result> r) {
-                   if (!r)
-                     return respond(json_error(503, "the queue did not answer"));
-                   if (r->status != 202)
-                     return respond(json_error(r->status, r->error));
-                   json answer{{"job_id", r->job_id}};
-                   if (delayed)
-                     answer["run_at"] = rfc3339(
-                         std::chrono::system_clock::time_point(std::chrono::milliseconds(run_at)));
-                   respond(ok(answer, 202));
-                 });
+  submit_notify(std::move(parsed.job), parsed.require_opt_in,
+                [respond](int status, std::string answer) {
+                  respond({status, std::move(answer)});
+                });
+}
+
+// Stores a parsed job; `done` gets the status and JSON answer. A job with a
+// dedupe_key first claims it (across nodes on Redis): while an earlier job
+// with that key is not finished, its job_id is the answer.
+void api::submit_notify(persistence::job j, bool require_opt_in,
+                        std::function<void(int, std::string)> done) {
+  auto run_at = j.run_at_ms;
+  bool delayed = j.state == persistence::job_state::delayed;
+  auto answered = [done, run_at, delayed](std::optional<notify_result> r) {
+    if (!r)
+      return done(503, json_text(json{{"error", "the queue did not answer"}}));
+    if (r->status != 202)
+      return done(r->status, json_text(json{{"error", r->error}}));
+    json answer{{"job_id", r->job_id}};
+    if (delayed)
+      answer["run_at"] =
+          rfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(run_at)));
+    done(202, json_text(answer));
+  };
+  if (j.dedupe_key.empty())
+    return queue_->notify(std::move(j), require_opt_in, std::move(answered));
+  auto hold = persistence::dedupe_hold(j);
+  auto max_age = cfg_.queue.dedupe_max_age.count();
+  auto held = std::make_shared<std::optional<std::string>>();
+  auto job = std::make_shared<persistence::job>(std::move(j));
+  auto& registry = registry_;
+  auto* queue = queue_;
+  bool posted = registry_.with_store(
+      [hold, max_age, held](persistence::store& s) {
+        *held = s.idempotency_claim(hold, unix_ms(), max_age);
+      },
+      [=, &registry](bool ok) {
+        if (!ok)
+          return done(503, json_text(json{{"error", "the dedupe_key could not be checked"}}));
+        if (*held && !(*held)->empty())
+          return done(202, json_text(json{{"job_id", **held}, {"deduplicated", true}}));
+        if (*held)
+          return done(409, json_text(json{{"error", "a notify with this dedupe_key is being "
+                                                    "stored; ask again shortly"}}));
+        auto id = job->id;
+        queue->notify(std::move(*job), require_opt_in,
+                      [=, &registry](std::optional<notify_result> r) {
+                        bool stored = r && r->status == 202;
+                        registry.with_store(
+                            [hold, id, max_age, stored](persistence::store& s) {
+                              if (stored)
+                                s.idempotency_keep(hold, id, unix_ms(), max_age);
+                              else
+                                s.idempotency_release(hold);
+                            },
+                            [](bool) {});
+                        answered(r);
+                      });
+      });
+  if (!posted)
+    done(503, json_text(json{{"error", "the store is not taking work (storage.queue_max)"}}));
 }
 
 // {"items":[…]} → {"results":[{"job_id"} or {"error","status"}…]} in order.
@@ -305,20 +357,18 @@ void api::notify_batch(const api_request& req, std::function<void(api_response)>
   g->left = jobs.size();
   for (size_t k = 0; k < jobs.size(); ++k) {
     auto i = at[k];
-    queue_->notify(std::move(jobs[k].job), jobs[k].require_opt_in,
-                   [g, i, respond](std::optional<notify_result> r) {
-                     std::unique_lock<std::mutex> lock(g->m);
-                     if (!r)
-                       g->results[i] = {{"error", "the queue did not answer"}, {"status", 503}};
-                     else if (r->status != 202)
-                       g->results[i] = {{"error", r->error}, {"status", r->status}};
-                     else
-                       g->results[i] = {{"job_id", r->job_id}};
-                     if (--g->left > 0)
-                       return;
-                     lock.unlock();
-                     respond(ok({{"results", g->results}}));
-                   });
+    submit_notify(std::move(jobs[k].job), jobs[k].require_opt_in,
+                  [g, i, respond](int status, std::string text) {
+                    auto answer = parse_json(text);
+                    if (status != 202)
+                      answer["status"] = status;
+                    std::unique_lock<std::mutex> lock(g->m);
+                    g->results[i] = std::move(answer);
+                    if (--g->left > 0)
+                      return;
+                    lock.unlock();
+                    respond(ok({{"results", g->results}}));
+                  });
   }
 }
 

@@ -24,7 +24,13 @@ struct job {
   int64_t failed_at_ms = 0;
   std::string last_error;
   int64_t expires_at_ms = 0; // not delivered by then: to the DLQ as "expired"; 0: never
+  std::string dedupe_key;    // held (as an idempotency key) until the job is finished or dead
 };
+
+// The idempotency key a job's dedupe_key is held under.
+inline std::string dedupe_hold(const job& j) {
+  return "notify:" + j.sink + ":" + j.dedupe_key;
+}
 
 struct job_counts {
   uint64_t waiting = 0;

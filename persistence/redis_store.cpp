@@ -209,6 +209,7 @@ std::optional<job> redis_store::load_job(const std::string& id) {
   j.failed_at_ms = number(hfield(h, "failed_at_ms"));
   j.last_error = hfield(h, "last_error");
   j.expires_at_ms = number(hfield(h, "expires_ms"));
+  j.dedupe_key = hfield(h, "dedupe");
   return j;
 }
 
@@ -236,7 +237,8 @@ void redis_store::job_add(const job& j) {
                         "state",      "1",
                         "created_ms", std::to_string(j.created_ms),
                         "run_at_ms",  std::to_string(j.run_at_ms),
-                        "expires_ms", std::to_string(j.expires_at_ms)},
+                        "expires_ms", std::to_string(j.expires_at_ms),
+                        "dedupe",     j.dedupe_key},
                        {"ZADD", delayed_key(j.sink), std::to_string(j.run_at_ms), j.id},
                        {"EXEC"}}));
     return;
@@ -251,7 +253,8 @@ void redis_store::job_add(const job& j) {
                                "state",      "0",
                                "created_ms", std::to_string(j.created_ms),
                                "run_at_ms",  std::to_string(j.run_at_ms),
-                               "expires_ms", std::to_string(j.expires_at_ms)},
+                               "expires_ms", std::to_string(j.expires_at_ms),
+                               "dedupe",     j.dedupe_key},
                               {"XADD", stream_key(j.sink), "*", "id", j.id},
                               {"EXEC"}});
   check(replies);

@@ -102,14 +102,15 @@ CREATE TABLE IF NOT EXISTS acks (
 CREATE INDEX IF NOT EXISTS acks_by_age ON acks (at_ms);
 )sql";
 
-// Version 5: a job's expiry (0: none).
+// Version 5: a job's expiry (0: none) and dedupe key ('': none).
 constexpr const char* schema_v5 = R"sql(
 ALTER TABLE jobs ADD COLUMN expires_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN dedupe_key TEXT NOT NULL DEFAULT '';
 )sql";
 
 constexpr const char* job_columns =
     "id, sink, recipient, text, data, attempts, state, created_ms, run_at_ms, lease_until_ms, "
-    "failed_at_ms, last_error, expires_ms";
+    "failed_at_ms, last_error, expires_ms, dedupe_key";
 
 job read_job(statement& q) {
   job j;
@@ -126,6 +127,7 @@ job read_job(statement& q) {
   j.failed_at_ms = q.integer(10);
   j.last_error = q.text(11);
   j.expires_at_ms = q.integer(12);
+  j.dedupe_key = q.text(13);
   return j;
 }
 
@@ -155,8 +157,8 @@ struct sqlite_store::statements {
         expire(db, "DELETE FROM inbox WHERE created_ms < ?1"), begin(db, "BEGIN IMMEDIATE"),
         commit(db, "COMMIT"), rollback(db, "ROLLBACK"),
         job_add(db, "INSERT INTO jobs (id, sink, recipient, text, data, attempts, state, "
-                    "created_ms, run_at_ms, expires_ms) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9)"),
+                    "created_ms, run_at_ms, expires_ms, dedupe_key) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10)"),
         job_claim(
             db,
             sql("UPDATE jobs SET state = 2, lease_until_ms = ?4 WHERE id IN (SELECT id FROM jobs "
@@ -325,7 +327,7 @@ void sqlite_store::expire(int64_t now_ms) {
 void sqlite_store::job_add(const job& j) {
   st_->job_add
       .bind(j.id, j.sink, j.to, j.text, j.data, int64_t(j.attempts), j.created_ms, j.run_at_ms,
-            j.expires_at_ms)
+            j.expires_at_ms, j.dedupe_key)
       .run();
 }
 

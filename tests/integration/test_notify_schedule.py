@@ -67,6 +67,25 @@ class ScheduleCases:
                                                            "expires_at": rfc3339(time.time() + 5)})
         self.assertEqual(status, 400)
 
+    def test_a_dedupe_key_gives_the_first_job_until_it_is_finished(self):
+        self.sink.always_fail.add("/down")
+        body = {"sink": "down", "to": "u", "text": "alert", "dedupe_key": "incident-7"}
+        status, first = self.h.http("POST", "/api/v1/notify", body)
+        self.assertEqual(status, 202)
+        status, again = self.h.http("POST", "/api/v1/notify", body)
+        self.assertEqual((status, again), (202, {"job_id": first["job_id"], "deduplicated": True}))
+        # The same key on another sink is another job.
+        status, other = self.h.http("POST", "/api/v1/notify", dict(body, sink="hook"))
+        self.assertNotEqual(other["job_id"], first["job_id"])
+        self.assertNotIn("deduplicated", other)
+        # Once that one is delivered, the key is free again.
+        wait_for(lambda: any(b["job_id"] == other["job_id"] for _, b in self.sink.hits("/hook")))
+        fresh = wait_for(lambda: (lambda r: r[1] if r[1]["job_id"] != other["job_id"] else None)(
+            self.h.http("POST", "/api/v1/notify", dict(body, sink="hook"))))
+        self.assertNotIn("deduplicated", fresh)
+        for bad in ("", "k" * 201, 3):
+            self.assertEqual(self.h.http("POST", "/api/v1/notify", dict(body, dedupe_key=bad))[0], 400)
+
     def test_a_batch_answers_each_item_in_order(self):
         items = [{"sink": "hook", "to": "e1", "text": "1"},
                  {"sink": "nowhere", "to": "e2", "text": "2"},
