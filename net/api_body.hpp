@@ -5,7 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <mutex>
 #include <optional>
+#include <vector>
 
 namespace herald::net {
 
@@ -45,6 +47,37 @@ inline const nlohmann::json* batch_list(const nlohmann::json& body, const char* 
   }
   return &*it;
 }
+
+// A batch's results, answered once every item's is in; items answer on
+// other threads, in any order.
+class batch_results {
+public:
+  batch_results(size_t items, std::function<void(api_response)> respond)
+      : results_(items), respond_(std::move(respond)) {}
+  // Before start(): an item answered at once (refused, say).
+  void set(size_t i, nlohmann::json result) { results_[i] = std::move(result); }
+  // `pending` items will put() their result; none: answers now.
+  void start(size_t pending) {
+    left_ = pending;
+    if (pending == 0)
+      answer();
+  }
+  void put(size_t i, nlohmann::json result) {
+    std::unique_lock<std::mutex> lock(m_);
+    results_[i] = std::move(result);
+    if (--left_ > 0)
+      return;
+    lock.unlock();
+    answer();
+  }
+
+private:
+  void answer() { respond_({200, json_text(nlohmann::json{{"results", results_}})}); }
+  std::mutex m_;
+  std::vector<nlohmann::json> results_;
+  size_t left_ = 0;
+  std::function<void(api_response)> respond_;
+};
 
 // A user id as the API takes it: 1–200 bytes of UTF-8.
 inline bool valid_user(const std::string& user) {

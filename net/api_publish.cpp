@@ -171,13 +171,7 @@ void api::publish_batch(const api_request& req, std::function<void(api_response)
   if (!items)
     return;
   // Answers come on CAF threads in any order: gathered under a lock.
-  struct gather {
-    std::mutex m;
-    std::vector<json> results;
-    size_t left = 0;
-  };
-  auto g = std::make_shared<gather>();
-  g->results.resize(items->size());
+  auto results = std::make_shared<batch_results>(items->size(), respond);
   std::vector<publish_request> batch;
   std::vector<registry_client::publish_done> done;
   bool clustered = !registry_.node_id().empty();
@@ -187,24 +181,19 @@ void api::publish_batch(const api_request& req, std::function<void(api_response)
     if (parsed.error.empty() && item.contains("idempotency_key"))
       parsed.error = "idempotency_key is for single publishes";
     if (!parsed.error.empty()) {
-      g->results[i] = {{"error", parsed.error}};
+      results->set(i, {{"error", parsed.error}});
       continue;
     }
     auto id = parsed.request.event.id();
     batch.push_back(std::move(parsed.request));
-    done.push_back([g, i, id, clustered, respond](std::optional<publish_outcome> out) {
-      std::unique_lock<std::mutex> lock(g->m);
-      g->results[i] =
-          out ? answer_of(id, *out, clustered) : json{{"error", "the registry did not answer"}};
-      if (--g->left > 0)
-        return;
-      lock.unlock();
-      respond({200, json_text(json{{"results", g->results}})});
+    done.push_back([results, i, id, clustered](std::optional<publish_outcome> out) {
+      results->put(i, out ? answer_of(id, *out, clustered)
+                          : json{{"error", "the registry did not answer"}});
     });
   }
+  results->start(batch.size());
   if (batch.empty())
-    return respond({200, json_text(json{{"results", g->results}})});
-  g->left = batch.size();
+    return;
   registry_.publish_batch(std::move(batch), std::move(done));
 }
 

@@ -333,43 +333,28 @@ void api::notify_batch(const api_request& req, std::function<void(api_response)>
   auto items = batch_list(*body, "items", static_cast<size_t>(cfg_.delivery.batch_max), respond);
   if (!items)
     return;
-  struct gather {
-    std::mutex m;
-    std::vector<json> results;
-    size_t left = 0;
-  };
-  auto g = std::make_shared<gather>();
-  g->results.resize(items->size());
+  auto results = std::make_shared<batch_results>(items->size(), respond);
   std::vector<parsed_notify> jobs;
   std::vector<size_t> at;
   auto now = unix_ms();
   for (size_t i = 0; i < items->size(); ++i) {
     auto parsed = parse_notify(cfg_, (*items)[i], now);
     if (!parsed.error.empty()) {
-      g->results[i] = {{"error", parsed.error}, {"status", 400}};
+      results->set(i, {{"error", parsed.error}, {"status", 400}});
       continue;
     }
     jobs.push_back(std::move(parsed));
     at.push_back(i);
   }
-  if (jobs.empty())
-    return respond(ok({{"results", g->results}}));
-  g->left = jobs.size();
-  for (size_t k = 0; k < jobs.size(); ++k) {
-    auto i = at[k];
+  results->start(jobs.size());
+  for (size_t k = 0; k < jobs.size(); ++k)
     submit_notify(std::move(jobs[k].job), jobs[k].require_opt_in,
-                  [g, i, respond](int status, std::string text) {
+                  [results, i = at[k]](int status, std::string text) {
                     auto answer = parse_json(text);
                     if (status != 202)
                       answer["status"] = status;
-                    std::unique_lock<std::mutex> lock(g->m);
-                    g->results[i] = std::move(answer);
-                    if (--g->left > 0)
-                      return;
-                    lock.unlock();
-                    respond(ok({{"results", g->results}}));
+                    results->put(i, std::move(answer));
                   });
-  }
 }
 
 } // namespace herald::net

@@ -224,39 +224,30 @@ void redis_store::drop_entry(const job& j, std::vector<redis_command>& into) {
 
 void redis_store::job_add(const job& j) {
   ensure_group(j.sink);
-  // The hash first, then the entry that makes it visible; both or neither.
-  auto key = job_key(j.id);
-  if (j.state == job_state::delayed) { // due later: waits in the delayed set, as a retry does
+  bool delayed = j.state == job_state::delayed;
+  redis_command hash{"HSET",       job_key(j.id),
+                     "sink",       j.sink,
+                     "to",         j.to,
+                     "text",       j.text,
+                     "data",       j.data,
+                     "attempts",   std::to_string(j.attempts),
+                     "state",      delayed ? "1" : "0",
+                     "created_ms", std::to_string(j.created_ms),
+                     "run_at_ms",  std::to_string(j.run_at_ms),
+                     "expires_ms", std::to_string(j.expires_at_ms),
+                     "dedupe",     j.dedupe_key};
+  // The hash first, then what makes it visible; both or neither. A job due
+  // later waits in the delayed set, as a retry does.
+  if (delayed) {
     check(redis_.call({{"MULTI"},
-                       {"HSET",       key,
-                        "sink",       j.sink,
-                        "to",         j.to,
-                        "text",       j.text,
-                        "data",       j.data,
-                        "attempts",   std::to_string(j.attempts),
-                        "state",      "1",
-                        "created_ms", std::to_string(j.created_ms),
-                        "run_at_ms",  std::to_string(j.run_at_ms),
-                        "expires_ms", std::to_string(j.expires_at_ms),
-                        "dedupe",     j.dedupe_key},
+                       std::move(hash),
                        {"ZADD", delayed_key(j.sink), std::to_string(j.run_at_ms), j.id},
                        {"EXEC"}}));
     return;
   }
-  auto replies = redis_.call({{"MULTI"},
-                              {"HSET",       key,
-                               "sink",       j.sink,
-                               "to",         j.to,
-                               "text",       j.text,
-                               "data",       j.data,
-                               "attempts",   std::to_string(j.attempts),
-                               "state",      "0",
-                               "created_ms", std::to_string(j.created_ms),
-                               "run_at_ms",  std::to_string(j.run_at_ms),
-                               "expires_ms", std::to_string(j.expires_at_ms),
-                               "dedupe",     j.dedupe_key},
-                              {"XADD", stream_key(j.sink), "*", "id", j.id},
-                              {"EXEC"}});
+  auto key = job_key(j.id);
+  auto replies = redis_.call(
+      {{"MULTI"}, std::move(hash), {"XADD", stream_key(j.sink), "*", "id", j.id}, {"EXEC"}});
   check(replies);
   if (replies.back().type != redis_reply::kind::array || replies.back().elements.size() < 2)
     throw store_error("redis: job not added");
