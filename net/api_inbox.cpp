@@ -1,6 +1,7 @@
 // A user's inbox and an event's receipt (docs/http-api.md):
 // GET /api/v1/users/{user}/inbox, POST /api/v1/users/{user}/inbox/read,
 // GET /api/v1/events/{id}.
+#include "actors/clock.hpp"
 #include "config/time_format.hpp"
 #include "net/api.hpp"
 #include "net/api_body.hpp"
@@ -21,12 +22,6 @@ constexpr std::string_view users_prefix = "/api/v1/users/";
 constexpr std::string_view events_prefix = "/api/v1/events/";
 constexpr uint64_t inbox_limit_default = 100;
 constexpr uint64_t inbox_limit_max = 1000;
-
-int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string time_text(int64_t ms) {
   return rfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)));
@@ -128,7 +123,7 @@ void api::inbox_list(const std::string& user, const std::string& query,
   auto view = std::make_shared<inbox_view>();
   bool posted = registry_.with_store(
       [user, after, view](persistence::store& s) {
-        view->items = s.inbox_all(user, unix_ms());
+        view->items = s.inbox_all(user, wall_ms());
         view->cursor = s.cursor(user);
         if (!after.empty())
           view->after_found = std::any_of(view->items.begin(), view->items.end(),
@@ -165,7 +160,7 @@ void api::inbox_read(const std::string& user, const api_request& req,
   auto& registry = registry_;
   bool posted = registry_.with_store(
       [user, id, out](persistence::store& s) {
-        auto now = unix_ms();
+        auto now = wall_ms();
         auto items = s.inbox_all(user, now);
         auto before = s.cursor(user);
         for (auto& item : items)
@@ -216,7 +211,7 @@ void api::receipt(const std::string& id, std::function<void(api_response)> respo
   auto f = std::make_shared<found>();
   bool posted = registry_.with_store(
       [id, f](persistence::store& s) {
-        f->event = s.inbox_event(id, unix_ms());
+        f->event = s.inbox_event(id, wall_ms());
         if (f->event)
           f->record = s.receipt(f->event->first, id, f->event->second.pos);
       },

@@ -1,6 +1,7 @@
 // POST /api/v1/publish (with an idempotency_key) and POST /api/v1/publish/batch
 // (docs/http-api.md).
 #include "actors/channel_policy.hpp"
+#include "actors/clock.hpp"
 #include "actors/event.hpp"
 #include "net/api.hpp"
 #include "net/api_body.hpp"
@@ -88,12 +89,6 @@ json answer_of(const std::string& id, const publish_outcome& outcome, bool clust
   return answer;
 }
 
-int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 } // namespace
 
 void api::publish(const api_request& req, std::function<void(api_response)> respond) {
@@ -128,7 +123,7 @@ void api::publish(const api_request& req, std::function<void(api_response)> resp
   auto& registry = registry_;
   bool posted = registry_.with_store(
       [key, window, held](persistence::store& s) {
-        *held = s.idempotency_claim(key, unix_ms(), window);
+        *held = s.idempotency_claim(key, wall_ms(), window);
       },
       [=, &registry](bool ok) {
         if (!ok)
@@ -149,7 +144,7 @@ void api::publish(const api_request& req, std::function<void(api_response)> resp
           // answers 409 until delivery.idempotency_window ends.
           bool kept = registry.with_store(
               [key, text, window](persistence::store& s) {
-                s.idempotency_keep(key, text, unix_ms(), window);
+                s.idempotency_keep(key, text, wall_ms(), window);
               },
               [respond, text](bool) {
                 respond({200, text});

@@ -1,5 +1,6 @@
 // The outbound-notification routes of docs/http-api.md: /notify, /queue/stats,
 // /dlq, and the opt-in registry (/optin/{sink}/{to}).
+#include "actors/clock.hpp"
 #include "actors/event.hpp"
 #include "actors/queue_protocol.hpp"
 #include "config/duration.hpp"
@@ -247,19 +248,13 @@ parsed_notify parse_notify(const config::herald_config& cfg, const nlohmann::jso
   return out;
 }
 
-int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 } // namespace
 
 void api::notify(const api_request& req, std::function<void(api_response)> respond) {
   auto body = json_object_body(req, respond);
   if (!body)
     return;
-  auto parsed = parse_notify(cfg_, *body, unix_ms());
+  auto parsed = parse_notify(cfg_, *body, wall_ms());
   if (!parsed.error.empty())
     return respond(json_error(400, parsed.error));
   submit_notify(std::move(parsed.job), parsed.require_opt_in,
@@ -296,7 +291,7 @@ void api::submit_notify(persistence::job j, bool require_opt_in,
   auto* queue = queue_;
   bool posted = registry_.with_store(
       [hold, max_age, held](persistence::store& s) {
-        *held = s.idempotency_claim(hold, unix_ms(), max_age);
+        *held = s.idempotency_claim(hold, wall_ms(), max_age);
       },
       [=, &registry](bool ok) {
         if (!ok)
@@ -313,7 +308,7 @@ void api::submit_notify(persistence::job j, bool require_opt_in,
                         registry.with_store(
                             [hold, id, max_age, stored](persistence::store& s) {
                               if (stored)
-                                s.idempotency_keep(hold, id, unix_ms(), max_age);
+                                s.idempotency_keep(hold, id, wall_ms(), max_age);
                               else
                                 s.idempotency_release(hold);
                             },
@@ -336,7 +331,7 @@ void api::notify_batch(const api_request& req, std::function<void(api_response)>
   auto results = std::make_shared<batch_results>(items->size(), respond);
   std::vector<parsed_notify> jobs;
   std::vector<size_t> at;
-  auto now = unix_ms();
+  auto now = wall_ms();
   for (size_t i = 0; i < items->size(); ++i) {
     auto parsed = parse_notify(cfg_, (*items)[i], now);
     if (!parsed.error.empty()) {
