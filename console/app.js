@@ -104,6 +104,8 @@
     text($("rate"), Math.round(rate));
     const dead = s.queue ? s.queue.dead : 0;
     text($("dead-count"), dead);
+    text($("delayed-count"), s.queue ? s.queue.delayed : 0);
+    text($("expired-count"), s.queue ? s.queue.expired : 0);
     if (dead !== lastDead) {
       lastDead = dead;
       refreshDlq();

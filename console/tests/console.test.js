@@ -127,6 +127,12 @@ test("the console shows the live tree, follows clients, and retries a DLQ job", 
     assert.strictEqual(hook.hits.length, 2);
     assert.strictEqual(hook.hits[1].job_id, r.body.job_id);
     assert.strictEqual(hook.hits[1].attempt, 1);
+
+    // A job scheduled for later is counted as delayed.
+    const later = await notify(h, { sink: "ops-webhook", to: "ops", text: "tomorrow", delay: "1h" });
+    assert.strictEqual(later.status, 202);
+    await page.waitForFunction(() => document.getElementById("delayed-count").textContent === "1");
+    assert.strictEqual(await page.textContent("#expired-count"), "0");
   } finally {
     await browser.close();
     for (const c of clients) c.terminate();
