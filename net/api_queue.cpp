@@ -289,9 +289,14 @@ void api::submit_notify(persistence::job j, bool require_opt_in,
   auto job = std::make_shared<persistence::job>(std::move(j));
   auto& registry = registry_;
   auto* queue = queue_;
+  // The job id is known now: it is kept with the claim, so the job's own
+  // release (when it is delivered or dead) always comes after it.
   bool posted = registry_.with_store(
-      [hold, max_age, held](persistence::store& s) {
-        *held = s.idempotency_claim(hold, wall_ms(), max_age);
+      [hold, max_age, held, id = job->id](persistence::store& s) {
+        auto now = wall_ms();
+        *held = s.idempotency_claim(hold, now, max_age);
+        if (!*held)
+          s.idempotency_keep(hold, id, now, max_age);
       },
       [=, &registry](bool ok) {
         if (!ok)
@@ -301,20 +306,13 @@ void api::submit_notify(persistence::job j, bool require_opt_in,
         if (*held)
           return done(409, json_text(json{{"error", "a notify with this dedupe_key is being "
                                                     "stored; ask again shortly"}}));
-        auto id = job->id;
-        queue->notify(std::move(*job), require_opt_in,
-                      [=, &registry](std::optional<notify_result> r) {
-                        bool stored = r && r->status == 202;
-                        registry.with_store(
-                            [hold, id, max_age, stored](persistence::store& s) {
-                              if (stored)
-                                s.idempotency_keep(hold, id, wall_ms(), max_age);
-                              else
-                                s.idempotency_release(hold);
-                            },
-                            [](bool) {});
-                        answered(r);
-                      });
+        queue->notify(
+            std::move(*job), require_opt_in, [=, &registry](std::optional<notify_result> r) {
+              if (!r || r->status != 202) // not stored: the key is free again
+                registry.with_store([hold](persistence::store& s) { s.idempotency_release(hold); },
+                                    [](bool) {});
+              answered(r);
+            });
       });
   if (!posted)
     done(503, json_text(json{{"error", "the store is not taking work (storage.queue_max)"}}));
