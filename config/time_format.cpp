@@ -65,7 +65,7 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_v
     if (!digits(s, at + 1, 2, oh) || at + 3 >= s.size() || s[at + 3] != ':' ||
         !digits(s, at + 4, 2, om) || oh > 23 || om > 59)
       return std::nullopt;
-    offset_s = (s[at] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+    offset_s = int64_t{s[at] == '+' ? 1 : -1} * (int64_t{oh} * 3600 + int64_t{om} * 60);
     at += 6;
   } else {
     return std::nullopt;
