@@ -165,7 +165,6 @@ void api::publish_batch(const api_request& req, std::function<void(api_response)
   auto items = batch_list(*body, "items", static_cast<size_t>(cfg_.delivery.batch_max), respond);
   if (!items)
     return;
-  // Answers come on CAF threads in any order: gathered under a lock.
   auto results = std::make_shared<batch_results>(items->size(), respond);
   std::vector<publish_request> batch;
   std::vector<registry_client::publish_done> done;
