@@ -2,10 +2,11 @@
 #include "actors/webhook_signature.hpp"
 
 #include "actors/actor_info.hpp"
-#include "actors/delivery_policy.hpp"
+#include "actors/continuation.hpp"
 #include "actors/exception_text.hpp"
 #include "actors/guarded.hpp"
 #include "actors/queue_protocol.hpp"
+#include "actors/sink_admission.hpp"
 #include "config/log.hpp"
 #include "config/text.hpp"
 
@@ -15,21 +16,35 @@
 #include <nlohmann/json.hpp>
 
 #include <deque>
+#include <optional>
 #include <unordered_map>
 
 namespace herald {
 
 namespace {
 
+using persistence::breaker_phase;
+using persistence::send_result;
+
+struct wire_job {
+  persistence::job job;
+  bool probe = false; // the breaker's half-open probe
+};
+
 struct notifier_state {
   static inline const char* name = "notifier";
   notifier_init init;
-  token_bucket bucket;
-  circuit_breaker breaker;
+  persistence::sink_limits limits;
+  bool shared = false;                  // the store keeps the limits for every node
+  std::optional<local_admission> local; // otherwise: this process's, once loaded
+  bool asking = false;                  // an admission is at the store
+  bool store_failing = false;           // logged once per outage
+  persistence::breaker_record breaker;  // as last known
   std::deque<persistence::job> waiting;
-  std::unordered_map<std::string, persistence::job> on_wire;
+  std::unordered_map<std::string, wire_job> on_wire;
   uint32_t capacity = 1;
   int64_t paused_until_ms = 0; // a 429 asked us to wait
+  int64_t ask_again_ms = 0;    // the rate or the breaker said: not before this
   bool pump_scheduled = false;
   uint64_t failed = 0; // failed requests since start
   actor_meter meter;
@@ -53,76 +68,221 @@ void report(self_ptr self, persistence::job j, job_outcome outcome) {
                  self->state.init.sink.name, std::move(j), std::move(outcome));
 }
 
-void send_one(self_ptr self, persistence::job j) {
+void send_one(self_ptr self, persistence::job j, bool probe) {
   auto& st = self->state;
   auto me = caf::actor_cast<notifier_actor>(self);
   auto id = j.id;
   st.init.http->post(request_for(st.init.sink, j, wall_ms() / 1000), [me, id](http_response r) {
     caf::anon_send(me, sent_atom::value, id, std::move(r));
   });
-  st.on_wire.emplace(id, std::move(j));
+  st.on_wire.emplace(id, wire_job{std::move(j), probe});
 }
 
-// Sends what the bucket, the breaker and a 429 pause allow; asks the queue
-// for more while there is room.
-void pump(self_ptr self) {
+uint32_t wire_limit(const notifier_state& st) {
+  // After a failure, one request at a time until one succeeds: a failing
+  // sink gets at most breaker_failures requests before the breaker opens.
+  return st.breaker.failures > 0 ? 1u : st.capacity;
+}
+
+// Tells the queue how many more jobs this notifier can take now.
+void tell_queue(self_ptr self) {
   auto& st = self->state;
   auto now = wall_ms();
-  while (!st.waiting.empty()) {
-    if (now < st.paused_until_ms) {
-      pump_later(self, st.paused_until_ms - now);
-      break;
-    }
-    // After a failure, one request at a time until one succeeds: a failing
-    // sink gets at most breaker_failures requests before the breaker opens.
-    auto limit = st.breaker.consecutive_failures() > 0 ? 1u : st.capacity;
-    if (st.on_wire.size() >= limit)
-      break;
-    if (!st.breaker.allow(now)) {
-      if (st.breaker.state(now) == breaker_state::open) {
-        // The sink is failing: its jobs wait in the queue, attempts kept,
-        // until the breaker lets a probe through.
-        auto wait = st.breaker.reopens_at_ms() - now;
-        for (auto& j : st.waiting)
-          report(self, std::move(j), {job_outcome::kind::held, "circuit breaker open", wait});
-        st.waiting.clear();
-        pump_later(self, wait);
-      }
-      break;
-    }
-    if (!st.bucket.take(now)) {
-      st.breaker.release();
-      pump_later(self, st.bucket.wait(now).count());
-      break;
-    }
-    auto j = std::move(st.waiting.front());
-    st.waiting.pop_front();
-    send_one(self, std::move(j));
-  }
-  auto state = st.breaker.state(now);
-  uint32_t room = 0;
   auto busy = uint32_t(st.on_wire.size() + st.waiting.size());
-  auto limit = st.breaker.consecutive_failures() > 0 ? 1u : st.capacity;
-  if (state == breaker_state::closed && now >= st.paused_until_ms)
-    room = busy < limit ? limit - busy : 0;
-  else if (state == breaker_state::half_open && busy == 0)
-    room = 1; // the probe
-  else if (state == breaker_state::open)
-    pump_later(self, st.breaker.reopens_at_ms() - now);
+  auto limit = wire_limit(st);
+  uint32_t room = 0;
+  bool ready = st.shared || st.local;
+  if (ready && now >= st.paused_until_ms) {
+    if (st.breaker.phase == breaker_phase::closed)
+      room = busy < limit ? limit - busy : 0;
+    else if (now >= st.ask_again_ms && busy == 0)
+      room = 1; // a probe, or a look at whether another node closed it
+    else
+      pump_later(self, st.ask_again_ms - now);
+  }
   if (now < st.paused_until_ms)
     pump_later(self, st.paused_until_ms - now); // ask again when the 429 pause is over
   caf::anon_send(caf::actor_cast<queue_actor>(st.init.queue), want_atom::value, st.init.sink.name,
-                 room, std::string(to_string(state)));
+                 room, std::string(to_string(st.breaker.phase)));
+}
+
+// What the rate limit and the breaker allow now: the granted sends go at
+// once; with none, the jobs wait here (or, past a closed breaker, back in
+// the queue) until asking again makes sense.
+void on_admission(self_ptr self, const persistence::admission& a) {
+  auto& st = self->state;
+  st.breaker = a.breaker;
+  auto now = wall_ms();
+  if (a.granted == 0) {
+    // Another node may close a shared half-open breaker soon: look again within a second.
+    auto wait = a.retry_in_ms;
+    if (st.shared && a.breaker.phase == breaker_phase::half_open)
+      wait = std::min<int64_t>(wait, 1000);
+    st.ask_again_ms = now + wait;
+    if (a.breaker.phase != breaker_phase::closed) {
+      // The sink is failing: its jobs wait in the queue, attempts kept,
+      // until the breaker lets a probe through.
+      for (auto& j : st.waiting)
+        report(self, std::move(j), {job_outcome::kind::held, "circuit breaker open", wait});
+      st.waiting.clear();
+    }
+    pump_later(self, wait);
+    return;
+  }
+  log::info("DBG", std::to_string(now) + " granted " + std::to_string(a.granted) + " waiting " +
+                       std::to_string(st.waiting.size()));
+  for (uint32_t i = 0; i < a.granted && !st.waiting.empty(); ++i) {
+    auto j = std::move(st.waiting.front());
+    st.waiting.pop_front();
+    send_one(self, std::move(j), a.probe && i == 0);
+  }
+}
+
+void ask_admission(self_ptr self, uint32_t want) {
+  auto& st = self->state;
+  if (!st.shared) {
+    on_admission(self, st.local->acquire(want, wall_ms()));
+    return;
+  }
+  st.asking = true;
+  store_call(
+      self, *st.init.store,
+      [sink = st.init.sink.name, limits = st.limits, want](persistence::store& s) {
+        return s.sink_acquire(sink, limits, want);
+      },
+      [self](persistence::admission a) {
+        auto& st = self->state;
+        st.asking = false;
+        if (st.store_failing)
+          log::info("notifier " + st.init.sink.name, "the shared rate limit answers again");
+        st.store_failing = false;
+        on_admission(self, a);
+        tell_queue(self);
+      },
+      [self](const std::string& why) {
+        auto& st = self->state;
+        st.asking = false;
+        // Unknown rate, unknown breaker: nothing goes out until the store answers.
+        if (!st.store_failing)
+          log::warn("notifier " + st.init.sink.name,
+                    "the shared rate limit does not answer, sending nothing: " + why);
+        st.store_failing = true;
+        st.ask_again_ms = wall_ms() + 1000;
+        pump_later(self, 1000);
+      });
+}
+
+void save_breaker(self_ptr self, const persistence::breaker_record& b) {
+  auto& st = self->state;
+  if (!st.init.store)
+    return;
+  store_call(
+      self, *st.init.store,
+      [sink = st.init.sink.name, b](persistence::store& s) {
+        s.breaker_save(sink, b);
+        return true;
+      },
+      [](bool) {},
+      [self](const std::string& why) {
+        log::warn("notifier " + self->state.init.sink.name, "breaker state not saved: " + why);
+      });
+}
+
+// What became of a sent request, for the breaker.
+void tell_breaker(self_ptr self, send_result result, bool probe) {
+  auto& st = self->state;
+  if (!st.shared) {
+    auto before = st.local->breaker();
+    st.breaker = st.local->report(result, probe, wall_ms()).breaker;
+    if (st.breaker.phase != before.phase || st.breaker.failures != before.failures)
+      save_breaker(self, st.breaker);
+    return;
+  }
+  // Only what may change the shared breaker goes to the store.
+  bool quiet = st.breaker.phase == breaker_phase::closed && st.breaker.failures == 0;
+  if (!probe && ((result == send_result::delivered && quiet) || result == send_result::neutral))
+    return;
+  store_call(
+      self, *st.init.store,
+      [sink = st.init.sink.name, limits = st.limits, result, probe](persistence::store& s) {
+        return s.sink_report(sink, limits, result, probe);
+      },
+      [self](persistence::admission a) {
+        self->state.breaker = a.breaker;
+        pump(self);
+      },
+      [self](const std::string& why) {
+        log::warn("notifier " + self->state.init.sink.name,
+                  "the shared breaker was not told of a result: " + why);
+      });
+}
+
+// Asks for what the rate limit, the breaker and a 429 pause allow; tells
+// the queue how much room there is.
+void pump(self_ptr self) {
+  auto& st = self->state;
+  auto now = wall_ms();
+  bool ready = st.shared || st.local;
+  auto limit = wire_limit(st);
+  if (ready && !st.waiting.empty() && !st.asking && st.on_wire.size() < limit) {
+    if (now < st.paused_until_ms)
+      pump_later(self, st.paused_until_ms - now);
+    else if (now < st.ask_again_ms)
+      pump_later(self, st.ask_again_ms - now);
+    else
+      ask_admission(self, uint32_t(std::min<size_t>(st.waiting.size(), limit - st.on_wire.size())));
+  }
+  if (!st.asking)
+    tell_queue(self);
+}
+
+void start(self_ptr self) {
+  auto& st = self->state;
+  auto& sink = st.init.sink;
+  st.limits.rate_per_sec = uint32_t(std::clamp<int64_t>(sink.rate_per_sec, 1, 1'000'000));
+  st.limits.breaker_failures = uint32_t(std::clamp<int64_t>(sink.breaker_failures, 1, 1'000'000));
+  st.limits.cooldown_ms = sink.breaker_cooldown.count();
+  // A probe whose answer never comes (its node died) stops holding the breaker.
+  st.limits.probe_lease_ms = 2 * sink.timeout.count() + 1000;
+  st.capacity = uint32_t(std::clamp<int64_t>(sink.rate_per_sec, 1, 64));
+  st.shared = st.init.store && st.init.store->shares_sink_limits();
+  if (st.shared || !st.init.store) {
+    if (!st.shared)
+      st.local.emplace(st.limits, wall_ms());
+    pump(self);
+    return;
+  }
+  // The breaker as the last process left it; the rate window starts full.
+  store_call(
+      self, *st.init.store,
+      [sink = sink.name](persistence::store& s) { return s.breaker_load(sink); },
+      [self](std::optional<persistence::breaker_record> saved) {
+        auto& st = self->state;
+        st.local.emplace(st.limits, wall_ms(), saved.value_or(persistence::breaker_record{}));
+        st.breaker = st.local->breaker();
+        pump(self);
+      },
+      [self](const std::string& why) {
+        auto& st = self->state;
+        log::warn("notifier " + st.init.sink.name, "saved breaker state not read: " + why);
+        st.local.emplace(st.limits, wall_ms());
+        pump(self);
+      });
+}
+
+send_result result_of(const job_outcome& outcome) {
+  switch (outcome.what) {
+    case job_outcome::kind::delivered:
+      return send_result::delivered;
+    case job_outcome::kind::failed:
+      return send_result::failed;
+    default:
+      return send_result::neutral;
+  }
 }
 
 notifier_actor::behavior_type notifier_behavior(self_ptr self, notifier_init init) {
-  auto& st = self->state;
-  st.init = std::move(init);
-  auto rate = double(std::max<int64_t>(1, st.init.sink.rate_per_sec));
-  st.bucket = token_bucket(rate, wall_ms());
-  st.breaker =
-      circuit_breaker(uint32_t(st.init.sink.breaker_failures), st.init.sink.breaker_cooldown);
-  st.capacity = uint32_t(std::clamp<int64_t>(st.init.sink.rate_per_sec, 1, 64));
+  self->state.init = std::move(init);
   // A bug here ends this notifier only; the queue sees why and restarts it.
   self->set_exception_handler(
       [self](caf::scheduled_actor*, std::exception_ptr& eptr) -> caf::error {
@@ -130,7 +290,7 @@ notifier_actor::behavior_type notifier_behavior(self_ptr self, notifier_init ini
         log::error("notifier " + self->state.init.sink.name, "failed: " + what);
         return caf::make_error(caf::sec::runtime_error, what);
       });
-  pump(self);
+  start(self);
   return {
       metered(self,
               [=](job_atom, persistence::job& j) {
@@ -143,32 +303,20 @@ notifier_actor::behavior_type notifier_behavior(self_ptr self, notifier_init ini
                 auto it = st.on_wire.find(id);
                 if (it == st.on_wire.end())
                   return;
-                auto j = std::move(it->second);
+                auto sent = std::move(it->second);
                 st.on_wire.erase(it);
-                auto now = wall_ms();
                 auto outcome = classify(st.init.sink, r);
-                switch (outcome.what) {
-                  case job_outcome::kind::delivered:
-                    st.breaker.on_success();
-                    break;
-                  case job_outcome::kind::rate_limited:
-                    st.breaker.release();
-                    st.paused_until_ms = now + outcome.retry_after_ms;
-                    log::warn("notifier " + st.init.sink.name,
-                              "rate limited by the sink for " +
-                                  std::to_string(outcome.retry_after_ms) + " ms");
-                    break;
-                  default:
-                    st.breaker.on_failure(now);
-                    ++st.failed;
-                    st.meter.last_error = outcome.error;
-                    if (st.breaker.state(now) == breaker_state::open &&
-                        st.breaker.consecutive_failures() > 0)
-                      log::debug("notifier " + st.init.sink.name,
-                                 "breaker open after: " + outcome.error);
-                    break;
+                if (outcome.what == job_outcome::kind::rate_limited) {
+                  st.paused_until_ms = wall_ms() + outcome.retry_after_ms;
+                  log::warn("notifier " + st.init.sink.name,
+                            "rate limited by the sink for " +
+                                std::to_string(outcome.retry_after_ms) + " ms");
+                } else if (outcome.what == job_outcome::kind::failed) {
+                  ++st.failed;
+                  st.meter.last_error = outcome.error;
                 }
-                report(self, std::move(j), std::move(outcome));
+                tell_breaker(self, result_of(outcome), sent.probe);
+                report(self, std::move(sent.job), std::move(outcome));
                 pump(self);
               }),
       metered(self,
@@ -183,10 +331,11 @@ notifier_actor::behavior_type notifier_behavior(self_ptr self, notifier_init ini
                                         self->mailbox().size(), st.meter);
                 out.failures = st.failed;
                 out.restarts = st.init.restarts;
-                out.state = std::string("breaker ") + to_string(st.breaker.state(wall_ms()));
+                out.state = std::string("breaker ") + to_string(st.breaker.phase);
                 out.outbound = st.waiting.size() + st.on_wire.size();
                 return out;
               }),
+      metered(self, [=](continue_atom, continuation& k) { k(); }),
   };
 }
 

@@ -2,6 +2,7 @@
 // Spawning a notifier (see notifier_protocol.hpp). Only the queue actor does this.
 #include "actors/notifier_protocol.hpp"
 #include "config/config.hpp"
+#include "persistence/store_worker.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
@@ -15,6 +16,8 @@ struct notifier_init {
   std::shared_ptr<http_port> http;
   caf::actor queue;      // the supervisor, told of every outcome (queue_protocol.hpp)
   uint64_t restarts = 0; // how often this sink's notifier was restarted before
+  // Where the breaker is saved, or the limits shared (none: kept in the process only).
+  std::shared_ptr<persistence::store_worker> store;
 };
 
 notifier_actor spawn_notifier(caf::local_actor* parent, notifier_init init);

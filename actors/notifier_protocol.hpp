@@ -1,10 +1,13 @@
 #pragma once
 // A notifier actor's typed interface: one per sink, supervised by the queue
-// actor. It owns the sink's token bucket and circuit breaker, asks the queue
-// for jobs while it has room, sends each over HTTP (http_port) and reports
-// every outcome back to the queue, which owns the jobs' state.
+// actor. Before each send it asks the sink's rate limit and circuit breaker
+// (its own, or the ones every node shares through the store:
+// sink_admission.hpp), asks the queue for jobs while it has room, sends each
+// over HTTP (http_port) and reports every outcome back to the queue, which
+// owns the jobs' state.
 #include "actors/actor_info_messages.hpp"
 #include "actors/atoms.hpp"
+#include "actors/continuation.hpp"
 #include "actors/http_port.hpp"
 #include "persistence/job.hpp"
 
@@ -31,7 +34,8 @@ using notifier_actor =
                      caf::reacts_to<sent_atom, std::string, http_response>, // from the HTTP client:
                                                                             // job id, answer
                      caf::reacts_to<pump_atom>, // own timer: send what may go now
-                     caf::replies_to<info_atom>::with<actor_info>>;
+                     caf::replies_to<info_atom>::with<actor_info>,
+                     caf::reacts_to<continue_atom, continuation>>; // store results
 
 } // namespace herald
 

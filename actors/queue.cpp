@@ -50,7 +50,7 @@ void claim(self_ptr self, const std::string& sink);
 
 void start_notifier(self_ptr self, sink_slot& slot) {
   notifier_init ni{slot.config, self->state.init.http, caf::actor_cast<caf::actor>(self),
-                   slot.status.restarts};
+                   slot.status.restarts, self->state.init.store};
   slot.notifier = self->state.init.spawn_notifier(self, std::move(ni));
   self->monitor(slot.notifier);
   self->state.by_addr[slot.notifier.address()] = slot.config.name;

@@ -9,6 +9,8 @@
 namespace herald::persistence {
 
 enum class job_state { waiting = 0, delayed = 1, active = 2, dead = 3 };
+// Due jobs of a sink are claimed high first, then normal, then low.
+enum class job_priority { high = 0, normal = 1, low = 2 };
 
 struct job {
   std::string id;
@@ -25,6 +27,7 @@ struct job {
   std::string last_error;
   int64_t expires_at_ms = 0; // not delivered by then: to the DLQ as "expired"; 0: never
   std::string dedupe_key;    // held (as an idempotency key) until the job is finished or dead
+  job_priority priority = job_priority::normal;
 };
 
 // The idempotency key a job's dedupe_key is held under.

@@ -110,8 +110,8 @@ std::vector<job> memory_store::job_claim(const std::string& sink, size_t max, in
     if (j.sink == sink && due(j, now_ms))
       ready.push_back(&j);
   std::sort(ready.begin(), ready.end(), [](const job* a, const job* b) {
-    return std::tie(a->run_at_ms, a->created_ms, a->id) <
-           std::tie(b->run_at_ms, b->created_ms, b->id);
+    return std::tie(a->priority, a->run_at_ms, a->created_ms, a->id) <
+           std::tie(b->priority, b->run_at_ms, b->created_ms, b->id);
   });
   std::vector<job> out;
   for (auto* j : ready) {

@@ -137,12 +137,17 @@ namespace {
 
 constexpr const char* group = "herald";
 
-// KEYS[1] delayed set, KEYS[2] stream; ARGV[1] now, ARGV[2] job key prefix.
-// Moves the due delayed jobs into the stream, recording each entry id.
+constexpr job_priority priorities[] = {job_priority::high, job_priority::normal, job_priority::low};
+
+// KEYS[1] delayed set, KEYS[2..4] the streams of high, normal, low priority;
+// ARGV[1] now, ARGV[2] job key prefix. Moves the due delayed jobs into their
+// stream, recording each entry id.
 constexpr const char* promote_script = R"lua(
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 1000)
 for _, id in ipairs(due) do
-  local entry = redis.call('XADD', KEYS[2], '*', 'id', id)
+  local p = tonumber(redis.call('HGET', ARGV[2] .. id, 'priority')) or 1
+  if p < 0 or p > 2 then p = 1 end
+  local entry = redis.call('XADD', KEYS[2 + p], '*', 'id', id)
   redis.call('HSET', ARGV[2] .. id, 'entry', entry, 'state', '0')
   redis.call('ZREM', KEYS[1], id)
 end
@@ -186,9 +191,12 @@ std::vector<redis_reply> redis_store::transaction(std::vector<redis_command> com
 void redis_store::ensure_group(const std::string& sink) {
   if (groups_.count(sink))
     return;
-  auto r = redis_.call({{"XGROUP", "CREATE", stream_key(sink), group, "0", "MKSTREAM"}});
-  if (!r.empty() && r[0].is_error() && r[0].str.find("BUSYGROUP") == std::string::npos)
-    throw store_error("redis: " + r[0].str);
+  std::vector<redis_command> create;
+  for (auto p : priorities)
+    create.push_back({"XGROUP", "CREATE", stream_key(sink, p), group, "0", "MKSTREAM"});
+  for (auto& r : redis_.call(std::move(create)))
+    if (r.is_error() && r.str.find("BUSYGROUP") == std::string::npos)
+      throw store_error("redis: " + r.str);
   groups_.insert(sink);
 }
 
@@ -210,6 +218,7 @@ std::optional<job> redis_store::load_job(const std::string& id) {
   j.last_error = hfield(h, "last_error");
   j.expires_at_ms = number(hfield(h, "expires_ms"));
   j.dedupe_key = hfield(h, "dedupe");
+  j.priority = job_priority(std::clamp<int64_t>(number(hfield(h, "priority")), 0, 2));
   return j;
 }
 
@@ -217,8 +226,8 @@ void redis_store::drop_entry(const job& j, std::vector<redis_command>& into) {
   auto h = one({"HGET", job_key(j.id), "entry"});
   if (h.is_nil() || h.str.empty())
     return;
-  into.push_back({"XACK", stream_key(j.sink), group, h.str});
-  into.push_back({"XDEL", stream_key(j.sink), h.str});
+  into.push_back({"XACK", stream_key(j.sink, j.priority), group, h.str});
+  into.push_back({"XDEL", stream_key(j.sink, j.priority), h.str});
   into.push_back({"HDEL", job_key(j.id), "entry"});
 }
 
@@ -235,7 +244,8 @@ void redis_store::job_add(const job& j) {
                      "created_ms", std::to_string(j.created_ms),
                      "run_at_ms",  std::to_string(j.run_at_ms),
                      "expires_ms", std::to_string(j.expires_at_ms),
-                     "dedupe",     j.dedupe_key};
+                     "dedupe",     j.dedupe_key,
+                     "priority",   std::to_string(int(j.priority))};
   // The hash first, then what makes it visible; both or neither. A job due
   // later waits in the delayed set, as a retry does.
   if (delayed) {
@@ -246,8 +256,10 @@ void redis_store::job_add(const job& j) {
     return;
   }
   auto key = job_key(j.id);
-  auto replies = redis_.call(
-      {{"MULTI"}, std::move(hash), {"XADD", stream_key(j.sink), "*", "id", j.id}, {"EXEC"}});
+  auto replies = redis_.call({{"MULTI"},
+                              std::move(hash),
+                              {"XADD", stream_key(j.sink, j.priority), "*", "id", j.id},
+                              {"EXEC"}});
   check(replies);
   if (replies.back().type != redis_reply::kind::array || replies.back().elements.size() < 2)
     throw store_error("redis: job not added");
@@ -257,34 +269,44 @@ void redis_store::job_add(const job& j) {
 std::vector<job> redis_store::job_claim(const std::string& sink, size_t max, int64_t now_ms,
                                         int64_t lease_until_ms) {
   ensure_group(sink);
-  one({"EVAL", promote_script, "2", delayed_key(sink), stream_key(sink), std::to_string(now_ms),
-       prefix_ + "job:"});
+  one({"EVAL", promote_script, "4", delayed_key(sink), stream_key(sink, job_priority::high),
+       stream_key(sink, job_priority::normal), stream_key(sink, job_priority::low),
+       std::to_string(now_ms), prefix_ + "job:"});
   auto lease_ms = std::to_string(std::max<int64_t>(1, lease_until_ms - now_ms));
-  std::vector<std::pair<std::string, std::string>> entries; // entry id, job id
-  auto collect = [&](const redis_reply& list) {
+  struct claimed {
+    std::string stream, entry, id;
+  };
+  std::vector<claimed> entries;
+  auto collect = [&](const std::string& stream, const redis_reply& list) {
     for (auto& e : list.elements)
       if (e.elements.size() >= 2 && entries.size() < max)
-        entries.emplace_back(e.elements[0].str, hfield(e.elements[1], "id"));
+        entries.push_back({stream, e.elements[0].str, hfield(e.elements[1], "id")});
   };
-  // Stalled first: entries pending on any consumer longer than a lease.
-  auto stalled = one({"XAUTOCLAIM", stream_key(sink), group, consumer_, lease_ms, "0", "COUNT",
-                      std::to_string(max)});
-  if (stalled.elements.size() >= 2)
-    collect(stalled.elements[1]);
-  if (entries.size() < max) {
-    auto fresh = one({"XREADGROUP", "GROUP", group, consumer_, "COUNT",
-                      std::to_string(max - entries.size()), "STREAMS", stream_key(sink), ">"});
-    if (fresh.type == redis_reply::kind::array)
-      for (auto& stream : fresh.elements)
-        if (stream.elements.size() >= 2)
-          collect(stream.elements[1]);
+  // Higher priority first; within one, stalled entries (pending on any
+  // consumer longer than a lease) before fresh ones.
+  for (auto p : priorities) {
+    auto stream = stream_key(sink, p);
+    if (entries.size() < max) {
+      auto stalled = one({"XAUTOCLAIM", stream, group, consumer_, lease_ms, "0", "COUNT",
+                          std::to_string(max - entries.size())});
+      if (stalled.elements.size() >= 2)
+        collect(stream, stalled.elements[1]);
+    }
+    if (entries.size() < max) {
+      auto fresh = one({"XREADGROUP", "GROUP", group, consumer_, "COUNT",
+                        std::to_string(max - entries.size()), "STREAMS", stream, ">"});
+      if (fresh.type == redis_reply::kind::array)
+        for (auto& s : fresh.elements)
+          if (s.elements.size() >= 2)
+            collect(stream, s.elements[1]);
+    }
   }
   std::vector<job> out;
-  for (auto& [entry, id] : entries) {
+  for (auto& [stream, entry, id] : entries) {
     auto j = id.empty() ? std::nullopt : load_job(id);
     if (!j || j->state == job_state::dead) {
       // An entry whose job is gone (deleted or buried meanwhile): drop it.
-      redis_.call({{"XACK", stream_key(sink), group, entry}, {"XDEL", stream_key(sink), entry}});
+      redis_.call({{"XACK", stream, group, entry}, {"XDEL", stream, entry}});
       continue;
     }
     one({"HSET", job_key(id), "state", "2", "entry", entry});
@@ -346,14 +368,16 @@ job_counts redis_store::job_count(int64_t now_ms) {
   job_counts c;
   for (auto& sink : sinks_) {
     ensure_group(sink);
-    auto groups = one({"XINFO", "GROUPS", stream_key(sink)});
-    for (auto& g : groups.elements) {
-      // Redis 7: "lag" is entries not yet read by the group, "pending" those read and not acked.
-      for (size_t i = 0; i + 1 < g.elements.size(); i += 2) {
-        if (g.elements[i].str == "pending")
-          c.active += uint64_t(g.elements[i + 1].integer);
-        if (g.elements[i].str == "lag" && g.elements[i + 1].type == redis_reply::kind::integer)
-          c.waiting += uint64_t(g.elements[i + 1].integer);
+    for (auto p : priorities) {
+      auto groups = one({"XINFO", "GROUPS", stream_key(sink, p)});
+      for (auto& g : groups.elements) {
+        // Redis 7: "lag" is entries not yet read by the group, "pending" those read and not acked.
+        for (size_t i = 0; i + 1 < g.elements.size(); i += 2) {
+          if (g.elements[i].str == "pending")
+            c.active += uint64_t(g.elements[i + 1].integer);
+          if (g.elements[i].str == "lag" && g.elements[i + 1].type == redis_reply::kind::integer)
+            c.waiting += uint64_t(g.elements[i + 1].integer);
+        }
       }
     }
     auto now = std::to_string(now_ms);
@@ -381,7 +405,7 @@ std::optional<job> redis_store::dlq_retry(const std::string& id, int64_t now_ms)
   auto r = transaction({{"ZREM", prefix_ + "dlq", id},
                         {"HSET", job_key(id), "state", "0", "attempts", "0", "run_at_ms",
                          std::to_string(now_ms), "failed_at_ms", "0"},
-                        {"XADD", stream_key(j->sink), "*", "id", id}});
+                        {"XADD", stream_key(j->sink, j->priority), "*", "id", id}});
   one({"HSET", job_key(id), "entry", r.back().str});
   j->state = job_state::waiting;
   j->attempts = 0;

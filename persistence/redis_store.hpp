@@ -18,7 +18,11 @@
 // a job held by a dead node is finished by another. Delayed jobs wait in
 // sorted set `{prefix}jobs:delayed:{sink}` (score: due time); the DLQ is
 // sorted set `{prefix}dlq` (score: time of death). Writes that touch
-// several keys run in MULTI/EXEC.
+// several keys run in MULTI/EXEC. Each priority has its own stream
+// (`{prefix}jobs:high:{sink}`, `{prefix}jobs:low:{sink}`), read first to last.
+//
+// Sink limits (redis_limits.cpp): one rate window and one breaker per sink
+// for every node.
 #include "persistence/redis_manager.hpp"
 #include "persistence/store.hpp"
 
@@ -75,12 +79,24 @@ public:
   bool dlq_delete(const std::string& id) override;
   void optin_set(const std::string& sink, const std::string& to, bool on) override;
   bool optin_has(const std::string& sink, const std::string& to) override;
+  bool shares_sink_limits() const override { return true; }
+  admission sink_acquire(const std::string& sink, const sink_limits& limits,
+                         uint32_t want) override;
+  admission sink_report(const std::string& sink, const sink_limits& limits, send_result result,
+                        bool probe) override;
 
 private:
   std::string inbox_key(const std::string& user) const { return prefix_ + "inbox:" + user; }
   std::string cursor_key(const std::string& user) const { return prefix_ + "cursor:" + user; }
   std::string job_key(const std::string& id) const { return prefix_ + "job:" + id; }
-  std::string stream_key(const std::string& sink) const { return prefix_ + "jobs:" + sink; }
+  // A sink's due jobs, one stream per priority (normal keeps the name it always had).
+  std::string stream_key(const std::string& sink, job_priority p = job_priority::normal) const {
+    if (p == job_priority::high)
+      return prefix_ + "jobs:high:" + sink;
+    if (p == job_priority::low)
+      return prefix_ + "jobs:low:" + sink;
+    return prefix_ + "jobs:" + sink;
+  }
   std::string delayed_key(const std::string& sink) const {
     return prefix_ + "jobs:delayed:" + sink;
   }

@@ -108,9 +108,21 @@ ALTER TABLE jobs ADD COLUMN expires_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN dedupe_key TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Version 6: a job's priority (0 high, 1 normal, 2 low); each sink's circuit
+// breaker, kept across restarts.
+constexpr const char* schema_v6 = R"sql(
+ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 1;
+CREATE TABLE IF NOT EXISTS breakers (
+  sink TEXT PRIMARY KEY,
+  phase INTEGER NOT NULL,
+  failures INTEGER NOT NULL,
+  until_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 constexpr const char* job_columns =
     "id, sink, recipient, text, data, attempts, state, created_ms, run_at_ms, lease_until_ms, "
-    "failed_at_ms, last_error, expires_ms, dedupe_key";
+    "failed_at_ms, last_error, expires_ms, dedupe_key, priority";
 
 job read_job(statement& q) {
   job j;
@@ -128,6 +140,7 @@ job read_job(statement& q) {
   j.last_error = q.text(11);
   j.expires_at_ms = q.integer(12);
   j.dedupe_key = q.text(13);
+  j.priority = job_priority(std::clamp<int64_t>(q.integer(14), 0, 2));
   return j;
 }
 
@@ -140,7 +153,8 @@ std::string sql(const std::string& a, const char* b = "", const std::string& c =
 struct sqlite_store::statements {
   statement append, trim, pending, find_event, advance, cursor, expire, begin, commit, rollback;
   statement job_add, job_claim, job_finish, job_reschedule, job_dead_count, job_bury, job_count,
-      dlq_list, dlq_retry, dlq_get, dlq_delete, optin_add, optin_remove, optin_has;
+      dlq_list, dlq_retry, dlq_get, dlq_delete, optin_add, optin_remove, optin_has, breaker_get,
+      breaker_put;
   explicit statements(sqlite3* db)
       : append(db, "INSERT INTO inbox (user, event_id, tail, created_ms) VALUES (?1, ?2, ?3, ?4)"),
         trim(db, "DELETE FROM inbox WHERE user = ?1 AND pos <= "
@@ -157,13 +171,14 @@ struct sqlite_store::statements {
         expire(db, "DELETE FROM inbox WHERE created_ms < ?1"), begin(db, "BEGIN IMMEDIATE"),
         commit(db, "COMMIT"), rollback(db, "ROLLBACK"),
         job_add(db, "INSERT INTO jobs (id, sink, recipient, text, data, attempts, state, "
-                    "created_ms, run_at_ms, expires_ms, dedupe_key) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10)"),
+                    "created_ms, run_at_ms, expires_ms, dedupe_key, priority) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10, ?11)"),
         job_claim(
             db,
             sql("UPDATE jobs SET state = 2, lease_until_ms = ?4 WHERE id IN (SELECT id FROM jobs "
                 "WHERE sink = ?1 AND ((state IN (0, 1) AND run_at_ms <= ?3) OR "
-                "(state = 2 AND lease_until_ms < ?3)) ORDER BY run_at_ms, created_ms LIMIT ?2) "
+                "(state = 2 AND lease_until_ms < ?3)) ORDER BY priority, run_at_ms, created_ms "
+                "LIMIT ?2) "
                 "RETURNING ",
                 job_columns)
                 .c_str()),
@@ -186,7 +201,10 @@ struct sqlite_store::statements {
         dlq_delete(db, "DELETE FROM jobs WHERE id = ?1 AND state = 3"),
         optin_add(db, "INSERT OR IGNORE INTO optin (sink, recipient) VALUES (?1, ?2)"),
         optin_remove(db, "DELETE FROM optin WHERE sink = ?1 AND recipient = ?2"),
-        optin_has(db, "SELECT 1 FROM optin WHERE sink = ?1 AND recipient = ?2") {}
+        optin_has(db, "SELECT 1 FROM optin WHERE sink = ?1 AND recipient = ?2"),
+        breaker_get(db, "SELECT phase, failures, until_ms FROM breakers WHERE sink = ?1"),
+        breaker_put(db, "INSERT OR REPLACE INTO breakers (sink, phase, failures, until_ms) "
+                        "VALUES (?1, ?2, ?3, ?4)") {}
 };
 
 sqlite_store::sqlite_store(const std::string& path, inbox_limits limits)
@@ -233,6 +251,8 @@ sqlite_store::sqlite_store(const std::string& path, inbox_limits limits)
         exec(schema_v4);
       if (found < 5)
         exec(schema_v5);
+      if (found < 6)
+        exec(schema_v6);
       exec(("PRAGMA user_version = " + std::to_string(schema_version)).c_str());
       exec("COMMIT");
     }
@@ -327,7 +347,7 @@ void sqlite_store::expire(int64_t now_ms) {
 void sqlite_store::job_add(const job& j) {
   st_->job_add
       .bind(j.id, j.sink, j.to, j.text, j.data, int64_t(j.attempts), j.created_ms, j.run_at_ms,
-            j.expires_at_ms, j.dedupe_key)
+            j.expires_at_ms, j.dedupe_key, int64_t(j.priority))
       .run();
 }
 
@@ -339,7 +359,8 @@ std::vector<job> sqlite_store::job_claim(const std::string& sink, size_t max, in
     out.push_back(read_job(q));
   q.reset();
   std::sort(out.begin(), out.end(), [](const job& a, const job& b) {
-    return std::tie(a.run_at_ms, a.created_ms, a.id) < std::tie(b.run_at_ms, b.created_ms, b.id);
+    return std::tie(a.priority, a.run_at_ms, a.created_ms, a.id) <
+           std::tie(b.priority, b.run_at_ms, b.created_ms, b.id);
   });
   return out;
 }
@@ -363,6 +384,20 @@ bool sqlite_store::job_bury(const std::string& id, uint32_t attempts, const std:
     return false;
   st_->job_bury.bind(id, int64_t(attempts), error, failed_at_ms).run();
   return true;
+}
+
+std::optional<breaker_record> sqlite_store::breaker_load(const std::string& sink) {
+  auto& q = st_->breaker_get.bind(sink);
+  std::optional<breaker_record> out;
+  if (q.step())
+    out = breaker_record{breaker_phase(std::clamp<int64_t>(q.integer(0), 0, 2)),
+                         uint32_t(std::clamp<int64_t>(q.integer(1), 0, UINT32_MAX)), q.integer(2)};
+  q.reset();
+  return out;
+}
+
+void sqlite_store::breaker_save(const std::string& sink, const breaker_record& b) {
+  st_->breaker_put.bind(sink, int64_t(b.phase), int64_t(b.failures), b.until_ms).run();
 }
 
 job_counts sqlite_store::job_count(int64_t now_ms) {

@@ -59,11 +59,13 @@ public:
   bool dlq_delete(const std::string& id) override;
   void optin_set(const std::string& sink, const std::string& to, bool on) override;
   bool optin_has(const std::string& sink, const std::string& to) override;
+  std::optional<breaker_record> breaker_load(const std::string& sink) override;
+  void breaker_save(const std::string& sink, const breaker_record& b) override;
   void batch_begin() override;
   void batch_end() override;
   void batch_abort() override;
 
-  static constexpr int schema_version = 5;
+  static constexpr int schema_version = 6;
   static constexpr int trim_every = 32;
   static constexpr size_t max_tracked_users = 100000;
 

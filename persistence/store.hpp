@@ -7,6 +7,7 @@
 #include "persistence/history.hpp"
 #include "persistence/inbox_pos.hpp"
 #include "persistence/job.hpp"
+#include "persistence/sink_limits.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -128,6 +129,22 @@ public:
   // Recipients who opted in to a sink (for sinks with require_opt_in).
   virtual void optin_set(const std::string& sink, const std::string& to, bool on) = 0;
   virtual bool optin_has(const std::string& sink, const std::string& to) = 0;
+
+  // --- sink limits (sink_limits.hpp) ------------------------------------------
+  // True when every node shares one rate window and one breaker per sink
+  // through this store (sink_acquire, sink_report). Otherwise each process
+  // keeps its own and only saves the breaker here.
+  virtual bool shares_sink_limits() const { return false; }
+  virtual admission sink_acquire(const std::string& /*sink*/, const sink_limits& /*limits*/,
+                                 uint32_t /*want*/) {
+    throw store_error(std::string(backend()) + " does not share sink limits");
+  }
+  virtual admission sink_report(const std::string& /*sink*/, const sink_limits& /*limits*/,
+                                send_result /*result*/, bool /*probe*/) {
+    throw store_error(std::string(backend()) + " does not share sink limits");
+  }
+  virtual std::optional<breaker_record> breaker_load(const std::string& /*sink*/) { return {}; }
+  virtual void breaker_save(const std::string& /*sink*/, const breaker_record& /*b*/) {}
 
   // Several calls in a row may share one transaction (a group commit).
   // `batch_end` makes them durable together; it throws if they are not.

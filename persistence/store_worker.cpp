@@ -11,7 +11,8 @@ constexpr size_t max_batch = 512;
 }
 
 store_worker::store_worker(std::unique_ptr<store> s, size_t queue_max)
-    : store_(std::move(s)), backend_(store_->backend()), queue_max_(queue_max) {
+    : store_(std::move(s)), backend_(store_->backend()),
+      shares_sink_limits_(store_->shares_sink_limits()), queue_max_(queue_max) {
   thread_ = std::thread([this] { run_contained("store", [this] { loop(); }); });
 }
 

@@ -36,6 +36,7 @@ public:
   void stop();
 
   const char* backend() const { return backend_; }
+  bool shares_sink_limits() const { return shares_sink_limits_; }
   // False while the last job or batch failed.
   bool healthy() const { return healthy_.load(); }
   uint64_t refused() const { return refused_.load(); }
@@ -46,6 +47,7 @@ private:
 
   std::unique_ptr<store> store_;
   const char* backend_;
+  bool shares_sink_limits_;
   size_t queue_max_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;

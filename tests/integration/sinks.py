@@ -8,6 +8,12 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+class Backlogged(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 drops SYNs of a burst, and the
+    # retransmit a second later would look like a burst the sender never made.
+    request_queue_size = 128
+
+
 class SinkServer:
     def __init__(self):
         self.lock = threading.Lock()
@@ -44,7 +50,7 @@ class SinkServer:
                 except OSError:
                     pass  # the client gave up (timeout)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = Backlogged(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

@@ -32,6 +32,7 @@ notifier_actor::behavior_type faulty_notifier(notifier_actor::pointer self, noti
       [=](sent_atom, const std::string&, http_response&) {},
       [=](pump_atom) {},
       [=](info_atom) { return actor_info{}; },
+      [=](continue_atom, continuation& k) { k(); },
   };
 }
 
