@@ -665,6 +665,11 @@ std::optional<config_error> validate(const herald_config& c) {
       return config_error{p + "name", "is required"};
     if (!names.insert(s.name).second)
       return config_error{p + "name", quoted(s.name) + " is used twice"};
+    // It names keys in the store and labels in /metrics.
+    if (s.name.size() > 64 ||
+        s.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                 "0123456789_.-") != std::string::npos)
+      return config_error{p + "name", quoted(s.name) + " must be 1 to 64 of A-Z a-z 0-9 _ . -"};
     if (s.kind != "webhook" && s.kind != "telegram")
       return config_error{p + "kind", quoted(s.kind) + " is not \"webhook\" or \"telegram\""};
     if (s.kind == "webhook" && s.url.rfind("http://", 0) != 0 && s.url.rfind("https://", 0) != 0)

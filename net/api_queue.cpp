@@ -57,6 +57,9 @@ json job_json(const persistence::job& j) {
   return {
       {"job_id", j.id},
       {"sink", j.sink},
+      {"priority", j.priority == persistence::job_priority::high  ? "high"
+                   : j.priority == persistence::job_priority::low ? "low"
+                                                                  : "normal"},
       {"attempts", j.attempts},
       {"last_error", j.last_error},
       {"failed_at", failed_at},
@@ -241,6 +244,15 @@ parsed_notify parse_notify(const config::herald_config& cfg, const nlohmann::jso
         std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count();
     if (j.expires_at_ms <= j.run_at_ms)
       return refuse("\"expires_at\" is not after the time the job would be sent");
+  }
+  if (auto it = body.find("priority"); it != body.end()) {
+    auto p = it->is_string() ? it->get<std::string>() : std::string();
+    if (p == "high")
+      j.priority = persistence::job_priority::high;
+    else if (p == "low")
+      j.priority = persistence::job_priority::low;
+    else if (p != "normal")
+      return refuse("\"priority\" must be \"high\", \"normal\" or \"low\"");
   }
   if (j.run_at_ms > now_ms)
     j.state = persistence::job_state::delayed;

@@ -19,14 +19,14 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SECRET = "x" * 32
 SINK_DOC = {
-    "name": "unique name, used in /notify and the API",
+    "name": "unique name (1–64 of A-Z a-z 0-9 _ . -), used in /notify and the API",
     "kind": '"webhook" or "telegram"',
     "url": "webhook: the http(s) URL posted to (secret: never printed)",
     "base_url": "telegram: the API base URL",
     "token": "telegram: the bot token (secret)",
     "secret": 'webhook: "whsec_<base64 of a 24–64 byte key>" signs every POST (Standard Webhooks headers webhook-id, webhook-timestamp, webhook-signature; secret)',
     "headers": 'webhook: more headers for every POST, e.g. {Authorization = "Bearer …"} (values secret: never printed)',
-    "rate_per_sec": "requests per second at most (token bucket)",
+    "rate_per_sec": "requests per second at most, for the whole deployment (docs/operations.md)",
     "timeout": "one request's time limit",
     "breaker_failures": "consecutive failures that open the circuit breaker",
     "breaker_cooldown": "how long an open breaker waits before one probe",

@@ -15,7 +15,8 @@ def rfc3339(t):
 
 def sinks_of(sink):
     return [{"name": "hook", "kind": "webhook", "url": sink.url("/hook")},
-            {"name": "down", "kind": "webhook", "url": sink.url("/down")}]
+            {"name": "down", "kind": "webhook", "url": sink.url("/down")},
+            {"name": "one", "kind": "webhook", "url": sink.url("/one"), "rate_per_sec": 1}]
 
 
 class ScheduleCases:
@@ -85,6 +86,21 @@ class ScheduleCases:
         self.assertNotIn("deduplicated", fresh)
         for bad in ("", "k" * 201, 3):
             self.assertEqual(self.h.http("POST", "/api/v1/notify", dict(body, dedupe_key=bad))[0], 400)
+
+    def test_due_jobs_go_high_priority_first(self):
+        due = rfc3339(time.time() + 1.0)
+        for p in ("low", "normal", "high", None):
+            item = {"sink": "one", "to": p or "default", "text": "t", "send_at": due}
+            if p:
+                item["priority"] = p
+            self.assertEqual(self.h.http("POST", "/api/v1/notify", item)[0], 202)
+        status, body = self.h.http("POST", "/api/v1/notify", {"sink": "one", "to": "x", "text": "t", "priority": "urgent"})
+        self.assertEqual(status, 400)
+        self.assertIn("priority", body["error"])
+        # One at a time (rate_per_sec = 1): the order they are claimed in is the order they arrive.
+        wait_for(lambda: len(self.sink.hits("/one")) == 4, timeout=15)
+        order = [b["to"] for _, b in self.sink.hits("/one")]
+        self.assertEqual((order[0], set(order[1:3]), order[3]), ("high", {"normal", "default"}, "low"))
 
     def test_a_batch_answers_each_item_in_order(self):
         items = [{"sink": "hook", "to": "e1", "text": "1"},

@@ -94,6 +94,8 @@ TEST_CASE("every kind of config error names the file, the key and the problem") 
         std::string::npos);
   CHECK(err(secret + "[[sinks]]\nname = \"a\"\nkind = \"webhook\"\n").find("sinks[0].url") !=
         std::string::npos);
+  CHECK(err(secret + "[[sinks]]\nname = \"a:b\"\nkind = \"webhook\"\nurl = \"http://x\"\n")
+            .find("sinks[0].name") != std::string::npos);
   CHECK(err(secret + "[server\n").find("(syntax)") != std::string::npos);
   auto missing = load("/nonexistent/herald.toml", {});
   CHECK(missing.error == "/nonexistent/herald.toml: cannot read the file");
