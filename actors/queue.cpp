@@ -135,6 +135,44 @@ void postpone(self_ptr self, const persistence::job& j, int64_t wait_ms, const s
       [id = j.id](const std::string& e) { log_store_failure("job " + id + " not postponed", e); });
 }
 
+struct claimed_jobs {
+  std::vector<persistence::job> jobs; // to send
+  uint64_t cancelled = 0;             // escalations whose event was acked in time
+  uint64_t notified = 0;              // escalations let go as notify jobs
+};
+
+// Escalation jobs are due when their `after` is over: one whose event has
+// been acked (ack, or inbox/read past it) is finished unsent; the others go
+// on as ordinary notify jobs. Decided once per escalation, in the store, so
+// a restart or another node never decides it twice.
+claimed_jobs settle_escalations(persistence::store& s, std::vector<persistence::job> jobs,
+                                int64_t now) {
+  claimed_jobs out;
+  for (auto& j : jobs) {
+    if (j.escalates.empty()) {
+      out.jobs.push_back(std::move(j));
+      continue;
+    }
+    auto record = s.escalation_get(j.escalates);
+    if (!record)
+      record = persistence::escalation_record{"pending", j.sink, j.id, j.run_at_ms, now};
+    if (record->state == "pending") {
+      int64_t acked_ms = 0;
+      if (auto found = s.inbox_event(j.escalates, now))
+        acked_ms = s.receipt(found->first, j.escalates, found->second.pos).acked_ms;
+      record->state = acked_ms > 0 ? "cancelled" : "notified";
+      record->at_ms = acked_ms > 0 ? acked_ms : now;
+      s.escalation_put(j.escalates, *record);
+      ++(acked_ms > 0 ? out.cancelled : out.notified);
+    }
+    if (record->state == "cancelled")
+      s.job_finish(j.id);
+    else
+      out.jobs.push_back(std::move(j));
+  }
+  return out;
+}
+
 void claim(self_ptr self, const std::string& sink) {
   auto& st = self->state;
   auto it = st.sinks.find(sink);
@@ -150,9 +188,12 @@ void claim(self_ptr self, const std::string& sink) {
       self, *st.init.store,
       [sink, n, lease](persistence::store& s) {
         auto now = wall_ms();
-        return s.job_claim(sink, n, now, now + lease);
+        return settle_escalations(s, s.job_claim(sink, n, now, now + lease), now);
       },
-      [self, sink](std::vector<persistence::job> jobs) {
+      [self, sink](claimed_jobs claimed) {
+        auto& jobs = claimed.jobs;
+        self->state.counters.escalations_cancelled += claimed.cancelled;
+        self->state.counters.escalations_notified += claimed.notified;
         auto& slot = self->state.sinks[sink];
         slot.claiming = false;
         if (slot.claim_failing)
@@ -238,6 +279,8 @@ notify_answer on_notify(self_ptr self, persistence::job& j, bool require_opt_in)
         if (require_opt_in && !s.optin_has(j.sink, j.to))
           return 403;
         s.job_add(j);
+        if (!j.escalates.empty())
+          s.escalation_put(j.escalates, {"pending", j.sink, j.id, j.run_at_ms, j.created_ms});
         return 202;
       },
       [self, promise, id, sink](int status) mutable {

@@ -106,6 +106,9 @@
     text($("dead-count"), dead);
     text($("delayed-count"), s.queue ? s.queue.delayed : 0);
     text($("expired-count"), s.queue ? s.queue.expired : 0);
+    const esc = s.queue && s.queue.escalations ? s.queue.escalations : { cancelled: 0, notified: 0 };
+    text($("escalated-count"), esc.notified);
+    text($("escalation-cancelled-count"), esc.cancelled);
     if (dead !== lastDead) {
       lastDead = dead;
       refreshDlq();

@@ -6,9 +6,12 @@
 #include "config/config.hpp"
 #include "net/server_counters.hpp"
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,6 +56,17 @@ private:
   void notify_batch(const api_request& req, std::function<void(api_response)> respond);
   void submit_notify(persistence::job j, bool require_opt_in,
                      std::function<void(int, std::string)> done);
+  // A user publish's "escalate" (api_escalate.cpp).
+  struct pending_escalation {
+    persistence::job job; // sink, to, text
+    int64_t after_ms = 0;
+    bool require_opt_in = false;
+  };
+  std::optional<std::string> parse_escalation(const nlohmann::json& spec,
+                                              pending_escalation& out) const;
+  // Stores the escalation of a stored event; `done` gets `answer` with "escalation" added.
+  void escalate(pending_escalation e, const std::string& event_id, const std::string& data,
+                nlohmann::json answer, std::function<void(nlohmann::json)> done);
   // The channel routes (api_channels.cpp); false when `req` is not one.
   bool handle_channels(const api_request& req, std::function<void(api_response)>& respond);
   void channel_history(const std::string& channel, const std::string& query,

@@ -207,13 +207,16 @@ void api::receipt(const std::string& id, std::function<void(api_response)> respo
   struct found {
     std::optional<std::pair<std::string, persistence::inbox_item>> event;
     persistence::receipt_record record;
+    std::optional<persistence::escalation_record> escalation;
   };
   auto f = std::make_shared<found>();
   bool posted = registry_.with_store(
       [id, f](persistence::store& s) {
         f->event = s.inbox_event(id, wall_ms());
-        if (f->event)
+        if (f->event) {
           f->record = s.receipt(f->event->first, id, f->event->second.pos);
+          f->escalation = s.escalation_get(id);
+        }
       },
       [id, f, respond](bool ok) {
         if (!ok)
@@ -221,6 +224,17 @@ void api::receipt(const std::string& id, std::function<void(api_response)> respo
         if (!f->event)
           return respond(
               json_error(404, "no such user event in any inbox (channel events have no receipt)"));
+        json escalation = nullptr;
+        if (auto& e = f->escalation) {
+          escalation = {{"state", e->state},
+                        {"sink", e->sink},
+                        {"job_id", e->job_id},
+                        {"due_at", time_text(e->due_ms)}};
+          if (e->state == "cancelled")
+            escalation["acked_at"] = time_text(e->at_ms);
+          if (e->state == "notified")
+            escalation["notified_at"] = time_text(e->at_ms);
+        }
         json delivered = json::array();
         for (auto& d : f->record.delivered)
           delivered.push_back(
@@ -233,7 +247,7 @@ void api::receipt(const std::string& id, std::function<void(api_response)> respo
                                {"delivered", delivered},
                                {"acked_at", f->record.acked_ms ? json(time_text(f->record.acked_ms))
                                                                : json(nullptr)},
-                               {"escalation", nullptr}})});
+                               {"escalation", escalation}})});
       });
   if (!posted)
     respond(json_error(503, "the store is not taking work (storage.queue_max)"));

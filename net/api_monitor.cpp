@@ -256,6 +256,13 @@ void api::render_metrics(std::function<void(std::string)> done) {
       out.family("herald_jobs_expired_total", "counter",
                  "Jobs past their expires_at, sent to the DLQ unsent, since start.");
       out.sample("herald_jobs_expired_total", double(q.expired));
+      out.family("herald_escalations_total", "counter",
+                 "Escalations decided on this node since start: cancelled by an ack in time, "
+                 "or notified.");
+      out.sample("herald_escalations_total", double(q.escalations_cancelled),
+                 "outcome=\"cancelled\"");
+      out.sample("herald_escalations_total", double(q.escalations_notified),
+                 "outcome=\"notified\"");
       out.family("herald_sink_breaker_state", "gauge",
                  "1 for the state each sink's circuit breaker is in.");
       for (auto& s : q.sinks)

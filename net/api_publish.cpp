@@ -100,14 +100,36 @@ void api::publish(const api_request& req, std::function<void(api_response)> resp
     return respond(json_error(400, parsed.error));
   auto id = parsed.request.event.id();
   bool clustered = !registry_.node_id().empty();
+  // With "escalate", the answer waits for the escalation to be stored too.
+  std::function<void(const publish_outcome&, std::function<void(json)>)> answer =
+      [id, clustered](const publish_outcome& out, std::function<void(json)> done) {
+        done(answer_of(id, out, clustered));
+      };
+  if (auto it = body->find("escalate"); it != body->end()) {
+    if (parsed.request.target != publish_target::user)
+      return respond(json_error(400, "\"escalate\" is for publishes to a \"user\""));
+    auto spec = std::make_shared<pending_escalation>();
+    if (auto error = parse_escalation(*it, *spec))
+      return respond(json_error(400, *error));
+    auto data = body->contains("data") ? json_text((*body)["data"]) : std::string("{}");
+    answer = [this, id, clustered, spec, data](const publish_outcome& out,
+                                               std::function<void(json)> done) {
+      if (!out.stored) {
+        auto a = answer_of(id, out, clustered);
+        a["escalation"] = {{"error", "the event was not stored, so nothing can be escalated"}};
+        return done(std::move(a));
+      }
+      escalate(*spec, id, data, answer_of(id, out, clustered), std::move(done));
+    };
+  }
   auto key_field = body->find("idempotency_key");
   if (key_field == body->end()) {
-    return registry_.publish(std::move(parsed.request),
-                             [respond, id, clustered](std::optional<publish_outcome> outcome) {
-                               if (!outcome)
-                                 return respond(json_error(503, "the registry did not answer"));
-                               respond({200, json_text(answer_of(id, *outcome, clustered))});
-                             });
+    return registry_.publish(
+        std::move(parsed.request), [respond, answer](std::optional<publish_outcome> outcome) {
+          if (!outcome)
+            return respond(json_error(503, "the registry did not answer"));
+          answer(*outcome, [respond](json a) { respond({200, json_text(a)}); });
+        });
   }
   if (!key_field->is_string() || key_field->get<std::string>().empty() ||
       key_field->get<std::string>().size() > idempotency_key_max)
@@ -139,18 +161,20 @@ void api::publish(const api_request& req, std::function<void(api_response)> resp
                                 [](bool) {});
             return respond(json_error(503, "the registry did not answer"));
           }
-          auto text = json_text(answer_of(id, *out, clustered));
-          // Published either way: a key whose answer could not be kept
-          // answers 409 until delivery.idempotency_window ends.
-          bool kept = registry.with_store(
-              [key, text, window](persistence::store& s) {
-                s.idempotency_keep(key, text, wall_ms(), window);
-              },
-              [respond, text](bool) {
-                respond({200, text});
-              });
-          if (!kept)
-            respond({200, text});
+          answer(*out, [=, &registry](json a) {
+            auto text = json_text(a);
+            // Published either way: a key whose answer could not be kept
+            // answers 409 until delivery.idempotency_window ends.
+            bool kept = registry.with_store(
+                [key, text, window](persistence::store& s) {
+                  s.idempotency_keep(key, text, wall_ms(), window);
+                },
+                [respond, text](bool) {
+                  respond({200, text});
+                });
+            if (!kept)
+              respond({200, text});
+          });
         });
       });
   if (!posted)
@@ -174,6 +198,8 @@ void api::publish_batch(const api_request& req, std::function<void(api_response)
     auto parsed = parse_publish(item);
     if (parsed.error.empty() && item.contains("idempotency_key"))
       parsed.error = "idempotency_key is for single publishes";
+    if (parsed.error.empty() && item.contains("escalate"))
+      parsed.error = "escalate is for single publishes";
     if (!parsed.error.empty()) {
       results->set(i, {{"error", parsed.error}});
       continue;

@@ -36,9 +36,17 @@ json queue_stats_json(const queue_stats& st) {
                      {"restarts", s.restarts},
                      {"failed", s.failed},
                      {"last_error", s.last_error}});
-  return {{"waiting", st.now.waiting},     {"active", st.now.active}, {"delayed", st.now.delayed},
-          {"completed", st.completed},     {"failed", st.failed},     {"dead", st.now.dead},
-          {"dlq_refused", st.dlq_refused}, {"expired", st.expired},   {"sinks", sinks}};
+  return {{"waiting", st.now.waiting},
+          {"active", st.now.active},
+          {"delayed", st.now.delayed},
+          {"completed", st.completed},
+          {"failed", st.failed},
+          {"dead", st.now.dead},
+          {"dlq_refused", st.dlq_refused},
+          {"expired", st.expired},
+          {"sinks", sinks},
+          {"escalations",
+           {{"cancelled", st.escalations_cancelled}, {"notified", st.escalations_notified}}}};
 }
 
 } // namespace herald::net

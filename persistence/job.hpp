@@ -28,6 +28,9 @@ struct job {
   int64_t expires_at_ms = 0; // not delivered by then: to the DLQ as "expired"; 0: never
   std::string dedupe_key;    // held (as an idempotency key) until the job is finished or dead
   job_priority priority = job_priority::normal;
+  // An escalation's job: the user event it escalates, sent only if that
+  // event is not acked when the job is due.
+  std::string escalates;
 };
 
 // The idempotency key a job's dedupe_key is held under.

@@ -92,4 +92,21 @@ receipt_record memory_store::receipt(const std::string& user, const std::string&
   return out;
 }
 
+void memory_store::escalation_put(const std::string& event_id, const escalation_record& e) {
+  auto [it, fresh] = escalations_.insert_or_assign(event_id, e);
+  if (!fresh)
+    return;
+  escalation_order_.push_back(event_id);
+  if (escalation_order_.size() > limits_.max_events * 64) {
+    escalations_.erase(escalation_order_.front());
+    escalation_order_.pop_front();
+  }
+}
+
+std::optional<escalation_record> memory_store::escalation_get(const std::string& event_id) {
+  if (auto it = escalations_.find(event_id); it != escalations_.end())
+    return it->second;
+  return std::nullopt;
+}
+
 } // namespace herald::persistence

@@ -40,6 +40,8 @@ public:
   void receipt_acked(const std::string& user, inbox_pos pos, int64_t at_ms) override;
   receipt_record receipt(const std::string& user, const std::string& event_id,
                          inbox_pos pos) override;
+  void escalation_put(const std::string& event_id, const escalation_record& e) override;
+  std::optional<escalation_record> escalation_get(const std::string& event_id) override;
 
   void job_add(const job& j) override;
   std::vector<job> job_claim(const std::string& sink, size_t max, int64_t now_ms,
@@ -81,6 +83,8 @@ private:
   std::deque<std::pair<int64_t, std::string>> idempotency_expiry_; // (expires, key), oldest first
   std::unordered_map<std::string, std::vector<receipt_record::delivery>> deliveries_;
   std::deque<std::string> delivery_order_; // event ids, oldest first: bounded like the inboxes
+  std::unordered_map<std::string, escalation_record> escalations_;
+  std::deque<std::string> escalation_order_; // event ids, oldest first: bounded the same way
   std::unordered_map<std::string, std::map<inbox_pos, int64_t>> acks_;
 };
 

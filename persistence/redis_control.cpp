@@ -6,6 +6,7 @@
 #include "persistence/redis_store.hpp"
 
 #include <algorithm>
+#include <map>
 #include <tuple>
 
 namespace herald::persistence {
@@ -145,6 +146,28 @@ receipt_record redis_store::receipt(const std::string& user, const std::string& 
     }
   }
   return out;
+}
+
+void redis_store::escalation_put(const std::string& event_id, const escalation_record& e) {
+  auto key = prefix_ + "escalation:" + event_id;
+  // Kept past its due time as long as the inbox keeps events.
+  auto keep_ms = std::max<int64_t>(0, e.due_ms - e.at_ms) + limits_.ttl.count();
+  for (auto& r : redis_.call({{"HSET", key, "state", e.state, "sink", e.sink, "job", e.job_id,
+                               "due", std::to_string(e.due_ms), "at", std::to_string(e.at_ms)},
+                              {"PEXPIRE", key, std::to_string(keep_ms)}}))
+    if (r.is_error())
+      throw store_error("redis: " + r.str);
+}
+
+std::optional<escalation_record> redis_store::escalation_get(const std::string& event_id) {
+  auto h = one({"HGETALL", prefix_ + "escalation:" + event_id});
+  std::map<std::string, std::string> f;
+  for (size_t i = 0; i + 1 < h.elements.size(); i += 2)
+    f[h.elements[i].str] = h.elements[i + 1].str;
+  if (f.empty())
+    return std::nullopt;
+  return escalation_record{f["state"], f["sink"], f["job"], number_or_zero(f["due"]),
+                           number_or_zero(f["at"])};
 }
 
 } // namespace herald::persistence

@@ -219,6 +219,7 @@ std::optional<job> redis_store::load_job(const std::string& id) {
   j.expires_at_ms = number(hfield(h, "expires_ms"));
   j.dedupe_key = hfield(h, "dedupe");
   j.priority = job_priority(std::clamp<int64_t>(number(hfield(h, "priority")), 0, 2));
+  j.escalates = hfield(h, "escalates");
   return j;
 }
 
@@ -245,7 +246,8 @@ void redis_store::job_add(const job& j) {
                      "run_at_ms",  std::to_string(j.run_at_ms),
                      "expires_ms", std::to_string(j.expires_at_ms),
                      "dedupe",     j.dedupe_key,
-                     "priority",   std::to_string(int(j.priority))};
+                     "priority",   std::to_string(int(j.priority)),
+                     "escalates",  j.escalates};
   // The hash first, then what makes it visible; both or neither. A job due
   // later waits in the delayed set, as a retry does.
   if (delayed) {

@@ -64,6 +64,8 @@ public:
   void receipt_acked(const std::string& user, inbox_pos pos, int64_t at_ms) override;
   receipt_record receipt(const std::string& user, const std::string& event_id,
                          inbox_pos pos) override;
+  void escalation_put(const std::string& event_id, const escalation_record& e) override;
+  std::optional<escalation_record> escalation_get(const std::string& event_id) override;
 
   void job_add(const job& j) override;
   std::vector<job> job_claim(const std::string& sink, size_t max, int64_t now_ms,

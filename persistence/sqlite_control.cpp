@@ -11,7 +11,8 @@ namespace herald::persistence {
 
 struct sqlite_store::control_statements {
   statement inbox_all, inbox_event, claim, find_key, keep, release, deliver, deliveries, last_ack,
-      ack, acked_at, expire_keys, expire_deliveries, expire_acks;
+      ack, acked_at, expire_keys, expire_deliveries, expire_acks, escalation_put, escalation_get,
+      expire_escalations;
   explicit control_statements(sqlite3* db)
       : inbox_all(db, "SELECT pos, event_id, tail, created_ms FROM inbox WHERE user = ?1 AND "
                       "created_ms >= ?2 ORDER BY pos DESC LIMIT ?3"),
@@ -33,7 +34,12 @@ struct sqlite_store::control_statements {
         acked_at(db, "SELECT at_ms FROM acks WHERE user = ?1 AND pos >= ?2 ORDER BY pos LIMIT 1"),
         expire_keys(db, "DELETE FROM idempotency WHERE expires_ms <= ?1"),
         expire_deliveries(db, "DELETE FROM deliveries WHERE at_ms < ?1"),
-        expire_acks(db, "DELETE FROM acks WHERE at_ms < ?1") {}
+        expire_acks(db, "DELETE FROM acks WHERE at_ms < ?1"),
+        escalation_put(db, "INSERT OR REPLACE INTO escalations (event_id, state, sink, job_id, "
+                           "due_ms, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+        escalation_get(db, "SELECT state, sink, job_id, due_ms, at_ms FROM escalations "
+                           "WHERE event_id = ?1"),
+        expire_escalations(db, "DELETE FROM escalations WHERE due_ms < ?1") {}
 };
 
 void sqlite_store::control_deleter::operator()(control_statements* c) const {
@@ -126,6 +132,20 @@ void sqlite_store::control_expire(int64_t now_ms) {
   control_->expire_keys.bind(now_ms).run();
   control_->expire_deliveries.bind(now_ms - limits_.ttl.count()).run();
   control_->expire_acks.bind(now_ms - limits_.ttl.count()).run();
+  control_->expire_escalations.bind(now_ms - limits_.ttl.count()).run();
+}
+
+void sqlite_store::escalation_put(const std::string& event_id, const escalation_record& e) {
+  control_->escalation_put.bind(event_id, e.state, e.sink, e.job_id, e.due_ms, e.at_ms).run();
+}
+
+std::optional<escalation_record> sqlite_store::escalation_get(const std::string& event_id) {
+  auto& q = control_->escalation_get.bind(event_id);
+  std::optional<escalation_record> out;
+  if (q.step())
+    out = escalation_record{q.text(0), q.text(1), q.text(2), q.integer(3), q.integer(4)};
+  q.reset();
+  return out;
 }
 
 } // namespace herald::persistence

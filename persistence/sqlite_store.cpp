@@ -108,10 +108,20 @@ ALTER TABLE jobs ADD COLUMN expires_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN dedupe_key TEXT NOT NULL DEFAULT '';
 )sql";
 
-// Version 6: a job's priority (0 high, 1 normal, 2 low); each sink's circuit
-// breaker, kept across restarts.
+// Version 6: a job's priority (0 high, 1 normal, 2 low) and the event it
+// escalates; each sink's circuit breaker, kept across restarts; escalations.
 constexpr const char* schema_v6 = R"sql(
 ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE jobs ADD COLUMN escalates TEXT NOT NULL DEFAULT '';
+CREATE TABLE IF NOT EXISTS escalations (
+  event_id TEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  sink TEXT NOT NULL,
+  job_id TEXT NOT NULL,
+  due_ms INTEGER NOT NULL,
+  at_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS escalations_by_due ON escalations (due_ms);
 CREATE TABLE IF NOT EXISTS breakers (
   sink TEXT PRIMARY KEY,
   phase INTEGER NOT NULL,
@@ -122,7 +132,7 @@ CREATE TABLE IF NOT EXISTS breakers (
 
 constexpr const char* job_columns =
     "id, sink, recipient, text, data, attempts, state, created_ms, run_at_ms, lease_until_ms, "
-    "failed_at_ms, last_error, expires_ms, dedupe_key, priority";
+    "failed_at_ms, last_error, expires_ms, dedupe_key, priority, escalates";
 
 job read_job(statement& q) {
   job j;
@@ -141,6 +151,7 @@ job read_job(statement& q) {
   j.expires_at_ms = q.integer(12);
   j.dedupe_key = q.text(13);
   j.priority = job_priority(std::clamp<int64_t>(q.integer(14), 0, 2));
+  j.escalates = q.text(15);
   return j;
 }
 
@@ -171,8 +182,8 @@ struct sqlite_store::statements {
         expire(db, "DELETE FROM inbox WHERE created_ms < ?1"), begin(db, "BEGIN IMMEDIATE"),
         commit(db, "COMMIT"), rollback(db, "ROLLBACK"),
         job_add(db, "INSERT INTO jobs (id, sink, recipient, text, data, attempts, state, "
-                    "created_ms, run_at_ms, expires_ms, dedupe_key, priority) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10, ?11)"),
+                    "created_ms, run_at_ms, expires_ms, dedupe_key, priority, escalates) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?12, ?7, ?8, ?9, ?10, ?11, ?13)"),
         job_claim(
             db,
             sql("UPDATE jobs SET state = 2, lease_until_ms = ?4 WHERE id IN (SELECT id FROM jobs "
@@ -347,7 +358,7 @@ void sqlite_store::expire(int64_t now_ms) {
 void sqlite_store::job_add(const job& j) {
   st_->job_add
       .bind(j.id, j.sink, j.to, j.text, j.data, int64_t(j.attempts), j.created_ms, j.run_at_ms,
-            j.expires_at_ms, j.dedupe_key, int64_t(j.priority))
+            j.expires_at_ms, j.dedupe_key, int64_t(j.priority), int64_t(j.state), j.escalates)
       .run();
 }
 

@@ -44,6 +44,15 @@ struct receipt_record {
   int64_t acked_ms = 0;            // 0: not acked
 };
 
+// An escalation of a user event (docs/http-api.md): a notify job due at
+// due_ms unless the event is acked by then.
+struct escalation_record {
+  std::string state; // "pending", "cancelled" (acked in time), "notified" (the job went on)
+  std::string sink, job_id;
+  int64_t due_ms = 0;
+  int64_t at_ms = 0; // cancelled: when the ack came; notified: when the job was let go
+};
+
 // Sessions of one event a receipt names at most (a user has few sessions).
 constexpr size_t receipt_deliveries_max = 32;
 
@@ -102,6 +111,9 @@ public:
   virtual void receipt_acked(const std::string& user, inbox_pos pos, int64_t at_ms) = 0;
   virtual receipt_record receipt(const std::string& user, const std::string& event_id,
                                  inbox_pos pos) = 0;
+  // The escalation of a user event, kept as long as the inbox keeps events.
+  virtual void escalation_put(const std::string& event_id, const escalation_record& e) = 0;
+  virtual std::optional<escalation_record> escalation_get(const std::string& event_id) = 0;
 
   // --- outbound jobs ---------------------------------------------------------
   // Keeps a new job (waiting). Durable when it returns.

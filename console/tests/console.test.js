@@ -29,10 +29,10 @@ function sink() {
   return new Promise((resolve) => s.server.listen(0, "127.0.0.1", () => resolve(s)));
 }
 
-function notify(h, body) {
+function notify(h, body, route = "/api/v1/notify") {
   return new Promise((resolve, reject) => {
     const data = JSON.stringify(body);
-    const req = http.request({ host: "127.0.0.1", port: h.port, path: "/api/v1/notify", method: "POST",
+    const req = http.request({ host: "127.0.0.1", port: h.port, path: route, method: "POST",
       headers: { "Content-Type": "application/json", Authorization: "Bearer " + API_KEY, "Content-Length": data.length } },
       (res) => {
         let out = "";
@@ -133,6 +133,13 @@ test("the console shows the live tree, follows clients, and retries a DLQ job", 
     assert.strictEqual(later.status, 202);
     await page.waitForFunction(() => document.getElementById("delayed-count").textContent === "1");
     assert.strictEqual(await page.textContent("#expired-count"), "0");
+
+    // An alert nobody acks is escalated to the sink, and the page counts it.
+    const alert = await notify(h, { user: "oncall", event: "alert", data: { n: 1 },
+      escalate: { after: "300ms", sink: "ops-webhook", to: "ops", text: "nobody acked" } }, "/api/v1/publish");
+    assert.strictEqual(alert.status, 200);
+    await page.waitForFunction(() => document.getElementById("escalated-count").textContent === "1");
+    assert.strictEqual(await page.textContent("#escalation-cancelled-count"), "0");
   } finally {
     await browser.close();
     for (const c of clients) c.terminate();
