@@ -242,6 +242,13 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
     std::fprintf(stderr, "%s: %s\n", source.c_str(), e.what());
     return 1;
   }
+  std::map<std::string, std::shared_ptr<const vapid_key>> vapid_keys;
+  try {
+    vapid_keys = load_vapid_keys(cfg);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s: %s\n", source.c_str(), e.what());
+    return 1;
+  }
   tokens->start();
   caf::actor_system sys{caf_cfg};
   {
@@ -250,14 +257,18 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
     registry_client registry{sys, std::move(limits), store, redis.cluster};
     auto http = std::make_shared<net::http_client>();
     // A job that enters the DLQ raises dlq.job_dead on channel "admin".
-    queue_client queue{sys, cfg, store, http,
+    queue_client queue{sys,
+                       cfg,
+                       store,
+                       http,
                        [&registry](const std::string& event, const std::string& data) {
                          publish_request req;
                          req.target = publish_target::channel;
                          req.name = "admin";
                          req.event = make_event("admin", event, data);
                          registry.publish(std::move(req), [](std::optional<publish_outcome>) {});
-                       }};
+                       },
+                       std::move(vapid_keys)};
     // Connects in the background, retrying with backoff: an unreachable Redis
     // at start is a degraded node (health 503), not a failed start.
     if (redis.manager)

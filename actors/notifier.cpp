@@ -72,10 +72,27 @@ void send_one(self_ptr self, persistence::job j, bool probe) {
   auto& st = self->state;
   auto me = caf::actor_cast<notifier_actor>(self);
   auto id = j.id;
-  st.init.http->post(request_for(st.init.sink, j, wall_ms() / 1000), [me, id](http_response r) {
+  auto now_s = wall_ms() / 1000;
+  std::optional<http_request> req;
+  std::string error;
+  if (st.init.sink.kind == "webpush") {
+    if (st.init.vapid)
+      req = webpush_request(st.init.sink, *st.init.vapid, j, now_s, error);
+    else
+      error = "the sink has no VAPID key";
+  } else {
+    req = request_for(st.init.sink, j, now_s);
+  }
+  st.on_wire.emplace(id, wire_job{std::move(j), probe});
+  if (!req) { // checked when the job was accepted, so only a changed sink gets here
+    http_response failed;
+    failed.error = error;
+    caf::anon_send(me, sent_atom::value, id, std::move(failed));
+    return;
+  }
+  st.init.http->post(std::move(*req), [me, id](http_response r) {
     caf::anon_send(me, sent_atom::value, id, std::move(r));
   });
-  st.on_wire.emplace(id, wire_job{std::move(j), probe});
 }
 
 uint32_t wire_limit(const notifier_state& st) {
@@ -273,6 +290,7 @@ void start(self_ptr self) {
 send_result result_of(const job_outcome& outcome) {
   switch (outcome.what) {
     case job_outcome::kind::delivered:
+    case job_outcome::kind::gone: // the push service answered: it works
       return send_result::delivered;
     case job_outcome::kind::failed:
       return send_result::failed;
@@ -344,6 +362,9 @@ notifier_actor::behavior_type notifier_behavior(self_ptr self, notifier_init ini
 job_outcome classify(const config::sink_config& sink, const http_response& r) {
   if (r.status >= 200 && r.status < 300)
     return {job_outcome::kind::delivered, {}, 0};
+  // RFC 8030 §7.3: the subscription expired or was removed; it never comes back.
+  if (sink.kind == "webpush" && (r.status == 404 || r.status == 410))
+    return {job_outcome::kind::gone, "HTTP " + std::to_string(r.status) + ": subscription gone", 0};
   if (r.status == 429) {
     int64_t after_s = 1;
     auto body = parse_json(r.body);

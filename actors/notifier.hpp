@@ -1,6 +1,7 @@
 #pragma once
 // Spawning a notifier (see notifier_protocol.hpp). Only the queue actor does this.
 #include "actors/notifier_protocol.hpp"
+#include "actors/webpush.hpp"
 #include "config/config.hpp"
 #include "persistence/store_worker.hpp"
 
@@ -18,6 +19,7 @@ struct notifier_init {
   uint64_t restarts = 0; // how often this sink's notifier was restarted before
   // Where the breaker is saved, or the limits shared (none: kept in the process only).
   std::shared_ptr<persistence::store_worker> store;
+  std::shared_ptr<const vapid_key> vapid; // a webpush sink's key
 };
 
 notifier_actor spawn_notifier(caf::local_actor* parent, notifier_init init);

@@ -23,6 +23,7 @@ struct job_outcome {
     failed,       // other status, timeout, no connection: an attempt spent
     rate_limited, // 429: wait retry_after_ms, no attempt spent
     held,         // not sent (breaker open): wait retry_after_ms, no attempt spent
+    gone,         // 404/410 from a push service: the subscription is gone, no retry
   };
   kind what = kind::failed;
   std::string error;

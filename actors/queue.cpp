@@ -51,6 +51,9 @@ void claim(self_ptr self, const std::string& sink);
 void start_notifier(self_ptr self, sink_slot& slot) {
   notifier_init ni{slot.config, self->state.init.http, caf::actor_cast<caf::actor>(self),
                    slot.status.restarts, self->state.init.store};
+  if (auto it = self->state.init.vapid_keys.find(slot.config.name);
+      it != self->state.init.vapid_keys.end())
+    ni.vapid = it->second;
   slot.notifier = self->state.init.spawn_notifier(self, std::move(ni));
   self->monitor(slot.notifier);
   self->state.by_addr[slot.notifier.address()] = slot.config.name;
@@ -363,6 +366,10 @@ void on_done(self_ptr self, persistence::job& j, job_outcome& outcome) {
   switch (outcome.what) {
     case job_outcome::kind::delivered:
       ++st.counters.completed;
+      return finish_job(self, j);
+    case job_outcome::kind::gone:
+      ++st.counters.subscriptions_gone;
+      log::info("queue", "job " + j.id + " for " + j.sink + " dropped: " + outcome.error);
       return finish_job(self, j);
     case job_outcome::kind::failed:
       return retry_or_bury(self, std::move(j), outcome.error);

@@ -7,6 +7,7 @@
 #include <caf/fwd.hpp>
 
 #include <functional>
+#include <map>
 #include <memory>
 
 namespace herald {
@@ -17,6 +18,7 @@ struct queue_init {
   std::shared_ptr<persistence::store_worker> store;
   std::shared_ptr<http_port> http;
   dlq_actor dlq;
+  std::map<std::string, std::shared_ptr<const vapid_key>> vapid_keys; // webpush sink → its key
   // How notifiers are made; tests put in one that fails on purpose.
   std::function<notifier_actor(caf::local_actor*, notifier_init)> spawn_notifier =
       herald::spawn_notifier;

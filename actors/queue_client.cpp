@@ -3,8 +3,12 @@
 #include "actors/ask.hpp"
 #include "actors/info_collect.hpp"
 #include "actors/queue.hpp"
+#include "actors/webpush.hpp"
 
 #include <caf/all.hpp>
+
+#include <fstream>
+#include <stdexcept>
 
 namespace herald {
 
@@ -22,7 +26,8 @@ struct queue_client::impl {
 queue_client::queue_client(caf::actor_system& sys, const config::herald_config& cfg,
                            std::shared_ptr<persistence::store_worker> store,
                            std::shared_ptr<http_port> http,
-                           std::function<void(const std::string&, const std::string&)> alert)
+                           std::function<void(const std::string&, const std::string&)> alert,
+                           std::map<std::string, std::shared_ptr<const vapid_key>> vapid_keys)
     : impl_(new impl{sys, spawn_dlq(sys, store, std::move(alert)), {}}) {
   queue_init init;
   init.limits = cfg.queue;
@@ -30,6 +35,7 @@ queue_client::queue_client(caf::actor_system& sys, const config::herald_config& 
   init.store = std::move(store);
   init.http = std::move(http);
   init.dlq = impl_->dlq;
+  init.vapid_keys = std::move(vapid_keys);
   impl_->queue = spawn_queue(sys, std::move(init));
   set_dlq_queue(impl_->dlq, impl_->queue);
 }
@@ -93,6 +99,27 @@ void queue_client::actors(std::function<void(std::vector<actor_info>)> done) {
 void queue_client::stop() {
   caf::anon_send_exit(impl_->queue, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(impl_->dlq, caf::exit_reason::user_shutdown);
+}
+
+std::map<std::string, std::shared_ptr<const vapid_key>>
+load_vapid_keys(const config::herald_config& cfg) {
+  std::map<std::string, std::shared_ptr<const vapid_key>> out;
+  for (size_t i = 0; i < cfg.sinks.size(); ++i) {
+    auto& s = cfg.sinks[i];
+    if (s.kind != "webpush")
+      continue;
+    auto key = "sinks[" + std::to_string(i) + "].vapid_private_key_file";
+    std::ifstream in(s.vapid_private_key_file);
+    if (!in)
+      throw std::invalid_argument(key + ": cannot read " + s.vapid_private_key_file);
+    std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string error;
+    auto vapid = vapid_key::from_pem(pem, error);
+    if (!vapid)
+      throw std::invalid_argument(key + ": " + error);
+    out[s.name] = std::move(vapid);
+  }
+  return out;
 }
 
 } // namespace herald

@@ -7,6 +7,7 @@
 #include "persistence/job.hpp"
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -20,15 +21,18 @@ namespace persistence {
 class store_worker;
 }
 struct notify_result;
+class vapid_key;
 struct queue_stats;
 
 class queue_client {
 public:
   // Spawns the DLQ, the queue and one notifier per sink. `alert(event,
   // data_json)` publishes an event to channel "admin".
+  // `vapid_keys`: each webpush sink's key (load_vapid_keys).
   queue_client(caf::actor_system& sys, const config::herald_config& cfg,
                std::shared_ptr<persistence::store_worker> store, std::shared_ptr<http_port> http,
-               std::function<void(const std::string&, const std::string&)> alert);
+               std::function<void(const std::string&, const std::string&)> alert,
+               std::map<std::string, std::shared_ptr<const vapid_key>> vapid_keys = {});
   ~queue_client();
 
   void notify(persistence::job j, bool require_opt_in,
@@ -48,5 +52,10 @@ private:
   struct impl;
   std::unique_ptr<impl> impl_;
 };
+
+// Reads every webpush sink's vapid_private_key_file; throws
+// std::invalid_argument naming the key when one cannot be used.
+std::map<std::string, std::shared_ptr<const vapid_key>>
+load_vapid_keys(const config::herald_config& cfg);
 
 } // namespace herald

@@ -31,6 +31,7 @@ struct queue_stats {
   uint64_t failed = 0;                // failed attempts since start
   uint64_t dlq_refused = 0;           // deaths the full DLQ could not take (the job was kept)
   uint64_t expired = 0;               // jobs past their expires_at, sent to the DLQ unsent
+  uint64_t subscriptions_gone = 0;    // web pushes answered 404/410: dropped, no retry
   uint64_t escalations_cancelled = 0; // acked in time: no notify (since start, this node)
   uint64_t escalations_notified = 0;  // not acked in time: the notify went on
   std::vector<sink_status> sinks;

@@ -126,7 +126,10 @@ std::vector<field> sink_fields(sink_config& s) {
           {"breaker_cooldown", &s.breaker_cooldown},
           {"require_opt_in", &s.require_opt_in},
           {"secret", &s.secret, true},
-          {"headers", &s.headers, true}}; // may carry credentials
+          {"headers", &s.headers, true}, // may carry credentials
+          {"vapid_private_key_file", &s.vapid_private_key_file},
+          {"vapid_subject", &s.vapid_subject},
+          {"push_ttl", &s.push_ttl}};
 }
 
 std::vector<field> channel_fields(channel_config& ch) {
@@ -670,8 +673,19 @@ std::optional<config_error> validate(const herald_config& c) {
         s.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                  "0123456789_.-") != std::string::npos)
       return config_error{p + "name", quoted(s.name) + " must be 1 to 64 of A-Z a-z 0-9 _ . -"};
-    if (s.kind != "webhook" && s.kind != "telegram")
-      return config_error{p + "kind", quoted(s.kind) + " is not \"webhook\" or \"telegram\""};
+    if (s.kind != "webhook" && s.kind != "telegram" && s.kind != "webpush")
+      return config_error{p + "kind",
+                          quoted(s.kind) + " is not \"webhook\", \"telegram\" or \"webpush\""};
+    if (s.kind == "webpush") {
+      if (s.vapid_private_key_file.empty())
+        return config_error{p + "vapid_private_key_file",
+                            "a webpush sink needs its VAPID key (a PEM EC P-256 private key)"};
+      if (s.vapid_subject.rfind("mailto:", 0) != 0 && s.vapid_subject.rfind("https://", 0) != 0)
+        return config_error{p + "vapid_subject",
+                            "must be a \"mailto:\" or \"https://\" contact for the push service"};
+      if (s.push_ttl.count() < 0 || s.push_ttl > std::chrono::hours(24 * 28))
+        return config_error{p + "push_ttl", "must be between 0 and 28 days"};
+    }
     if (s.kind == "webhook" && s.url.rfind("http://", 0) != 0 && s.url.rfind("https://", 0) != 0)
       return config_error{p + "url", "a webhook sink needs an http:// or https:// url"};
     if (s.kind == "telegram" && s.base_url.rfind("http://", 0) != 0 &&

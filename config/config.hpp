@@ -127,6 +127,11 @@ struct sink_config {
   // (webhook-id, webhook-timestamp, webhook-signature headers).
   std::string secret;
   std::map<std::string, std::string> headers; // sent with every POST
+  // Web Push (kind = "webpush"): the VAPID key (PEM, EC P-256) and the
+  // contact the push service sees ("mailto:…" or "https://…").
+  std::string vapid_private_key_file;
+  std::string vapid_subject;
+  duration push_ttl = std::chrono::hours(24); // how long the push service keeps an undelivered push
 };
 
 // Options for the channels whose names match (docs/history.md); first match wins.

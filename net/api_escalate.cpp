@@ -7,6 +7,7 @@
 #include "config/time_format.hpp"
 #include "net/api.hpp"
 #include "net/api_body.hpp"
+#include "net/notify_recipient.hpp"
 
 namespace herald::net {
 
@@ -32,9 +33,10 @@ std::optional<std::string> api::parse_escalation(const json& spec, pending_escal
       found = &s;
   if (!found)
     return "\"escalate.sink\" must name a configured sink";
-  auto to = string_field(spec, "to");
-  if (!to || to->empty() || to->size() > 500)
-    return "\"escalate.to\" must be a non-empty string of at most 500 bytes";
+  std::string why;
+  auto to = spec.contains("to") ? notify_recipient(spec["to"], *found, why) : std::nullopt;
+  if (!to)
+    return "escalate: " + (why.empty() ? std::string("\"to\" is required") : why);
   auto text = string_field(spec, "text");
   if (!text || text->size() > 65536)
     return "\"escalate.text\" must be a string of at most 65536 bytes";

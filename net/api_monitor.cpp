@@ -256,6 +256,10 @@ void api::render_metrics(std::function<void(std::string)> done) {
       out.family("herald_jobs_expired_total", "counter",
                  "Jobs past their expires_at, sent to the DLQ unsent, since start.");
       out.sample("herald_jobs_expired_total", double(q.expired));
+      out.family("herald_webpush_gone_total", "counter",
+                 "Web pushes the push service answered 404/410 (subscription gone), dropped "
+                 "without retries, since start.");
+      out.sample("herald_webpush_gone_total", double(q.subscriptions_gone));
       out.family("herald_escalations_total", "counter",
                  "Escalations decided on this node since start: cancelled by an ack in time, "
                  "or notified.");

@@ -3,12 +3,14 @@
 #include "actors/clock.hpp"
 #include "actors/event.hpp"
 #include "actors/queue_protocol.hpp"
+#include "actors/webpush.hpp"
 #include "config/duration.hpp"
 #include "config/text.hpp"
 #include "config/time_format.hpp"
 #include "net/api.hpp"
 #include "net/api_body.hpp"
 #include "net/monitor_json.hpp"
+#include "net/notify_recipient.hpp"
 #include "net/upgrade.hpp"
 #include <mutex>
 
@@ -195,9 +197,10 @@ parsed_notify parse_notify(const config::herald_config& cfg, const nlohmann::jso
   auto sink = find_sink(cfg, *sink_name);
   if (!sink)
     return refuse("unknown sink \"" + utf8_cut(utf8_clean(*sink_name), 100) + "\"");
-  auto to = string_field(body, "to");
-  if (!to || to->empty() || to->size() > 500)
-    return refuse("\"to\" must be a non-empty string of at most 500 bytes");
+  std::string why;
+  auto to = body.contains("to") ? notify_recipient(body["to"], *sink, why) : std::nullopt;
+  if (!to)
+    return refuse(why.empty() ? "\"to\" is required" : why);
   auto text = string_field(body, "text");
   if (!text || text->size() > 65536)
     return refuse("\"text\" must be a string of at most 65536 bytes");
@@ -254,6 +257,9 @@ parsed_notify parse_notify(const config::herald_config& cfg, const nlohmann::jso
     else if (p != "normal")
       return refuse("\"priority\" must be \"high\", \"normal\" or \"low\"");
   }
+  if (sink->kind == "webpush" && webpush_payload(j).size() > webpush_plaintext_max)
+    return refuse("\"text\" and \"data\" do not fit in one push (" +
+                  std::to_string(webpush_plaintext_max) + " bytes with the job id)");
   if (j.run_at_ms > now_ms)
     j.state = persistence::job_state::delayed;
   out.require_opt_in = sink->require_opt_in;
@@ -261,6 +267,25 @@ parsed_notify parse_notify(const config::herald_config& cfg, const nlohmann::jso
 }
 
 } // namespace
+
+std::optional<std::string> notify_recipient(const json& to, const config::sink_config& sink,
+                                            std::string& error) {
+  if (sink.kind == "webpush") {
+    auto text = to.is_object() ? json_text(to) : to.is_string() ? to.get<std::string>() : "";
+    if (text.size() > 4096) {
+      error = "\"to\" (a push subscription) must be at most 4096 bytes";
+      return std::nullopt;
+    }
+    if (!parse_subscription(text, error))
+      return std::nullopt;
+    return text;
+  }
+  if (!to.is_string() || to.get<std::string>().empty() || to.get<std::string>().size() > 500) {
+    error = "\"to\" must be a non-empty string of at most 500 bytes";
+    return std::nullopt;
+  }
+  return to.get<std::string>();
+}
 
 void api::notify(const api_request& req, std::function<void(api_response)> respond) {
   auto body = json_object_body(req, respond);

@@ -45,6 +45,7 @@ json queue_stats_json(const queue_stats& st) {
           {"dlq_refused", st.dlq_refused},
           {"expired", st.expired},
           {"sinks", sinks},
+          {"subscriptions_gone", st.subscriptions_gone},
           {"escalations",
            {{"cancelled", st.escalations_cancelled}, {"notified", st.escalations_notified}}}};
 }
