@@ -20,7 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SECRET = "x" * 32
 SINK_DOC = {
     "name": "unique name (1–64 of A-Z a-z 0-9 _ . -), used in /notify and the API",
-    "kind": '"webhook" or "telegram"',
+    "kind": '"webhook", "telegram" or "webpush"',
     "url": "webhook: the http(s) URL posted to (secret: never printed)",
     "base_url": "telegram: the API base URL",
     "token": "telegram: the bot token (secret)",
@@ -31,6 +31,9 @@ SINK_DOC = {
     "breaker_failures": "consecutive failures that open the circuit breaker",
     "breaker_cooldown": "how long an open breaker waits before one probe",
     "require_opt_in": "true: only recipients registered with PUT /api/v1/optin/{sink}/{to}",
+    "vapid_private_key_file": "webpush: the VAPID key, a PEM EC P-256 private key (openssl ecparam -name prime256v1 -genkey -noout); read at start",
+    "vapid_subject": 'webpush: the contact the push service sees, "mailto:…" or "https://…"',
+    "push_ttl": "webpush: how long the push service keeps a push for an offline browser (0–28 days)",
 }
 
 CHANNEL_DOC = {

@@ -34,6 +34,16 @@ struct world {
                                {"HERALD_STORAGE_BACKEND", "memory"}});
     if (!r.config)
       std::abort();
+    // Sinks for publishes' "escalate" (the queue routes answer 503 without a queue).
+    config::sink_config hook;
+    hook.name = "hook";
+    hook.kind = "webhook";
+    hook.url = "http://127.0.0.1:9/hook";
+    config::sink_config push;
+    push.name = "push";
+    push.kind = "webpush";
+    push.vapid_subject = "mailto:fuzz@example.com";
+    r.config->sinks = {hook, push};
     return *r.config;
   }();
   registry_client registry{sys, registry_limits{}};
