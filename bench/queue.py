@@ -1,13 +1,17 @@
 #!/usr/bin/python3
-"""Jobs per second through the durable queue to a no-op webhook sink.
+"""Outbound jobs: Herald (SQLite, Redis) against BullMQ, to the same no-op sink.
 
-    /usr/bin/python3 bench/queue.py [--jobs 5000] [--publishers 8] [--backend sqlite]
+    /usr/bin/python3 bench/queue.py [--jobs 20000] [--in-flight 32] [--systems herald-sqlite,herald-redis,bullmq]
 
-The sink is nginx answering 200 to every POST (its own config, private
-prefix, loopback port). Herald runs pinned to core 0 with a sink at
-rate_per_sec 100000; publishers (Python threads, keep-alive connections)
-and nginx run on core 1. Reports: accepted /notify per second, and jobs per
-second from the first /notify to the last job completed.
+One API call per job. The sink is nginx answering 200 to every POST. The
+server side runs on core 0: Herald (and its Redis), or BullMQ's Redis and
+its Node worker (concurrency = in flight, keep-alive to the sink). The
+producers (Python threads each doing one /notify at a time for Herald; one
+Node process with that many Queue.add calls outstanding for BullMQ) and
+nginx run on core 1. Reports per system: jobs accepted per second, jobs per
+second end to end (first call to last job delivered), and the server side's
+CPU time per job (utime + stime of its processes, /proc).
+BullMQ needs `(cd bench/peers && npm install)`.
 """
 import argparse
 import http.client
@@ -19,7 +23,7 @@ import tempfile
 import threading
 import time
 
-from run import BUILD, ROOT, free_port, wait_port
+from run import BUILD, PEERS, free_port, wait_port
 
 NGINX_CONF = """
 worker_processes 1;
@@ -30,6 +34,7 @@ events {{ worker_connections 4096; }}
 http {{
   access_log off;
   client_body_temp_path {prefix}/body;
+  keepalive_requests 1000000;
   server {{
     listen 127.0.0.1:{port};
     location / {{ return 200 '{{"ok":true}}'; }}
@@ -37,84 +42,154 @@ http {{
 }}
 """
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids):
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICKS
+
+
+def start(procs, args, port=None, **kw):
+    p = subprocess.Popen(args, **kw)
+    procs.append(p)
+    if port:
+        wait_port(port, p)
+    return p
+
+
+def start_redis(procs, tmp):
+    port = free_port()
+    redis = start(procs, ["taskset", "-c", "0", "redis-server", "--port", str(port), "--save", "",
+                          "--appendonly", "no", "--dir", tmp], port, stdout=subprocess.DEVNULL)
+    return redis, port
+
+
+def run_herald(backend, opts, tmp, sink_port, procs):
+    server_pids = []
+    redis_url = "redis://127.0.0.1:6379/0"
+    if backend == "redis":
+        redis, rport = start_redis(procs, tmp)
+        server_pids.append(redis.pid)
+        redis_url = f"redis://127.0.0.1:{rport}/0"
+    port = free_port()
+    cfg = os.path.join(tmp, "herald.toml")
+    with open(cfg, "w") as f:
+        f.write(f"""[server]\nlisten = "127.0.0.1:{port}"\nthreads = 1\n[auth]\nrequired = false\n[log]\nlevel = "warn"\n
+[storage]\nbackend = "{backend}"\npath = "{tmp}/herald.db"\n[redis]\nurl = "{redis_url}"\n
+[[sinks]]\nname = "noop"\nkind = "webhook"\nurl = "http://127.0.0.1:{sink_port}/hook"\nrate_per_sec = 1000000\n""")
+    herald = start(procs, ["taskset", "-c", "0", os.path.join(BUILD, "herald"), "--config", cfg], port, cwd=tmp)
+    server_pids.append(herald.pid)
+    time.sleep(1.5)  # connected to Redis; the sink's rate window has opened
+
+    def stats():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/api/v1/queue/stats")
+        st = json.loads(conn.getresponse().read())
+        conn.close()
+        return st
+
+    errors = []
+    counter = iter(range(opts.jobs))
+    lock = threading.Lock()
+
+    def publisher():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        body = json.dumps({"sink": "noop", "to": "bench", "text": "hello", "data": {"n": 1}})
+        while True:
+            with lock:
+                if next(counter, None) is None:
+                    break
+            conn.request("POST", "/api/v1/notify", body, {"Content-Type": "application/json"})
+            r = conn.getresponse()
+            r.read()
+            if r.status != 202:
+                errors.append(r.status)
+        conn.close()
+
+    cpu0 = cpu_seconds(server_pids)
+    t0 = time.time()
+    threads = [threading.Thread(target=publisher) for _ in range(opts.in_flight)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    accepted_s = time.time() - t0
+    while True:
+        st = stats()
+        if st["completed"] >= opts.jobs or time.time() - t0 > 600:
+            break
+        time.sleep(0.02)
+    done_s = time.time() - t0
+    cpu = cpu_seconds(server_pids) - cpu0
+    return {"system": f"herald-{backend}", "jobs": opts.jobs, "refused": len(errors),
+            "accepted_per_s": opts.jobs / accepted_s, "end_to_end_per_s": st["completed"] / done_s,
+            "cpu_us_per_job": cpu / opts.jobs * 1e6, "completed": st["completed"], "dead": st["dead"]}
+
+
+def run_bullmq(opts, tmp, sink_port, procs):
+    script = os.path.join(PEERS, "bullmq-jobs.js")
+    redis, rport = start_redis(procs, tmp)
+    worker = start(procs, ["taskset", "-c", "0", "node", script, "work", str(rport),
+                           f"http://127.0.0.1:{sink_port}/hook", str(opts.jobs), str(opts.in_flight)],
+                   stdout=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    redis_cpu0 = cpu_seconds([redis.pid])
+    t0 = time.time()
+    produced = subprocess.run(["taskset", "-c", "1", "node", script, "produce", str(rport), str(opts.jobs),
+                               str(opts.in_flight)], capture_output=True, text=True, check=True)
+    accepted = json.loads(produced.stdout.strip().splitlines()[-1])
+    worker.wait(600)
+    done_s = time.time() - t0
+    out = json.loads(worker.stdout.read().strip().splitlines()[-1])
+    # Redis from the first add to the last job; the worker from its first job to its last.
+    cpu = cpu_seconds([redis.pid]) - redis_cpu0 + out["cpu_s"]
+    return {"system": "bullmq", "jobs": opts.jobs, "refused": 0,
+            "accepted_per_s": accepted["accepted"] / accepted["seconds"],
+            "end_to_end_per_s": out["completed"] / done_s, "cpu_us_per_job": cpu / opts.jobs * 1e6,
+            "completed": out["completed"], "dead": 0}
+
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--jobs", type=int, default=5000)
-    ap.add_argument("--publishers", type=int, default=8)
-    ap.add_argument("--backend", default="sqlite")
+    ap.add_argument("--jobs", type=int, default=20000)
+    ap.add_argument("--in-flight", type=int, default=32)
+    ap.add_argument("--systems", default="herald-sqlite,herald-redis,bullmq")
     opts = ap.parse_args()
-    tmp = tempfile.mkdtemp(prefix="bench-queue-")
-    procs = []
-    try:
-        sink_port = free_port()
-        os.makedirs(os.path.join(tmp, "body"))
-        with open(os.path.join(tmp, "nginx.conf"), "w") as f:
-            f.write(NGINX_CONF.format(prefix=tmp, port=sink_port))
-        nginx = subprocess.Popen(["taskset", "-c", "1", "nginx", "-p", tmp, "-c", os.path.join(tmp, "nginx.conf")])
-        procs.append(nginx)
-        wait_port(sink_port, nginx)
-        redis_url = ""
-        if opts.backend == "redis":
-            rport = free_port()
-            redis = subprocess.Popen(["taskset", "-c", "1", "redis-server", "--port", str(rport), "--save", "",
-                                      "--appendonly", "no", "--dir", tmp], stdout=subprocess.DEVNULL)
-            procs.append(redis)
-            wait_port(rport, redis)
-            redis_url = f"redis://127.0.0.1:{rport}/0"
-        port = free_port()
-        cfg = os.path.join(tmp, "herald.toml")
-        with open(cfg, "w") as f:
-            f.write(f"""[server]\nlisten = "127.0.0.1:{port}"\n[auth]\nrequired = false\n[log]\nlevel = "warn"\n
-[storage]\nbackend = "{opts.backend}"\npath = "{tmp}/herald.db"\n[redis]\nurl = "{redis_url or 'redis://127.0.0.1:6379/0'}"\n
-[[sinks]]\nname = "noop"\nkind = "webhook"\nurl = "http://127.0.0.1:{sink_port}/hook"\nrate_per_sec = 100000\n""")
-        herald = subprocess.Popen(["taskset", "-c", "0", os.path.join(BUILD, "herald"), "--config", cfg], cwd=tmp)
-        procs.append(herald)
-        wait_port(port, herald)
-        time.sleep(0.5)
-
-        per = opts.jobs // opts.publishers
-        errors = []
-
-        def publisher():
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            body = json.dumps({"sink": "noop", "to": "bench", "text": "hello", "data": {"n": 1}})
-            for _ in range(per):
-                conn.request("POST", "/api/v1/notify", body, {"Content-Type": "application/json"})
-                r = conn.getresponse()
-                r.read()
-                if r.status != 202:
-                    errors.append(r.status)
-            conn.close()
-
-        t0 = time.time()
-        threads = [threading.Thread(target=publisher) for _ in range(opts.publishers)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        accepted_s = time.time() - t0
-        total = per * opts.publishers
-        while True:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            conn.request("GET", "/api/v1/queue/stats")
-            st = json.loads(conn.getresponse().read())
-            conn.close()
-            if st["completed"] >= total or time.time() - t0 > 300:
-                break
-            time.sleep(0.05)
-        done_s = time.time() - t0
-        print(f"backend {opts.backend}: {total} jobs, {len(errors)} refused; /notify accepted "
-              f"{total / accepted_s:.0f}/s; delivered {st['completed']} at {st['completed'] / done_s:.0f} jobs/s "
-              f"end to end; dead {st['dead']}")
-    finally:
-        for p in reversed(procs):
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        shutil.rmtree(tmp, ignore_errors=True)
+    rows = []
+    for system in opts.systems.split(","):
+        tmp = tempfile.mkdtemp(prefix="bench-queue-")
+        procs = []
+        try:
+            sink_port = free_port()
+            os.makedirs(os.path.join(tmp, "body"))
+            with open(os.path.join(tmp, "nginx.conf"), "w") as f:
+                f.write(NGINX_CONF.format(prefix=tmp, port=sink_port))
+            start(procs, ["taskset", "-c", "1", "nginx", "-p", tmp, "-c", os.path.join(tmp, "nginx.conf")], sink_port)
+            if system == "bullmq":
+                rows.append(run_bullmq(opts, tmp, sink_port, procs))
+            else:
+                rows.append(run_herald(system.split("-", 1)[1], opts, tmp, sink_port, procs))
+            print(json.dumps(rows[-1]), flush=True)
+        finally:
+            for p in reversed(procs):
+                if p.poll() is None:
+                    p.terminate()
+                    try:
+                        p.wait(10)
+                    except subprocess.TimeoutExpired:
+                        p.kill()
+            shutil.rmtree(tmp, ignore_errors=True)
+    print(f"\n{opts.jobs} jobs, {opts.in_flight} in flight, server side on one core\n")
+    print("| system | accepted jobs/s | end-to-end jobs/s | server CPU per job |")
+    print("|---|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['system']} | {r['accepted_per_s']:.0f} | {r['end_to_end_per_s']:.0f} | "
+              f"{r['cpu_us_per_job']:.0f} µs |")
 
 
 if __name__ == "__main__":
