@@ -18,6 +18,7 @@
 #include <deque>
 #include <optional>
 #include <unordered_map>
+#include <utility>
 
 namespace herald {
 
@@ -43,8 +44,11 @@ struct notifier_state {
   std::deque<persistence::job> waiting;
   std::unordered_map<std::string, wire_job> on_wire;
   uint32_t capacity = 1;
-  int64_t paused_until_ms = 0; // a 429 asked us to wait
-  int64_t ask_again_ms = 0;    // the rate or the breaker said: not before this
+  int64_t paused_until_ms = 0;  // a 429 asked us to wait
+  int64_t ask_again_ms = 0;     // the rate or the breaker said: not before this
+  uint32_t granted = 0;         // sends granted and not used yet
+  int64_t granted_until_ms = 0; // ... usable until then
+  bool granted_probe = false;   // the next granted send is the breaker's probe
   bool pump_scheduled = false;
   uint64_t failed = 0; // failed requests since start
   actor_meter meter;
@@ -53,6 +57,7 @@ struct notifier_state {
 using self_ptr = notifier_actor::stateful_pointer<notifier_state>;
 
 void pump(self_ptr self);
+void tell_breaker(self_ptr self, send_result result, bool probe);
 
 void pump_later(self_ptr self, int64_t in_ms) {
   auto& st = self->state;
@@ -123,6 +128,24 @@ void tell_queue(self_ptr self) {
                  room, std::string(to_string(st.breaker.phase)));
 }
 
+// Sends waiting jobs while granted sends are left. Grants are used within
+// one rate slot (20 ms) or dropped: they were counted when granted, and
+// persistence/sink_limits.hpp's margin allows for that much.
+void send_granted(self_ptr self) {
+  auto& st = self->state;
+  if (st.granted > 0 && wall_ms() >= st.granted_until_ms) {
+    st.granted = 0;
+    if (std::exchange(st.granted_probe, false)) // never sent: another may probe
+      tell_breaker(self, send_result::neutral, true);
+  }
+  while (st.granted > 0 && !st.waiting.empty() && st.on_wire.size() < wire_limit(st)) {
+    auto j = std::move(st.waiting.front());
+    st.waiting.pop_front();
+    --st.granted;
+    send_one(self, std::move(j), std::exchange(st.granted_probe, false));
+  }
+}
+
 // What the rate limit and the breaker allow now: the granted sends go at
 // once; with none, the jobs wait here (or, past a closed breaker, back in
 // the queue) until asking again makes sense.
@@ -146,19 +169,26 @@ void on_admission(self_ptr self, const persistence::admission& a) {
     pump_later(self, wait);
     return;
   }
-  log::info("DBG", std::to_string(now) + " granted " + std::to_string(a.granted) + " waiting " +
-                       std::to_string(st.waiting.size()));
-  for (uint32_t i = 0; i < a.granted && !st.waiting.empty(); ++i) {
-    auto j = std::move(st.waiting.front());
-    st.waiting.pop_front();
-    send_one(self, std::move(j), a.probe && i == 0);
-  }
+  st.granted = a.granted;
+  st.granted_until_ms = now + persistence::rate_slot_ms;
+  st.granted_probe = a.probe;
+  send_granted(self);
+}
+
+// Sends to ask for: the room on the wire, or only the jobs waiting when
+// the rate is low (a grant unused is spent for every node).
+uint32_t want_now(const notifier_state& st, uint32_t limit) {
+  auto room = limit - uint32_t(st.on_wire.size());
+  auto per_slot = uint64_t(st.limits.rate_per_sec) * uint64_t(persistence::rate_slot_ms) / 1000;
+  auto ask = std::max<uint64_t>(st.waiting.size(), std::min<uint64_t>(per_slot, room));
+  return uint32_t(std::min<uint64_t>(ask, room));
 }
 
 void ask_admission(self_ptr self, uint32_t want) {
   auto& st = self->state;
   if (!st.shared) {
-    on_admission(self, st.local->acquire(want, wall_ms()));
+    if (st.local)
+      on_admission(self, st.local->acquire(want, wall_ms()));
     return;
   }
   st.asking = true;
@@ -209,6 +239,8 @@ void save_breaker(self_ptr self, const persistence::breaker_record& b) {
 void tell_breaker(self_ptr self, send_result result, bool probe) {
   auto& st = self->state;
   if (!st.shared) {
+    if (!st.local)
+      return;
     auto before = st.local->breaker();
     st.breaker = st.local->report(result, probe, wall_ms()).breaker;
     if (st.breaker.phase != before.phase || st.breaker.failures != before.failures)
@@ -241,13 +273,15 @@ void pump(self_ptr self) {
   auto now = wall_ms();
   bool ready = st.shared || st.local;
   auto limit = wire_limit(st);
+  if (ready && now >= st.paused_until_ms)
+    send_granted(self);
   if (ready && !st.waiting.empty() && !st.asking && st.on_wire.size() < limit) {
     if (now < st.paused_until_ms)
       pump_later(self, st.paused_until_ms - now);
     else if (now < st.ask_again_ms)
       pump_later(self, st.ask_again_ms - now);
     else
-      ask_admission(self, uint32_t(std::min<size_t>(st.waiting.size(), limit - st.on_wire.size())));
+      ask_admission(self, want_now(st, limit));
   }
   if (!st.asking)
     tell_queue(self);
@@ -275,8 +309,8 @@ void start(self_ptr self) {
       [sink = sink.name](persistence::store& s) { return s.breaker_load(sink); },
       [self](std::optional<persistence::breaker_record> saved) {
         auto& st = self->state;
-        st.local.emplace(st.limits, wall_ms(), saved.value_or(persistence::breaker_record{}));
-        st.breaker = st.local->breaker();
+        st.breaker = saved.value_or(persistence::breaker_record{});
+        st.local.emplace(st.limits, wall_ms(), st.breaker);
         pump(self);
       },
       [self](const std::string& why) {

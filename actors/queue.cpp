@@ -49,8 +49,12 @@ using self_ptr = queue_actor::stateful_pointer<queue_state>;
 void claim(self_ptr self, const std::string& sink);
 
 void start_notifier(self_ptr self, sink_slot& slot) {
-  notifier_init ni{slot.config, self->state.init.http, caf::actor_cast<caf::actor>(self),
-                   slot.status.restarts, self->state.init.store};
+  notifier_init ni;
+  ni.sink = slot.config;
+  ni.http = self->state.init.http;
+  ni.queue = caf::actor_cast<caf::actor>(self);
+  ni.restarts = slot.status.restarts;
+  ni.store = self->state.init.store;
   if (auto it = self->state.init.vapid_keys.find(slot.config.name);
       it != self->state.init.vapid_keys.end())
     ni.vapid = it->second;

@@ -321,11 +321,12 @@ std::optional<http_request> webpush_request(const config::sink_config& sink, con
                         : j.priority == persistence::job_priority::low ? "low"
                                                                        : "normal";
   // RFC 8292 §2: the JWT's exp at most 24 hours ahead.
-  req.headers = {{"Content-Encoding", "aes128gcm"},
-                 {"TTL", std::to_string(ttl)},
-                 {"Urgency", urgency},
-                 {"Authorization", key.authorization(endpoint_origin(to->endpoint),
-                                                     sink.vapid_subject, now_s + 12 * 3600)}};
+  req.headers = {
+      {"Content-Encoding", "aes128gcm"},
+      {"TTL", std::to_string(ttl)},
+      {"Urgency", urgency},
+      {"Authorization", key.authorization(endpoint_origin(to->endpoint), sink.vapid_subject,
+                                          now_s + int64_t(12) * 3600)}};
   return req;
 }
 

@@ -139,10 +139,26 @@ constexpr const char* group = "herald";
 
 constexpr job_priority priorities[] = {job_priority::high, job_priority::normal, job_priority::low};
 
+// KEYS[1] job hash, KEYS[2] its stream, KEYS[3] the sink's delayed set;
+// ARGV: delayed (0/1), run at, job id, then the hash's field/value pairs.
+// One round trip: the hash, then what makes the job visible.
+constexpr const char* add_script = R"lua(
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+if ARGV[1] == '1' then
+  redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
+else
+  redis.call('HSET', KEYS[1], 'entry', redis.call('XADD', KEYS[2], '*', 'id', ARGV[3]))
+end
+return 1
+)lua";
+
 // KEYS[1] delayed set, KEYS[2..4] the streams of high, normal, low priority;
-// ARGV[1] now, ARGV[2] job key prefix. Moves the due delayed jobs into their
-// stream, recording each entry id.
-constexpr const char* promote_script = R"lua(
+// ARGV: now, job key prefix, group, consumer, lease ms, max. Moves the due
+// delayed jobs into their stream, then leases up to max entries, higher
+// priority first and, within one, stalled entries (pending longer than a
+// lease on any consumer) before fresh ones. Returns {id, entry, hash...}
+// per job; entries whose job is gone or dead are dropped.
+constexpr const char* claim_script = R"lua(
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 1000)
 for _, id in ipairs(due) do
   local p = tonumber(redis.call('HGET', ARGV[2] .. id, 'priority')) or 1
@@ -151,7 +167,52 @@ for _, id in ipairs(due) do
   redis.call('HSET', ARGV[2] .. id, 'entry', entry, 'state', '0')
   redis.call('ZREM', KEYS[1], id)
 end
-return #due
+local max = tonumber(ARGV[6])
+local out = {}
+local function take(stream, entries)
+  for _, e in ipairs(entries) do
+    local id = nil
+    local fields = type(e[2]) == 'table' and e[2] or {}
+    for i = 1, #fields, 2 do
+      if fields[i] == 'id' then id = fields[i + 1] end
+    end
+    local key = id and (ARGV[2] .. id) or nil
+    local state = key and redis.call('HGET', key, 'state') or false
+    if not state or state == '3' then
+      redis.call('XACK', stream, ARGV[3], e[1])
+      redis.call('XDEL', stream, e[1])
+    else
+      redis.call('HSET', key, 'state', '2', 'entry', e[1])
+      table.insert(out, {id, redis.call('HGETALL', key)})
+    end
+  end
+end
+for i = 2, 4 do
+  if #out < max then
+    local stalled = redis.call('XAUTOCLAIM', KEYS[i], ARGV[3], ARGV[4], ARGV[5], '0', 'COUNT', max - #out)
+    take(KEYS[i], stalled[2])
+  end
+  if #out < max then
+    local fresh = redis.call('XREADGROUP', 'GROUP', ARGV[3], ARGV[4], 'COUNT', max - #out, 'STREAMS', KEYS[i], '>')
+    if fresh then take(KEYS[i], fresh[1][2]) end
+  end
+end
+return out
+)lua";
+
+// KEYS[1] job hash; ARGV: key prefix, group. A delivered job: its entry
+// acked and deleted, its hash gone; a dead one is left alone.
+constexpr const char* finish_script = R"lua(
+local f = redis.call('HMGET', KEYS[1], 'sink', 'priority', 'entry', 'state')
+if not f[1] or f[4] == '3' then return 0 end
+if f[3] then
+  local p = tonumber(f[2]) or 1
+  local stream = ARGV[1] .. (p == 0 and 'jobs:high:' or (p == 2 and 'jobs:low:' or 'jobs:')) .. f[1]
+  redis.call('XACK', stream, ARGV[2], f[3])
+  redis.call('XDEL', stream, f[3])
+end
+redis.call('DEL', KEYS[1])
+return 1
 )lua";
 
 std::string hfield(const redis_reply& h, const std::string& name) {
@@ -200,10 +261,9 @@ void redis_store::ensure_group(const std::string& sink) {
   groups_.insert(sink);
 }
 
-std::optional<job> redis_store::load_job(const std::string& id) {
-  auto h = one({"HGETALL", job_key(id)});
-  if (h.elements.empty())
-    return std::nullopt;
+namespace {
+
+job job_from_hash(const std::string& id, const redis_reply& h) {
   job j;
   j.id = id;
   j.sink = hfield(h, "sink");
@@ -211,7 +271,7 @@ std::optional<job> redis_store::load_job(const std::string& id) {
   j.text = hfield(h, "text");
   j.data = hfield(h, "data");
   j.attempts = uint32_t(number(hfield(h, "attempts")));
-  j.state = job_state(number(hfield(h, "state")));
+  j.state = job_state(std::clamp<int64_t>(number(hfield(h, "state")), 0, 3));
   j.created_ms = number(hfield(h, "created_ms"));
   j.run_at_ms = number(hfield(h, "run_at_ms"));
   j.failed_at_ms = number(hfield(h, "failed_at_ms"));
@@ -221,6 +281,15 @@ std::optional<job> redis_store::load_job(const std::string& id) {
   j.priority = job_priority(std::clamp<int64_t>(number(hfield(h, "priority")), 0, 2));
   j.escalates = hfield(h, "escalates");
   return j;
+}
+
+} // namespace
+
+std::optional<job> redis_store::load_job(const std::string& id) {
+  auto h = one({"HGETALL", job_key(id)});
+  if (h.elements.empty())
+    return std::nullopt;
+  return job_from_hash(id, h);
 }
 
 void redis_store::drop_entry(const job& j, std::vector<redis_command>& into) {
@@ -235,98 +304,63 @@ void redis_store::drop_entry(const job& j, std::vector<redis_command>& into) {
 void redis_store::job_add(const job& j) {
   ensure_group(j.sink);
   bool delayed = j.state == job_state::delayed;
-  redis_command hash{"HSET",       job_key(j.id),
-                     "sink",       j.sink,
-                     "to",         j.to,
-                     "text",       j.text,
-                     "data",       j.data,
-                     "attempts",   std::to_string(j.attempts),
-                     "state",      delayed ? "1" : "0",
-                     "created_ms", std::to_string(j.created_ms),
-                     "run_at_ms",  std::to_string(j.run_at_ms),
-                     "expires_ms", std::to_string(j.expires_at_ms),
-                     "dedupe",     j.dedupe_key,
-                     "priority",   std::to_string(int(j.priority)),
-                     "escalates",  j.escalates};
-  // The hash first, then what makes it visible; both or neither. A job due
-  // later waits in the delayed set, as a retry does.
-  if (delayed) {
-    check(redis_.call({{"MULTI"},
-                       std::move(hash),
-                       {"ZADD", delayed_key(j.sink), std::to_string(j.run_at_ms), j.id},
-                       {"EXEC"}}));
-    return;
-  }
-  auto key = job_key(j.id);
-  auto replies = redis_.call({{"MULTI"},
-                              std::move(hash),
-                              {"XADD", stream_key(j.sink, j.priority), "*", "id", j.id},
-                              {"EXEC"}});
-  check(replies);
-  if (replies.back().type != redis_reply::kind::array || replies.back().elements.size() < 2)
-    throw store_error("redis: job not added");
-  one({"HSET", key, "entry", replies.back().elements[1].str});
+  one({"EVAL",
+       add_script,
+       "3",
+       job_key(j.id),
+       stream_key(j.sink, j.priority),
+       delayed_key(j.sink),
+       delayed ? "1" : "0",
+       std::to_string(j.run_at_ms),
+       j.id,
+       "sink",
+       j.sink,
+       "to",
+       j.to,
+       "text",
+       j.text,
+       "data",
+       j.data,
+       "attempts",
+       std::to_string(j.attempts),
+       "state",
+       delayed ? "1" : "0",
+       "created_ms",
+       std::to_string(j.created_ms),
+       "run_at_ms",
+       std::to_string(j.run_at_ms),
+       "expires_ms",
+       std::to_string(j.expires_at_ms),
+       "dedupe",
+       j.dedupe_key,
+       "priority",
+       std::to_string(int(j.priority)),
+       "escalates",
+       j.escalates});
 }
 
 std::vector<job> redis_store::job_claim(const std::string& sink, size_t max, int64_t now_ms,
                                         int64_t lease_until_ms) {
   ensure_group(sink);
-  one({"EVAL", promote_script, "4", delayed_key(sink), stream_key(sink, job_priority::high),
-       stream_key(sink, job_priority::normal), stream_key(sink, job_priority::low),
-       std::to_string(now_ms), prefix_ + "job:"});
   auto lease_ms = std::to_string(std::max<int64_t>(1, lease_until_ms - now_ms));
-  struct claimed {
-    std::string stream, entry, id;
-  };
-  std::vector<claimed> entries;
-  auto collect = [&](const std::string& stream, const redis_reply& list) {
-    for (auto& e : list.elements)
-      if (e.elements.size() >= 2 && entries.size() < max)
-        entries.push_back({stream, e.elements[0].str, hfield(e.elements[1], "id")});
-  };
-  // Higher priority first; within one, stalled entries (pending on any
-  // consumer longer than a lease) before fresh ones.
-  for (auto p : priorities) {
-    auto stream = stream_key(sink, p);
-    if (entries.size() < max) {
-      auto stalled = one({"XAUTOCLAIM", stream, group, consumer_, lease_ms, "0", "COUNT",
-                          std::to_string(max - entries.size())});
-      if (stalled.elements.size() >= 2)
-        collect(stream, stalled.elements[1]);
-    }
-    if (entries.size() < max) {
-      auto fresh = one({"XREADGROUP", "GROUP", group, consumer_, "COUNT",
-                        std::to_string(max - entries.size()), "STREAMS", stream, ">"});
-      if (fresh.type == redis_reply::kind::array)
-        for (auto& s : fresh.elements)
-          if (s.elements.size() >= 2)
-            collect(stream, s.elements[1]);
-    }
-  }
+  auto r = one({"EVAL", claim_script, "4", delayed_key(sink), stream_key(sink, job_priority::high),
+                stream_key(sink, job_priority::normal), stream_key(sink, job_priority::low),
+                std::to_string(now_ms), prefix_ + "job:", group, consumer_, lease_ms,
+                std::to_string(max)});
   std::vector<job> out;
-  for (auto& [stream, entry, id] : entries) {
-    auto j = id.empty() ? std::nullopt : load_job(id);
-    if (!j || j->state == job_state::dead) {
-      // An entry whose job is gone (deleted or buried meanwhile): drop it.
-      redis_.call({{"XACK", stream, group, entry}, {"XDEL", stream, entry}});
+  for (auto& claimed : r.elements) {
+    if (claimed.elements.size() < 2)
       continue;
-    }
-    one({"HSET", job_key(id), "state", "2", "entry", entry});
-    j->state = job_state::active;
-    j->lease_until_ms = lease_until_ms;
-    out.push_back(std::move(*j));
+    auto j = job_from_hash(claimed.elements[0].str, claimed.elements[1]);
+    j.state = job_state::active;
+    j.lease_until_ms = lease_until_ms;
+    out.push_back(std::move(j));
   }
   return out;
 }
 
 void redis_store::job_finish(const std::string& id) {
-  auto j = load_job(id);
-  if (!j || j->state == job_state::dead)
-    return;
-  std::vector<redis_command> cmds;
-  drop_entry(*j, cmds);
-  cmds.push_back({"DEL", job_key(id)});
-  transaction(std::move(cmds));
+  one({"EVAL", finish_script, "1", job_key(id), prefix_, group});
 }
 
 void redis_store::job_reschedule(const std::string& id, uint32_t attempts, int64_t run_at_ms,
