@@ -255,7 +255,11 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
     auto limits = registry_limits_from(cfg);
     limits.session.tokens = tokens;
     registry_client registry{sys, std::move(limits), store, redis.cluster};
-    auto http = std::make_shared<net::http_client>();
+    net::http_client_options outbound;
+    outbound.idle_max = static_cast<size_t>(cfg.queue.sink_idle_connections);
+    outbound.idle_timeout =
+        std::chrono::duration_cast<std::chrono::milliseconds>(cfg.queue.sink_idle_timeout);
+    auto http = std::make_shared<net::http_client>(outbound);
     // A job that enters the DLQ raises dlq.job_dead on channel "admin".
     queue_client queue{sys,
                        cfg,

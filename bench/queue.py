@@ -6,9 +6,9 @@
 One API call per job. The sink is nginx answering 200 to every POST. The
 server side runs on core 0: Herald (and its Redis), or BullMQ's Redis and
 its Node worker (concurrency = in flight, keep-alive to the sink). The
-producers (Python threads each doing one /notify at a time for Herald; one
-Node process with that many Queue.add calls outstanding for BullMQ) and
-nginx run on core 1. Reports per system: jobs accepted per second, jobs per
+producer, one Node process with that many calls outstanding (POST /notify
+on keep-alive connections for Herald, Queue.add for BullMQ:
+peers/queue-bench.js), and nginx run on core 1. Reports per system: jobs accepted per second, jobs per
 second end to end (first call to last job delivered), and the server side's
 CPU time per job (utime + stime of its processes, /proc).
 BullMQ needs `(cd bench/peers && npm install)`.
@@ -20,7 +20,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 
 from run import BUILD, PEERS, free_port, wait_port
@@ -93,46 +92,26 @@ def run_herald(backend, opts, tmp, sink_port, procs):
         conn.close()
         return st
 
-    errors = []
-    counter = iter(range(opts.jobs))
-    lock = threading.Lock()
-
-    def publisher():
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        body = json.dumps({"sink": "noop", "to": "bench", "text": "hello", "data": {"n": 1}})
-        while True:
-            with lock:
-                if next(counter, None) is None:
-                    break
-            conn.request("POST", "/api/v1/notify", body, {"Content-Type": "application/json"})
-            r = conn.getresponse()
-            r.read()
-            if r.status != 202:
-                errors.append(r.status)
-        conn.close()
-
+    script = os.path.join(PEERS, "queue-bench.js")
     cpu0 = cpu_seconds(server_pids)
     t0 = time.time()
-    threads = [threading.Thread(target=publisher) for _ in range(opts.in_flight)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    accepted_s = time.time() - t0
+    produced = subprocess.run(["taskset", "-c", "1", "node", script, "notify", str(port), str(opts.jobs),
+                               str(opts.in_flight)], capture_output=True, text=True, check=True)
+    accepted = json.loads(produced.stdout.strip().splitlines()[-1])
     while True:
         st = stats()
-        if st["completed"] >= opts.jobs or time.time() - t0 > 600:
+        if st["completed"] >= accepted["accepted"] or time.time() - t0 > 600:
             break
         time.sleep(0.02)
     done_s = time.time() - t0
     cpu = cpu_seconds(server_pids) - cpu0
-    return {"system": f"herald-{backend}", "jobs": opts.jobs, "refused": len(errors),
-            "accepted_per_s": opts.jobs / accepted_s, "end_to_end_per_s": st["completed"] / done_s,
+    return {"system": f"herald-{backend}", "jobs": opts.jobs, "refused": accepted["refused"],
+            "accepted_per_s": accepted["accepted"] / accepted["seconds"], "end_to_end_per_s": st["completed"] / done_s,
             "cpu_us_per_job": cpu / opts.jobs * 1e6, "completed": st["completed"], "dead": st["dead"]}
 
 
 def run_bullmq(opts, tmp, sink_port, procs):
-    script = os.path.join(PEERS, "bullmq-jobs.js")
+    script = os.path.join(PEERS, "queue-bench.js")
     redis, rport = start_redis(procs, tmp)
     worker = start(procs, ["taskset", "-c", "0", "node", script, "work", str(rport),
                            f"http://127.0.0.1:{sink_port}/hook", str(opts.jobs), str(opts.in_flight)],

@@ -109,7 +109,9 @@ std::vector<section> schema(herald_config& c) {
         {"restart_intensity", &c.queue.restart_intensity},
         {"restart_period", &c.queue.restart_period},
         {"poll_interval", &c.queue.poll_interval},
-        {"dedupe_max_age", &c.queue.dedupe_max_age}}},
+        {"dedupe_max_age", &c.queue.dedupe_max_age},
+        {"sink_idle_connections", &c.queue.sink_idle_connections},
+        {"sink_idle_timeout", &c.queue.sink_idle_timeout}}},
       {"log", {{"level", &c.log.level}}},
   };
 }
@@ -659,6 +661,10 @@ std::optional<config_error> validate(const herald_config& c) {
   if (auto err = check_positive("queue.restart_period", c.queue.restart_period))
     return err;
   if (auto err = check_positive("queue.poll_interval", c.queue.poll_interval))
+    return err;
+  if (auto err = check_range("queue.sink_idle_connections", c.queue.sink_idle_connections, 0, 4096))
+    return err;
+  if (auto err = check_positive("queue.sink_idle_timeout", c.queue.sink_idle_timeout))
     return err;
   std::set<std::string> names;
   for (size_t i = 0; i < c.sinks.size(); ++i) {

@@ -110,6 +110,8 @@ struct queue_section {
   duration restart_period = 10s;
   duration poll_interval = 200ms; // how often due delayed jobs and stalled leases are looked for
   duration dedupe_max_age = 24h;  // a notify's dedupe_key is held until its job ends, at most this
+  int64_t sink_idle_connections = 64; // kept-alive connections per sink origin; 0: none
+  duration sink_idle_timeout = 30s;   // an idle kept connection is closed after this
 };
 
 struct sink_config {

@@ -3,22 +3,33 @@
 // its own io_context and thread, so a slow sink never holds an I/O thread
 // of the server. Every request is bounded by its timeout (connect, write
 // and read together); http:// and https:// (TLS with the system's CA store).
+// Connections are kept alive per origin (at most idle_max idle ones, each
+// for idle_timeout) and reused; one the server closed while it was idle
+// sends its request again on a new connection.
 #include "actors/http_port.hpp"
 
+#include <chrono>
+#include <cstddef>
 #include <memory>
 
 namespace herald::net {
 
+struct http_client_options {
+  size_t idle_max = 64; // idle connections kept per origin; 0: a new connection per request
+  std::chrono::milliseconds idle_timeout{30000};
+};
+
 class http_client final : public http_port {
 public:
-  http_client();
+  explicit http_client(http_client_options options = {});
   ~http_client() override;
   void post(http_request req, std::function<void(http_response)> done) override;
   // Cancels what is in flight (their callbacks say so) and joins the thread.
   void stop();
 
-private:
   struct impl;
+
+private:
   std::unique_ptr<impl> impl_;
 };
 

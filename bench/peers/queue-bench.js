@@ -1,7 +1,10 @@
-// BullMQ's side of bench/queue.py: the same jobs through BullMQ to the same
-// no-op sink, one Queue.add per job.
-//   node bullmq-jobs.js produce <redis port> <jobs> <in flight>
-//   node bullmq-jobs.js work <redis port> <sink url> <jobs> <concurrency>
+// The Node processes of bench/queue.py: BullMQ's producer and worker (the
+// same jobs to the same no-op sink, one Queue.add per job), and the same
+// producer for Herald (one POST /api/v1/notify per job), so both sides are
+// fed by the same kind of client.
+//   node queue-bench.js produce <redis port> <jobs> <in flight>
+//   node queue-bench.js work <redis port> <sink url> <jobs> <concurrency>
+//   node queue-bench.js notify <herald port> <jobs> <in flight>
 // Each prints one JSON line when done and exits.
 "use strict";
 const http = require("http");
@@ -66,8 +69,27 @@ async function work(sinkUrl, jobs, concurrency) {
   agent.destroy();
 }
 
+async function notify(port, jobs, inFlight) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: inFlight });
+  const body = JSON.stringify({ sink: "noop", to: "bench", text: "hello", data: { n: 1 } });
+  const t0 = process.hrtime.bigint();
+  let next = 0;
+  let refused = 0;
+  async function lane() {
+    while (next < jobs) {
+      next++;
+      await post(agent, `http://127.0.0.1:${port}/api/v1/notify`, body).catch(() => refused++);
+    }
+  }
+  await Promise.all(Array.from({ length: inFlight }, lane));
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  console.log(JSON.stringify({ accepted: jobs - refused, refused, seconds: s }));
+  agent.destroy();
+}
+
 (async () => {
-  if (mode === "produce") await produce(Number(rest[0]), Number(rest[1]));
+  if (mode === "notify") await notify(Number(port), Number(rest[0]), Number(rest[1]));
+  else if (mode === "produce") await produce(Number(rest[0]), Number(rest[1]));
   else if (mode === "work") await work(rest[0], Number(rest[1]), Number(rest[2]));
   else throw new Error("mode: produce or work");
   process.exit(0);
