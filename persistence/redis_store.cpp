@@ -1,6 +1,7 @@
 #include "persistence/redis_store.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace herald::persistence {
 
@@ -32,6 +33,37 @@ redis_store::redis_store(redis_manager& redis, std::string key_prefix, inbox_lim
                          std::string consumer, std::vector<std::string> sinks)
     : redis_(redis), prefix_(std::move(key_prefix)), limits_(limits),
       consumer_(std::move(consumer)), sinks_(std::move(sinks)) {}
+
+std::vector<redis_reply> redis_pipeline::call(std::vector<redis_command> commands) {
+  if (deferred_.empty())
+    return redis_.call(std::move(commands));
+  auto waiting = deferred_.size();
+  deferred_.insert(deferred_.end(), std::make_move_iterator(commands.begin()),
+                   std::make_move_iterator(commands.end()));
+  auto all = redis_.call(std::exchange(deferred_, {}));
+  for (size_t i = 0; i < waiting && i < all.size(); ++i)
+    if (all[i].is_error())
+      throw store_error("redis: " + all[i].str);
+  all.erase(all.begin(), all.begin() + long(std::min(waiting, all.size())));
+  return all;
+}
+
+void redis_pipeline::defer(redis_command command) {
+  deferred_.push_back(std::move(command));
+  if (!batching_)
+    flush();
+}
+
+void redis_pipeline::flush() {
+  if (deferred_.empty())
+    return;
+  auto replies = redis_.call(std::exchange(deferred_, {}));
+  if (replies.empty())
+    throw store_error("redis: no reply");
+  for (auto& r : replies)
+    if (r.is_error())
+      throw store_error("redis: " + r.str);
+}
 
 redis_reply redis_store::one(redis_command command) {
   auto replies = redis_.call({std::move(command)});
@@ -141,8 +173,10 @@ constexpr job_priority priorities[] = {job_priority::high, job_priority::normal,
 
 // KEYS[1] job hash, KEYS[2] its stream, KEYS[3] the sink's delayed set;
 // ARGV: delayed (0/1), run at, job id, then the hash's field/value pairs.
-// One round trip: the hash, then what makes the job visible.
+// The hash, then what makes the job visible; a job already there is left
+// alone (a batch that failed is run again job by job).
 constexpr const char* add_script = R"lua(
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 if ARGV[1] == '1' then
   redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
@@ -360,7 +394,7 @@ std::vector<job> redis_store::job_claim(const std::string& sink, size_t max, int
 }
 
 void redis_store::job_finish(const std::string& id) {
-  one({"EVAL", finish_script, "1", job_key(id), prefix_, group});
+  redis_.defer({"EVAL", finish_script, "1", job_key(id), prefix_, group});
 }
 
 void redis_store::job_reschedule(const std::string& id, uint32_t attempts, int64_t run_at_ms,

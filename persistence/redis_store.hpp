@@ -30,6 +30,34 @@
 
 namespace herald::persistence {
 
+// Commands to Redis, with writes that may wait: while a batch of store jobs
+// runs (store_worker's group commit), deferred writes collect and go as one
+// pipeline with the next command or at the batch's end, so N jobs' writes
+// cost one round trip. Every other command sends what waits first, so the
+// order is kept.
+class redis_pipeline {
+public:
+  explicit redis_pipeline(redis_manager& redis) : redis_(redis) {}
+  std::vector<redis_reply> call(std::vector<redis_command> commands);
+  // Sent at once outside a batch; throws store_error when a reply is an error.
+  void defer(redis_command command);
+  void begin() { batching_ = true; }
+  void flush(); // throws store_error when a deferred write failed
+  void abort() {
+    deferred_.clear();
+    batching_ = false;
+  }
+  void end() {
+    flush();
+    batching_ = false;
+  }
+
+private:
+  redis_manager& redis_;
+  std::vector<redis_command> deferred_;
+  bool batching_ = false;
+};
+
 class redis_store final : public store {
 public:
   // `consumer`: this node's name in the job streams' consumer group;
@@ -82,6 +110,9 @@ public:
   void optin_set(const std::string& sink, const std::string& to, bool on) override;
   bool optin_has(const std::string& sink, const std::string& to) override;
   bool shares_sink_limits() const override { return true; }
+  void batch_begin() override { redis_.begin(); }
+  void batch_end() override { redis_.end(); }
+  void batch_abort() override { redis_.abort(); }
   admission sink_acquire(const std::string& sink, const sink_limits& limits,
                          uint32_t want) override;
   admission sink_report(const std::string& sink, const sink_limits& limits, send_result result,
@@ -123,7 +154,7 @@ private:
   // Takes a job's entry out of its stream (acked and deleted), if it has one.
   void drop_entry(const job& j, std::vector<redis_command>& into);
 
-  redis_manager& redis_;
+  redis_pipeline redis_;
   std::string prefix_;
   inbox_limits limits_;
   std::string consumer_;
