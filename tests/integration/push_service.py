@@ -11,12 +11,14 @@ import json
 import os
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from sinks import Served
 
 
 def b64u(raw):
@@ -75,7 +77,7 @@ class Browser:
         return text[:-1]
 
 
-class PushService:
+class PushService(Served):
     def __init__(self, vapid_public, subject):
         self.lock = threading.Lock()
         self.browsers = {}   # path → Browser
@@ -97,14 +99,8 @@ class PushService:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-        class Server(ThreadingHTTPServer):
-            request_queue_size = 128
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
+        self.start_serving(Handler)
         self.origin = f"http://127.0.0.1:{self.port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def browser(self, path):
         b = Browser(self.origin + path)
@@ -147,11 +143,3 @@ class PushService:
         with self.lock:
             self.received.append((path, payload, dict(headers)))
         return 201
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()

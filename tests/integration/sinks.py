@@ -12,9 +12,27 @@ class Backlogged(ThreadingHTTPServer):
     # socketserver's default backlog of 5 drops SYNs of a burst, and the
     # retransmit a second later would look like a burst the sender never made.
     request_queue_size = 128
+    daemon_threads = True
 
 
-class SinkServer:
+class Served:
+    """A local HTTP server on its own thread, for `with`."""
+
+    def start_serving(self, handler):
+        self.server = Backlogged(("127.0.0.1", 0), handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class SinkServer(Served):
     def __init__(self):
         self.lock = threading.Lock()
         self.requests = []          # (time, path, body)
@@ -50,10 +68,7 @@ class SinkServer:
                 except OSError:
                     pass  # the client gave up (timeout)
 
-        self.server = Backlogged(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.start_serving(Handler)
 
     def url(self, path):
         return f"http://127.0.0.1:{self.port}{path}"
@@ -83,10 +98,27 @@ class SinkServer:
         with self.lock:
             return [(t, b) for t, p, b in self.requests if p == path]
 
-    def __enter__(self):
-        self.thread.start()
-        return self
 
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+class SinkBackendCase:
+    """Mixed into a TestCase: setUp starts self.sink (a SinkServer) and
+    self.h with the sinks `sinks_of(self.sink)` on `backend` ("sqlite", or
+    "redis" on a real redis-server of its own)."""
+    backend = "sqlite"
+
+    def sinks_of(self, sink):
+        raise NotImplementedError
+
+    def setUp(self):
+        from harness import Herald, RedisServer, wait_for
+        self.redis = RedisServer().start() if self.backend == "redis" else None
+        self.sink = SinkServer().__enter__()
+        store = dict(storage__backend="redis", redis__url=self.redis.url) if self.redis else {}
+        self.h = Herald(sinks=self.sinks_of(self.sink), queue__poll_interval="100ms", **store).start()
+        if self.redis:
+            wait_for(lambda: self.h.http("GET", "/api/v1/websocket/health", key=None)[0] == 200)
+
+    def tearDown(self):
+        self.h.stop()
+        self.sink.__exit__()
+        if self.redis:
+            self.redis.stop()

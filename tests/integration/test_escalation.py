@@ -6,9 +6,9 @@ import signal
 import time
 import unittest
 
-from harness import Herald, RedisServer, token, wait_for
+from harness import token, wait_for
 from rawws import RawWS
-from sinks import SinkServer
+from sinks import SinkBackendCase
 
 
 def sinks_of(sink):
@@ -87,14 +87,9 @@ class EscalationCases:
         self.assertIn("single", answer["results"][0]["error"])
 
 
-class SqliteEscalationTest(EscalationCases, unittest.TestCase):
-    def setUp(self):
-        self.sink = SinkServer().__enter__()
-        self.h = Herald(sinks=sinks_of(self.sink), queue__poll_interval="100ms").start()
-
-    def tearDown(self):
-        self.h.stop()
-        self.sink.__exit__()
+class SqliteEscalationTest(EscalationCases, SinkBackendCase, unittest.TestCase):
+    def sinks_of(self, sink):
+        return sinks_of(sink)
 
     def test_a_pending_escalation_survives_kill_9(self):
         r = self.h.publish(user="oncall", event="alert", data={"n": 1}, escalate=escalate("1500ms"))
@@ -107,18 +102,11 @@ class SqliteEscalationTest(EscalationCases, unittest.TestCase):
         self.assertEqual(self.receipt(r["id"])["escalation"]["state"], "notified")
 
 
-class RedisEscalationTest(EscalationCases, unittest.TestCase):
-    def setUp(self):
-        self.redis = RedisServer().start()
-        self.sink = SinkServer().__enter__()
-        self.h = Herald(sinks=sinks_of(self.sink), storage__backend="redis", redis__url=self.redis.url,
-                        queue__poll_interval="100ms").start()
-        wait_for(lambda: self.h.http("GET", "/api/v1/websocket/health", key=None)[0] == 200)
+class RedisEscalationTest(EscalationCases, SinkBackendCase, unittest.TestCase):
+    backend = "redis"
 
-    def tearDown(self):
-        self.h.stop()
-        self.sink.__exit__()
-        self.redis.stop()
+    def sinks_of(self, sink):
+        return sinks_of(sink)
 
 
 if __name__ == "__main__":

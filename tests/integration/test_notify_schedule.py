@@ -5,8 +5,8 @@ import datetime
 import time
 import unittest
 
-from harness import Herald, RedisServer, wait_for
-from sinks import SinkServer
+from harness import wait_for
+from sinks import SinkBackendCase
 
 
 def rfc3339(t):
@@ -118,28 +118,16 @@ class ScheduleCases:
         self.assertEqual(status, 400)
 
 
-class SqliteScheduleTest(ScheduleCases, unittest.TestCase):
-    def setUp(self):
-        self.sink = SinkServer().__enter__()
-        self.h = Herald(sinks=sinks_of(self.sink), queue__poll_interval="100ms").start()
-
-    def tearDown(self):
-        self.h.stop()
-        self.sink.__exit__()
+class SqliteScheduleTest(ScheduleCases, SinkBackendCase, unittest.TestCase):
+    def sinks_of(self, sink):
+        return sinks_of(sink)
 
 
-class RedisScheduleTest(ScheduleCases, unittest.TestCase):
-    def setUp(self):
-        self.redis = RedisServer().start()
-        self.sink = SinkServer().__enter__()
-        self.h = Herald(sinks=sinks_of(self.sink), storage__backend="redis", redis__url=self.redis.url,
-                        queue__poll_interval="100ms").start()
-        wait_for(lambda: self.h.http("GET", "/api/v1/websocket/health", key=None)[0] == 200)
+class RedisScheduleTest(ScheduleCases, SinkBackendCase, unittest.TestCase):
+    backend = "redis"
 
-    def tearDown(self):
-        self.h.stop()
-        self.sink.__exit__()
-        self.redis.stop()
+    def sinks_of(self, sink):
+        return sinks_of(sink)
 
 
 if __name__ == "__main__":
