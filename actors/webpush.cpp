@@ -19,24 +19,6 @@ namespace {
 
 using pkey_ptr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
 
-std::string base64url(const std::string& raw) {
-  static const char* digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : raw) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out += digits[(acc >> bits) & 63];
-    }
-  }
-  if (bits > 0)
-    out += digits[(acc << (6 - bits)) & 63];
-  return out;
-}
-
 std::string hmac_sha256(const std::string& key, const std::string& data) {
   unsigned char mac[32];
   unsigned int len = 0;
@@ -247,9 +229,9 @@ std::shared_ptr<const vapid_key> vapid_key::from_pem(const std::string& pem, std
 
 std::string vapid_key::authorization(const std::string& audience, const std::string& subject,
                                      int64_t exp_s) const {
-  auto header = base64url(R"({"typ":"JWT","alg":"ES256"})");
-  auto claims =
-      base64url(json_text(nlohmann::json{{"aud", audience}, {"exp", exp_s}, {"sub", subject}}));
+  auto header = base64url_encode(R"({"typ":"JWT","alg":"ES256"})");
+  auto claims = base64url_encode(
+      json_text(nlohmann::json{{"aud", audience}, {"exp", exp_s}, {"sub", subject}}));
   auto input = header + "." + claims;
   auto* md = EVP_MD_CTX_new();
   size_t n = 0;
@@ -276,7 +258,8 @@ std::string vapid_key::authorization(const std::string& audience, const std::str
                  32);
     ECDSA_SIG_free(sig);
   }
-  return "vapid t=" + input + "." + base64url(signature) + ", k=" + base64url(public_raw_);
+  return "vapid t=" + input + "." + base64url_encode(signature) +
+         ", k=" + base64url_encode(public_raw_);
 }
 
 std::string endpoint_origin(const std::string& endpoint) {

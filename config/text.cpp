@@ -218,4 +218,22 @@ std::string base64_decode(std::string_view in) {
   return out;
 }
 
+std::string base64url_encode(std::string_view raw) {
+  static const char* digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (unsigned char c : raw) {
+    acc = (acc << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out += digits[(acc >> bits) & 63];
+    }
+  }
+  if (bits > 0)
+    out += digits[(acc << (6 - bits)) & 63];
+  return out;
+}
+
 } // namespace herald

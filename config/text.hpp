@@ -28,6 +28,8 @@ std::string hex_text(const unsigned char* bytes, size_t n);
 // Base64 in either alphabet (+/ or -_), padding optional; stops at '='.
 // Empty on any other character.
 std::string base64_decode(std::string_view in);
+// Base64url without padding (RFC 4648 §5), as JOSE and Web Push write keys.
+std::string base64url_encode(std::string_view raw);
 
 // At most `max_bytes` of `s`, cut at a character boundary and cleaned.
 std::string utf8_cut(std::string_view s, size_t max_bytes);

@@ -1,5 +1,6 @@
 // Tokens signed with RSA and EC keys made here by OpenSSL, checked against
 // the public key as PEM and as a JWKS document.
+#include "config/text.hpp"
 #include "net/jwt_auth.hpp"
 #include "net/token_keys.hpp"
 #include "token_maker.hpp"
@@ -46,21 +47,7 @@ std::unique_ptr<key_pair> make_pair(bool rsa, const char* curve = "P-256") {
 }
 
 std::string b64url(const std::string& bytes) {
-  static const char* abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : bytes) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out += abc[(acc >> bits) & 63];
-    }
-  }
-  if (bits > 0)
-    out += abc[(acc << (6 - bits)) & 63];
-  return out;
+  return herald::base64url_encode(bytes);
 }
 
 std::string bn_param(EVP_PKEY* key, const char* name) {
