@@ -90,6 +90,26 @@ class SharedLimitsTest(unittest.TestCase):
                 self.assertEqual(redis.command("HGET", "herald:job:" + held, "attempts"), "0")
                 self.assertEqual(redis.command("HGET", "herald:job:" + held, "state"), "1")
 
+    def test_a_dedupe_key_holds_across_nodes(self):
+        with SinkServer() as sink, RedisServer() as redis:
+            sink.slow["/d"] = 1.5  # the first job is still out when the second node is asked
+            sinks = [hook("dedupe", sink.url("/d"))]
+            settings = fast_queue(storage__backend="redis", redis__url=redis.url)
+            with Herald(sinks=sinks, **settings) as a, Herald(sinks=sinks, **settings) as b:
+                healthy(a)
+                healthy(b)
+                body = {"sink": "dedupe", "to": "ops", "text": "t", "dedupe_key": "order-7"}
+                status, first = a.http("POST", "/api/v1/notify", body)
+                self.assertEqual(status, 202)
+                status, second = b.http("POST", "/api/v1/notify", body)
+                self.assertEqual((status, second), (202, {"job_id": first["job_id"], "deduplicated": True}))
+                wait_for(lambda: a.queue_stats()["completed"] + b.queue_stats()["completed"] == 1)
+                # Finished: the key is free again, on either node.
+                status, third = b.http("POST", "/api/v1/notify", body)
+                self.assertEqual(status, 202)
+                self.assertNotEqual(third["job_id"], first["job_id"])
+                self.assertNotIn("deduplicated", third)
+
     def test_sqlite_keeps_an_open_breaker_across_a_restart(self):
         with SinkServer() as sink:
             sink.always_fail.add("/down")
