@@ -12,7 +12,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include <chrono>
-#include <optional>
+#include <memory>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -242,7 +242,7 @@ private:
     beast::error_code ignored;
     lowest().socket().close(ignored);
     buffer_.clear();
-    parser_.emplace();
+    parser_ = std::make_unique<http::response_parser<http::string_body>>();
     connect();
   }
 
@@ -282,7 +282,8 @@ private:
   std::chrono::milliseconds timeout_;
   clock::time_point deadline_;
   http::request<http::string_body> request_;
-  std::optional<http::response_parser<http::string_body>> parser_{std::in_place};
+  std::unique_ptr<http::response_parser<http::string_body>> parser_ =
+      std::make_unique<http::response_parser<http::string_body>>();
   beast::flat_buffer buffer_;
   std::function<void(http_response)> done_;
 };
