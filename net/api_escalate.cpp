@@ -3,6 +3,7 @@
 // by then (actors/queue.cpp, settle_escalations).
 #include "actors/clock.hpp"
 #include "actors/event.hpp"
+#include "actors/webpush.hpp"
 #include "config/duration.hpp"
 #include "config/time_format.hpp"
 #include "net/api.hpp"
@@ -62,6 +63,13 @@ void api::escalate(pending_escalation e, const std::string& event_id, const std:
   j.run_at_ms = now + e.after_ms;
   j.state = persistence::job_state::delayed;
   j.escalates = event_id;
+  for (auto& sink : cfg_.sinks)
+    if (sink.name == j.sink && sink.kind == "webpush" &&
+        webpush_payload(j).size() > webpush_plaintext_max) {
+      answer["escalation"] = {{"error", "the event's data does not fit in one push"},
+                              {"status", 400}};
+      return done(std::move(answer));
+    }
   auto due = j.run_at_ms;
   submit_notify(std::move(j), e.require_opt_in,
                 [answer = std::move(answer), done, due](int status, std::string text) mutable {
