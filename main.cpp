@@ -5,6 +5,7 @@
 #include "config/config.hpp"
 #include "config/log.hpp"
 #include "config/text.hpp"
+#include "gentoken.hpp"
 #include "net/http_client.hpp"
 #include "net/monitor_feed.hpp"
 #include "net/node_reporter.hpp"
@@ -40,6 +41,8 @@ void usage(std::ostream& out) {
       << ", or the embedded config when that file does not exist)\n"
          "       herald --check-config FILE run every start-up check, print the effective config "
          "as JSON\n"
+         "       herald gentoken --user USER [--channels a,b] [--ttl 1h] [--config FILE]\n"
+         "                                  print a client token signed with auth.jwt_secret\n"
          "       herald --version\n";
 }
 
@@ -345,6 +348,8 @@ int main(int argc, char** argv) {
   bool explicit_config = false;
   std::string check_path;
   bool check = false;
+  if (argc > 1 && std::string(argv[1]) == "gentoken")
+    return herald::gentoken(argc - 2, argv + 2, default_config_path);
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--version") {
