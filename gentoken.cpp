@@ -39,6 +39,14 @@ std::vector<std::string> split_channels(const std::string& list) {
   return out;
 }
 
+// 0 when `text` is no duration.
+int64_t ttl_seconds(const std::string& text) {
+  auto life = config::parse_duration(text);
+  if (!life)
+    return 0;
+  return std::chrono::duration_cast<std::chrono::seconds>(*life).count();
+}
+
 } // namespace
 
 int gentoken(int argc, char** argv, const std::string& default_config) {
@@ -79,9 +87,8 @@ int gentoken(int argc, char** argv, const std::string& default_config) {
       std::cerr << "herald gentoken: each of --channels must be 1 to 200 bytes of UTF-8\n";
       return 1;
     }
-  auto life = config::parse_duration(ttl);
-  auto life_s = life ? std::chrono::duration_cast<std::chrono::seconds>(*life).count() : 0;
-  if (!life || life_s < 1 || life_s > ttl_max_s) {
+  auto life_s = ttl_seconds(ttl);
+  if (life_s < 1 || life_s > ttl_max_s) {
     std::cerr << "herald gentoken: --ttl must be a duration such as \"1h\", from 1s to 366 days\n";
     return 1;
   }
