@@ -291,7 +291,8 @@ int run(const herald::config::herald_config& cfg, const std::string& source) {
       return 1;
     }
     srv->start(asio_coordinator::of(sys));
-    net::monitor_feed feed{registry, &queue, srv->counters()};
+    net::monitor_feed feed{registry, &queue, srv->counters(), srv->series(),
+                           uint64_t(cfg.console.scan_sessions)};
     std::unique_ptr<net::node_reporter> reporter;
     if (redis.cluster)
       reporter = std::make_unique<net::node_reporter>(registry, srv->counters(), *redis.cluster);

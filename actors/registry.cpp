@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <unordered_set>
 
 namespace herald {
 
@@ -567,23 +568,44 @@ caf::typed_response_promise<presence_info> answer_presence(self_ptr self, const 
   return rp;
 }
 
-session_page page_of(self_ptr self, const std::string& user, uint64_t limit, uint64_t offset) {
+session_page page_of(self_ptr self, const session_query& q) {
   auto& st = self->state;
   std::vector<const session_roster::member*> match;
-  if (user.empty()) {
-    for (auto& m : st.members.roster().members())
-      match.push_back(&m);
-  } else if (auto u = st.presence.find(user)) {
-    for (auto id : u->sessions)
-      if (auto m = st.members.member(id))
-        match.push_back(m);
+  const session_roster* in_channel = nullptr;
+  if (!q.channel.empty()) {
+    in_channel = st.members.channel(q.channel);
+    if (!in_channel)
+      return {};
   }
-  // Only the requested page needs ordering.
-  auto end = match.begin() + long(std::min<size_t>(match.size(), size_t(offset + limit)));
-  std::partial_sort(match.begin(), end, match.end(), [](auto a, auto b) { return a->id < b->id; });
+  if (!q.user.empty()) {
+    if (auto u = st.presence.find(q.user))
+      for (auto id : u->sessions)
+        if (auto m = st.members.member(id))
+          match.push_back(m);
+    if (in_channel) {
+      std::unordered_set<session_id> there;
+      for (auto& m : in_channel->members())
+        there.insert(m.id);
+      match.erase(std::remove_if(match.begin(), match.end(),
+                                 [&](auto m) { return there.count(m->id) == 0; }),
+                  match.end());
+    }
+  } else {
+    for (auto& m : (in_channel ? *in_channel : st.members.roster()).members())
+      match.push_back(&m);
+  }
+  // Sorted by id: only the requested page needs ordering. Other sorts get the
+  // first scan_max by id, ordered by the asker once it has their numbers.
+  bool by_id = q.sort == session_sort::id;
+  uint64_t skip = by_id ? q.offset : 0;
+  uint64_t want = by_id ? q.limit : q.scan_max;
+  auto end = match.begin() + long(std::min<size_t>(match.size(), size_t(skip + want)));
+  bool newest_first = by_id && q.descending;
+  std::partial_sort(match.begin(), end, match.end(),
+                    [&](auto a, auto b) { return newest_first ? a->id > b->id : a->id < b->id; });
   session_page page;
   page.total = match.size();
-  for (size_t i = size_t(offset); i < match.size() && page.sessions.size() < limit; ++i)
+  for (size_t i = size_t(skip); i < match.size() && page.sessions.size() < want; ++i)
     page.sessions.push_back(match[i]->handle);
   return page;
 }
@@ -692,8 +714,9 @@ registry_behavior(self_ptr self, registry_limits limits, inbox_actor inbox, hist
                 return roster ? roster->size() : 0;
               }),
       guarded(self,
-              [=](actors_atom, const std::string& user, uint64_t limit, uint64_t offset)
-                  -> caf::result<session_page> { return page_of(self, user, limit, offset); }),
+              [=](actors_atom, const session_query& q) -> caf::result<session_page> {
+                return page_of(self, q);
+              }),
       guarded(self,
               [=](presence_atom, const std::string& user) -> presence_answer {
                 return answer_presence(self, user);

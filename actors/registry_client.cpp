@@ -6,6 +6,7 @@
 #include "actors/inbox.hpp"
 #include "actors/info_collect.hpp"
 #include "actors/registry.hpp"
+#include "actors/session_order.hpp"
 #include "persistence/cluster_link.hpp"
 #include "persistence/store_worker.hpp"
 
@@ -183,28 +184,38 @@ void registry_client::presence(std::string user,
                      presence_atom::value, std::move(user));
 }
 
-void registry_client::actors(std::string user, uint64_t limit, uint64_t offset,
+void registry_client::actors(session_query q,
                              std::function<void(std::optional<actors_page>)> done) {
   auto& sys = impl_->sys;
   auto registry = impl_->registry;
-  auto inbox = impl_->inbox;
-  auto history = impl_->history;
-  sys.spawn([&sys, registry, inbox, history, user, limit, offset,
-             done](caf::event_based_actor* self) {
-    self->request(registry, std::chrono::seconds(2), actors_atom::value, user, limit, offset)
+  std::vector<caf::actor> others{caf::actor_cast<caf::actor>(registry)};
+  if (impl_->inbox)
+    others.push_back(caf::actor_cast<caf::actor>(impl_->inbox));
+  if (impl_->history)
+    others.push_back(caf::actor_cast<caf::actor>(impl_->history));
+  sys.spawn([&sys, registry, others, q, done](caf::event_based_actor* self) {
+    self->request(registry, std::chrono::seconds(2), actors_atom::value, q)
         .then(
-            [&sys, self, registry, inbox, history, done](session_page& page) {
-              std::vector<caf::actor> targets{caf::actor_cast<caf::actor>(registry)};
-              if (inbox)
-                targets.push_back(caf::actor_cast<caf::actor>(inbox));
-              if (history)
-                targets.push_back(caf::actor_cast<caf::actor>(history));
+            [&sys, self, others, q, done](session_page& page) {
+              auto targets = others;
               for (auto& s : page.sessions)
                 targets.push_back(caf::actor_cast<caf::actor>(s));
-              auto total = page.total;
-              collect_info(sys, std::move(targets), [total, done](std::vector<actor_info> infos) {
-                done(actors_page{total, std::move(infos)});
-              });
+              bool by_id = q.sort == session_sort::id;
+              actors_page out;
+              out.total_sessions = page.total;
+              out.scanned = by_id ? page.total : page.sessions.size();
+              collect_info(
+                  sys, std::move(targets),
+                  [q, by_id, out, done](std::vector<actor_info> infos) mutable {
+                    std::vector<actor_info> sessions;
+                    for (auto& a : infos)
+                      (a.kind == "session" ? sessions : out.actors).push_back(std::move(a));
+                    if (!by_id)
+                      order_sessions(sessions, q);
+                    for (auto& s : sessions)
+                      out.actors.push_back(std::move(s));
+                    done(std::move(out));
+                  });
               self->quit();
             },
             [self, done](caf::error&) {

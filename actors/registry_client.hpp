@@ -26,6 +26,7 @@ class cluster_link;
 // The registry, the inbox and a page of sessions, for /api/v1/actors.
 struct actors_page {
   uint64_t total_sessions = 0; // matching the filter
+  uint64_t scanned = 0;        // sessions ordered (fewer than total when scan_max cut them)
   std::vector<actor_info> actors;
 };
 
@@ -62,9 +63,8 @@ public:
   int64_t redis_latency_us() const; // -1 when unknown or down
   std::string node_id() const;      // empty without a cluster
   void totals(std::function<void(std::optional<cluster_totals>)> done);
-  // `user` empty: every session; sessions ordered by id, `offset` skipped, at most `limit`.
-  void actors(std::string user, uint64_t limit, uint64_t offset,
-              std::function<void(std::optional<actors_page>)> done);
+  // The registry, inbox and history actors, then the page of sessions `q` asks for.
+  void actors(session_query q, std::function<void(std::optional<actors_page>)> done);
   void presence(std::string user, std::function<void(std::optional<presence_info>)> done);
   // What [[channels]] says about a channel.
   const channel_options& channel(const std::string& name) const;

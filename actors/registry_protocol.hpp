@@ -27,8 +27,8 @@ using registry_actor = caf::typed_actor<
     caf::reacts_to<batch_atom, std::vector<publish_request>>,
     caf::replies_to<stats_atom>::with<registry_stats>, caf::replies_to<info_atom>::with<actor_info>,
     caf::replies_to<members_atom, std::string>::with<uint64_t>, // sessions in a channel
-    caf::replies_to<actors_atom, std::string, uint64_t,
-                    uint64_t>::with<session_page>, // user filter, limit, offset
+    // The matching sessions: a page when sorted by id, else up to scan_max.
+    caf::replies_to<actors_atom, session_query>::with<session_page>,
     caf::replies_to<presence_atom, std::string>::with<presence_info>,
     caf::replies_to<who_atom, std::string>::with<channel_members>, // a channel's users here
     // prefix, after, limit
@@ -60,5 +60,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::publish_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::registry_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::presence_info)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::session_page)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::session_query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::channel_members)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(herald::channel_page)

@@ -113,6 +113,20 @@ struct channel_page {
   std::vector<std::pair<std::string, uint64_t>> channels; // name, sessions
 };
 
+// Which sessions /api/v1/actors and the console ask for. The registry
+// filters and, sorted by id, pages; other sorts need each session's live
+// numbers, so the first `scan_max` matches (by id) are asked and sorted.
+enum class session_sort { id, user, mailbox, outbound, last_seen };
+struct session_query {
+  std::string user;    // empty: any user
+  std::string channel; // empty: any channel
+  session_sort sort = session_sort::id;
+  bool descending = false;
+  uint64_t limit = 100;
+  uint64_t offset = 0;
+  uint64_t scan_max = 10'000;
+};
+
 // What every session is configured with.
 struct session_limits {
   std::chrono::milliseconds heartbeat_interval{30000};

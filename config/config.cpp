@@ -76,6 +76,7 @@ std::vector<section> schema(herald_config& c) {
         {"max_channels", &c.session.max_channels},
         {"max_per_user", &c.session.max_per_user}}},
       {"presence", {{"retain", &c.presence.retain}, {"max_users", &c.presence.max_users}}},
+      {"console", {{"scan_sessions", &c.console.scan_sessions}}},
       {"delivery",
        {{"inbox_max", &c.delivery.inbox_max},
         {"inbox_ttl", &c.delivery.inbox_ttl},
@@ -603,6 +604,8 @@ std::optional<config_error> validate(const herald_config& c) {
   if (auto err = check_positive("presence.retain", c.presence.retain))
     return err;
   if (auto err = check_range("presence.max_users", c.presence.max_users, 1, 100'000'000))
+    return err;
+  if (auto err = check_range("console.scan_sessions", c.console.scan_sessions, 1, 10'000'000))
     return err;
   if (auto err = check_range("delivery.inbox_max", c.delivery.inbox_max, 1, 10'000'000))
     return err;

@@ -67,6 +67,13 @@ struct presence_section {
   int64_t max_users = 1000000; // remembered offline users; the oldest are forgotten first
 };
 
+struct console_section {
+  // Sessions asked for their numbers when sorted by mailbox, queued frames or
+  // last seen (the console's top sessions, /api/v1/actors?sort=…); beyond
+  // this many only the first by id are sorted.
+  int64_t scan_sessions = 10000;
+};
+
 struct delivery_section {
   int64_t inbox_max = 1000;
   duration inbox_ttl = 24h;
@@ -159,6 +166,7 @@ struct herald_config {
   storage_section storage;
   redis_section redis;
   queue_section queue;
+  console_section console;
   std::vector<sink_config> sinks;
   std::vector<channel_config> channels;
   log_section log;

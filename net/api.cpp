@@ -5,6 +5,7 @@
 #include "config/text.hpp"
 #include "config/time_format.hpp"
 #include "net/jwt_auth.hpp"
+#include "net/monitor_series.hpp"
 #include "net/upgrade.hpp"
 
 #include <nlohmann/json.hpp>
@@ -99,6 +100,15 @@ void api::handle(const api_request& req, std::function<void(api_response)> respo
     if (token.empty())
       return respond(json_error(503, "could not sign a console token"));
     return respond(json_ok({{"token", token}, {"channel", monitor_channel}, {"expires_in", 3600}}));
+  }
+  if (p == "/api/v1/console/series") {
+    if (!authorized(req))
+      return respond(json_error(401, "missing or wrong API key (Authorization: Bearer <key>)"));
+    if (!method_is("GET"))
+      return;
+    if (!series_)
+      return respond(json_error(503, "no console series on this node"));
+    return respond(json_ok(series_->to_json()));
   }
   if (p == "/api/v1/actors") {
     if (!authorized(req))

@@ -94,9 +94,11 @@ public:
   void set_gate(std::shared_ptr<class connection_gate> gate) { gate_ = std::move(gate); }
   // Console tokens are signed with this (set once, before serving).
   void set_console_secret(std::string secret) { console_secret_ = std::move(secret); }
+  void set_series(const class monitor_series* series) { series_ = series; }
 
 private:
   std::string console_secret_;
+  const class monitor_series* series_ = nullptr;
   std::shared_ptr<class connection_gate> gate_;
 
   const config::herald_config& cfg_;

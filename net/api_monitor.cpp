@@ -62,19 +62,53 @@ private:
 
 } // namespace
 
+namespace {
+std::optional<session_sort> sort_named(const std::string& name) {
+  static const std::pair<const char*, session_sort> names[] = {
+      {"id", session_sort::id},
+      {"user", session_sort::user},
+      {"mailbox", session_sort::mailbox},
+      {"outbound", session_sort::outbound},
+      {"last_seen", session_sort::last_seen}};
+  for (auto& [n, s] : names)
+    if (name == n)
+      return s;
+  return std::nullopt;
+}
+} // namespace
+
 void api::actors(const api_request& req, std::function<void(api_response)> respond) {
   auto q = parse_query(req.query);
-  uint64_t limit = 100, offset = 0;
-  if (!number_param(q, "limit", 1, 1000, limit))
+  session_query query;
+  query.scan_max = uint64_t(cfg_.console.scan_sessions);
+  if (!number_param(q, "limit", 1, 1000, query.limit))
     return respond(json_error(400, "limit must be a number from 1 to 1000"));
-  if (!number_param(q, "offset", 0, 100'000'000, offset))
+  if (!number_param(q, "offset", 0, 100'000'000, query.offset))
     return respond(json_error(400, "offset must be a number"));
-  auto user = q.count("user") ? q["user"] : std::string();
+  query.user = q.count("user") ? q["user"] : std::string();
+  query.channel = q.count("channel") ? q["channel"] : std::string();
+  if (query.user.size() > 200 || query.channel.size() > 200)
+    return respond(json_error(400, "user and channel must be at most 200 bytes"));
+  if (q.count("sort")) {
+    auto sort = sort_named(q["sort"]);
+    if (!sort)
+      return respond(json_error(400, "sort must be one of id, user, mailbox, outbound, last_seen"));
+    query.sort = *sort;
+  }
+  if (q.count("order")) {
+    if (q["order"] != "asc" && q["order"] != "desc")
+      return respond(json_error(400, "order must be asc or desc"));
+    query.descending = q["order"] == "desc";
+  }
+  auto user = query.user;
+  auto channel = query.channel;
+  auto limit = query.limit;
+  auto offset = query.offset;
   auto node = registry_.node_id();
   auto redis_state = std::string(registry_.redis_state());
   auto latency = registry_.redis_latency_us();
   auto* queue = queue_;
-  registry_.actors(user, limit, offset, [=](std::optional<actors_page> page) {
+  registry_.actors(query, [=](std::optional<actors_page> page) {
     if (!page)
       return respond(json_error(503, "the registry did not answer"));
     auto finish = [=](std::vector<actor_info> more) {
@@ -98,9 +132,11 @@ void api::actors(const api_request& req, std::function<void(api_response)> respo
              {"latency_ms", latency >= 0 ? json(double(latency) / 1000.0) : json(nullptr)}});
       respond({200, json_text(json{{"node_id", node.empty() ? json(nullptr) : json(node)},
                                    {"total_sessions", page->total_sessions},
+                                   {"scanned", page->scanned},
                                    {"limit", limit},
                                    {"offset", offset},
                                    {"user", user.empty() ? json(nullptr) : json(user)},
+                                   {"channel", channel.empty() ? json(nullptr) : json(channel)},
                                    {"actors", list}})});
     };
     if (queue)

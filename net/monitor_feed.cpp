@@ -14,7 +14,6 @@ using nlohmann::json;
 
 namespace {
 constexpr auto answer_within = std::chrono::milliseconds(800);
-constexpr uint64_t sessions_shown = 200;
 
 // Waits for an asynchronous answer on this thread; nothing if it is late.
 template <class T, class Ask> std::optional<T> wait_for(Ask ask) {
@@ -46,24 +45,75 @@ json history_json(history_stats h) {
 } // namespace
 
 monitor_feed::monitor_feed(registry_client& registry, queue_client* queue,
-                           const server_counters& counters, std::chrono::milliseconds every)
-    : registry_(registry), queue_(queue), counters_(counters),
-      thread_(every, [this] { publish_once(); }) {}
+                           const server_counters& counters, monitor_series& series,
+                           uint64_t scan_sessions, std::chrono::milliseconds every)
+    : registry_(registry), queue_(queue), counters_(counters), series_(series),
+      scan_sessions_(scan_sessions), thread_(every, [this] { tick(); }) {}
 
-void monitor_feed::publish_once() {
-  // Nobody watching on this node: gather nothing.
-  auto watchers = wait_for<uint64_t>([&](auto cb) { registry_.members(monitor_channel, cb); });
-  if (!watchers || *watchers == 0)
-    return;
+void monitor_feed::tick() {
   auto stats = wait_for<registry_stats>([&](auto cb) { registry_.stats(cb); });
-  auto page = wait_for<actors_page>([&](auto cb) { registry_.actors("", sessions_shown, 0, cb); });
-  std::optional<std::vector<actor_info>> queue_actors;
   std::optional<queue_stats> queue;
-  if (queue_) {
+  if (queue_)
+    queue = wait_for<queue_stats>([&](auto cb) { queue_->stats(cb); });
+  auto point = measure(stats, queue);
+  series_.add(point);
+  // Nobody watching on this node: gather nothing more.
+  auto watchers = wait_for<uint64_t>([&](auto cb) { registry_.members(monitor_channel, cb); });
+  if (watchers && *watchers > 0)
+    publish_snapshot(std::move(point), stats, queue);
+}
+
+json monitor_feed::measure(const std::optional<registry_stats>& stats,
+                           const std::optional<queue_stats>& queue) {
+  auto now = std::chrono::steady_clock::now();
+  double secs = std::max(1e-3, std::chrono::duration<double>(now - last_at_).count());
+  last_at_ = now;
+  uint64_t messages = counters_.total_messages.load();
+  double deliveries = double(messages - std::min(messages, last_messages_)) / secs;
+  last_messages_ = messages;
+  auto latency = publish_to_write().read();
+  auto ms = [](std::optional<double> s) { return s ? json(*s * 1000.0) : json(nullptr); };
+  auto p50 = latency_histogram::quantile(last_latency_, latency, 0.5);
+  auto p99 = latency_histogram::quantile(last_latency_, latency, 0.99);
+  last_latency_ = latency;
+  std::string redis = registry_.redis_state();
+  auto redis_us = registry_.redis_latency_us();
+  json point{
+      {"t", std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count()},
+      {"connections", counters_.active_connections.load()},
+      {"sessions", stats ? json(stats->sessions) : json(nullptr)},
+      {"deliveries", deliveries},
+      {"p50_ms", ms(p50)},
+      {"p99_ms", ms(p99)},
+      {"healthy", registry_.storage_healthy() && redis != "down"},
+      {"redis_ms",
+       redis != "disabled" && redis_us >= 0 ? json(double(redis_us) / 1000.0) : json(nullptr)},
+  };
+  if (queue) {
+    point["waiting"] = queue->now.waiting;
+    point["active"] = queue->now.active;
+    point["delayed"] = queue->now.delayed;
+    point["dead"] = queue->now.dead;
+    point["failed"] = double(queue->failed - std::min(queue->failed, last_failed_)) / secs;
+    last_failed_ = queue->failed;
+  }
+  return point;
+}
+
+void monitor_feed::publish_snapshot(json point, const std::optional<registry_stats>& stats,
+                                    const std::optional<queue_stats>& queue) {
+  session_query busiest;
+  busiest.sort = session_sort::outbound;
+  busiest.descending = true;
+  busiest.limit = top_sessions;
+  busiest.scan_max = scan_sessions_;
+  auto page = wait_for<actors_page>([&](auto cb) { registry_.actors(busiest, cb); });
+  std::optional<std::vector<actor_info>> queue_actors;
+  if (queue_)
     queue_actors = wait_for<std::vector<actor_info>>(
         [&](auto cb) { queue_->actors([cb](std::vector<actor_info> v) { cb(std::move(v)); }); });
-    queue = wait_for<queue_stats>([&](auto cb) { queue_->stats(cb); });
-  }
   auto history = wait_for<history_stats>([&](auto cb) { registry_.history_stats(cb); });
   json actors = json::array();
   if (page)
@@ -73,11 +123,9 @@ void monitor_feed::publish_once() {
     for (auto& a : *queue_actors)
       actors.push_back(actor_json(a));
   std::string redis = registry_.redis_state();
-  bool storage_ok = registry_.storage_healthy() && redis != "down";
+  bool storage_ok = point["healthy"].get<bool>();
   json snapshot{
-      {"t", std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::system_clock::now().time_since_epoch())
-                .count()},
+      {"t", point["t"]},
       {"node_id", registry_.node_id()},
       {"uptime_s",
        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_)
@@ -92,9 +140,11 @@ void monitor_feed::publish_once() {
       {"sessions", stats ? json(stats->sessions) : json(nullptr)},
       {"users", stats ? json(stats->users) : json(nullptr)},
       {"total_sessions", page ? json(page->total_sessions) : json(nullptr)},
+      {"sessions_scanned", page ? json(page->scanned) : json(nullptr)},
       {"actors", actors},
       {"queue", queue ? queue_stats_json(*queue) : json(nullptr)},
       {"history", history ? history_json(*history) : json(nullptr)},
+      {"point", std::move(point)},
   };
   publish_request req;
   req.target = publish_target::channel;

@@ -7,6 +7,7 @@
 #include "net/api.hpp"
 #include "net/context.hpp"
 #include "net/listener.hpp"
+#include "net/monitor_series.hpp"
 #include "runtime/io_lender.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -32,6 +33,7 @@ std::string random_secret() {
 struct server::impl {
   const config::herald_config& cfg;
   server_counters counters;
+  monitor_series series;
   asio::io_context ioc;
   api routes;
   server_context ctx;
@@ -66,6 +68,7 @@ struct server::impl {
         std::make_shared<connection_gate>(static_cast<uint64_t>(c.server.max_pending),
                                           static_cast<uint64_t>(c.server.max_connections_per_ip));
     routes.set_gate(ctx.gate);
+    routes.set_series(&series);
     ctx.io_threads = thread_count_for(c);
   }
 
@@ -118,6 +121,10 @@ uint16_t server::port() const {
 
 const server_counters& server::counters() const {
   return impl_->counters;
+}
+
+monitor_series& server::series() {
+  return impl_->series;
 }
 
 void server::stop_accepting() {

@@ -13,6 +13,8 @@
 
 namespace herald::net {
 
+class monitor_series;
+
 class server {
 public:
   // Throws std::runtime_error with a readable message when the address cannot be bound.
@@ -27,6 +29,8 @@ public:
   void start(io_lender* actors = nullptr);
   uint16_t port() const;
   const server_counters& counters() const;
+  // The console's last five minutes, filled by the monitor feed.
+  monitor_series& series();
   // Closes the listening socket; open connections keep going.
   void stop_accepting();
   // Hands the actors back to their coordinator, then stops the I/O threads

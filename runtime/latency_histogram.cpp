@@ -55,6 +55,27 @@ latency_histogram::snapshot latency_histogram::read() const {
   return out;
 }
 
+std::optional<double> latency_histogram::quantile(const snapshot& before, const snapshot& after,
+                                                  double q) {
+  auto in_window = [&](std::size_t i) { return after.cumulative[i] - before.cumulative[i]; };
+  uint64_t total = in_window(bounds.size());
+  if (total == 0 || after.count < before.count)
+    return std::nullopt;
+  double rank = q * double(total);
+  for (std::size_t i = 0; i < bounds.size(); ++i) {
+    double upto = double(in_window(i));
+    if (upto < rank)
+      continue;
+    double lower = i == 0 ? 0.0 : bounds[i - 1];
+    double below = i == 0 ? 0.0 : double(in_window(i - 1));
+    double here = upto - below;
+    if (here <= 0)
+      return lower;
+    return lower + (bounds[i] - lower) * (rank - below) / here;
+  }
+  return bounds.back();
+}
+
 latency_histogram& publish_to_write() {
   static latency_histogram h;
   return h;

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 namespace herald {
 
@@ -46,6 +47,12 @@ public:
     uint64_t count = 0;
   };
   snapshot read() const;
+
+  // The q-quantile (0 < q < 1) in seconds of what was observed between two
+  // reads, interpolated inside its bucket as Prometheus' histogram_quantile
+  // does; nothing when nothing was observed. Past the last bound it answers
+  // that bound (a lower limit).
+  static std::optional<double> quantile(const snapshot& before, const snapshot& after, double q);
 
 private:
   // Written by one thread only; read by any.

@@ -56,3 +56,35 @@ TEST_CASE("a histogram made where an earlier one lived starts empty on a thread 
     CHECK(h->read().count == 1);
   }
 }
+
+TEST_CASE("quantiles are taken over what was observed between two reads") {
+  latency_histogram h;
+  for (int i = 0; i < 50; ++i)
+    h.observe_ns(30'000'000); // 30 ms: the (25 ms, 50 ms] bucket
+  auto before = h.read();
+  CHECK_FALSE(latency_histogram::quantile(before, h.read(), 0.5)); // nothing since
+  for (int i = 0; i < 99; ++i)
+    h.observe_ns(700'000); // 0.7 ms: (0.5 ms, 1 ms]
+  h.observe_ns(3'000'000); // 3 ms: (2.5 ms, 5 ms]
+  auto after = h.read();
+  auto p50 = latency_histogram::quantile(before, after, 0.5);
+  REQUIRE(p50);
+  // Rank 50 of 100, all 99 in (0.5, 1] ms: 0.5 + 0.5 * 50/99 ms.
+  CHECK(*p50 == doctest::Approx(0.0005 + 0.0005 * 50.0 / 99.0));
+  auto p99 = latency_histogram::quantile(before, after, 0.99);
+  REQUIRE(p99);
+  CHECK(*p99 == doctest::Approx(0.0005 + 0.0005 * 99.0 / 99.0)); // rank 99: the top of (0.5, 1]
+  auto p999 = latency_histogram::quantile(before, after, 0.999);
+  REQUIRE(p999);
+  CHECK(*p999 > 0.0025);
+  CHECK(*p999 <= 0.005);
+  // The 30 ms observations before the window do not count.
+  CHECK(*latency_histogram::quantile(before, after, 1.0) <= 0.005);
+}
+
+TEST_CASE("a quantile past the last bound answers the last bound") {
+  latency_histogram h;
+  auto before = h.read();
+  h.observe_ns(60'000'000'000); // 60 s
+  CHECK(*latency_histogram::quantile(before, h.read(), 0.5) == latency_histogram::bounds.back());
+}

@@ -142,7 +142,9 @@ TEST_CASE(
   f.run_registry_only();
   CHECK(f.answers().empty()); // the one drain allowed is still open
   // Session a takes its share; b still holds one: the drain stays open.
-  f.self->send(f.registry, actors_atom::value, std::string("u1"), uint64_t(10), uint64_t(0));
+  session_query by_user;
+  by_user.user = "u1";
+  f.self->send(f.registry, actors_atom::value, by_user);
   f.run_registry_only();
   auto page = f.reply<session_page>();
   REQUIRE(page.sessions.size() == 1);
@@ -438,4 +440,33 @@ TEST_CASE("shutdown closes every session with 1001") {
   CHECK(a->closed_code == close_code::going_away);
   CHECK(b->closed_code == close_code::going_away);
   CHECK(f.stats().sessions == 0);
+}
+
+TEST_CASE("the registry finds sessions by user, by channel, or both, and pages them by id") {
+  registry_fixture f;
+  auto a = f.connect("u1", {"news"});
+  auto b = f.connect("u2", {"news", "sports"});
+  auto c = f.connect("u3", {"sports"});
+  f.run();
+  auto ask = [&](std::string user, std::string channel, uint64_t limit = 100, uint64_t offset = 0) {
+    session_query q;
+    q.user = std::move(user);
+    q.channel = std::move(channel);
+    q.limit = limit;
+    q.offset = offset;
+    f.self->send(f.registry, actors_atom::value, q);
+    f.run_registry_only();
+    return f.reply<session_page>();
+  };
+  CHECK(ask("", "sports").total == 2);
+  CHECK(ask("", "news").total == 2);
+  CHECK(ask("u2", "news").total == 1);
+  CHECK(ask("u1", "sports").total == 0);
+  CHECK(ask("", "nobody-here").total == 0);
+  auto all = ask("", "");
+  CHECK(all.total == 3);
+  auto second = ask("", "", 1, 1);
+  CHECK(second.total == 3);
+  REQUIRE(second.sessions.size() == 1);
+  CHECK(second.sessions[0] == all.sessions[1]);
 }
