@@ -15,18 +15,18 @@ int64_t seen_ms(const actor_info& a) {
 
 bool before(const actor_info& a, const actor_info& b, session_sort sort) {
   switch (sort) {
-  case session_sort::user:
-    return std::tie(a.user, a.name) < std::tie(b.user, b.name);
-  case session_sort::mailbox:
-    return std::make_tuple(a.mailbox, a.outbound, a.name) <
-           std::make_tuple(b.mailbox, b.outbound, b.name);
-  case session_sort::outbound:
-    return std::make_tuple(a.outbound, a.mailbox, a.name) <
-           std::make_tuple(b.outbound, b.mailbox, b.name);
-  case session_sort::last_seen:
-    return std::make_tuple(seen_ms(a), a.name) < std::make_tuple(seen_ms(b), b.name);
-  case session_sort::id:
-    break;
+    case session_sort::user:
+      return std::tie(a.user, a.name) < std::tie(b.user, b.name);
+    case session_sort::mailbox:
+      return std::make_tuple(a.mailbox, a.outbound, a.name) <
+             std::make_tuple(b.mailbox, b.outbound, b.name);
+    case session_sort::outbound:
+      return std::make_tuple(a.outbound, a.mailbox, a.name) <
+             std::make_tuple(b.outbound, b.mailbox, b.name);
+    case session_sort::last_seen:
+      return std::make_tuple(seen_ms(a), a.name) < std::make_tuple(seen_ms(b), b.name);
+    case session_sort::id:
+      break;
   }
   return a.name < b.name;
 }
