@@ -1,0 +1,50 @@
+"""What both publishers share about the wire: the base URL, the request's
+bytes, the retry loop's rule, and turning an answer into a result or a
+typed error."""
+import json
+from urllib.parse import urlsplit
+
+from .errors import HeraldError, error_for
+
+# Answers worth asking again (when the call is safe to repeat): the node was
+# busy or restarting, or the same idempotency key is still in flight.
+RETRY_STATUSES = frozenset({409, 502, 503, 504})
+
+
+class Endpoint:
+    def __init__(self, base_url):
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"base_url must be http(s)://host[:port], not {base_url!r}")
+        self.tls = parts.scheme == "https"
+        self.host = parts.hostname
+        self.port = parts.port or (443 if self.tls else 80)
+        self.prefix = parts.path.rstrip("/")
+        self.host_header = parts.netloc.rsplit("@", 1)[-1]
+
+
+def headers(endpoint, api_key, body_bytes):
+    h = {"Host": endpoint.host_header, "Accept": "application/json", "User-Agent": "herald-client-python"}
+    if api_key:
+        h["Authorization"] = "Bearer " + api_key
+    if body_bytes is not None:
+        h["Content-Type"] = "application/json"
+        h["Content-Length"] = str(len(body_bytes))
+    return h
+
+
+def encode(body):
+    return None if body is None else json.dumps(body, separators=(",", ":")).encode()
+
+
+def decode(status, raw, pick):
+    """The parsed answer (through `pick`) for 2xx; raises the typed error otherwise."""
+    try:
+        parsed = json.loads(raw) if raw else None
+    except ValueError:
+        parsed = None
+    if status >= 400:
+        raise error_for(status, parsed)
+    if raw and parsed is None:
+        raise HeraldError(f"HTTP {status}: the answer is not JSON")
+    return pick(parsed) if pick else parsed
