@@ -6,7 +6,7 @@ import ssl as _ssl
 
 from .backoff import Backoff
 from .errors import ApiError, TransportError
-from .http_wire import RETRY_STATUSES, Endpoint, decode, encode, headers
+from .http_wire import Endpoint, decode, encode, headers, retry_wait
 from .routes import Routes
 
 MAX_ANSWER_BYTES = 64 << 20  # an answer larger than this is not Herald's
@@ -137,11 +137,9 @@ class AsyncPublisher(Routes):
             try:
                 status, raw = await self._once(method, path, body_bytes)
                 return decode(status, raw, pick)
-            except TransportError:
-                if not retry or attempt >= self._retries:
+            except (TransportError, ApiError) as e:
+                wait = retry_wait(e, retry, attempt, self._retries, self._backoff)
+                if wait is None:
                     raise
-            except ApiError as e:
-                if not retry or e.status not in RETRY_STATUSES or attempt >= self._retries:
-                    raise
-            await asyncio.sleep(self._backoff.delay(attempt))
+            await asyncio.sleep(wait)
             attempt += 1

@@ -4,7 +4,7 @@ typed error."""
 import json
 from urllib.parse import urlsplit
 
-from .errors import HeraldError, error_for
+from .errors import ApiError, HeraldError, error_for
 
 # Answers worth asking again (when the call is safe to repeat): the node was
 # busy or restarting, or the same idempotency key is still in flight.
@@ -48,3 +48,13 @@ def decode(status, raw, pick):
     if raw and parsed is None:
         raise HeraldError(f"HTTP {status}: the answer is not JSON")
     return pick(parsed) if pick else parsed
+
+
+def retry_wait(error, retry, attempt, retries, backoff):
+    """The wait before asking again after `error` (TransportError or
+    ApiError), or None: give up and raise it."""
+    if not retry or attempt >= retries:
+        return None
+    if isinstance(error, ApiError) and error.status not in RETRY_STATUSES:
+        return None
+    return backoff.delay(attempt)

@@ -6,7 +6,7 @@ import time
 
 from .backoff import Backoff
 from .errors import ApiError, TransportError
-from .http_wire import RETRY_STATUSES, Endpoint, decode, encode, headers
+from .http_wire import Endpoint, decode, encode, headers, retry_wait
 from .routes import Routes
 
 
@@ -91,11 +91,9 @@ class Publisher(Routes):
             try:
                 status, raw = self._once(method, path, body_bytes)
                 return decode(status, raw, pick)
-            except TransportError:
-                if not retry or attempt >= self._retries:
+            except (TransportError, ApiError) as e:
+                wait = retry_wait(e, retry, attempt, self._retries, self._backoff)
+                if wait is None:
                     raise
-            except ApiError as e:
-                if not retry or e.status not in RETRY_STATUSES or attempt >= self._retries:
-                    raise
-            time.sleep(self._backoff.delay(attempt))
+            time.sleep(wait)
             attempt += 1
