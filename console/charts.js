@@ -23,7 +23,7 @@
         : new uPlot(
             {
               ...size(),
-              series: [{}, ...labels.map((label, i) => ({ label, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: false }))],
+              series: [{}, ...labels.map((label, i) => ({ label, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: true }))],
               scales: {
                 x: { time: true, range: () => [end - HC.WINDOW_S, end] },
                 y: { range: (u, min, max) => [0, Math.max(options.minMax || 1, (max || 0) * 1.15)] },

@@ -51,15 +51,18 @@ monitor_feed::monitor_feed(registry_client& registry, queue_client* queue,
       scan_sessions_(scan_sessions), thread_(every, [this] { tick(); }) {}
 
 void monitor_feed::tick() {
+  auto watchers = wait_for<uint64_t>([&](auto cb) { registry_.members(monitor_channel, cb); });
+  bool watched = watchers && *watchers > 0;
   auto stats = wait_for<registry_stats>([&](auto cb) { registry_.stats(cb); });
+  // The queue's counts are a store query (SQLite: a pass over the jobs
+  // table): while nobody watches, the series takes them every few seconds.
   std::optional<queue_stats> queue;
-  if (queue_)
+  if (queue_ && (watched || ticks_ % unwatched_queue_every == 0))
     queue = wait_for<queue_stats>([&](auto cb) { queue_->stats(cb); });
+  ++ticks_;
   auto point = measure(stats, queue);
   series_.add(point);
-  // Nobody watching on this node: gather nothing more.
-  auto watchers = wait_for<uint64_t>([&](auto cb) { registry_.members(monitor_channel, cb); });
-  if (watchers && *watchers > 0)
+  if (watched)
     publish_snapshot(std::move(point), stats, queue);
 }
 
@@ -96,8 +99,10 @@ json monitor_feed::measure(const std::optional<registry_stats>& stats,
     point["active"] = queue->now.active;
     point["delayed"] = queue->now.delayed;
     point["dead"] = queue->now.dead;
-    point["failed"] = double(queue->failed - std::min(queue->failed, last_failed_)) / secs;
+    double since = std::max(1e-3, std::chrono::duration<double>(now - last_queue_at_).count());
+    point["failed"] = double(queue->failed - std::min(queue->failed, last_failed_)) / since;
     last_failed_ = queue->failed;
+    last_queue_at_ = now;
   }
   return point;
 }

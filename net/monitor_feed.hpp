@@ -22,6 +22,8 @@ public:
   // The sessions the snapshot's tree shows under the registry: the busiest
   // by queued frames, then mailbox, among the first `scan_sessions`.
   static constexpr uint64_t top_sessions = 20;
+  // While no console watches, the queue's counts are taken every this many seconds.
+  static constexpr uint64_t unwatched_queue_every = 5;
 
   monitor_feed(registry_client& registry, queue_client* queue, const server_counters& counters,
                monitor_series& series, uint64_t scan_sessions,
@@ -45,6 +47,8 @@ private:
   std::chrono::steady_clock::time_point last_at_ = started_;
   uint64_t last_messages_ = 0;
   uint64_t last_failed_ = 0;
+  std::chrono::steady_clock::time_point last_queue_at_ = started_;
+  uint64_t ticks_ = 0;
   latency_histogram::snapshot last_latency_ = publish_to_write().read();
   periodic_thread thread_; // last: it starts at once
 };

@@ -112,6 +112,28 @@ class MonitoringTest(ServerTestCase):
         for c in clients:
             c.close()
 
+    def test_the_console_series_keeps_a_point_a_second_without_a_watcher(self):
+        status, _ = self.h.http("GET", "/api/v1/console/series", key=None)
+        self.assertEqual(status, 401)
+        self.assertTrue(wait_for(lambda: len(self.h.http("GET", "/api/v1/console/series")[1]["points"]) >= 6,
+                                 timeout=15))
+        series = self.h.http("GET", "/api/v1/console/series")[1]
+        self.assertEqual(series["window_s"], 300)
+        points = series["points"]
+        self.assertEqual([p["t"] for p in points], sorted(p["t"] for p in points))
+        for p in points:
+            for key in ("connections", "sessions", "deliveries", "p50_ms", "p99_ms", "healthy", "redis_ms"):
+                self.assertIn(key, p)
+            self.assertTrue(p["healthy"])
+            self.assertIsNone(p["redis_ms"])  # no Redis here
+        # Nobody watches: the queue's counts (a store query) come every fifth second.
+        with_queue = [i for i, p in enumerate(points) if "waiting" in p]
+        self.assertTrue(with_queue)
+        self.assertLess(len(with_queue), len(points))
+        for p in (points[i] for i in with_queue):
+            self.assertEqual({k: p[k] for k in ("waiting", "active", "delayed", "dead")},
+                             {"waiting": 0, "active": 0, "delayed": 0, "dead": 0})
+
     def test_console_files_are_served_from_the_binary(self):
         h = self.h
         for path, kind in [("/console", "text/html"), ("/console/app.js", "text/javascript"),
