@@ -25,6 +25,7 @@ reconnecting would fight the server's decision. The "closed" handler and
 import asyncio
 import inspect
 import json
+import logging
 import random
 from urllib.parse import urlencode
 
@@ -32,10 +33,16 @@ import websockets
 
 from .backoff import Backoff, hinted_delay
 
+log = logging.getLogger("herald_client")
+
 # The server ended the session for good: the next connect starts a new one.
 FRESH_AFTER = frozenset({1000, 1002, 1003, 1007, 1008, 1009, 4001})
 # The server does not want this client back.
 FINAL = frozenset({4002, 4003, 4008})
+
+
+def _integer(v):
+    return isinstance(v, int) and not isinstance(v, bool)
 
 
 class HeraldClient:
@@ -52,7 +59,12 @@ class HeraldClient:
         self.max_frame_bytes = max_frame_bytes
         self._rand = rand
         self._handlers = {}
-        self._queue = asyncio.Queue(maxsize=max_queue) if max_queue else None
+        # Events wait here for events(). Until something reads it (handlers
+        # only), the oldest go beyond max_queue; once read, a full queue makes
+        # the client stop reading the socket instead.
+        self._queue = asyncio.Queue(maxsize=max_queue)
+        self._reading = False
+        self._dropped = 0
         self.channels = list(dict.fromkeys(channels))  # rejoined on every reconnect
         self._asked = set()
         self.positions = {}  # channel → {"offset", "epoch"}
@@ -81,10 +93,14 @@ class HeraldClient:
         return fn
 
     async def _emit(self, name, value):
+        # A handler that fails is logged; the connection goes on.
         for fn in list(self._handlers.get(name, ())):
-            result = fn(value)
-            if inspect.isawaitable(result):
-                await result
+            try:
+                result = fn(value)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                log.exception("herald_client: the %r handler failed", name)
 
     # --- running ----------------------------------------------------------------
 
@@ -104,9 +120,11 @@ class HeraldClient:
 
     async def events(self):
         """Every event frame, in order; connects on first use. Ends when the
-        client is closed (close(), or a close code it does not come back from)."""
-        if self._queue is None:
-            raise RuntimeError("events() needs max_queue > 0")
+        client is closed (close(), or a close code it does not come back from).
+        Up to max_queue events wait for the reader; beyond, the client stops
+        reading the socket until the reader catches up (the server's
+        session.outbound_queue_max then decides)."""
+        self._reading = True
         self.start()
         while True:
             item = await self._queue.get()
@@ -132,11 +150,11 @@ class HeraldClient:
                 await asyncio.sleep(delay)
         finally:
             self.state = "closed"
-            if self._queue is not None:
-                try:
-                    self._queue.put_nowait(None)
-                except asyncio.QueueFull:
-                    pass
+            try:
+                self._queue.put_nowait(None)  # ends events()
+            except asyncio.QueueFull:
+                if self._reading:
+                    asyncio.ensure_future(self._queue.put(None))  # once the reader catches up
             await self._emit("closed", {"code": self.close_code, "reason": self.close_reason})
 
     async def close(self):
@@ -246,7 +264,8 @@ class HeraldClient:
         except ValueError:
             await self._emit("error", {"type": "error", "code": "bad_frame", "message": text[:200]})
             return None
-        if not isinstance(msg, dict):
+        if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
+            await self._emit("error", {"type": "error", "code": "bad_frame", "message": text[:200]})
             return None
         kind = msg.get("type")
         if kind == "welcome":
@@ -260,16 +279,19 @@ class HeraldClient:
             await self._emit("welcome", msg)
             return msg
         if kind == "event":
-            seq = msg.get("seq", 0)
+            seq = msg.get("seq")
+            offset = msg.get("offset")
+            if not _integer(seq) or (offset is not None and not _integer(offset)):
+                await self._emit("error", {"type": "error", "code": "bad_frame", "message": text[:200]})
+                return None
             if seq <= self.last_seq:
                 return None
             self.last_seq = seq
-            if "offset" in msg and not self._advance(msg.get("channel"), msg["offset"], msg.get("epoch")):
+            if offset is not None and not self._advance(msg.get("channel"), offset, msg.get("epoch")):
                 return None
             if str(msg.get("channel", "")).startswith("user:"):
                 self.last_event_id = msg.get("id")
-            if self._queue is not None:
-                await self._queue.put(msg)
+            await self._enqueue(msg)
             await self._emit("event", msg)
             if self.auto_ack:
                 await self.ack(msg.get("id"))
@@ -280,7 +302,7 @@ class HeraldClient:
                 self._asked.discard(channel)
                 if channel not in self.channels:
                     self.channels.append(channel)
-            if "epoch" in msg and msg.get("recovered") is not True:
+            if "epoch" in msg and _integer(msg.get("offset")) and msg.get("recovered") is not True:
                 self.positions[channel] = {"offset": msg.get("offset"), "epoch": msg.get("epoch")}
         elif kind == "unsubscribed":
             channel = msg.get("channel")
@@ -291,6 +313,17 @@ class HeraldClient:
             asyncio.ensure_future(self.refresh())
         await self._emit(kind, msg)
         return None
+
+    async def _enqueue(self, msg):
+        if self._reading:
+            await self._queue.put(msg)
+            return
+        if self._queue.full():
+            self._queue.get_nowait()
+            self._dropped += 1
+            if self._dropped == 1:
+                log.warning("herald_client: events() is not read; older events are dropped from its queue")
+        self._queue.put_nowait(msg)
 
     def _advance(self, channel, offset, epoch):
         at = self.positions.get(channel)

@@ -2,7 +2,7 @@
 resume after a dropped socket, recovery of history and inbox after a
 restart, token refresh, pings, and the codes it does not come back from."""
 import asyncio
-import os
+import json
 import time
 import unittest
 
@@ -159,6 +159,52 @@ class Client(unittest.TestCase):
                 pub.close()
             finally:
                 await in_thread(h.stop)
+        asyncio.run(scenario())
+
+
+class HostileServer(unittest.TestCase):
+    """Every byte from the server is hostile too: frames that are not JSON,
+    not objects, with a seq that is not a number, or too large, are reported
+    as errors and the client goes on; a failing handler is logged."""
+
+    def test_bad_frames_are_reported_and_the_client_goes_on(self):
+        import websockets
+
+        async def scenario():
+            connections = []
+
+            async def serve(ws, path=None):
+                connections.append(ws)
+                await ws.send(json.dumps({"type": "welcome", "session_id": "s-1", "resumed": False,
+                                          "heartbeat_ms": 30000}))
+                if len(connections) == 1:
+                    for frame in ("not json", "[1,2]", '{"type":7}', '{"type":"event","seq":"1"}',
+                                  '{"type":"event","seq":1,"offset":"x","channel":"c"}',
+                                  json.dumps({"type": "event", "seq": 1, "id": "e-1", "data": 1})):
+                        await ws.send(frame)
+                    await ws.send("x" * 5000)  # over max_frame_bytes: the client closes 1009
+                else:
+                    await ws.send(json.dumps({"type": "event", "seq": 1, "id": "e-2", "data": 2}))
+                await ws.wait_closed()
+
+            server = await websockets.serve(serve, "127.0.0.1", 0)
+            port = server.sockets[0].getsockname()[1]
+            client = HeraldClient(f"ws://127.0.0.1:{port}/ws", "t", backoff=FAST, max_frame_bytes=4096)
+            errors, got = [], []
+            client.on("error", errors.append)
+
+            def broken(event):
+                raise RuntimeError("the app's bug")
+            client.on("event", broken)
+            client.on("event", lambda e: got.append(e["data"]))
+            with self.assertLogs("herald_client", level="ERROR"):
+                client.start()
+                await eventually(lambda: got == [1, 2])
+            self.assertEqual([e["code"] for e in errors], ["bad_frame"] * 5)
+            self.assertEqual(len(connections), 2)  # the oversized frame ended the first
+            await client.close()
+            server.close()
+            await server.wait_closed()
         asyncio.run(scenario())
 
 
