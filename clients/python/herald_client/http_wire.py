@@ -45,9 +45,14 @@ def decode(status, raw, pick):
         parsed = None
     if status >= 400:
         raise error_for(status, parsed)
-    if raw and parsed is None:
+    if parsed is None:  # every Herald answer is a JSON document
         raise HeraldError(f"HTTP {status}: the answer is not JSON")
-    return pick(parsed) if pick else parsed
+    if not pick:
+        return parsed
+    try:
+        return pick(parsed)
+    except (KeyError, TypeError, IndexError) as e:
+        raise HeraldError(f"HTTP {status}: the answer lacks {e}") from e
 
 
 def retry_wait(error, retry, attempt, retries, backoff):
