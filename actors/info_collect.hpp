@@ -10,7 +10,7 @@
 
 namespace herald {
 
-// Asks every target (1 s each); `done` gets the answers in the targets'
+// Asks every target (1 s for the whole round); `done` gets the answers in the targets'
 // order, without those that did not answer, exactly once, on a CAF thread.
 void collect_info(caf::actor_system& sys, std::vector<caf::actor> targets,
                   std::function<void(std::vector<actor_info>)> done);

@@ -4,6 +4,7 @@
 // it blocks no I/O thread and no actor.
 #include "config/contain.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -31,13 +32,17 @@ public:
   }
 
 private:
+  // At a fixed rate: a tick that takes part of the period does not push the
+  // next one back; one that overran starts the next at once, without catch-up.
   void loop() {
     std::unique_lock<std::mutex> lock(mutex_);
+    auto next = std::chrono::steady_clock::now();
     while (!stopping_) {
       lock.unlock();
       contain("periodic", tick_);
       lock.lock();
-      wake_.wait_for(lock, every_, [&] { return stopping_; });
+      next = std::max(next + every_, std::chrono::steady_clock::now());
+      wake_.wait_until(lock, next, [&] { return stopping_; });
     }
   }
 
