@@ -4,9 +4,8 @@ coroutine), over kept-alive HTTP/1.1 connections made with asyncio streams
 import asyncio
 import ssl as _ssl
 
-from .backoff import Backoff
 from .errors import ApiError, TransportError
-from .http_wire import Endpoint, decode, encode, headers, retry_wait
+from .http_wire import Settings, decode, encode, headers, retry_wait
 from .routes import Routes
 
 MAX_ANSWER_BYTES = 64 << 20  # an answer larger than this is not Herald's
@@ -47,22 +46,16 @@ async def _read_answer(reader):
     return status, fields, await reader.readexactly(length)
 
 
-class AsyncPublisher(Routes):
+class AsyncPublisher(Settings, Routes):
     """async with AsyncPublisher("http://127.0.0.1:8080", api_key="…") as herald:
         await herald.publish("order.paid", {"id": 7}, user="ann")
 
     At most `max_connections` requests run at once; `retries` and `backoff`
     as for Publisher."""
 
-    def __init__(self, base_url, api_key=None, *, timeout=10.0, retries=3,
-                 backoff=Backoff(initial=0.2, max=5.0), max_connections=8, auto_idempotency=True):
-        self._endpoint = Endpoint(base_url)
-        self._api_key = api_key
-        self._timeout = timeout
-        self._retries = retries
-        self._backoff = backoff
+    def __init__(self, base_url, api_key=None, *, max_connections=8, **settings):
+        Settings.__init__(self, base_url, api_key, **settings)
         self._max = max_connections
-        self.auto_idempotency = auto_idempotency
         self._idle = []
         self._slots = None  # made on first use, inside the running loop
 

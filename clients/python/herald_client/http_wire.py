@@ -4,11 +4,25 @@ typed error."""
 import json
 from urllib.parse import urlsplit
 
+from .backoff import Backoff
 from .errors import ApiError, HeraldError, error_for
 
 # Answers worth asking again (when the call is safe to repeat): the node was
 # busy or restarting, or the same idempotency key is still in flight.
 RETRY_STATUSES = frozenset({409, 502, 503, 504})
+
+
+class Settings:
+    """What both publishers are made with."""
+
+    def __init__(self, base_url, api_key=None, *, timeout=10.0, retries=3,
+                 backoff=Backoff(initial=0.2, max=5.0), auto_idempotency=True):
+        self._endpoint = Endpoint(base_url)
+        self._api_key = api_key
+        self._timeout = timeout
+        self._retries = retries
+        self._backoff = backoff
+        self.auto_idempotency = auto_idempotency
 
 
 class Endpoint:

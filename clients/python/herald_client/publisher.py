@@ -4,27 +4,20 @@ import http.client
 import threading
 import time
 
-from .backoff import Backoff
 from .errors import ApiError, TransportError
-from .http_wire import Endpoint, decode, encode, headers, retry_wait
+from .http_wire import Settings, decode, encode, headers, retry_wait
 from .routes import Routes
 
 
-class Publisher(Routes):
+class Publisher(Settings, Routes):
     """publisher = Publisher("http://127.0.0.1:8080", api_key="…")
     publisher.publish("order.paid", {"id": 7}, user="ann")
 
     `retries`: how often a call that is safe to repeat is asked again after a
     lost connection or a 409/502/503/504, waiting `backoff` between tries."""
 
-    def __init__(self, base_url, api_key=None, *, timeout=10.0, retries=3,
-                 backoff=Backoff(initial=0.2, max=5.0), auto_idempotency=True):
-        self._endpoint = Endpoint(base_url)
-        self._api_key = api_key
-        self._timeout = timeout
-        self._retries = retries
-        self._backoff = backoff
-        self.auto_idempotency = auto_idempotency
+    def __init__(self, base_url, api_key=None, **settings):
+        Settings.__init__(self, base_url, api_key, **settings)
         self._lock = threading.Lock()
         self._conn = None
 
