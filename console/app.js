@@ -12,7 +12,12 @@
   let lastDead = -1;
 
   function route() {
-    const hash = decodeURIComponent(location.hash.replace(/^#/, ""));
+    let hash = location.hash.replace(/^#/, "");
+    try {
+      hash = decodeURIComponent(hash);
+    } catch (e) {
+      hash = ""; // a malformed link: the overview
+    }
     const [page, ...rest] = hash.split("/");
     const name = ["overview", "actors", "sessions", "dlq", "actor"].includes(page) ? page : "overview";
     for (const s of document.querySelectorAll("section.page")) s.hidden = s.dataset.page !== name;
