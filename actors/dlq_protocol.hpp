@@ -14,9 +14,9 @@
 namespace herald {
 
 using dlq_actor = caf::typed_actor<
-    caf::replies_to<list_atom, uint64_t>::with<std::vector<persistence::job>>, // at most n, newest
-                                                                               // first
-    caf::replies_to<retry_atom, std::string>::with<bool>,                      // false: unknown id
+    // Newest first: at most `limit` after skipping `offset`.
+    caf::replies_to<list_atom, uint64_t, uint64_t>::with<std::vector<persistence::job>>,
+    caf::replies_to<retry_atom, std::string>::with<bool>, // false: unknown id
     caf::replies_to<delete_atom, std::string>::with<bool>,
     caf::reacts_to<dead_atom, persistence::job>, // from the queue: just buried
     caf::reacts_to<join_atom, queue_actor>,      // the queue to tell when a job is retried

@@ -474,12 +474,14 @@ dlq_behavior(dlq_ptr self, std::shared_ptr<persistence::store_worker> store,
   self->state.alert = std::move(alert);
   return {
       guarded(self,
-              [=](list_atom,
-                  uint64_t limit) -> caf::typed_response_promise<std::vector<persistence::job>> {
+              [=](list_atom, uint64_t limit,
+                  uint64_t offset) -> caf::typed_response_promise<std::vector<persistence::job>> {
                 auto promise = self->make_response_promise<std::vector<persistence::job>>();
                 store_call(
                     self, *self->state.store,
-                    [limit](persistence::store& s) { return s.dlq_list(size_t(limit)); },
+                    [limit, offset](persistence::store& s) {
+                      return s.dlq_list(size_t(limit), size_t(offset));
+                    },
                     [promise](std::vector<persistence::job> jobs) mutable {
                       promise.deliver(std::move(jobs));
                     },

@@ -59,9 +59,10 @@ void queue_client::stats(std::function<void(std::optional<queue_stats>)> done) {
 }
 
 void queue_client::dlq_list(
-    uint64_t limit, std::function<void(std::optional<std::vector<persistence::job>>)> done) {
+    uint64_t limit, uint64_t offset,
+    std::function<void(std::optional<std::vector<persistence::job>>)> done) {
   ask<std::vector<persistence::job>>(impl_->sys, impl_->dlq, request_timeout, std::move(done),
-                                     list_atom::value, limit);
+                                     list_atom::value, limit, offset);
 }
 
 void queue_client::dlq_retry(std::string id, std::function<void(std::optional<bool>)> done) {

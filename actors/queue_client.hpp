@@ -40,7 +40,8 @@ public:
   void optin(std::string sink, std::string to, bool on,
              std::function<void(std::optional<bool>)> done);
   void stats(std::function<void(std::optional<queue_stats>)> done);
-  void dlq_list(uint64_t limit,
+  // Newest first: at most `limit` after skipping `offset`.
+  void dlq_list(uint64_t limit, uint64_t offset,
                 std::function<void(std::optional<std::vector<persistence::job>>)> done);
   void dlq_retry(std::string id, std::function<void(std::optional<bool>)> done);
   void dlq_delete(std::string id, std::function<void(std::optional<bool>)> done);

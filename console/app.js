@@ -76,6 +76,7 @@
     banner.hidden = s.health.status === "ok";
     if (!banner.hidden) banner.textContent = "Node degraded: storage " + s.health.storage + ", redis " + s.health.redis;
     const dead = s.queue ? s.queue.dead : 0;
+    HC.dlq.setTotal(s.queue ? dead : null);
     $("nav-dead").textContent = dead ? String(dead) : "";
     HC.overview.render(s, before);
     HC.actors.render(s);

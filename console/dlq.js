@@ -1,11 +1,14 @@
-// The DLQ page: dead jobs with retry and delete, one by one or for the
-// selected rows (each a call to the API; the status line counts the answers).
+// The DLQ page: dead jobs, newest first, a page at a time, with retry and
+// delete, one by one or for the selected rows (each a call to the API; the
+// status line counts the answers).
 (function () {
   "use strict";
   const HC = window.HC;
   const $ = HC.$;
-  const LIMIT = 200;
+  const LIMIT = 100;
   let jobs = [];
+  let offset = 0;
+  let total = null; // dead jobs on the node, from the live snapshot
 
   const selected = () => [...document.querySelectorAll("#dlq-table tbody input:checked")].map((c) => c.value);
 
@@ -35,7 +38,7 @@
   }
 
   async function refresh() {
-    const r = await HC.api("GET", "/api/v1/dlq?limit=" + LIMIT);
+    const r = await HC.api("GET", "/api/v1/dlq?limit=" + LIMIT + "&offset=" + offset);
     const body = $("dlq-table").querySelector("tbody");
     if (r.status !== 200) {
       HC.text($("dlq-note"), "Could not read the DLQ: " + ((r.body && r.body.error) || r.status));
@@ -74,7 +77,14 @@
       }
       body.appendChild(tr);
     }
-    HC.text($("dlq-note"), jobs.length ? (jobs.length === LIMIT ? "Showing the first " + LIMIT + " dead jobs." : "") : "The DLQ is empty.");
+    if (!jobs.length && offset > 0) {
+      offset = Math.max(0, offset - LIMIT); // the page emptied (retried, deleted): one back
+      return refresh();
+    }
+    HC.text($("dlq-note"), jobs.length ? "" : "The DLQ is empty.");
+    HC.text($("dlq-range"), jobs.length ? offset + 1 + "–" + (offset + jobs.length) + (total !== null ? " of " + total : "") : "");
+    $("dlq-prev").disabled = offset === 0;
+    $("dlq-next").disabled = jobs.length < LIMIT || (total !== null && offset + LIMIT >= total);
     updateButtons();
   }
 
@@ -88,6 +98,19 @@
     if (ids.length && confirm("Delete " + ids.length + " dead job(s) for good?")) each(ids, "delete");
   });
   $("dlq-retry-all").addEventListener("click", () => each(jobs.map((j) => j.job_id), "retry"));
+  $("dlq-prev").addEventListener("click", () => {
+    offset = Math.max(0, offset - LIMIT);
+    refresh();
+  });
+  $("dlq-next").addEventListener("click", () => {
+    offset += LIMIT;
+    refresh();
+  });
 
-  HC.dlq = { refresh };
+  HC.dlq = {
+    refresh,
+    setTotal(n) {
+      total = n;
+    },
+  };
 })();

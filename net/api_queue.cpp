@@ -11,6 +11,7 @@
 #include "net/api_body.hpp"
 #include "net/monitor_json.hpp"
 #include "net/notify_recipient.hpp"
+#include "net/query_params.hpp"
 #include "net/upgrade.hpp"
 #include <mutex>
 
@@ -100,25 +101,22 @@ bool api::handle_queue(const api_request& req, std::function<void(api_response)>
   if (p == "/api/v1/dlq") {
     if (req.method != "GET")
       return respond(json_error(405, "use GET")), true;
-    uint64_t limit = 100;
+    uint64_t limit = 100, offset = 0;
     auto q = parse_query(req.query);
-    if (auto it = q.find("limit"); it != q.end()) {
-      if (it->second.empty() || it->second.size() > 6 ||
-          it->second.find_first_not_of("0123456789") != std::string::npos)
-        return respond(json_error(400, "limit must be a number from 1 to 1000")), true;
-      limit = std::stoull(it->second);
-      if (limit < 1 || limit > 1000)
-        return respond(json_error(400, "limit must be a number from 1 to 1000")), true;
-    }
-    queue_->dlq_list(limit,
-                     [respond, no_answer](std::optional<std::vector<persistence::job>> jobs) {
-                       if (!jobs)
-                         return no_answer();
-                       json list = json::array();
-                       for (auto& j : *jobs)
-                         list.push_back(job_json(j));
-                       respond(ok({{"jobs", list}}));
-                     });
+    if (!number_param(q, "limit", 1, 1000, limit))
+      return respond(json_error(400, "limit must be a number from 1 to 1000")), true;
+    if (!number_param(q, "offset", 0, 100'000'000, offset))
+      return respond(json_error(400, "offset must be a number from 0 to 100000000")), true;
+    queue_->dlq_list(
+        limit, offset,
+        [respond, no_answer, limit, offset](std::optional<std::vector<persistence::job>> jobs) {
+          if (!jobs)
+            return no_answer();
+          json list = json::array();
+          for (auto& j : *jobs)
+            list.push_back(job_json(j));
+          respond(ok({{"jobs", list}, {"limit", limit}, {"offset", offset}}));
+        });
     return true;
   }
   if (p.rfind("/api/v1/dlq/", 0) == 0) {

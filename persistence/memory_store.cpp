@@ -172,13 +172,14 @@ job_counts memory_store::job_count(int64_t now_ms) {
   return c;
 }
 
-std::vector<job> memory_store::dlq_list(size_t limit) {
+std::vector<job> memory_store::dlq_list(size_t limit, size_t offset) {
   std::vector<job> out;
   for (auto& [id, j] : jobs_)
     if (j.state == job_state::dead)
       out.push_back(j);
   std::sort(out.begin(), out.end(),
             [](const job& a, const job& b) { return a.failed_at_ms > b.failed_at_ms; });
+  out.erase(out.begin(), out.begin() + long(std::min(offset, out.size())));
   if (out.size() > limit)
     out.resize(limit);
   return out;

@@ -458,9 +458,12 @@ job_counts redis_store::job_count(int64_t now_ms) {
   return c;
 }
 
-std::vector<job> redis_store::dlq_list(size_t limit) {
+std::vector<job> redis_store::dlq_list(size_t limit, size_t offset) {
   std::vector<job> out;
-  auto ids = one({"ZREVRANGE", prefix_ + "dlq", "0", std::to_string(int64_t(limit) - 1)});
+  if (limit == 0)
+    return out;
+  auto ids = one(
+      {"ZREVRANGE", prefix_ + "dlq", std::to_string(offset), std::to_string(offset + limit - 1)});
   for (auto& id : ids.elements)
     if (auto j = load_job(id.str))
       out.push_back(std::move(*j));

@@ -104,7 +104,7 @@ public:
   bool job_bury(const std::string& id, uint32_t attempts, const std::string& error,
                 int64_t failed_at_ms, uint64_t dlq_max) override;
   job_counts job_count(int64_t now_ms) override;
-  std::vector<job> dlq_list(size_t limit) override;
+  std::vector<job> dlq_list(size_t limit, size_t offset) override;
   std::optional<job> dlq_retry(const std::string& id, int64_t now_ms) override;
   bool dlq_delete(const std::string& id) override;
   void optin_set(const std::string& sink, const std::string& to, bool on) override;

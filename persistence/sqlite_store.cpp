@@ -204,7 +204,7 @@ struct sqlite_store::statements {
                       "run_at_ms > ?1), "
                       "sum(state = 2), sum(state = 3) FROM jobs"),
         dlq_list(db, sql("SELECT ", job_columns,
-                         " FROM jobs WHERE state = 3 ORDER BY failed_at_ms DESC LIMIT ?1")
+                         " FROM jobs WHERE state = 3 ORDER BY failed_at_ms DESC LIMIT ?1 OFFSET ?2")
                          .c_str()),
         dlq_retry(db, "UPDATE jobs SET state = 0, attempts = 0, run_at_ms = ?2, failed_at_ms = 0 "
                       "WHERE id = ?1 AND state = 3"),
@@ -424,9 +424,9 @@ job_counts sqlite_store::job_count(int64_t now_ms) {
   return c;
 }
 
-std::vector<job> sqlite_store::dlq_list(size_t limit) {
+std::vector<job> sqlite_store::dlq_list(size_t limit, size_t offset) {
   std::vector<job> out;
-  auto& q = st_->dlq_list.bind(uint64_t(limit));
+  auto& q = st_->dlq_list.bind(uint64_t(limit), uint64_t(offset));
   while (q.step())
     out.push_back(read_job(q));
   q.reset();

@@ -133,7 +133,7 @@ public:
                         int64_t failed_at_ms, uint64_t dlq_max) = 0;
   virtual job_counts job_count(int64_t now_ms) = 0;
   // The DLQ, newest death first.
-  virtual std::vector<job> dlq_list(size_t limit) = 0;
+  virtual std::vector<job> dlq_list(size_t limit, size_t offset) = 0;
   // A dead job back to waiting with its attempts reset; nothing if unknown.
   virtual std::optional<job> dlq_retry(const std::string& id, int64_t now_ms) = 0;
   virtual bool dlq_delete(const std::string& id) = 0;

@@ -242,6 +242,8 @@ test("the console: overview above the fold, tree, sessions, actor page and DLQ a
     await page.click('#nav a[data-page="dlq"]');
     const row = (id) => `#dlq-table tr[data-job-id="${id}"]`;
     for (const id of dead) await page.waitForSelector(row(id));
+    await page.waitForFunction(() => document.getElementById("dlq-range").textContent === "1–4 of 4");
+    assert.strictEqual(await page.isDisabled("#dlq-next"), true);
     await page.screenshot({ path: path.join(OUTPUT, "console-dlq-1280x800.png") });
     hook.failing = false;
     await page.click(`${row(dead[0])} button.retry`);

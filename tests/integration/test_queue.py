@@ -94,6 +94,25 @@ class QueueTest(unittest.TestCase):
                 self.assertEqual(h.queue_stats()["dead"], 0)
                 admin.close()
 
+    def test_the_dlq_comes_a_page_at_a_time_newest_first(self):
+        with SinkServer() as sink:
+            sink.always_fail.add("/down")
+            with Herald(sinks=[hook("down", sink.url("/down"), breaker_failures=100)],
+                        **fast_queue(queue__max_attempts=1)) as h:
+                three = [job(h, "down") for _ in range(3)]
+                wait_for(lambda: h.queue_stats()["dead"] == 3)
+                newest_first = [j["job_id"] for j in h.http("GET", "/api/v1/dlq")[1]["jobs"]]
+                self.assertEqual(sorted(newest_first), sorted(three))
+                status, page = h.http("GET", "/api/v1/dlq?limit=2&offset=1")
+                self.assertEqual(status, 200)
+                self.assertEqual((page["limit"], page["offset"]), (2, 1))
+                self.assertEqual([j["job_id"] for j in page["jobs"]], newest_first[1:])
+                self.assertEqual(h.http("GET", "/api/v1/dlq?offset=3")[1]["jobs"], [])
+                for bad in ("offset=-1", "offset=x", "limit=0", "limit=1001"):
+                    status, err = h.http("GET", "/api/v1/dlq?" + bad)
+                    self.assertEqual(status, 400, bad)
+                    self.assertIn("error", err)
+
     def test_an_open_breaker_spares_the_sink_and_keeps_the_jobs_attempts(self):
         with SinkServer() as sink:
             sink.always_fail.add("/brk")

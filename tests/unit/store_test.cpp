@@ -265,13 +265,19 @@ TEST_CASE("dead jobs stay in the bounded DLQ until retried or deleted") {
     CHECK(s.job_bury("d1", 3, "HTTP 503", t + 1, 2));
     CHECK(s.job_bury("d2", 3, "timeout", t + 2, 2));
     CHECK_FALSE(s.job_bury("d3", 3, "HTTP 503", t + 3, 2)); // full: d3 stays where it was
-    auto dlq = s.dlq_list(10);
+    auto dlq = s.dlq_list(10, 0);
     REQUIRE(dlq.size() == 2);
     CHECK(dlq[0].id == "d2"); // newest death first
     CHECK(dlq[0].attempts == 3);
     CHECK(dlq[0].last_error == "timeout");
     CHECK(dlq[0].failed_at_ms == t + 2);
     CHECK(s.job_count(t).dead == 2);
+    // A page at a time, newest first.
+    auto second = s.dlq_list(1, 1);
+    REQUIRE(second.size() == 1);
+    CHECK(second[0].id == "d1");
+    CHECK(s.dlq_list(10, 2).empty());
+    CHECK(s.dlq_list(0, 0).empty());
 
     auto back = s.dlq_retry("d1", t + 10);
     REQUIRE(back);
@@ -285,7 +291,7 @@ TEST_CASE("dead jobs stay in the bounded DLQ until retried or deleted") {
 
     CHECK(s.dlq_delete("d2"));
     CHECK_FALSE(s.dlq_delete("d2"));
-    CHECK(s.dlq_list(10).empty());
+    CHECK(s.dlq_list(10, 0).empty());
   });
 }
 

@@ -86,9 +86,10 @@ class Routes:
     def queue_stats(self):
         return self._call("GET", "/api/v1/queue/stats")
 
-    def dlq(self, limit=None):
-        """Dead jobs (at most `limit`, 1–1000)."""
-        return self._call("GET", "/api/v1/dlq" + _query(limit=limit), pick=lambda a: a["jobs"])
+    def dlq(self, limit=None, offset=None):
+        """Dead jobs, newest first: at most `limit` (1–1000) after skipping `offset`."""
+        return self._call("GET", "/api/v1/dlq" + _query(limit=limit, offset=offset),
+                          pick=lambda a: a["jobs"])
 
     def dlq_retry(self, job_id):
         return self._call("POST", f"/api/v1/dlq/{_seg(job_id)}/retry", retry=True)

@@ -96,6 +96,7 @@ class BlockingPublisher(unittest.TestCase):
         job = self.pub.notify("hook", "ops", text="disk full", data={"disk": "/"}, priority="high",
                               dedupe_key="disk-full-1")
         self.assertTrue(wait_for(lambda: any(j["job_id"] == job["job_id"] for j in self.pub.dlq())))
+        self.assertEqual(self.pub.dlq(limit=1, offset=100), [])
         self.sink.always_fail.discard("/hook")
         self.assertTrue(self.pub.dlq_retry(job["job_id"])["retried"])
         self.assertTrue(wait_for(lambda: len(self.sink.hits("/hook")) >= 2))
