@@ -80,6 +80,7 @@ class HeraldClient:
         self._closing = False
         self._runner = None
         self._opened = None
+        self._stopping = None
 
     # --- handlers ---------------------------------------------------------------
 
@@ -137,6 +138,7 @@ class HeraldClient:
         loop = asyncio.get_running_loop()
         if self._opened is None:
             self._opened = loop.create_future()
+        self._stopping = asyncio.Event()
         try:
             while not self._closing:
                 delay = await self._session()
@@ -147,7 +149,10 @@ class HeraldClient:
                     self.attempt += 1
                 self.state = "waiting"
                 await self._emit("reconnecting", {"attempt": self.attempt, "delay": delay})
-                await asyncio.sleep(delay)
+                try:  # close() ends the wait at once
+                    await asyncio.wait_for(self._stopping.wait(), delay)
+                except asyncio.TimeoutError:
+                    pass
         finally:
             self.state = "closed"
             try:
@@ -160,6 +165,8 @@ class HeraldClient:
     async def close(self):
         """Ends the session with 1000; no reconnect."""
         self._closing = True
+        if self._stopping is not None:
+            self._stopping.set()
         if self._ws is not None:
             await self._ws.close(1000)
         if self._runner is not None and self._runner is not asyncio.current_task():

@@ -147,6 +147,14 @@ class Client(unittest.TestCase):
             await eventually(lambda: len(reconnecting) >= 3)  # nobody listens yet
             self.assertTrue(all(e["code"] == "connect_failed" for e in errors))
             self.assertEqual([r["attempt"] for r in reconnecting[:3]], [1, 2, 3])
+            # close() while it waits to reconnect ends it at once, however long the wait.
+            waiting = HeraldClient(f"ws://127.0.0.1:{port}/ws", "t", backoff=Backoff(initial=3600, max=3600))
+            waiting.on("reconnecting", reconnecting.append)
+            waiting.start()
+            await eventually(lambda: reconnecting[-1]["delay"] > 1000)
+            await waiting.close()
+            self.assertFalse(waiting._runner.cancelled())  # it ended by itself, not by close()'s fallback
+            self.assertEqual(waiting.state, "closed")
             h = Herald(server__listen=f"127.0.0.1:{port}")
             await in_thread(h.start)
             try:
