@@ -7,6 +7,7 @@
 #include "config/text.hpp"
 #include "net/api.hpp"
 #include "net/http_request.hpp"
+#include "net/monitor_series.hpp"
 #include "net/upgrade.hpp"
 
 #include <boost/beast/core/flat_buffer.hpp>
@@ -55,6 +56,14 @@ struct world {
     return c;
   }();
   net::api keyed{keyed_conf, registry, counters, nullptr};
+  // The console's series, with a point in it, behind both.
+  net::monitor_series series;
+  bool series_set = [this] {
+    series.add({{"t", 1}, {"connections", 0}});
+    open.set_series(&series);
+    keyed.set_series(&series);
+    return true;
+  }();
   net::upgrade_settings upgrade = [this] {
     net::upgrade_settings u;
     u.jwt_secret = conf.auth.jwt_secret;
