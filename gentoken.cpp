@@ -24,21 +24,6 @@ void gentoken_usage(std::ostream& out) {
          "  signed with auth.jwt_secret of the config (HERALD_AUTH_JWT_SECRET overrides it)\n";
 }
 
-std::vector<std::string> split_channels(const std::string& list) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= list.size()) {
-    auto comma = list.find(',', start);
-    auto name = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (!name.empty())
-      out.push_back(name);
-    if (comma == std::string::npos)
-      break;
-    start = comma + 1;
-  }
-  return out;
-}
-
 // 0 when `text` is no duration.
 int64_t ttl_seconds(const std::string& text) {
   auto life = config::parse_duration(text);
@@ -81,7 +66,7 @@ int gentoken(int argc, char** argv, const std::string& default_config) {
                  "hands out)\n";
     return 1;
   }
-  auto names = split_channels(channels);
+  auto names = comma_list(channels);
   for (auto& name : names)
     if (name.size() > 200 || !valid_utf8(name)) {
       std::cerr << "herald gentoken: each of --channels must be 1 to 200 bytes of UTF-8\n";

@@ -94,6 +94,20 @@ std::string hex_text(const unsigned char* bytes, size_t n) {
   return out;
 }
 
+std::vector<std::string> comma_list(std::string_view s) {
+  std::vector<std::string> out;
+  while (!s.empty()) {
+    auto comma = s.find(',');
+    auto part = s.substr(0, comma);
+    if (!part.empty())
+      out.emplace_back(part);
+    if (comma == std::string_view::npos)
+      break;
+    s.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
 std::string utf8_cut(std::string_view s, size_t max_bytes) {
   auto clean = utf8_clean(s);
   if (clean.size() <= max_bytes)

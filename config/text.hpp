@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace herald {
 
@@ -30,6 +31,9 @@ std::string hex_text(const unsigned char* bytes, size_t n);
 std::string base64_decode(std::string_view in);
 // Base64url without padding (RFC 4648 §5), as JOSE and Web Push write keys.
 std::string base64url_encode(std::string_view raw);
+
+// The non-empty parts of a comma-separated list ("a,,b" → a, b).
+std::vector<std::string> comma_list(std::string_view s);
 
 // At most `max_bytes` of `s`, cut at a character boundary and cleaned.
 std::string utf8_cut(std::string_view s, size_t max_bytes);

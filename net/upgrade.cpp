@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <set>
-#include <sstream>
 
 namespace herald::net {
 
@@ -99,13 +98,8 @@ upgrade_decision read_upgrade(std::string_view query, std::string_view authoriza
   if (d.token.empty() && settings.auth_required && !d.auth_by_frame)
     return refuse(401, "missing token");
 
-  if (auto it = params.find("channels"); it != params.end()) {
-    std::stringstream ss(it->second);
-    std::string name;
-    while (std::getline(ss, name, ','))
-      if (!name.empty())
-        d.channels.push_back(name);
-  }
+  if (auto it = params.find("channels"); it != params.end())
+    d.channels = comma_list(it->second);
   if (auto it = params.find("view"); it != params.end())
     d.channels.push_back(it->second);
   std::set<std::string_view> seen;

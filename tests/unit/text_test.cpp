@@ -131,3 +131,10 @@ TEST_CASE("RESP replies decode through hiredis's reader") {
   CHECK(bad);
   persistence::set_max_reply_elements(1000000);
 }
+
+TEST_CASE("a comma list keeps its non-empty parts in order") {
+  CHECK(comma_list("a,b") == std::vector<std::string>{"a", "b"});
+  CHECK(comma_list(",a,,b,") == std::vector<std::string>{"a", "b"});
+  CHECK(comma_list("").empty());
+  CHECK(comma_list(",,,").empty());
+}
